@@ -1,0 +1,62 @@
+//! The use-case error type: what went wrong, in terms a caller can act on. Database text stays
+//! inside `Internal` and is only logged.
+
+use rungs_db::DbError;
+use rungs_domain::DomainError;
+use rungs_format::FileErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Missing, or belonging to another organisation (the two answer the same).
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    /// An imported file with every problem found in it.
+    #[error("{0}")]
+    InvalidFile(FileErrors),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// A stable code for clients (GraphQL `extensions.code`, CLI exit status).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Invalid(_) | Self::InvalidFile(_) => "INVALID_INPUT",
+            Self::Conflict(_) => "CONFLICT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound { what } => Self::NotFound(what),
+            DbError::Conflict { what } => Self::Conflict(what),
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        Self::Invalid(e.to_string())
+    }
+}
+
+impl From<FileErrors> for AppError {
+    fn from(e: FileErrors) -> Self {
+        Self::InvalidFile(e)
+    }
+}

@@ -1,0 +1,530 @@
+//! The use cases. Each takes the acting [`Actor`], resolves the organisation, asks the policy,
+//! validates everything, and only then writes (in one transaction where several rows change).
+
+use crate::AppError;
+use crate::policy::{Action, Actor, authorize};
+use chrono::{NaiveDate, Utc};
+use rungs_db::Db;
+use rungs_domain::assignment::{LevelAssignment, current_as_of, parse_reason};
+use rungs_domain::matrix::{Matrix, MatrixSummary, VersionInfo, VersionStatus};
+use rungs_domain::org::{Organisation, Slug};
+use rungs_domain::person::{Email, Person, ReportingTree};
+use rungs_domain::text::{Key, required_text};
+use rungs_domain::{AssignmentId, PersonId};
+use rungs_format::people::parse_people;
+use rungs_format::{FileError, FileErrors, MatrixFormat, export_matrix, parse_matrix, templates};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// The use cases over one database.
+#[derive(Clone, Debug)]
+pub struct App {
+    db: Db,
+}
+
+/// Where a new matrix comes from.
+pub enum MatrixSource<'a> {
+    /// File text, its format, and its name for error messages.
+    File {
+        text: &'a str,
+        format: MatrixFormat,
+        name: &'a str,
+    },
+    /// A built-in template by name.
+    Template(&'a str),
+}
+
+/// A person as listed: who they are, who manages them, where they stand.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonView {
+    #[serde(flatten)]
+    pub person: Person,
+    pub manager_email: Option<Email>,
+    pub current: Option<LevelAssignment>,
+}
+
+/// What a people import did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct PeopleImportSummary {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub levels_assigned: usize,
+}
+
+impl App {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Resolves an organisation the actor may see, or answers "not found".
+    pub async fn organisation(&self, actor: &Actor, slug: &str) -> Result<Organisation, AppError> {
+        let not_found = || AppError::NotFound(format!("organisation `{slug}`"));
+        let slug = Slug::parse(slug).map_err(|_| not_found())?;
+        let org = self.db.org_by_slug(&slug).await?.ok_or_else(not_found)?;
+        authorize(actor, Action::ReadOrganisation(org.id)).map_err(|e| match e {
+            AppError::NotFound(_) => not_found(),
+            other => other,
+        })?;
+        Ok(org)
+    }
+
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn create_org(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        name: &str,
+    ) -> Result<Organisation, AppError> {
+        authorize(actor, Action::CreateOrganisation)?;
+        let org = Organisation::new(Slug::parse(slug)?, name)?;
+        self.db.create_org(&org).await?;
+        Ok(org)
+    }
+
+    pub async fn list_orgs(&self, actor: &Actor) -> Result<Vec<Organisation>, AppError> {
+        authorize(actor, Action::ListOrganisations)?;
+        Ok(self.db.list_orgs().await?)
+    }
+
+    // ---- matrices ------------------------------------------------------------------------
+
+    /// Imports a new matrix as published version 1 (or as a draft).
+    #[tracing::instrument(skip(self, source), err(level = "debug", Display))]
+    pub async fn import_matrix(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        source: MatrixSource<'_>,
+        draft: bool,
+    ) -> Result<VersionInfo, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ImportMatrix(org.id))?;
+        let matrix = match source {
+            MatrixSource::File { text, format, name } => parse_matrix(text, format, name)?,
+            MatrixSource::Template(name) => templates::template(name)
+                .ok_or_else(|| {
+                    AppError::NotFound(format!(
+                        "template `{name}` (available: {})",
+                        templates::names().join(", ")
+                    ))
+                })?
+                .map_err(|e| AppError::Internal(Box::new(e)))?,
+        };
+        let status = if draft {
+            VersionStatus::Draft
+        } else {
+            VersionStatus::Published
+        };
+        let by = person_of(actor);
+        Ok(self
+            .db
+            .create_matrix(org.id, &matrix, status, Some("imported"), by)
+            .await?)
+    }
+
+    pub async fn list_matrices(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+    ) -> Result<Vec<MatrixSummary>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ReadMatrices(org.id))?;
+        Ok(self.db.list_matrices(org.id).await?)
+    }
+
+    /// The newest published version of a matrix.
+    pub async fn show_matrix(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        key: &str,
+    ) -> Result<(VersionInfo, Matrix), AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ReadMatrices(org.id))?;
+        self.db
+            .latest_published(org.id, key)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("published matrix `{key}` in `{org_slug}`")))
+    }
+
+    pub async fn export_matrix(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        key: &str,
+        format: MatrixFormat,
+    ) -> Result<String, AppError> {
+        let (_, m) = self.show_matrix(actor, org_slug, key).await?;
+        Ok(export_matrix(&m, format))
+    }
+
+    /// The matrix people are placed in: the one named, or the organisation's only one.
+    async fn placement_matrix(
+        &self,
+        org: &Organisation,
+        key: Option<&str>,
+    ) -> Result<(VersionInfo, Matrix), AppError> {
+        let key = match key {
+            Some(k) => k.to_owned(),
+            None => {
+                let all = self.db.list_matrices(org.id).await?;
+                match all.as_slice() {
+                    [one] => one.key.to_string(),
+                    [] => {
+                        return Err(AppError::Invalid(format!(
+                            "organisation `{}` has no matrix yet: import one first (rungs matrix import --template python --org {})",
+                            org.slug, org.slug
+                        )));
+                    }
+                    many => {
+                        return Err(AppError::Invalid(format!(
+                            "organisation `{}` has several matrices ({}): say which with --matrix",
+                            org.slug,
+                            many.iter()
+                                .map(|m| m.key.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                }
+            }
+        };
+        self.db
+            .latest_published(org.id, &key)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("published matrix `{key}`")))
+    }
+
+    // ---- people --------------------------------------------------------------------------
+
+    pub async fn list_people(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+    ) -> Result<Vec<PersonView>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ListPeople(org.id))?;
+        let people = self.db.list_people(org.id).await?;
+        let mut history: HashMap<PersonId, Vec<LevelAssignment>> = HashMap::new();
+        for a in self.db.assignments(org.id, None).await? {
+            history.entry(a.person_id).or_default().push(a);
+        }
+        let email_of: HashMap<PersonId, Email> =
+            people.iter().map(|p| (p.id, p.email.clone())).collect();
+        let today = Utc::now().date_naive();
+        Ok(people
+            .into_iter()
+            .map(|p| PersonView {
+                manager_email: p.manager_id.and_then(|m| email_of.get(&m).cloned()),
+                current: history
+                    .get(&p.id)
+                    .and_then(|h| current_as_of(h, today))
+                    .cloned(),
+                person: p,
+            })
+            .collect())
+    }
+
+    /// Adds or updates everyone in a people CSV, sets managers and places people in the matrix.
+    /// Everything is checked first (every problem reported with its line); then one transaction.
+    #[tracing::instrument(skip(self, text), err(level = "debug", Display))]
+    pub async fn import_people(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        text: &str,
+        file: &str,
+        matrix_key: Option<&str>,
+    ) -> Result<PeopleImportSummary, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ImportPeople(org.id))?;
+        let rows = parse_people(text, file)?;
+        let existing: HashMap<Email, Person> = self
+            .db
+            .list_people(org.id)
+            .await?
+            .into_iter()
+            .map(|p| (p.email.clone(), p))
+            .collect();
+        let mut errors = Vec::new();
+        let err = |line: u64, field: &str, message: String| FileError {
+            file: file.to_owned(),
+            line: Some(line),
+            column: None,
+            field: Some(field.to_owned()),
+            message,
+        };
+
+        // Everyone gets an id first, so managers may come later in the file.
+        let mut ids: HashMap<Email, PersonId> =
+            existing.iter().map(|(e, p)| (e.clone(), p.id)).collect();
+        for r in &rows {
+            ids.entry(r.email.clone()).or_default(); // a fresh id
+        }
+        let mut people: HashMap<PersonId, Person> =
+            existing.values().map(|p| (p.id, p.clone())).collect();
+        let mut line_of: HashMap<PersonId, u64> = HashMap::new();
+        for r in &rows {
+            let id = ids[&r.email];
+            line_of.insert(id, r.line);
+            let manager_id = match &r.manager_email {
+                None => None,
+                Some(m) => match ids.get(m) {
+                    Some(mid) => Some(*mid),
+                    None => {
+                        errors.push(err(
+                            r.line,
+                            "manager_email",
+                            format!(
+                                "`{m}` is neither in this file nor in organisation `{}`",
+                                org.slug
+                            ),
+                        ));
+                        None
+                    }
+                },
+            };
+            people.insert(
+                id,
+                Person {
+                    id,
+                    org_id: org.id,
+                    email: r.email.clone(),
+                    display_name: required_text("name", &r.name, 200)
+                        .unwrap_or_else(|_| r.name.clone()),
+                    manager_id,
+                    is_admin: r.admin,
+                    active: true,
+                },
+            );
+        }
+        if errors.is_empty()
+            && let Err(rungs_domain::DomainError::ReportingCycle { chain }) =
+                ReportingTree::new(people.values().map(|p| (p.id, p.manager_id)))
+        {
+            // Name the cycle from the member that comes first in the file, so the message is stable.
+            let by_id = |s: &String| people.values().find(|p| p.id.to_string() == *s);
+            let mut ring: Vec<&Person> = chain
+                .iter()
+                .take(chain.len().saturating_sub(1))
+                .filter_map(by_id)
+                .collect();
+            let line_of_p = |p: &&Person| line_of.get(&p.id).copied().unwrap_or(u64::MAX);
+            let start = ring
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, p)| line_of_p(p))
+                .map_or(0, |(i, _)| i);
+            ring.rotate_left(start);
+            let line = ring
+                .first()
+                .map(line_of_p)
+                .filter(|l| *l != u64::MAX)
+                .unwrap_or(1);
+            let mut names: Vec<String> = ring.iter().map(|p| p.email.to_string()).collect();
+            if let Some(first) = names.first().cloned() {
+                names.push(first);
+            }
+            errors.push(err(
+                line,
+                "manager_email",
+                format!("these reporting lines form a cycle: {}", names.join(" -> ")),
+            ));
+        }
+
+        // Placements are checked against the matrix (loaded only if the file places anyone).
+        let placing = rows.iter().any(|r| r.placement.is_some());
+        let matrix = if placing {
+            match self.placement_matrix(&org, matrix_key).await {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    errors.push(err(
+                        rows.iter()
+                            .find(|r| r.placement.is_some())
+                            .map_or(1, |r| r.line),
+                        "track",
+                        e.to_string(),
+                    ));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let history = if placing {
+            self.db.assignments(org.id, None).await?
+        } else {
+            Vec::new()
+        };
+        let today = Utc::now().date_naive();
+        let mut assignments = Vec::new();
+        if let Some((info, m)) = &matrix {
+            for r in &rows {
+                let Some((track, level)) = &r.placement else {
+                    continue;
+                };
+                match placement_keys(m, track, level) {
+                    Err((field, message)) => errors.push(err(r.line, field, message)),
+                    Ok((track, level)) => {
+                        let id = ids[&r.email];
+                        let mine: Vec<LevelAssignment> = history
+                            .iter()
+                            .filter(|a| a.person_id == id)
+                            .cloned()
+                            .collect();
+                        let same = current_as_of(&mine, today).is_some_and(|c| {
+                            c.version_id == info.id && c.track == track && c.level == level
+                        });
+                        if !same {
+                            assignments.push(LevelAssignment {
+                                id: AssignmentId::new(),
+                                person_id: id,
+                                version_id: info.id,
+                                track,
+                                level,
+                                effective: today,
+                                reason: format!("people import from {file}"),
+                                set_by: person_of(actor),
+                                recorded_at: Utc::now(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.line);
+            return Err(AppError::InvalidFile(FileErrors(errors)));
+        }
+
+        let mut summary = PeopleImportSummary {
+            levels_assigned: assignments.len(),
+            ..Default::default()
+        };
+        let (mut inserts, mut updates) = (Vec::new(), Vec::new());
+        for r in &rows {
+            let p = &people[&ids[&r.email]];
+            match existing.get(&r.email) {
+                None => {
+                    summary.added += 1;
+                    inserts.push(p.clone());
+                }
+                Some(old) if old != p => {
+                    summary.updated += 1;
+                    updates.push(p.clone());
+                }
+                Some(_) => summary.unchanged += 1,
+            }
+        }
+        self.db
+            .save_people(org.id, &inserts, &updates, &assignments)
+            .await?;
+        Ok(summary)
+    }
+
+    // ---- levels --------------------------------------------------------------------------
+
+    /// Places a person at a track and level of a matrix's newest published version (appended
+    /// to their history; effective today unless a date is given).
+    #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn assign_level(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        email: &str,
+        matrix_key: Option<&str>,
+        track: &str,
+        level: &str,
+        effective: Option<NaiveDate>,
+        reason: &str,
+    ) -> Result<LevelAssignment, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::AssignLevel(org.id))?;
+        let email = Email::parse(email)?;
+        let person = self.person(&org, &email).await?;
+        let (info, m) = self.placement_matrix(&org, matrix_key).await?;
+        let (track, level) =
+            placement_keys(&m, track, level).map_err(|(_, msg)| AppError::Invalid(msg))?;
+        let assignment = LevelAssignment {
+            id: AssignmentId::new(),
+            person_id: person.id,
+            version_id: info.id,
+            track,
+            level,
+            effective: effective.unwrap_or_else(|| Utc::now().date_naive()),
+            reason: parse_reason(reason)?,
+            set_by: person_of(actor),
+            recorded_at: Utc::now(),
+        };
+        self.db.append_assignment(org.id, &assignment).await?;
+        Ok(assignment)
+    }
+
+    /// A person's level history, oldest first.
+    pub async fn level_history(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        email: &str,
+    ) -> Result<Vec<LevelAssignment>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ListPeople(org.id))?;
+        let email = Email::parse(email)?;
+        let person = self.person(&org, &email).await?;
+        Ok(self.db.assignments(org.id, Some(person.id)).await?)
+    }
+}
+
+impl App {
+    /// A person of `org` by email, or "not found".
+    async fn person(&self, org: &Organisation, email: &Email) -> Result<Person, AppError> {
+        self.db
+            .person_by_email(org.id, email)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("person `{email}` in `{}`", org.slug)))
+    }
+}
+
+fn person_of(actor: &Actor) -> Option<PersonId> {
+    match actor {
+        Actor::System => None,
+        Actor::Person { id, .. } => Some(*id),
+    }
+}
+
+/// Checks that `track` and `level` exist in `m`, saying which are available when not.
+fn placement_keys(
+    m: &Matrix,
+    track: &str,
+    level: &str,
+) -> Result<(Key, Key), (&'static str, String)> {
+    let t = m.track(track).ok_or_else(|| {
+        let known: Vec<&str> = m.tracks().iter().map(|t| t.key.as_str()).collect();
+        (
+            "track",
+            format!(
+                "unknown track `{track}` in matrix `{}`: use one of {}",
+                m.key(),
+                known.join(", ")
+            ),
+        )
+    })?;
+    let l = m.level(level).ok_or_else(|| {
+        let known: Vec<&str> = m.levels().iter().map(|l| l.key.as_str()).collect();
+        (
+            "level",
+            format!(
+                "unknown level `{level}` in matrix `{}`: use one of {}",
+                m.key(),
+                known.join(", ")
+            ),
+        )
+    })?;
+    Ok((t.key.clone(), l.key.clone()))
+}

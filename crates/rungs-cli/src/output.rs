@@ -1,0 +1,171 @@
+//! Printing results: readable tables for people, JSON for scripts.
+
+use chrono::Utc;
+use clap::ValueEnum;
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL};
+use rungs_app::PersonView;
+use rungs_domain::assignment::LevelAssignment;
+use rungs_domain::matrix::{Matrix, MatrixSummary, VersionInfo};
+use rungs_domain::org::Organisation;
+use serde::Serialize;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Out {
+    Table,
+    Json,
+}
+
+pub fn json<T: Serialize + ?Sized>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: cannot print JSON: {e}"),
+    }
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        t.set_width(160);
+    }
+    t.set_header(header.to_vec());
+    t
+}
+
+pub fn orgs(out: Out, orgs: &[Organisation]) {
+    match out {
+        Out::Json => json(orgs),
+        Out::Table => {
+            let mut t = table(&["slug", "name"]);
+            for o in orgs {
+                t.add_row(vec![o.slug.to_string(), o.name.clone()]);
+            }
+            println!("{t}");
+        }
+    }
+}
+
+pub fn people(out: Out, people: &[PersonView]) {
+    match out {
+        Out::Json => json(people),
+        Out::Table => {
+            let mut t = table(&["email", "name", "manager", "track", "level", "admin"]);
+            for p in people {
+                let (track, level) = p
+                    .current
+                    .as_ref()
+                    .map(|c| (c.track.to_string(), c.level.to_string()))
+                    .unwrap_or_default();
+                t.add_row(vec![
+                    p.person.email.to_string(),
+                    p.person.display_name.clone(),
+                    p.manager_email
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    track,
+                    level,
+                    if p.person.is_admin {
+                        "yes".into()
+                    } else {
+                        String::new()
+                    },
+                ]);
+            }
+            println!("{t}");
+            println!("{} people", people.len());
+        }
+    }
+}
+
+pub fn matrices(out: Out, list: &[MatrixSummary]) {
+    match out {
+        Out::Json => json(list),
+        Out::Table => {
+            let mut t = table(&[
+                "key",
+                "name",
+                "version",
+                "draft",
+                "tracks",
+                "levels",
+                "expectations",
+            ]);
+            for m in list {
+                t.add_row(vec![
+                    m.key.to_string(),
+                    m.name.clone(),
+                    m.latest_version
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    if m.has_draft {
+                        "yes".into()
+                    } else {
+                        String::new()
+                    },
+                    m.tracks.to_string(),
+                    m.levels.to_string(),
+                    m.expectations.to_string(),
+                ]);
+            }
+            println!("{t}");
+        }
+    }
+}
+
+pub fn history(out: Out, list: &[LevelAssignment]) {
+    match out {
+        Out::Json => json(list),
+        Out::Table => {
+            let mut t = table(&["effective", "track", "level", "reason", "recorded"]);
+            for a in list {
+                t.add_row(vec![
+                    a.effective.to_string(),
+                    a.track.to_string(),
+                    a.level.to_string(),
+                    a.reason.clone(),
+                    a.recorded_at
+                        .with_timezone(&Utc)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                ]);
+            }
+            println!("{t}");
+        }
+    }
+}
+
+/// The matrix as the seed shows it: one row per track, one column per level; each cell lists
+/// its titles, then its expectations as bullets.
+pub fn print_matrix_grid(info: &VersionInfo, m: &Matrix) {
+    let version = info
+        .number
+        .map(|n| format!("version {n}"))
+        .unwrap_or_else(|| "draft".into());
+    println!("{} ({}, {version})", m.name(), m.key());
+    let mut header = vec!["Career Path".to_owned()];
+    header.extend(
+        m.levels()
+            .iter()
+            .map(|l| format!("Level {}: {}", l.rank, l.name)),
+    );
+    let mut t = table(&header.iter().map(String::as_str).collect::<Vec<_>>());
+    for track in m.tracks() {
+        let mut row = vec![track.name.clone()];
+        for level in m.levels() {
+            let text = match track.cells.iter().find(|c| c.level == level.key) {
+                None => String::new(),
+                Some(c) => {
+                    let mut lines: Vec<String> =
+                        c.titles.iter().map(|t| format!("[{t}]")).collect();
+                    lines.extend(c.expectations.iter().map(|e| format!("• {}", e.name)));
+                    lines.join("\n")
+                }
+            };
+            row.push(text);
+        }
+        t.add_row(row);
+    }
+    println!("{t}");
+}

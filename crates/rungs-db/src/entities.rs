@@ -1,0 +1,179 @@
+//! sea-orm entities: one module per table. They never leave this crate; repositories turn them
+//! into domain types.
+
+macro_rules! entity {
+    ($module:ident, $table:literal, { $($field:ident : $ty:ty),* $(,)? }) => {
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
+            #[allow(unused_imports)]
+            use chrono::{DateTime, NaiveDate, Utc};
+
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                #[sea_orm(primary_key, auto_increment = false)]
+                pub id: Uuid,
+                $(pub $field: $ty,)*
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+entity!(organisation, "organisations", {
+    slug: String,
+    name: String,
+    created_at: DateTime<Utc>,
+});
+
+entity!(person, "people", {
+    org_id: Uuid,
+    email: String,
+    display_name: String,
+    manager_id: Option<Uuid>,
+    is_admin: bool,
+    active: bool,
+    created_at: DateTime<Utc>,
+});
+
+entity!(matrix, "matrices", {
+    org_id: Uuid,
+    key: String,
+    name: String,
+    created_at: DateTime<Utc>,
+});
+
+entity!(matrix_version, "matrix_versions", {
+    org_id: Uuid,
+    matrix_id: Uuid,
+    number: Option<i32>,
+    status: String,
+    name: String,
+    description: Option<String>,
+    note: Option<String>,
+    created_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    published_by: Option<Uuid>,
+    published_at: Option<DateTime<Utc>>,
+});
+
+entity!(level, "levels", {
+    org_id: Uuid,
+    version_id: Uuid,
+    key: String,
+    name: String,
+    rank: i32,
+    description: Option<String>,
+});
+
+entity!(competency, "competencies", {
+    org_id: Uuid,
+    version_id: Uuid,
+    position: i32,
+    key: String,
+    name: String,
+    description: Option<String>,
+});
+
+entity!(track, "tracks", {
+    org_id: Uuid,
+    version_id: Uuid,
+    position: i32,
+    key: String,
+    name: String,
+    description: Option<String>,
+});
+
+entity!(cell, "cells", {
+    org_id: Uuid,
+    version_id: Uuid,
+    track_id: Uuid,
+    level_id: Uuid,
+    titles: String,
+});
+
+entity!(expectation, "expectations", {
+    org_id: Uuid,
+    version_id: Uuid,
+    cell_id: Uuid,
+    position: i32,
+    key: String,
+    name: String,
+    description: Option<String>,
+    competency: Option<String>,
+});
+
+entity!(resource, "resources", {
+    org_id: Uuid,
+    version_id: Uuid,
+    cell_id: Option<Uuid>,
+    expectation_id: Option<Uuid>,
+    position: i32,
+    title: String,
+    url: Option<String>,
+    kind: String,
+    description: Option<String>,
+});
+
+entity!(level_assignment, "level_assignments", {
+    org_id: Uuid,
+    person_id: Uuid,
+    version_id: Uuid,
+    track_id: Uuid,
+    level_id: Uuid,
+    effective: NaiveDate,
+    reason: String,
+    set_by: Option<Uuid>,
+    recorded_at: DateTime<Utc>,
+});
+
+// Written and read by the assessment and promotion use cases (the growth-plan issue); the
+// tables exist from the first migration so the model is whole from the start.
+#[allow(dead_code)]
+mod pending {
+    entity!(assessment, "assessments", {
+        org_id: Uuid,
+        person_id: Uuid,
+        version_id: Uuid,
+        expectation_id: Uuid,
+        rating: String,
+        assessor_id: Uuid,
+        assessor_role: String,
+        evidence_text: String,
+        evidence_links: String,
+        assessed_at: DateTime<Utc>,
+    });
+
+    entity!(promotion_case, "promotion_cases", {
+        org_id: Uuid,
+        person_id: Uuid,
+        version_id: Uuid,
+        from_track_id: Uuid,
+        from_level_id: Uuid,
+        to_track_id: Uuid,
+        to_level_id: Uuid,
+        proposer_id: Uuid,
+        justification: String,
+        status: String,
+        proposed_at: DateTime<Utc>,
+        decided_by: Option<Uuid>,
+        decided_at: Option<DateTime<Utc>>,
+        decision_note: Option<String>,
+        effective: Option<NaiveDate>,
+    });
+
+    entity!(promotion_event, "promotion_events", {
+        org_id: Uuid,
+        case_id: Uuid,
+        kind: String,
+        actor_id: Uuid,
+        note: String,
+        at: DateTime<Utc>,
+    });
+}
+#[allow(unused_imports)]
+pub use pending::*;

@@ -1,0 +1,827 @@
+//! Repositories: every function takes the tenant (`OrgId`) it works in, and returns domain types.
+//! Writes that belong together run in one transaction.
+
+use crate::entities::*;
+use crate::error::DbError;
+use crate::migrations::Migrator;
+use chrono::Utc;
+use rungs_domain::assignment::LevelAssignment;
+use rungs_domain::matrix::{
+    CellDraft, CompetencyDraft, ExpectationDraft, LevelDraft, Matrix, MatrixDraft, MatrixSummary,
+    ResourceDraft, TrackDraft, VersionInfo, VersionStatus,
+};
+use rungs_domain::org::{Organisation, Slug};
+use rungs_domain::person::{Email, Person};
+use rungs_domain::text::Key;
+use rungs_domain::{AssignmentId, MatrixId, OrgId, PersonId, VersionId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Which kind of server a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+/// A connection pool to the Rungs database.
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+/// Rows per INSERT, well under every backend's bound-parameter limit.
+const CHUNK: usize = 200;
+
+/// Describes a database URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***@{}", &url[..s], &url[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Db {
+    /// Connects to `url`. A SQLite file is created if missing, in WAL mode with foreign keys on.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        let mut url = url.to_owned();
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str("mode=rwc");
+        }
+        let mut opts = ConnectOptions::new(url);
+        opts.sqlx_logging(false);
+        if sqlite {
+            // One writer at a time; readers share WAL.
+            opts.max_connections(4);
+        }
+        let conn = Database::connect(opts).await?;
+        if sqlite {
+            conn.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+            conn.execute_unprepared("PRAGMA foreign_keys=ON").await?;
+        }
+        Ok(Self { conn })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.conn.get_database_backend() {
+            DbBackend::Postgres => Backend::Postgres,
+            DbBackend::MySql => Backend::MySql,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    /// Applies every pending migration; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize, DbError> {
+        let pending = Migrator::get_pending_migrations(&self.conn).await?.len();
+        Migrator::up(&self.conn, None).await?;
+        Ok(pending)
+    }
+
+    /// Names of migrations not yet applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, DbError> {
+        Ok(Migrator::get_pending_migrations(&self.conn)
+            .await?
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect())
+    }
+
+    /// Does the database answer?
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.conn.ping().await.map_err(DbError::from)
+    }
+
+    pub async fn close(self) -> Result<(), DbError> {
+        self.conn.close().await.map_err(DbError::from)
+    }
+
+    // ---- organisations -------------------------------------------------------------------
+
+    pub async fn create_org(&self, org: &Organisation) -> Result<(), DbError> {
+        organisation::Entity::insert(organisation::ActiveModel {
+            id: Set(org.id.0),
+            slug: Set(org.slug.to_string()),
+            name: Set(org.name.clone()),
+            created_at: Set(Utc::now()),
+        })
+        .exec_without_returning(&self.conn)
+        .await
+        .map_err(|e| DbError::conflict_or_other(e, format!("organisation `{}`", org.slug)))?;
+        Ok(())
+    }
+
+    pub async fn org_by_slug(&self, slug: &Slug) -> Result<Option<Organisation>, DbError> {
+        organisation::Entity::find()
+            .filter(organisation::Column::Slug.eq(slug.as_str()))
+            .one(&self.conn)
+            .await?
+            .map(org_from_row)
+            .transpose()
+    }
+
+    pub async fn list_orgs(&self) -> Result<Vec<Organisation>, DbError> {
+        organisation::Entity::find()
+            .order_by_asc(organisation::Column::Slug)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(org_from_row)
+            .collect()
+    }
+
+    // ---- people --------------------------------------------------------------------------
+
+    pub async fn list_people(&self, org: OrgId) -> Result<Vec<Person>, DbError> {
+        person::Entity::find()
+            .filter(person::Column::OrgId.eq(org.0))
+            .order_by_asc(person::Column::Email)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(person_from_row)
+            .collect()
+    }
+
+    pub async fn person_by_email(
+        &self,
+        org: OrgId,
+        email: &Email,
+    ) -> Result<Option<Person>, DbError> {
+        person::Entity::find()
+            .filter(person::Column::OrgId.eq(org.0))
+            .filter(person::Column::Email.eq(email.as_str()))
+            .one(&self.conn)
+            .await?
+            .map(person_from_row)
+            .transpose()
+    }
+
+    /// Adds and updates people and appends level assignments, all in one transaction. People
+    /// are written before their managers are set, so a file may list reports before managers.
+    pub async fn save_people(
+        &self,
+        org: OrgId,
+        inserts: &[Person],
+        updates: &[Person],
+        assignments: &[LevelAssignment],
+    ) -> Result<(), DbError> {
+        let txn = self.conn.begin().await?;
+        let now = Utc::now();
+        for chunk in inserts.chunks(CHUNK) {
+            person::Entity::insert_many(chunk.iter().map(|p| person::ActiveModel {
+                id: Set(p.id.0),
+                org_id: Set(org.0),
+                email: Set(p.email.to_string()),
+                display_name: Set(p.display_name.clone()),
+                manager_id: Set(None),
+                is_admin: Set(p.is_admin),
+                active: Set(p.active),
+                created_at: Set(now),
+            }))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| DbError::conflict_or_other(e, "a person with one of these emails"))?;
+        }
+        for p in inserts
+            .iter()
+            .filter(|p| p.manager_id.is_some())
+            .chain(updates)
+        {
+            person::Entity::update_many()
+                .col_expr(
+                    person::Column::ManagerId,
+                    Expr::value(p.manager_id.map(|m| m.0)),
+                )
+                .col_expr(
+                    person::Column::DisplayName,
+                    Expr::value(p.display_name.clone()),
+                )
+                .col_expr(person::Column::IsAdmin, Expr::value(p.is_admin))
+                .col_expr(person::Column::Active, Expr::value(p.active))
+                .filter(person::Column::OrgId.eq(org.0))
+                .filter(person::Column::Id.eq(p.id.0))
+                .exec(&txn)
+                .await?;
+        }
+        append_assignments(&txn, org, assignments).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    // ---- matrices ------------------------------------------------------------------------
+
+    pub async fn list_matrices(&self, org: OrgId) -> Result<Vec<MatrixSummary>, DbError> {
+        let matrices = matrix::Entity::find()
+            .filter(matrix::Column::OrgId.eq(org.0))
+            .order_by_asc(matrix::Column::Key)
+            .all(&self.conn)
+            .await?;
+        let versions = matrix_version::Entity::find()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .all(&self.conn)
+            .await?;
+        let mut out = Vec::new();
+        for m in matrices {
+            let mine: Vec<&matrix_version::Model> =
+                versions.iter().filter(|v| v.matrix_id == m.id).collect();
+            let latest = mine
+                .iter()
+                .filter(|v| v.number.is_some())
+                .max_by_key(|v| v.number);
+            let has_draft = mine
+                .iter()
+                .any(|v| v.status == VersionStatus::Draft.as_str());
+            let (tracks, levels, expectations) = match latest {
+                Some(v) => self.version_counts(org, v.id).await?,
+                None => (0, 0, 0),
+            };
+            out.push(MatrixSummary {
+                id: MatrixId(m.id),
+                key: Key::parse(&m.key)?,
+                name: latest.map(|v| v.name.clone()).unwrap_or(m.name),
+                latest_version: latest.and_then(|v| v.number).map(|n| n as u32),
+                has_draft,
+                tracks,
+                levels,
+                expectations,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn version_counts(
+        &self,
+        org: OrgId,
+        version: Uuid,
+    ) -> Result<(usize, usize, usize), DbError> {
+        use sea_orm::PaginatorTrait;
+        let tracks = track::Entity::find()
+            .filter(track::Column::OrgId.eq(org.0))
+            .filter(track::Column::VersionId.eq(version))
+            .count(&self.conn)
+            .await?;
+        let levels = level::Entity::find()
+            .filter(level::Column::OrgId.eq(org.0))
+            .filter(level::Column::VersionId.eq(version))
+            .count(&self.conn)
+            .await?;
+        let expectations = expectation::Entity::find()
+            .filter(expectation::Column::OrgId.eq(org.0))
+            .filter(expectation::Column::VersionId.eq(version))
+            .count(&self.conn)
+            .await?;
+        let n = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
+        Ok((n(tracks), n(levels), n(expectations)))
+    }
+
+    /// Creates a matrix with its first version (published as version 1, or a draft).
+    pub async fn create_matrix(
+        &self,
+        org: OrgId,
+        m: &Matrix,
+        status: VersionStatus,
+        note: Option<&str>,
+        by: Option<PersonId>,
+    ) -> Result<VersionInfo, DbError> {
+        let txn = self.conn.begin().await?;
+        let now = Utc::now();
+        let matrix_id = Uuid::now_v7();
+        matrix::Entity::insert(matrix::ActiveModel {
+            id: Set(matrix_id),
+            org_id: Set(org.0),
+            key: Set(m.key().to_string()),
+            name: Set(m.name().to_owned()),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await
+        .map_err(|e| DbError::conflict_or_other(e, format!("matrix `{}`", m.key())))?;
+        let published = status == VersionStatus::Published;
+        let info = VersionInfo {
+            id: VersionId::new(),
+            matrix_id: MatrixId(matrix_id),
+            matrix_key: m.key().clone(),
+            number: published.then_some(1),
+            status,
+            note: note.map(str::to_owned),
+            created_at: now,
+            published_at: published.then_some(now),
+            published_by: if published { by } else { None },
+        };
+        matrix_version::Entity::insert(matrix_version::ActiveModel {
+            id: Set(info.id.0),
+            org_id: Set(org.0),
+            matrix_id: Set(matrix_id),
+            number: Set(info.number.map(|n| n as i32)),
+            status: Set(status.as_str().to_owned()),
+            name: Set(m.name().to_owned()),
+            description: Set(m.description().map(str::to_owned)),
+            note: Set(info.note.clone()),
+            created_by: Set(by.map(|p| p.0)),
+            created_at: Set(now),
+            published_by: Set(info.published_by.map(|p| p.0)),
+            published_at: Set(info.published_at),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        write_content(&txn, org, info.id.0, m).await?;
+        txn.commit().await?;
+        Ok(info)
+    }
+
+    /// The newest published version of the matrix `key` and its content.
+    pub async fn latest_published(
+        &self,
+        org: OrgId,
+        key: &str,
+    ) -> Result<Option<(VersionInfo, Matrix)>, DbError> {
+        let Some(m) = matrix::Entity::find()
+            .filter(matrix::Column::OrgId.eq(org.0))
+            .filter(matrix::Column::Key.eq(key))
+            .one(&self.conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(v) = matrix_version::Entity::find()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::MatrixId.eq(m.id))
+            .filter(matrix_version::Column::Status.eq(VersionStatus::Published.as_str()))
+            .order_by_desc(matrix_version::Column::Number)
+            .one(&self.conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let info = version_from_row(&v, &m.key)?;
+        let content = self.load_content(org, &v).await?;
+        Ok(Some((info, content)))
+    }
+
+    /// The content of one version, by id.
+    pub async fn load_version(
+        &self,
+        org: OrgId,
+        version: VersionId,
+    ) -> Result<(VersionInfo, Matrix), DbError> {
+        let v = matrix_version::Entity::find()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::Id.eq(version.0))
+            .one(&self.conn)
+            .await?
+            .ok_or_else(|| DbError::not_found("matrix version"))?;
+        let m = matrix::Entity::find()
+            .filter(matrix::Column::OrgId.eq(org.0))
+            .filter(matrix::Column::Id.eq(v.matrix_id))
+            .one(&self.conn)
+            .await?
+            .ok_or_else(|| DbError::not_found("matrix"))?;
+        let info = version_from_row(&v, &m.key)?;
+        Ok((info, self.load_content(org, &v).await?))
+    }
+
+    async fn load_content(&self, org: OrgId, v: &matrix_version::Model) -> Result<Matrix, DbError> {
+        let vid = v.id;
+        let levels = level::Entity::find()
+            .filter(level::Column::OrgId.eq(org.0))
+            .filter(level::Column::VersionId.eq(vid))
+            .order_by_asc(level::Column::Rank)
+            .all(&self.conn)
+            .await?;
+        let competencies = competency::Entity::find()
+            .filter(competency::Column::OrgId.eq(org.0))
+            .filter(competency::Column::VersionId.eq(vid))
+            .order_by_asc(competency::Column::Position)
+            .all(&self.conn)
+            .await?;
+        let tracks = track::Entity::find()
+            .filter(track::Column::OrgId.eq(org.0))
+            .filter(track::Column::VersionId.eq(vid))
+            .order_by_asc(track::Column::Position)
+            .all(&self.conn)
+            .await?;
+        let cells = cell::Entity::find()
+            .filter(cell::Column::OrgId.eq(org.0))
+            .filter(cell::Column::VersionId.eq(vid))
+            .all(&self.conn)
+            .await?;
+        let expectations = expectation::Entity::find()
+            .filter(expectation::Column::OrgId.eq(org.0))
+            .filter(expectation::Column::VersionId.eq(vid))
+            .order_by_asc(expectation::Column::Position)
+            .all(&self.conn)
+            .await?;
+        let resources = resource::Entity::find()
+            .filter(resource::Column::OrgId.eq(org.0))
+            .filter(resource::Column::VersionId.eq(vid))
+            .order_by_asc(resource::Column::Position)
+            .all(&self.conn)
+            .await?;
+
+        let level_key: HashMap<Uuid, &str> =
+            levels.iter().map(|l| (l.id, l.key.as_str())).collect();
+        let level_rank: HashMap<Uuid, i32> = levels.iter().map(|l| (l.id, l.rank)).collect();
+        let res_of = |pred: &dyn Fn(&resource::Model) -> bool| -> Vec<ResourceDraft> {
+            resources
+                .iter()
+                .filter(|r| pred(r))
+                .map(|r| ResourceDraft {
+                    title: r.title.clone(),
+                    url: r.url.clone(),
+                    kind: Some(r.kind.clone()),
+                    description: r.description.clone(),
+                })
+                .collect()
+        };
+        let draft = MatrixDraft {
+            key: matrix_key_of(&self.conn, org, v.matrix_id).await?,
+            name: v.name.clone(),
+            description: v.description.clone(),
+            levels: levels
+                .iter()
+                .map(|l| LevelDraft {
+                    key: l.key.clone(),
+                    name: l.name.clone(),
+                    rank: u32::try_from(l.rank).ok(),
+                    description: l.description.clone(),
+                })
+                .collect(),
+            competencies: competencies
+                .iter()
+                .map(|c| CompetencyDraft {
+                    key: c.key.clone(),
+                    name: c.name.clone(),
+                    description: c.description.clone(),
+                })
+                .collect(),
+            tracks: tracks
+                .iter()
+                .map(|t| {
+                    let mut mine: Vec<&cell::Model> =
+                        cells.iter().filter(|c| c.track_id == t.id).collect();
+                    mine.sort_by_key(|c| level_rank.get(&c.level_id).copied().unwrap_or(i32::MAX));
+                    TrackDraft {
+                        key: t.key.clone(),
+                        name: t.name.clone(),
+                        description: t.description.clone(),
+                        cells: mine
+                            .into_iter()
+                            .map(|c| CellDraft {
+                                level: level_key
+                                    .get(&c.level_id)
+                                    .map(|k| k.to_string())
+                                    .unwrap_or_default(),
+                                titles: serde_json::from_str(&c.titles).unwrap_or_default(),
+                                expectations: expectations
+                                    .iter()
+                                    .filter(|e| e.cell_id == c.id)
+                                    .map(|e| ExpectationDraft {
+                                        key: e.key.clone(),
+                                        name: e.name.clone(),
+                                        description: e.description.clone(),
+                                        competency: e.competency.clone(),
+                                        resources: res_of(&|r| r.expectation_id == Some(e.id)),
+                                    })
+                                    .collect(),
+                                resources: res_of(&|r| r.cell_id == Some(c.id)),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        };
+        Ok(Matrix::new(&draft)?)
+    }
+
+    // ---- level assignments ---------------------------------------------------------------
+
+    pub async fn append_assignment(&self, org: OrgId, a: &LevelAssignment) -> Result<(), DbError> {
+        let txn = self.conn.begin().await?;
+        append_assignments(&txn, org, std::slice::from_ref(a)).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Every assignment of the organisation (or of one person), oldest first.
+    pub async fn assignments(
+        &self,
+        org: OrgId,
+        person: Option<PersonId>,
+    ) -> Result<Vec<LevelAssignment>, DbError> {
+        let mut q =
+            level_assignment::Entity::find().filter(level_assignment::Column::OrgId.eq(org.0));
+        if let Some(p) = person {
+            q = q.filter(level_assignment::Column::PersonId.eq(p.0));
+        }
+        let rows = q
+            .order_by_asc(level_assignment::Column::Effective)
+            .order_by_asc(level_assignment::Column::RecordedAt)
+            .all(&self.conn)
+            .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tracks: HashMap<Uuid, String> = track::Entity::find()
+            .filter(track::Column::OrgId.eq(org.0))
+            .filter(track::Column::Id.is_in(rows.iter().map(|r| r.track_id).collect::<Vec<_>>()))
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.key))
+            .collect();
+        let levels: HashMap<Uuid, String> = level::Entity::find()
+            .filter(level::Column::OrgId.eq(org.0))
+            .filter(level::Column::Id.is_in(rows.iter().map(|r| r.level_id).collect::<Vec<_>>()))
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l.key))
+            .collect();
+        rows.into_iter()
+            .map(|r| {
+                Ok(LevelAssignment {
+                    id: AssignmentId(r.id),
+                    person_id: PersonId(r.person_id),
+                    version_id: VersionId(r.version_id),
+                    track: Key::parse(
+                        tracks
+                            .get(&r.track_id)
+                            .map(String::as_str)
+                            .unwrap_or_default(),
+                    )?,
+                    level: Key::parse(
+                        levels
+                            .get(&r.level_id)
+                            .map(String::as_str)
+                            .unwrap_or_default(),
+                    )?,
+                    effective: r.effective,
+                    reason: r.reason,
+                    set_by: r.set_by.map(PersonId),
+                    recorded_at: r.recorded_at,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn matrix_key_of(
+    conn: &DatabaseConnection,
+    org: OrgId,
+    matrix_id: Uuid,
+) -> Result<String, DbError> {
+    Ok(matrix::Entity::find()
+        .filter(matrix::Column::OrgId.eq(org.0))
+        .filter(matrix::Column::Id.eq(matrix_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbError::not_found("matrix"))?
+        .key)
+}
+
+/// Appends assignments, resolving track and level keys inside each assignment's version.
+async fn append_assignments<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    list: &[LevelAssignment],
+) -> Result<(), DbError> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let mut versions: Vec<Uuid> = list.iter().map(|a| a.version_id.0).collect();
+    versions.sort();
+    versions.dedup();
+    let tracks: HashMap<(Uuid, String), Uuid> = track::Entity::find()
+        .filter(track::Column::OrgId.eq(org.0))
+        .filter(track::Column::VersionId.is_in(versions.clone()))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|t| ((t.version_id, t.key), t.id))
+        .collect();
+    let levels: HashMap<(Uuid, String), Uuid> = level::Entity::find()
+        .filter(level::Column::OrgId.eq(org.0))
+        .filter(level::Column::VersionId.is_in(versions))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|l| ((l.version_id, l.key), l.id))
+        .collect();
+    let mut rows = Vec::with_capacity(list.len());
+    for a in list {
+        let v = a.version_id.0;
+        let track_id = *tracks
+            .get(&(v, a.track.to_string()))
+            .ok_or_else(|| DbError::not_found(format!("track `{}`", a.track)))?;
+        let level_id = *levels
+            .get(&(v, a.level.to_string()))
+            .ok_or_else(|| DbError::not_found(format!("level `{}`", a.level)))?;
+        rows.push(level_assignment::ActiveModel {
+            id: Set(a.id.0),
+            org_id: Set(org.0),
+            person_id: Set(a.person_id.0),
+            version_id: Set(v),
+            track_id: Set(track_id),
+            level_id: Set(level_id),
+            effective: Set(a.effective),
+            reason: Set(a.reason.clone()),
+            set_by: Set(a.set_by.map(|p| p.0)),
+            recorded_at: Set(a.recorded_at),
+        });
+    }
+    insert_chunked::<level_assignment::Entity, _, _>(c, rows).await
+}
+
+async fn insert_chunked<E, A, C>(c: &C, rows: Vec<A>) -> Result<(), DbError>
+where
+    E: EntityTrait,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    C: ConnectionTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        E::insert_many(chunk).exec_without_returning(c).await?;
+    }
+    Ok(())
+}
+
+/// Writes the content rows of a version: levels, competencies, tracks, cells, expectations
+/// and resources, a few multi-row INSERTs per table.
+async fn write_content<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    version: Uuid,
+    m: &Matrix,
+) -> Result<(), DbError> {
+    let o = org.0;
+    let mut level_ids = HashMap::new();
+    let mut levels = Vec::new();
+    for l in m.levels() {
+        let id = Uuid::now_v7();
+        level_ids.insert(l.key.as_str(), id);
+        levels.push(level::ActiveModel {
+            id: Set(id),
+            org_id: Set(o),
+            version_id: Set(version),
+            key: Set(l.key.to_string()),
+            name: Set(l.name.clone()),
+            rank: Set(l.rank.get() as i32),
+            description: Set(l.description.clone()),
+        });
+    }
+    insert_chunked::<level::Entity, _, _>(c, levels).await?;
+    let comps = m
+        .competencies()
+        .iter()
+        .enumerate()
+        .map(|(i, comp)| competency::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(o),
+            version_id: Set(version),
+            position: Set(i as i32),
+            key: Set(comp.key.to_string()),
+            name: Set(comp.name.clone()),
+            description: Set(comp.description.clone()),
+        })
+        .collect();
+    insert_chunked::<competency::Entity, _, _>(c, comps).await?;
+
+    let (mut tracks, mut cells, mut exps, mut res) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut position = 0i32;
+    let resource = |cell_id: Option<Uuid>,
+                    exp_id: Option<Uuid>,
+                    i: usize,
+                    r: &rungs_domain::matrix::Resource| {
+        resource::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(o),
+            version_id: Set(version),
+            cell_id: Set(cell_id),
+            expectation_id: Set(exp_id),
+            position: Set(i as i32),
+            title: Set(r.title.clone()),
+            url: Set(r.url.clone()),
+            kind: Set(r.kind.as_str().to_owned()),
+            description: Set(r.description.clone()),
+        }
+    };
+    for (ti, t) in m.tracks().iter().enumerate() {
+        let track_id = Uuid::now_v7();
+        tracks.push(track::ActiveModel {
+            id: Set(track_id),
+            org_id: Set(o),
+            version_id: Set(version),
+            position: Set(ti as i32),
+            key: Set(t.key.to_string()),
+            name: Set(t.name.clone()),
+            description: Set(t.description.clone()),
+        });
+        for cell in &t.cells {
+            let cell_id = Uuid::now_v7();
+            let level_id = *level_ids
+                .get(cell.level.as_str())
+                .ok_or_else(|| DbError::not_found(format!("level `{}`", cell.level)))?;
+            cells.push(cell::ActiveModel {
+                id: Set(cell_id),
+                org_id: Set(o),
+                version_id: Set(version),
+                track_id: Set(track_id),
+                level_id: Set(level_id),
+                titles: Set(serde_json::to_string(&cell.titles).unwrap_or_else(|_| "[]".into())),
+            });
+            for (ri, r) in cell.resources.iter().enumerate() {
+                res.push(resource(Some(cell_id), None, ri, r));
+            }
+            for e in &cell.expectations {
+                let exp_id = Uuid::now_v7();
+                exps.push(expectation::ActiveModel {
+                    id: Set(exp_id),
+                    org_id: Set(o),
+                    version_id: Set(version),
+                    cell_id: Set(cell_id),
+                    position: Set(position),
+                    key: Set(e.key.to_string()),
+                    name: Set(e.name.clone()),
+                    description: Set(e.description.clone()),
+                    competency: Set(e.competency.as_ref().map(ToString::to_string)),
+                });
+                position += 1;
+                for (ri, r) in e.resources.iter().enumerate() {
+                    res.push(resource(None, Some(exp_id), ri, r));
+                }
+            }
+        }
+    }
+    insert_chunked::<track::Entity, _, _>(c, tracks).await?;
+    insert_chunked::<cell::Entity, _, _>(c, cells).await?;
+    insert_chunked::<expectation::Entity, _, _>(c, exps).await?;
+    insert_chunked::<resource::Entity, _, _>(c, res).await?;
+    Ok(())
+}
+
+fn org_from_row(r: organisation::Model) -> Result<Organisation, DbError> {
+    Ok(Organisation {
+        id: OrgId(r.id),
+        slug: Slug::parse(&r.slug)?,
+        name: r.name,
+    })
+}
+
+fn person_from_row(r: person::Model) -> Result<Person, DbError> {
+    Ok(Person {
+        id: PersonId(r.id),
+        org_id: OrgId(r.org_id),
+        email: Email::parse(&r.email)?,
+        display_name: r.display_name,
+        manager_id: r.manager_id.map(PersonId),
+        is_admin: r.is_admin,
+        active: r.active,
+    })
+}
+
+fn version_from_row(v: &matrix_version::Model, key: &str) -> Result<VersionInfo, DbError> {
+    Ok(VersionInfo {
+        id: VersionId(v.id),
+        matrix_id: MatrixId(v.matrix_id),
+        matrix_key: Key::parse(key)?,
+        number: v.number.and_then(|n| u32::try_from(n).ok()),
+        status: VersionStatus::parse(&v.status)?,
+        note: v.note.clone(),
+        created_at: v.created_at,
+        published_at: v.published_at,
+        published_by: v.published_by.map(PersonId),
+    })
+}
+
+#[cfg(feature = "testing")]
+impl Db {
+    /// The raw connection, for test helpers only.
+    pub fn conn_for_tests(&self) -> DatabaseConnection {
+        self.conn.clone()
+    }
+}

@@ -1,0 +1,237 @@
+//! Repositories against real databases: SQLite always, PostgreSQL and MariaDB when configured.
+
+#![allow(clippy::unwrap_used)]
+
+use chrono::{NaiveDate, Utc};
+use rungs_db::testing::{TestDb, backends, on_every_backend};
+use rungs_db::{Backend, DbError};
+use rungs_domain::assignment::{LevelAssignment, current_as_of};
+use rungs_domain::matrix::VersionStatus;
+use rungs_domain::org::{Organisation, Slug};
+use rungs_domain::person::{Email, Person};
+use rungs_domain::text::Key;
+use rungs_domain::{AssignmentId, OrgId, PersonId};
+
+fn org(slug: &str) -> Organisation {
+    Organisation::new(Slug::parse(slug).unwrap(), &format!("{slug} Inc")).unwrap()
+}
+
+fn person(org: OrgId, email: &str, manager: Option<PersonId>) -> Person {
+    Person {
+        id: PersonId::new(),
+        org_id: org,
+        email: Email::parse(email).unwrap(),
+        display_name: email.split('@').next().unwrap().to_owned(),
+        manager_id: manager,
+        is_admin: false,
+        active: true,
+    }
+}
+
+#[tokio::test]
+async fn migrations_leave_nothing_pending_and_are_idempotent() {
+    on_every_backend(async |t: &TestDb| {
+        assert!(t.db.pending_migrations().await.unwrap().is_empty());
+        assert_eq!(t.db.migrate().await.unwrap(), 0, "{:?}", t.backend);
+        t.db.ping().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn organisations_have_unique_slugs() {
+    on_every_backend(async |t: &TestDb| {
+        let a = org("acme");
+        t.db.create_org(&a).await.unwrap();
+        let err = t.db.create_org(&org("acme")).await.unwrap_err();
+        assert!(
+            matches!(err, DbError::Conflict { .. }),
+            "{:?}: {err:?}",
+            t.backend
+        );
+        t.db.create_org(&org("globex")).await.unwrap();
+        let slugs: Vec<String> =
+            t.db.list_orgs()
+                .await
+                .unwrap()
+                .iter()
+                .map(|o| o.slug.to_string())
+                .collect();
+        assert_eq!(slugs, ["acme", "globex"]);
+        assert_eq!(
+            t.db.org_by_slug(&Slug::parse("acme").unwrap())
+                .await
+                .unwrap(),
+            Some(a)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn matrices_round_trip_through_the_database_and_stay_in_their_tenant() {
+    let python = rungs_format::templates::template("python")
+        .unwrap()
+        .unwrap();
+    on_every_backend(async |t: &TestDb| {
+        let (a, b) = (org("acme"), org("globex"));
+        t.db.create_org(&a).await.unwrap();
+        t.db.create_org(&b).await.unwrap();
+        let info =
+            t.db.create_matrix(a.id, &python, VersionStatus::Published, Some("v1"), None)
+                .await
+                .unwrap();
+        assert_eq!(info.number, Some(1));
+        let (loaded_info, loaded) =
+            t.db.latest_published(a.id, "python")
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            loaded, python,
+            "{:?}: stored and loaded matrix differ",
+            t.backend
+        );
+        assert_eq!(loaded_info.id, info.id);
+        // The other organisation sees nothing, by key or by id.
+        assert!(
+            t.db.latest_published(b.id, "python")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(matches!(
+            t.db.load_version(b.id, info.id).await,
+            Err(DbError::NotFound { .. })
+        ));
+        let listed = t.db.list_matrices(a.id).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].tracks, listed[0].levels, listed[0].expectations),
+            (6, 5, 49)
+        );
+        assert!(t.db.list_matrices(b.id).await.unwrap().is_empty());
+        // Same key again in the same organisation: a conflict; in another: fine.
+        let err =
+            t.db.create_matrix(a.id, &python, VersionStatus::Published, None, None)
+                .await
+                .unwrap_err();
+        assert!(matches!(err, DbError::Conflict { .. }), "{err:?}");
+        t.db.create_matrix(b.id, &python, VersionStatus::Draft, None, None)
+            .await
+            .unwrap();
+        assert!(
+            t.db.latest_published(b.id, "python")
+                .await
+                .unwrap()
+                .is_none(),
+            "a draft is not published"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn people_and_assignments_are_saved_together_and_history_appends() {
+    let python = rungs_format::templates::template("python")
+        .unwrap()
+        .unwrap();
+    on_every_backend(async |t: &TestDb| {
+        let a = org("acme");
+        t.db.create_org(&a).await.unwrap();
+        let v =
+            t.db.create_matrix(a.id, &python, VersionStatus::Published, None, None)
+                .await
+                .unwrap();
+        // The report comes before the manager: managers are set after everyone is inserted.
+        let boss = person(a.id, "boss@acme.test", None);
+        let dev = person(a.id, "dev@acme.test", Some(boss.id));
+        let assign = |p: &Person, level: &str, day: u32| LevelAssignment {
+            id: AssignmentId::new(),
+            person_id: p.id,
+            version_id: v.id,
+            track: Key::parse("python-developer").unwrap(),
+            level: Key::parse(level).unwrap(),
+            effective: NaiveDate::from_ymd_opt(2026, 1, day).unwrap(),
+            reason: "import".into(),
+            set_by: None,
+            recorded_at: Utc::now(),
+        };
+        t.db.save_people(
+            a.id,
+            &[dev.clone(), boss.clone()],
+            &[],
+            &[assign(&dev, "beginner", 1)],
+        )
+        .await
+        .unwrap();
+        let people = t.db.list_people(a.id).await.unwrap();
+        assert_eq!(people, vec![boss.clone(), dev.clone()]);
+
+        t.db.append_assignment(a.id, &assign(&dev, "intermediate", 20))
+            .await
+            .unwrap();
+        let history = t.db.assignments(a.id, Some(dev.id)).await.unwrap();
+        let levels: Vec<&str> = history.iter().map(|h| h.level.as_str()).collect();
+        assert_eq!(
+            levels,
+            ["beginner", "intermediate"],
+            "history is appended, not overwritten"
+        );
+        let today = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+        assert_eq!(
+            current_as_of(&history, today).unwrap().level.as_str(),
+            "intermediate"
+        );
+
+        // A failing write leaves nothing behind: the duplicate email aborts the whole save.
+        let newcomer = person(a.id, "new@acme.test", None);
+        let dup = person(a.id, "dev@acme.test", None);
+        let err =
+            t.db.save_people(
+                a.id,
+                &[newcomer.clone(), dup],
+                &[],
+                &[assign(&newcomer, "beginner", 2)],
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DbError::Conflict { .. }), "{err:?}");
+        assert_eq!(t.db.list_people(a.id).await.unwrap().len(), 2);
+        assert!(
+            t.db.assignments(a.id, Some(newcomer.id))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_database_enforces_foreign_keys() {
+    on_every_backend(async |t: &TestDb| {
+        // A person in an organisation that does not exist is refused by the database itself.
+        let ghost = OrgId::new();
+        let err =
+            t.db.save_people(ghost, &[person(ghost, "x@y.test", None)], &[], &[])
+                .await;
+        assert!(
+            err.is_err(),
+            "{:?}: foreign keys are not enforced",
+            t.backend
+        );
+    })
+    .await;
+}
+
+#[test]
+fn ci_asks_for_every_backend() {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        assert_eq!(
+            backends(),
+            [Backend::Sqlite, Backend::Postgres, Backend::MySql],
+            "CI must test all three backends"
+        );
+    }
+}

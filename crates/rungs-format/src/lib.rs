@@ -1,0 +1,15 @@
+//! Rungs file formats: the matrix file (YAML and JSON, one serde model documented by a JSON
+//! Schema), the people CSV, and the built-in matrix templates.
+//!
+//! Parsing here is pure (text in, domain values or located errors out): no database, no I/O.
+//! Every error carries the line and column it was found at, where the format can tell.
+
+mod at;
+pub mod errors;
+pub mod matrix_file;
+pub mod people;
+pub mod templates;
+
+pub use at::At;
+pub use errors::{FileError, FileErrors};
+pub use matrix_file::{MatrixFormat, export_matrix, matrix_json_schema, parse_matrix};

@@ -1,0 +1,30 @@
+# Everyday commands. CI runs the same ones (.ci/run).
+
+# Show the recipes.
+default:
+    @just --list
+
+# Try Rungs: the python template in the demo organisation of ./rungs.db.
+demo:
+    cargo run --bin rungs -- demo
+
+# Tests on SQLite only (set RUNGS_TEST_POSTGRES_URL / RUNGS_TEST_MYSQL_URL for the servers).
+test:
+    cargo test --workspace
+
+# Tests on all three backends, against the local servers.
+test-all:
+    RUNGS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres RUNGS_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test cargo test --workspace
+
+# Formatting and lints, as CI checks them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Regenerate the committed matrix-file JSON Schema.
+schema:
+    UPDATE_SCHEMA=1 cargo test -p rungs-format --test matrix_file committed_json_schema_matches_the_code
+
+# What CI runs.
+ci:
+    bash .ci/run

@@ -1,0 +1,25 @@
+//! Black-box scenario tests for Rungs live in `tests/`; this library holds what they share.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The path of the real `rungs` binary, built once per test process.
+///
+/// `CARGO_BIN_EXE_rungs` only exists inside the `rungs-cli` package, and `cargo test` builds a
+/// package's binaries only for that package's own integration tests; so the scenarios ask cargo
+/// to build it (a no-op when it is fresh) with the profile they were compiled in, into the
+/// workspace's target directory. Never a stale binary, never a missing one on a clean clone.
+pub fn rungs_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        let run = escargot::CargoBuild::new()
+            .manifest_path(manifest)
+            .package("rungs-cli")
+            .bin("rungs")
+            .current_release()
+            .run()
+            .unwrap_or_else(|e| panic!("could not build the rungs binary: {e}"));
+        run.path().to_path_buf()
+    })
+}

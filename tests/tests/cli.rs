@@ -1,0 +1,314 @@
+//! The CLI walk-through of the README, run with the real `rungs` binary on every configured
+//! backend: HR sets up an organisation, imports the template and a people file, places people,
+//! exports the matrix and reads it back; bad input is refused with the exact errors a user sees
+//! and nothing written.
+
+#![allow(clippy::unwrap_used)]
+
+use assert_cmd::Command;
+use rungs_db::testing::{TestDb, backends};
+use rungs_tests::rungs_bin;
+use std::path::Path;
+
+struct Rungs<'a> {
+    url: &'a str,
+    dir: &'a Path,
+}
+
+impl Rungs<'_> {
+    fn cmd(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        Command::new(rungs_bin())
+            .current_dir(self.dir)
+            .env("RUNGS_DATABASE_URL", self.url)
+            .env_remove("RUNGS_LOG")
+            .args(args)
+            .assert()
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).success().get_output().stdout.clone();
+        String::from_utf8(out).expect("utf-8 output")
+    }
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).failure().get_output().stderr.clone();
+        String::from_utf8(out).expect("utf-8 output")
+    }
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("valid JSON")
+    }
+}
+
+const PEOPLE: &str = "\
+email,name,manager_email,track,level,admin
+dev@acme.test,Dev One,lead@acme.test,python-developer,beginner,
+analyst@acme.test,Ana Lyst,lead@acme.test,data-analyst,intermediate,
+lead@acme.test,Lea Lead,hr@acme.test,python-developer,expert,
+hr@acme.test,Hana HR,,,,yes
+";
+
+async fn walkthrough(t: &TestDb) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let r = Rungs {
+        url: &t.url,
+        dir: dir.path(),
+    };
+    let b = format!("{:?}", t.backend);
+
+    r.ok(&["db", "migrate"]);
+    assert!(
+        r.ok(&["org", "create", "acme", "--name", "Acme Corp"])
+            .contains("created organisation `acme`")
+    );
+    r.ok(&["org", "create", "globex", "--name", "Globex"]);
+    assert!(
+        r.fails(&["org", "create", "acme", "--name", "Again"])
+            .contains("organisation `acme` already exists"),
+        "{b}"
+    );
+    let orgs = r.json(&["org", "list", "--format", "json"]);
+    assert_eq!(orgs.as_array().map(Vec::len), Some(2));
+
+    assert!(
+        r.ok(&["matrix", "import", "--template", "python", "--org", "acme"])
+            .contains("as version 1")
+    );
+    let list = r.json(&["matrix", "list", "--org", "acme", "--format", "json"]);
+    assert_eq!(list[0]["key"], "python");
+    assert_eq!(list[0]["expectations"], 49);
+    assert_eq!(
+        r.json(&["matrix", "list", "--org", "globex", "--format", "json"]),
+        serde_json::json!([])
+    );
+
+    let grid = r.ok(&["matrix", "show", "python", "--org", "acme"]);
+    for text in [
+        "Career Path",
+        "Level 1: Beginner",
+        "Level 5: Leader",
+        "Python Developer",
+        "• Basic syntax",
+        "[Chief Software",
+    ] {
+        assert!(grid.contains(text), "{b}: grid lacks {text}:\n{grid}");
+    }
+
+    // People: reports listed before their managers; levels placed.
+    std::fs::write(dir.path().join("people.csv"), PEOPLE).expect("write");
+    let out = r.ok(&["people", "import", "people.csv", "--org", "acme"]);
+    assert!(
+        out.contains("4 added, 0 updated, 0 unchanged, 3 level(s) assigned"),
+        "{b}: {out}"
+    );
+    // Importing the same file again changes nothing.
+    let out = r.ok(&["people", "import", "people.csv", "--org", "acme"]);
+    assert!(
+        out.contains("0 added, 0 updated, 4 unchanged, 0 level(s) assigned"),
+        "{b}: {out}"
+    );
+    let people = r.json(&["people", "list", "--org", "acme", "--format", "json"]);
+    let dev = people
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["email"] == "dev@acme.test"))
+        .cloned()
+        .expect("dev listed");
+    assert_eq!(dev["manager_email"], "lead@acme.test");
+    assert_eq!(dev["current"]["level"], "beginner");
+    assert_eq!(
+        r.fails(&["people", "list", "--org", "nope"]).trim(),
+        "error: organisation `nope` not found"
+    );
+
+    // Assign appends to the history.
+    r.ok(&[
+        "assign",
+        "dev@acme.test",
+        "--org",
+        "acme",
+        "--track",
+        "python-developer",
+        "--level",
+        "intermediate",
+        "--effective",
+        "2026-01-15",
+        "--reason",
+        "promoted",
+    ]);
+    let history = r.json(&[
+        "history",
+        "dev@acme.test",
+        "--org",
+        "acme",
+        "--format",
+        "json",
+    ]);
+    let levels: Vec<&str> = history
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|h| h["level"].as_str())
+        .collect();
+    assert_eq!(
+        levels,
+        ["intermediate", "beginner"],
+        "{b}: ordered by effective date"
+    );
+    let err = r.fails(&[
+        "assign",
+        "dev@acme.test",
+        "--org",
+        "acme",
+        "--track",
+        "python-developer",
+        "--level",
+        "guru",
+    ]);
+    assert_eq!(
+        err.trim(),
+        "error: unknown level `guru` in matrix `python`: use one of beginner, intermediate, advanced, expert, leader"
+    );
+
+    // Export, then import into another organisation: the same matrix.
+    r.ok(&[
+        "matrix",
+        "export",
+        "python",
+        "--org",
+        "acme",
+        "--format",
+        "json",
+        "--output",
+        "python.json",
+    ]);
+    let yaml = r.ok(&[
+        "matrix", "export", "python", "--org", "acme", "--format", "yaml",
+    ]);
+    r.ok(&["matrix", "import", "python.json", "--org", "globex"]);
+    assert_eq!(
+        r.ok(&[
+            "matrix", "export", "python", "--org", "globex", "--format", "yaml"
+        ]),
+        yaml,
+        "{b}: round trip"
+    );
+
+    // Bad input: exact errors, nothing written.
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "email,name,manager_email,track,level\nnew@acme.test,New,,nope,beginner\nx@acme.test,X,y@acme.test,,\ny@acme.test,Y,x@acme.test,,\n",
+    )
+    .expect("write");
+    let err = r.fails(&["people", "import", "bad.csv", "--org", "acme"]);
+    assert_eq!(
+        err.trim(),
+        "error: 2 errors found; nothing was written:\n  \
+         bad.csv:2: track: unknown track `nope` in matrix `python`: use one of python-developer, data-analyst, ml-specialist, web-developer, automation-engineer, software-architect\n  \
+         bad.csv:3: manager_email: these reporting lines form a cycle: x@acme.test -> y@acme.test -> x@acme.test",
+        "{b}"
+    );
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        "key: broken\nname: Broken\nlevels:\n  - key: l1\n    name: [unclosed\n",
+    )
+    .expect("write");
+    let err = r.fails(&["matrix", "import", "broken.yaml", "--org", "acme"]);
+    assert!(
+        err.starts_with("error: 1 error found; nothing was written:\n  broken.yaml:5:"),
+        "{b}: {err}"
+    );
+    std::fs::write(
+        dir.path().join("unknown.yaml"),
+        "key: eng\nname: Eng\nlevels:\n  - key: l1\n    name: One\ntracks:\n  - key: dev\n    name: Dev\n    cells:\n      - level: l2\n",
+    )
+    .expect("write");
+    let err = r.fails(&["matrix", "import", "unknown.yaml", "--org", "acme"]);
+    assert_eq!(
+        err.trim(),
+        "error: 1 error found; nothing was written:\n  unknown.yaml:10:16: tracks[0].cells[0].level: unknown level `l2`: the matrix defines l1"
+    );
+    let people = r.json(&["people", "list", "--org", "acme", "--format", "json"]);
+    assert_eq!(
+        people.as_array().map(Vec::len),
+        Some(4),
+        "{b}: nothing written by the failed imports"
+    );
+    let list = r.json(&["matrix", "list", "--org", "acme", "--format", "json"]);
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "{b}: no matrix written by the failed imports"
+    );
+}
+
+#[tokio::test]
+async fn cli_walkthrough_on_every_backend() {
+    for backend in backends() {
+        let t = TestDb::empty(backend).await;
+        walkthrough(&t).await;
+        t.drop_database().await;
+    }
+}
+
+#[test]
+fn commands_refuse_a_database_with_pending_migrations_and_demo_works() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let r = Rungs {
+        url: &url,
+        dir: dir.path(),
+    };
+    let err = r.fails(&["org", "list"]);
+    assert!(
+        err.contains("pending migration(s): run `rungs db migrate` first"),
+        "{err}"
+    );
+    let out = r.ok(&["demo"]);
+    assert!(
+        out.contains("Python Job Leveling Matrix (python, version 1)"),
+        "{out}"
+    );
+    // Running it again keeps the one organisation and matrix.
+    r.ok(&["demo"]);
+    assert_eq!(
+        r.json(&["matrix", "list", "--org", "demo", "--format", "json"])
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn default_database_is_rungs_db_in_the_working_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    Command::new(rungs_bin())
+        .current_dir(dir.path())
+        .env_remove("RUNGS_DATABASE_URL")
+        .args(["db", "migrate"])
+        .assert()
+        .success();
+    assert!(dir.path().join("rungs.db").exists());
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["db", "migrate", "--help"],
+        vec!["org", "create", "--help"],
+        vec!["people", "import", "--help"],
+        vec!["matrix", "import", "--help"],
+        vec!["matrix", "show", "--help"],
+        vec!["matrix", "export", "--help"],
+        vec!["assign", "--help"],
+    ] {
+        let out = Command::new(rungs_bin())
+            .args(&args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert!(
+            String::from_utf8_lossy(&out).contains("Usage: rungs"),
+            "{args:?}"
+        );
+    }
+}
