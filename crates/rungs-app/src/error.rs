@@ -19,8 +19,9 @@ pub enum AppError {
     InvalidFile(FileErrors),
     #[error("{0} already exists")]
     Conflict(String),
-    #[error("authentication required")]
-    Unauthenticated,
+    /// No valid credentials: the message says what to do (sign in, refresh...).
+    #[error("{0}")]
+    Unauthenticated(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -33,7 +34,7 @@ impl AppError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Invalid(_) | Self::InvalidFile(_) => "INVALID_INPUT",
             Self::Conflict(_) => "CONFLICT",
-            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Internal(_) => "INTERNAL",
         }
     }

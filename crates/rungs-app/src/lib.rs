@@ -1,10 +1,14 @@
 //! Rungs use cases and the authorization policy: the one API that both the server and the CLI
 //! call. Every use case takes an [`Actor`] and asks [`policy`] before it reads or writes.
 
+pub mod auth;
+pub mod demo;
 mod error;
+mod people;
 pub mod policy;
 mod usecases;
 
 pub use error::AppError;
+pub use people::*;
 pub use policy::{Action, Actor};
 pub use usecases::*;

@@ -2,6 +2,14 @@
 //! [`authorize`] before touching data. The organisation always comes from the actor (a verified
 //! token, or the CLI's explicit system actor), never from a request argument; a person acting
 //! on another organisation gets the same answer as for something that does not exist.
+//!
+//! The rules:
+//! - an operator (the CLI's system actor) may do everything;
+//! - everyone reads their organisation and its published matrices, and their own record and
+//!   level history;
+//! - a manager also reads the records and histories of their direct and indirect reports;
+//! - an HR admin reads and writes everything in their own organisation;
+//! - nobody reads or writes another organisation.
 
 use crate::AppError;
 use rungs_domain::{OrgId, PersonId};
@@ -23,6 +31,26 @@ impl Actor {
     pub fn system() -> Self {
         Self::System
     }
+
+    /// The person acting, if it is one.
+    pub fn person_id(&self) -> Option<PersonId> {
+        match self {
+            Self::System => None,
+            Self::Person { id, .. } => Some(*id),
+        }
+    }
+}
+
+/// How the actor stands to the person a record is about; computed by the use case from the
+/// reporting lines, judged here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// The record is the actor's own.
+    Myself,
+    /// The actor manages the person, directly or indirectly.
+    Manager,
+    /// Anyone else in the organisation.
+    Unrelated,
 }
 
 /// What is being attempted, with the organisation it touches.
@@ -32,12 +60,20 @@ pub enum Action {
     ListOrganisations,
     /// Read one organisation's name and slug.
     ReadOrganisation(OrgId),
-    ListPeople(OrgId),
-    ImportPeople(OrgId),
-    ImportMatrix(OrgId),
-    /// Read published matrices (list, show, export).
+    /// Read published matrices (list, show).
     ReadMatrices(OrgId),
+    /// Export a matrix to a file.
+    ExportMatrix(OrgId),
+    ImportMatrix(OrgId),
+    /// List everyone at once (the admin listing and the people import's checks).
+    ListPeople(OrgId),
+    /// Read one person's record, and their level history.
+    ReadPerson(OrgId, Relation),
+    /// Add, update, deactivate and import people.
+    ManagePeople(OrgId),
     AssignLevel(OrgId),
+    /// Set passwords and issue tokens.
+    ManageCredentials(OrgId),
 }
 
 impl Action {
@@ -45,11 +81,14 @@ impl Action {
         match self {
             Self::CreateOrganisation | Self::ListOrganisations => None,
             Self::ReadOrganisation(o)
-            | Self::ListPeople(o)
-            | Self::ImportPeople(o)
-            | Self::ImportMatrix(o)
             | Self::ReadMatrices(o)
-            | Self::AssignLevel(o) => Some(o),
+            | Self::ExportMatrix(o)
+            | Self::ImportMatrix(o)
+            | Self::ListPeople(o)
+            | Self::ReadPerson(o, _)
+            | Self::ManagePeople(o)
+            | Self::AssignLevel(o)
+            | Self::ManageCredentials(o) => Some(o),
         }
     }
 }
@@ -68,7 +107,11 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AppError> {
         Some(target) if target != *org => Err(AppError::NotFound("organisation".into())),
         Some(_) => match action {
             Action::ReadOrganisation(_) | Action::ReadMatrices(_) => Ok(()),
+            Action::ReadPerson(_, Relation::Myself | Relation::Manager) => Ok(()),
             _ if *is_admin => Ok(()),
+            Action::ReadPerson(_, Relation::Unrelated) => Err(AppError::Forbidden(
+                "only the person, their managers and HR admins can see this".into(),
+            )),
             _ => Err(AppError::Forbidden("this needs an HR admin".into())),
         },
     }
@@ -83,17 +126,13 @@ mod tests {
     #[test]
     fn policy_table() {
         let (mine, other) = (OrgId::new(), OrgId::new());
-        let admin = Actor::Person {
+        let person = |is_admin| Actor::Person {
             id: PersonId::new(),
             org: mine,
-            is_admin: true,
+            is_admin,
         };
-        let employee = Actor::Person {
-            id: PersonId::new(),
-            org: mine,
-            is_admin: false,
-        };
-        #[derive(Debug, PartialEq)]
+        let (admin, employee) = (person(true), person(false));
+        #[derive(Debug, PartialEq, Clone, Copy)]
         enum R {
             Ok,
             Forbidden,
@@ -106,27 +145,47 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         use Action::*;
-        let table: Vec<(Action, R, R, R)> = vec![
-            // action, system, admin, employee
-            (CreateOrganisation, R::Ok, R::Forbidden, R::Forbidden),
-            (ListOrganisations, R::Ok, R::Forbidden, R::Forbidden),
-            (ReadOrganisation(mine), R::Ok, R::Ok, R::Ok),
-            (ListPeople(mine), R::Ok, R::Ok, R::Forbidden),
-            (ImportPeople(mine), R::Ok, R::Ok, R::Forbidden),
-            (ImportMatrix(mine), R::Ok, R::Ok, R::Forbidden),
-            (ReadMatrices(mine), R::Ok, R::Ok, R::Ok),
-            (AssignLevel(mine), R::Ok, R::Ok, R::Forbidden),
-            (ReadOrganisation(other), R::Ok, R::NotFound, R::NotFound),
-            (ListPeople(other), R::Ok, R::NotFound, R::NotFound),
-            (ImportPeople(other), R::Ok, R::NotFound, R::NotFound),
-            (ImportMatrix(other), R::Ok, R::NotFound, R::NotFound),
-            (ReadMatrices(other), R::Ok, R::NotFound, R::NotFound),
-            (AssignLevel(other), R::Ok, R::NotFound, R::NotFound),
+        use R::{Forbidden as F, NotFound as N, Ok as Y};
+        use Relation::*;
+        // The same action on the own organisation: system, admin, employee.
+        let own: Vec<(Action, R, R, R)> = vec![
+            (CreateOrganisation, Y, F, F),
+            (ListOrganisations, Y, F, F),
+            (ReadOrganisation(mine), Y, Y, Y),
+            (ReadMatrices(mine), Y, Y, Y),
+            (ExportMatrix(mine), Y, Y, F),
+            (ImportMatrix(mine), Y, Y, F),
+            (ListPeople(mine), Y, Y, F),
+            (ReadPerson(mine, Myself), Y, Y, Y),
+            (ReadPerson(mine, Manager), Y, Y, Y),
+            (ReadPerson(mine, Unrelated), Y, Y, F),
+            (ManagePeople(mine), Y, Y, F),
+            (AssignLevel(mine), Y, Y, F),
+            (ManageCredentials(mine), Y, Y, F),
         ];
-        for (action, system, adm, emp) in table {
+        for (action, system, adm, emp) in own {
             assert_eq!(check(&Actor::system(), action), system, "system {action:?}");
             assert_eq!(check(&admin, action), adm, "admin {action:?}");
             assert_eq!(check(&employee, action), emp, "employee {action:?}");
+        }
+        // Every organisation-scoped action on another organisation: only the operator.
+        let elsewhere = [
+            ReadOrganisation(other),
+            ReadMatrices(other),
+            ExportMatrix(other),
+            ImportMatrix(other),
+            ListPeople(other),
+            ReadPerson(other, Myself),
+            ReadPerson(other, Manager),
+            ReadPerson(other, Unrelated),
+            ManagePeople(other),
+            AssignLevel(other),
+            ManageCredentials(other),
+        ];
+        for action in elsewhere {
+            assert_eq!(check(&Actor::system(), action), Y, "system {action:?}");
+            assert_eq!(check(&admin, action), N, "admin {action:?}");
+            assert_eq!(check(&employee, action), N, "employee {action:?}");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! validates everything, and only then writes (in one transaction where several rows change).
 
 use crate::AppError;
+use crate::auth::Auth;
 use crate::policy::{Action, Actor, authorize};
 use chrono::{NaiveDate, Utc};
 use rungs_db::Db;
@@ -15,11 +16,13 @@ use rungs_format::people::parse_people;
 use rungs_format::{FileError, FileErrors, MatrixFormat, export_matrix, parse_matrix, templates};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The use cases over one database.
 #[derive(Clone, Debug)]
 pub struct App {
-    db: Db,
+    pub(crate) db: Db,
+    pub(crate) auth: Option<Arc<Auth>>,
 }
 
 /// Where a new matrix comes from.
@@ -54,7 +57,13 @@ pub struct PeopleImportSummary {
 
 impl App {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, auth: None }
+    }
+
+    /// The same use cases, able to sign people in and verify their tokens.
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = Some(Arc::new(auth));
+        self
     }
 
     pub fn db(&self) -> &Db {
@@ -159,6 +168,8 @@ impl App {
         key: &str,
         format: MatrixFormat,
     ) -> Result<String, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ExportMatrix(org.id))?;
         let (_, m) = self.show_matrix(actor, org_slug, key).await?;
         Ok(export_matrix(&m, format))
     }
@@ -242,7 +253,7 @@ impl App {
         matrix_key: Option<&str>,
     ) -> Result<PeopleImportSummary, AppError> {
         let org = self.organisation(actor, org_slug).await?;
-        authorize(actor, Action::ImportPeople(org.id))?;
+        authorize(actor, Action::ManagePeople(org.id))?;
         let rows = parse_people(text, file)?;
         let existing: HashMap<Email, Person> = self
             .db
@@ -474,16 +485,18 @@ impl App {
         email: &str,
     ) -> Result<Vec<LevelAssignment>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
-        authorize(actor, Action::ListPeople(org.id))?;
-        let email = Email::parse(email)?;
-        let person = self.person(&org, &email).await?;
-        Ok(self.db.assignments(org.id, Some(person.id)).await?)
+        let person = self.person(&org, &Email::parse(email)?).await?;
+        self.level_history_of(actor, org_slug, person.id).await
     }
 }
 
 impl App {
     /// A person of `org` by email, or "not found".
-    async fn person(&self, org: &Organisation, email: &Email) -> Result<Person, AppError> {
+    pub(crate) async fn person(
+        &self,
+        org: &Organisation,
+        email: &Email,
+    ) -> Result<Person, AppError> {
         self.db
             .person_by_email(org.id, email)
             .await?
@@ -491,7 +504,7 @@ impl App {
     }
 }
 
-fn person_of(actor: &Actor) -> Option<PersonId> {
+pub(crate) fn person_of(actor: &Actor) -> Option<PersonId> {
     match actor {
         Actor::System => None,
         Actor::Person { id, .. } => Some(*id),
@@ -499,7 +512,7 @@ fn person_of(actor: &Actor) -> Option<PersonId> {
 }
 
 /// Checks that `track` and `level` exist in `m`, saying which are available when not.
-fn placement_keys(
+pub(crate) fn placement_keys(
     m: &Matrix,
     track: &str,
     level: &str,

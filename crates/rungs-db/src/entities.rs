@@ -131,10 +131,28 @@ entity!(level_assignment, "level_assignments", {
     recorded_at: DateTime<Utc>,
 });
 
-// Written and read by the assessment and promotion use cases (the growth-plan issue); the
-// tables exist from the first migration so the model is whole from the start.
-#[allow(dead_code)]
-mod pending {
+entity!(credential, "credentials", {
+    org_id: Uuid,
+    password_hash: String,
+    failed_attempts: i32,
+    locked_until: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+});
+
+entity!(refresh_token, "refresh_tokens", {
+    org_id: Uuid,
+    person_id: Uuid,
+    family_id: Uuid,
+    token_hash: String,
+    issued_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+});
+
+// Assessments and promotion cases: written by the demo today; their readers come with the
+// growth-plan use cases (issue 4).
+mod growth_tables {
     entity!(assessment, "assessments", {
         org_id: Uuid,
         person_id: Uuid,
@@ -175,5 +193,4 @@ mod pending {
         at: DateTime<Utc>,
     });
 }
-#[allow(unused_imports)]
-pub use pending::*;
+pub use growth_tables::*;

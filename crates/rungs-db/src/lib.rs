@@ -2,12 +2,15 @@
 //! and return domain types. The only crate that knows sea-orm or SQL; the database is chosen by
 //! URL (`sqlite://`, `postgres://`, `mysql://`).
 
+mod auth;
 mod entities;
 mod error;
+mod growth;
 pub mod migrations;
 mod repo;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use auth::LoginCandidate;
 pub use error::DbError;
 pub use repo::*;

@@ -34,7 +34,7 @@ pub enum Backend {
 /// A connection pool to the Rungs database.
 #[derive(Clone)]
 pub struct Db {
-    conn: DatabaseConnection,
+    pub(crate) conn: DatabaseConnection,
 }
 
 impl std::fmt::Debug for Db {
@@ -655,7 +655,7 @@ async fn append_assignments<C: ConnectionTrait>(
     insert_chunked::<level_assignment::Entity, _, _>(c, rows).await
 }
 
-async fn insert_chunked<E, A, C>(c: &C, rows: Vec<A>) -> Result<(), DbError>
+pub(crate) async fn insert_chunked<E, A, C>(c: &C, rows: Vec<A>) -> Result<(), DbError>
 where
     E: EntityTrait,
     A: sea_orm::ActiveModelTrait<Entity = E> + Send,
@@ -784,7 +784,7 @@ async fn write_content<C: ConnectionTrait>(
     Ok(())
 }
 
-fn org_from_row(r: organisation::Model) -> Result<Organisation, DbError> {
+pub(crate) fn org_from_row(r: organisation::Model) -> Result<Organisation, DbError> {
     Ok(Organisation {
         id: OrgId(r.id),
         slug: Slug::parse(&r.slug)?,
@@ -792,7 +792,7 @@ fn org_from_row(r: organisation::Model) -> Result<Organisation, DbError> {
     })
 }
 
-fn person_from_row(r: person::Model) -> Result<Person, DbError> {
+pub(crate) fn person_from_row(r: person::Model) -> Result<Person, DbError> {
     Ok(Person {
         id: PersonId(r.id),
         org_id: OrgId(r.org_id),

@@ -56,4 +56,8 @@ id_type! {
     AssessmentId;
     /// A promotion case.
     CaseId;
+    /// A refresh token.
+    TokenId;
+    /// The refresh tokens descending from one sign-in.
+    TokenFamilyId;
 }

@@ -6,6 +6,7 @@
 
 pub mod assessment;
 pub mod assignment;
+pub mod auth;
 pub mod error;
 pub mod ids;
 pub mod matrix;

@@ -1,6 +1,7 @@
 //! The first schema: organisations, people, versioned matrices, level assignments, assessments
 //! and promotion cases. Every tenant-owned table has `org_id`, and tenant indexes lead with it.
 
+use super::{fk, index, tenant};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -10,43 +11,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261124_000001_initial"
     }
-}
-
-/// `org_id` with its foreign key to `organisations`.
-fn tenant(t: &mut TableCreateStatement, table: &'static str) {
-    t.col(uuid("org_id")).foreign_key(
-        ForeignKey::create()
-            .name(format!("fk_{table}_org"))
-            .from(table, "org_id")
-            .to("organisations", "id")
-            .on_delete(ForeignKeyAction::Cascade),
-    );
-}
-
-fn fk(t: &mut TableCreateStatement, table: &'static str, col: &'static str, to: &'static str) {
-    t.foreign_key(
-        ForeignKey::create()
-            .name(format!("fk_{table}_{col}"))
-            .from(table, col)
-            .to(to, "id"),
-    );
-}
-
-fn index(
-    name: &str,
-    table: &'static str,
-    cols: &[&'static str],
-    unique: bool,
-) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    if unique {
-        i.unique();
-    }
-    i.take()
 }
 
 #[async_trait::async_trait]

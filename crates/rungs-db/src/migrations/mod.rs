@@ -2,13 +2,62 @@
 //! an old migration keeps meaning what it meant. Each runs on SQLite, PostgreSQL and MariaDB/MySQL.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
 
 mod m20261124_000001_initial;
+mod m20261124_000002_auth;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_initial::Migration)]
+        vec![
+            Box::new(m20261124_000001_initial::Migration),
+            Box::new(m20261124_000002_auth::Migration),
+        ]
     }
+}
+
+// ---- helpers shared by the migrations (strings only, never entities) ----------------------
+
+/// `org_id` with its foreign key to `organisations`.
+pub(crate) fn tenant(t: &mut TableCreateStatement, table: &'static str) {
+    t.col(uuid("org_id")).foreign_key(
+        ForeignKey::create()
+            .name(format!("fk_{table}_org"))
+            .from(table, "org_id")
+            .to("organisations", "id")
+            .on_delete(ForeignKeyAction::Cascade),
+    );
+}
+
+pub(crate) fn fk(
+    t: &mut TableCreateStatement,
+    table: &'static str,
+    col: &'static str,
+    to: &'static str,
+) {
+    t.foreign_key(
+        ForeignKey::create()
+            .name(format!("fk_{table}_{col}"))
+            .from(table, col)
+            .to(to, "id"),
+    );
+}
+
+pub(crate) fn index(
+    name: &str,
+    table: &'static str,
+    cols: &[&'static str],
+    unique: bool,
+) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(table);
+    for c in cols {
+        i.col(*c);
+    }
+    if unique {
+        i.unique();
+    }
+    i.take()
 }

@@ -1,0 +1,454 @@
+//! Authentication: Argon2id password hashes (OWASP parameters, computed off the async runtime),
+//! short-lived JWT access tokens (HS256 pinned; `sub`, `org`, `iss`, `aud`, `iat`, `exp`
+//! required) and rotating refresh tokens stored as SHA-256 hashes.
+
+use crate::policy::{Action, Actor, authorize};
+use crate::{App, AppError};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use rungs_domain::auth::{RefreshToken, Rotation, Throttle};
+use rungs_domain::org::Organisation;
+use rungs_domain::person::{Email, Person};
+use rungs_domain::{OrgId, PersonId, TokenFamilyId, TokenId};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// The one signing algorithm; tokens claiming any other (or `none`) are refused.
+const ALGORITHM: jsonwebtoken::Algorithm = jsonwebtoken::Algorithm::HS256;
+/// The shortest signing secret accepted (bytes): HS256 wants at least 256 bits.
+pub const MIN_SECRET_LEN: usize = 32;
+const LOGIN_FAILED: &str =
+    "wrong email or password (repeated failures lock an account for a while)";
+
+/// Authentication settings. `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct AuthConfig {
+    pub secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub throttle: Throttle,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("secret", &"[redacted]")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .finish()
+    }
+}
+
+impl AuthConfig {
+    /// Defaults (15-minute access tokens, 30-day refresh tokens) around a secret.
+    pub fn new(secret: SecretString) -> Self {
+        Self {
+            secret,
+            issuer: "rungs".into(),
+            audience: "rungs-api".into(),
+            access_ttl: Duration::minutes(15),
+            refresh_ttl: Duration::days(30),
+            throttle: Throttle::default(),
+        }
+    }
+}
+
+/// Keys and checks derived from an [`AuthConfig`].
+pub struct Auth {
+    cfg: AuthConfig,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    /// Verified against when there is no real hash, so every failure costs the same.
+    dummy_hash: String,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth").field("cfg", &self.cfg).finish()
+    }
+}
+
+/// The access token's claims. Every one is required, with its type.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub org: Uuid,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// What a successful sign-in or refresh hands out.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub person: Person,
+    pub org: Organisation,
+}
+
+/// A verified caller: who they are and in which organisation.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub actor: Actor,
+    pub person: Person,
+    pub org: Organisation,
+}
+
+fn hasher() -> Argon2<'static> {
+    // OWASP's Argon2id recommendation: 19 MiB, 2 iterations, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or(Params::DEFAULT);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(e.to_string().into())
+}
+
+/// Hashes a password (blocking: call through [`hash_password`] from async code).
+fn hash_blocking(password: &str) -> Result<String, AppError> {
+    let hash: PasswordHash = hasher()
+        .hash_password(password.as_bytes())
+        .map_err(internal)?;
+    Ok(hash.to_string())
+}
+
+/// Hashes a password on the blocking pool.
+pub async fn hash_password(password: SecretString) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret()))
+        .await
+        .map_err(internal)?
+}
+
+/// Checks a password against a PHC string on the blocking pool.
+async fn verify_password(password: SecretString, hash: String) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || {
+        Ok(hasher()
+            .verify_password(password.expose_secret().as_bytes(), hash.as_str())
+            .is_ok())
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// Checks a new password's length (NIST SP 800-63B: long passphrases, no composition rules).
+pub fn check_new_password(password: &SecretString) -> Result<(), AppError> {
+    let n = password.expose_secret().chars().count();
+    if !(10..=256).contains(&n) {
+        return Err(AppError::Invalid(
+            "a password needs 10 to 256 characters; a passphrase of a few words is good".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn random_token() -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(internal)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Auth {
+    pub fn new(cfg: AuthConfig) -> Result<Self, AppError> {
+        let secret = cfg.secret.expose_secret().as_bytes();
+        if secret.len() < MIN_SECRET_LEN {
+            return Err(AppError::Invalid(format!(
+                "the JWT signing secret needs at least {MIN_SECRET_LEN} bytes (for example: openssl rand -base64 48)"
+            )));
+        }
+        let mut validation = Validation::new(ALGORITHM);
+        validation.set_issuer(&[&cfg.issuer]);
+        validation.set_audience(&[&cfg.audience]);
+        validation.set_required_spec_claims(&["sub", "iss", "aud", "iat", "exp"]);
+        validation.leeway = 5;
+        let dummy_hash = hash_blocking(&random_token()?)?;
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            dummy_hash,
+            cfg,
+        })
+    }
+
+    pub fn config(&self) -> &AuthConfig {
+        &self.cfg
+    }
+
+    /// Signs an access token for a person, valid for `ttl`.
+    pub fn sign(
+        &self,
+        person: &Person,
+        ttl: Duration,
+    ) -> Result<(String, DateTime<Utc>), AppError> {
+        let now = Utc::now();
+        let exp = now + ttl;
+        let claims = Claims {
+            sub: person.id.0,
+            org: person.org_id.0,
+            iss: self.cfg.issuer.clone(),
+            aud: self.cfg.audience.clone(),
+            iat: now.timestamp(),
+            exp: exp.timestamp(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
+            .map_err(internal)?;
+        Ok((token, exp))
+    }
+
+    /// Verifies an access token's signature, algorithm and claims.
+    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind as K;
+                let why = match e.kind() {
+                    K::ExpiredSignature => "the access token has expired: refresh it",
+                    K::InvalidIssuer | K::InvalidAudience => {
+                        "the access token is not for this server"
+                    }
+                    K::InvalidAlgorithm => "the access token uses an algorithm this server refuses",
+                    K::InvalidSignature => "the access token's signature is invalid",
+                    K::MissingRequiredClaim(_) | K::Json(_) => {
+                        "the access token's claims are invalid"
+                    }
+                    _ => "the access token is malformed",
+                };
+                AppError::Unauthenticated(why.into())
+            })
+    }
+}
+
+impl App {
+    fn auth(&self) -> Result<&Auth, AppError> {
+        self.auth
+            .as_deref()
+            .ok_or_else(|| internal("authentication is not configured"))
+    }
+
+    /// Resolves a bearer token to a session: the token must verify, and its person must still
+    /// exist, be active and belong to the organisation it names.
+    pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
+        let claims = self.auth()?.verify(token)?;
+        let gone =
+            || AppError::Unauthenticated("this account no longer exists or is deactivated".into());
+        let org_id = OrgId(claims.org);
+        let person = self
+            .db
+            .person(org_id, PersonId(claims.sub))
+            .await?
+            .filter(|p| p.active)
+            .ok_or_else(gone)?;
+        let org = self.db.org(org_id).await?.ok_or_else(gone)?;
+        Ok(Session {
+            actor: Actor::Person {
+                id: person.id,
+                org: org.id,
+                is_admin: person.is_admin,
+            },
+            person,
+            org,
+        })
+    }
+
+    /// Signs in with email and password (and the organisation's slug when the email belongs
+    /// to people in several). Unknown email, wrong password and a locked account all answer the
+    /// same, after the same amount of hashing work.
+    #[tracing::instrument(skip(self, password), err(level = "debug", Display))]
+    pub async fn login(
+        &self,
+        email: &str,
+        password: SecretString,
+        organisation: Option<&str>,
+    ) -> Result<Tokens, AppError> {
+        let auth = self.auth()?;
+        let failed = || AppError::Unauthenticated(LOGIN_FAILED.into());
+        let mut candidates = match Email::parse(email) {
+            Ok(e) => self.db.login_candidates(&e).await?,
+            Err(_) => Vec::new(),
+        };
+        candidates.retain(|c| c.person.active);
+        if let Some(slug) = organisation {
+            candidates.retain(|c| c.org.slug.as_str() == slug);
+        }
+        if candidates.len() > 1 {
+            verify_password(password, auth.dummy_hash.clone()).await?;
+            return Err(AppError::Invalid(
+                "this email belongs to people in several organisations: say which with `organisation`".into(),
+            ));
+        }
+        let now = Utc::now();
+        let throttle = auth.cfg.throttle;
+        let usable = candidates.pop().and_then(|c| {
+            let cred = c.credential.clone()?;
+            Some((c, cred))
+        });
+        let Some((candidate, cred)) = usable.filter(|(_, cred)| !throttle.is_locked(cred, now))
+        else {
+            verify_password(password, auth.dummy_hash.clone()).await?;
+            return Err(failed());
+        };
+        if !verify_password(password, cred.password_hash.clone()).await? {
+            let (count, lock) = throttle.after_failure(&cred, now);
+            self.db
+                .record_login_attempt(cred.org_id, cred.person_id, count, lock)
+                .await?;
+            if lock.is_some() {
+                tracing::warn!(person = %cred.person_id, failures = count, "sign-in locked after repeated failures");
+            }
+            return Err(failed());
+        }
+        if cred.failed_attempts > 0 || cred.locked_until.is_some() {
+            self.db
+                .record_login_attempt(cred.org_id, cred.person_id, 0, None)
+                .await?;
+        }
+        let refresh = random_token()?;
+        let record = RefreshToken {
+            id: TokenId::new(),
+            org_id: candidate.org.id,
+            person_id: candidate.person.id,
+            family: TokenFamilyId::new(),
+            issued_at: now,
+            expires_at: now + auth.cfg.refresh_ttl,
+        };
+        self.db
+            .insert_refresh_token(&record, &token_hash(&refresh))
+            .await?;
+        self.tokens(
+            auth,
+            candidate.person,
+            candidate.org,
+            refresh,
+            record.expires_at,
+        )
+    }
+
+    fn tokens(
+        &self,
+        auth: &Auth,
+        person: Person,
+        org: Organisation,
+        refresh_token: String,
+        refresh_expires_at: DateTime<Utc>,
+    ) -> Result<Tokens, AppError> {
+        let (access_token, access_expires_at) = auth.sign(&person, auth.cfg.access_ttl)?;
+        Ok(Tokens {
+            access_token,
+            access_expires_at,
+            refresh_token,
+            refresh_expires_at,
+            person,
+            org,
+        })
+    }
+
+    /// Exchanges a refresh token for new tokens. The presented token stops working; presenting
+    /// it again revokes every token descended from the same sign-in.
+    #[tracing::instrument(skip_all, err(level = "debug", Display))]
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AppError> {
+        let auth = self.auth()?;
+        let next = random_token()?;
+        let expires = Utc::now() + auth.cfg.refresh_ttl;
+        let rotation = self
+            .db
+            .rotate_refresh_token(
+                &token_hash(refresh_token),
+                &token_hash(&next),
+                TokenId::new(),
+                expires,
+            )
+            .await?;
+        let next_record = match rotation {
+            Rotation::Rotated { next } => next,
+            Rotation::Reused => {
+                tracing::warn!(
+                    "a rotated refresh token was presented again; its family is revoked"
+                );
+                return Err(AppError::Unauthenticated(
+                    "this refresh token was already used: every session from that sign-in is now revoked; sign in again".into(),
+                ));
+            }
+            Rotation::Invalid => {
+                return Err(AppError::Unauthenticated(
+                    "the refresh token is invalid, expired or revoked: sign in again".into(),
+                ));
+            }
+        };
+        let gone =
+            || AppError::Unauthenticated("this account no longer exists or is deactivated".into());
+        let person = self
+            .db
+            .person(next_record.org_id, next_record.person_id)
+            .await?
+            .filter(|p| p.active)
+            .ok_or_else(gone)?;
+        let org = self.db.org(next_record.org_id).await?.ok_or_else(gone)?;
+        self.tokens(auth, person, org, next, next_record.expires_at)
+    }
+
+    /// Revokes the refresh token's whole family. Unknown tokens are not an error (idempotent).
+    pub async fn logout(&self, refresh_token: &str) -> Result<bool, AppError> {
+        Ok(self
+            .db
+            .revoke_refresh_family(&token_hash(refresh_token))
+            .await?)
+    }
+
+    /// Sets a person's password (and signs them out everywhere).
+    #[tracing::instrument(skip(self, password), err(level = "debug", Display))]
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        email: &str,
+        password: SecretString,
+    ) -> Result<Person, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ManageCredentials(org.id))?;
+        check_new_password(&password)?;
+        let person = self.person(&org, &Email::parse(email)?).await?;
+        let hash = hash_password(password).await?;
+        self.db.set_password(org.id, person.id, &hash).await?;
+        Ok(person)
+    }
+
+    /// Signs an access token for automation (no refresh token), valid for `ttl`.
+    pub async fn issue_token(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        email: &str,
+        ttl: Duration,
+    ) -> Result<(String, DateTime<Utc>), AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ManageCredentials(org.id))?;
+        if ttl <= Duration::zero() || ttl > Duration::days(366) {
+            return Err(AppError::Invalid(
+                "a token lives between 1 second and 366 days".into(),
+            ));
+        }
+        let person = self.person(&org, &Email::parse(email)?).await?;
+        if !person.active {
+            return Err(AppError::Invalid(format!("`{email}` is deactivated")));
+        }
+        self.auth()?.sign(&person, ttl)
+    }
+}

@@ -1,0 +1,259 @@
+//! Credentials and refresh tokens. Sign-in is the one place that looks a person up before the
+//! tenant is known (by email across organisations, or by a refresh token's hash); everything
+//! after it is scoped by the organisation those lookups return.
+
+use crate::entities::*;
+use crate::error::DbError;
+use crate::repo::{Db, org_from_row, person_from_row};
+use chrono::{DateTime, Utc};
+use rungs_domain::auth::{Credential, RefreshToken, Rotation};
+use rungs_domain::org::Organisation;
+use rungs_domain::person::{Email, Person};
+use rungs_domain::{OrgId, PersonId, TokenFamilyId, TokenId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+/// Someone who might be signing in: their organisation, record and password credential.
+#[derive(Debug, Clone)]
+pub struct LoginCandidate {
+    pub org: Organisation,
+    pub person: Person,
+    pub credential: Option<Credential>,
+}
+
+fn credential_from_row(r: credential::Model) -> Credential {
+    Credential {
+        person_id: PersonId(r.id),
+        org_id: OrgId(r.org_id),
+        password_hash: r.password_hash,
+        failed_attempts: u32::try_from(r.failed_attempts).unwrap_or(0),
+        locked_until: r.locked_until,
+    }
+}
+
+impl Db {
+    /// Everyone with this email, in every organisation (sign-in only).
+    pub async fn login_candidates(&self, email: &Email) -> Result<Vec<LoginCandidate>, DbError> {
+        let people = person::Entity::find()
+            .filter(person::Column::Email.eq(email.as_str()))
+            .all(&self.conn)
+            .await?;
+        let mut out = Vec::with_capacity(people.len());
+        for p in people {
+            let org = organisation::Entity::find_by_id(p.org_id)
+                .one(&self.conn)
+                .await?
+                .ok_or_else(|| DbError::not_found("organisation"))?;
+            let credential = credential::Entity::find_by_id(p.id)
+                .filter(credential::Column::OrgId.eq(p.org_id))
+                .one(&self.conn)
+                .await?
+                .map(credential_from_row);
+            out.push(LoginCandidate {
+                org: org_from_row(org)?,
+                person: person_from_row(p)?,
+                credential,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A person of `org` by id.
+    pub async fn person(&self, org: OrgId, id: PersonId) -> Result<Option<Person>, DbError> {
+        person::Entity::find_by_id(id.0)
+            .filter(person::Column::OrgId.eq(org.0))
+            .one(&self.conn)
+            .await?
+            .map(person_from_row)
+            .transpose()
+    }
+
+    /// An organisation by id.
+    pub async fn org(&self, id: OrgId) -> Result<Option<Organisation>, DbError> {
+        organisation::Entity::find_by_id(id.0)
+            .one(&self.conn)
+            .await?
+            .map(org_from_row)
+            .transpose()
+    }
+
+    /// Sets (or replaces) a person's password hash and clears their failures. Signing in again
+    /// is required: every refresh token of theirs is revoked in the same transaction.
+    pub async fn set_password(
+        &self,
+        org: OrgId,
+        person: PersonId,
+        password_hash: &str,
+    ) -> Result<(), DbError> {
+        let now = Utc::now();
+        let txn = self.conn.begin().await?;
+        credential::Entity::delete_many()
+            .filter(credential::Column::OrgId.eq(org.0))
+            .filter(credential::Column::Id.eq(person.0))
+            .exec(&txn)
+            .await?;
+        credential::Entity::insert(credential::ActiveModel {
+            id: Set(person.0),
+            org_id: Set(org.0),
+            password_hash: Set(password_hash.to_owned()),
+            failed_attempts: Set(0),
+            locked_until: Set(None),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        revoke_where(&txn, org, refresh_token::Column::PersonId.eq(person.0), now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Records the outcome of a password check: the new failure count and lock.
+    pub async fn record_login_attempt(
+        &self,
+        org: OrgId,
+        person: PersonId,
+        failed_attempts: u32,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> Result<(), DbError> {
+        credential::Entity::update_many()
+            .col_expr(
+                credential::Column::FailedAttempts,
+                Expr::value(i32::try_from(failed_attempts).unwrap_or(i32::MAX)),
+            )
+            .col_expr(credential::Column::LockedUntil, Expr::value(locked_until))
+            .col_expr(credential::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(credential::Column::OrgId.eq(org.0))
+            .filter(credential::Column::Id.eq(person.0))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a new refresh token under its hash.
+    pub async fn insert_refresh_token(
+        &self,
+        t: &RefreshToken,
+        token_hash: &str,
+    ) -> Result<(), DbError> {
+        refresh_token::Entity::insert(refresh_row(t, token_hash))
+            .exec_without_returning(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Presents a refresh token: a live one is used up and replaced by `next` (same family);
+    /// one presented a second time revokes its whole family. One transaction.
+    pub async fn rotate_refresh_token(
+        &self,
+        token_hash: &str,
+        next_hash: &str,
+        next_id: TokenId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Rotation, DbError> {
+        let now = Utc::now();
+        let txn = self.conn.begin().await?;
+        let Some(row) = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(token_hash))
+            .one(&txn)
+            .await?
+        else {
+            return Ok(Rotation::Invalid);
+        };
+        let org = OrgId(row.org_id);
+        if row.revoked_at.is_some() || row.expires_at <= now {
+            return Ok(Rotation::Invalid);
+        }
+        // Only one presenter can use a token up; anyone else is replaying it.
+        let used = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(Some(now)))
+            .filter(refresh_token::Column::OrgId.eq(org.0))
+            .filter(refresh_token::Column::Id.eq(row.id))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if used.rows_affected != 1 {
+            revoke_where(
+                &txn,
+                org,
+                refresh_token::Column::FamilyId.eq(row.family_id),
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            return Ok(Rotation::Reused);
+        }
+        let next = RefreshToken {
+            id: next_id,
+            org_id: org,
+            person_id: PersonId(row.person_id),
+            family: TokenFamilyId(row.family_id),
+            issued_at: now,
+            expires_at,
+        };
+        refresh_token::Entity::insert(refresh_row(&next, next_hash))
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(Rotation::Rotated { next })
+    }
+
+    /// Revokes the family of the token with this hash; false when there is no such token.
+    pub async fn revoke_refresh_family(&self, token_hash: &str) -> Result<bool, DbError> {
+        let Some(row) = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(token_hash))
+            .one(&self.conn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        revoke_where(
+            &self.conn,
+            OrgId(row.org_id),
+            refresh_token::Column::FamilyId.eq(row.family_id),
+            Utc::now(),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Revokes every refresh token of a person (deactivation, password change).
+    pub async fn revoke_person_tokens(&self, org: OrgId, person: PersonId) -> Result<(), DbError> {
+        revoke_where(
+            &self.conn,
+            org,
+            refresh_token::Column::PersonId.eq(person.0),
+            Utc::now(),
+        )
+        .await
+    }
+}
+
+fn refresh_row(t: &RefreshToken, token_hash: &str) -> refresh_token::ActiveModel {
+    refresh_token::ActiveModel {
+        id: Set(t.id.0),
+        org_id: Set(t.org_id.0),
+        person_id: Set(t.person_id.0),
+        family_id: Set(t.family.0),
+        token_hash: Set(token_hash.to_owned()),
+        issued_at: Set(t.issued_at),
+        expires_at: Set(t.expires_at),
+        used_at: Set(None),
+        revoked_at: Set(None),
+    }
+}
+
+async fn revoke_where<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    which: sea_orm::sea_query::SimpleExpr,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(refresh_token::Column::OrgId.eq(org.0))
+        .filter(which)
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(())
+}
