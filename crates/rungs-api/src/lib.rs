@@ -1,1 +1,10 @@
-//! placeholder
+//! The Rungs GraphQL API over HTTP (async-graphql on axum). Transport only: resolvers turn
+//! GraphQL arguments into rungs-app use-case calls and domain values into GraphQL objects. The
+//! only crate that names a GraphQL type or an HTTP route.
+
+mod error;
+mod graphql;
+mod http;
+
+pub use graphql::{RungsSchema, build_schema, sdl};
+pub use http::{ApiConfig, router};

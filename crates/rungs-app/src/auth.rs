@@ -155,9 +155,14 @@ pub fn check_new_password(password: &SecretString) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Fills `bytes` from the operating system's secure generator.
+pub fn random_bytes(bytes: &mut [u8]) -> Result<(), AppError> {
+    getrandom::fill(bytes).map_err(internal)
+}
+
 fn random_token() -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(internal)?;
+    random_bytes(&mut bytes)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 

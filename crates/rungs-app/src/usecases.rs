@@ -46,6 +46,17 @@ pub struct PersonView {
     pub current: Option<LevelAssignment>,
 }
 
+/// Where to place a person: a track and level of a matrix (the organisation's only one
+/// unless named), from a date (today unless given), and why.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    pub matrix: Option<&'a str>,
+    pub track: &'a str,
+    pub level: &'a str,
+    pub effective: Option<NaiveDate>,
+    pub reason: &'a str,
+}
+
 /// What a people import did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct PeopleImportSummary {
@@ -440,36 +451,59 @@ impl App {
 
     // ---- levels --------------------------------------------------------------------------
 
-    /// Places a person at a track and level of a matrix's newest published version (appended
-    /// to their history; effective today unless a date is given).
-    #[allow(clippy::too_many_arguments)]
+    /// Places a person (by email) at a track and level of a matrix's newest published version
+    /// (appended to their history; effective today unless a date is given).
     #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn assign_level(
         &self,
         actor: &Actor,
         org_slug: &str,
         email: &str,
-        matrix_key: Option<&str>,
-        track: &str,
-        level: &str,
-        effective: Option<NaiveDate>,
-        reason: &str,
+        placement: Placement<'_>,
     ) -> Result<LevelAssignment, AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::AssignLevel(org.id))?;
-        let email = Email::parse(email)?;
-        let person = self.person(&org, &email).await?;
-        let (info, m) = self.placement_matrix(&org, matrix_key).await?;
+        let person = self.person(&org, &Email::parse(email)?).await?;
+        self.place(actor, &org, &person, placement).await
+    }
+
+    /// The same, for a person given by id.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn assign_level_by_id(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        id: PersonId,
+        placement: Placement<'_>,
+    ) -> Result<LevelAssignment, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::AssignLevel(org.id))?;
+        let person = self
+            .db
+            .person(org.id, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("person `{id}`")))?;
+        self.place(actor, &org, &person, placement).await
+    }
+
+    async fn place(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        person: &Person,
+        p: Placement<'_>,
+    ) -> Result<LevelAssignment, AppError> {
+        let (info, m) = self.placement_matrix(org, p.matrix).await?;
         let (track, level) =
-            placement_keys(&m, track, level).map_err(|(_, msg)| AppError::Invalid(msg))?;
+            placement_keys(&m, p.track, p.level).map_err(|(_, msg)| AppError::Invalid(msg))?;
         let assignment = LevelAssignment {
             id: AssignmentId::new(),
             person_id: person.id,
             version_id: info.id,
             track,
             level,
-            effective: effective.unwrap_or_else(|| Utc::now().date_naive()),
-            reason: parse_reason(reason)?,
+            effective: p.effective.unwrap_or_else(|| Utc::now().date_naive()),
+            reason: parse_reason(p.reason)?,
             set_by: person_of(actor),
             recorded_at: Utc::now(),
         };

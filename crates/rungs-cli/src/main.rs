@@ -1,10 +1,13 @@
 //! `rungs`: the admin command line. Every command calls the same rungs-app use cases as the
 //! server, acting as the operator (`Actor::system()`).
 
+mod config;
 mod output;
+mod serve;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use output::{Out, print_matrix_grid};
+use rungs_app::demo::{DEMO_ORG, DEMO_PASSWORD};
 use rungs_app::{Actor, App, AppError, MatrixSource};
 use rungs_db::{Db, redact_url};
 use rungs_format::MatrixFormat;
@@ -17,15 +20,22 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "rungs", version, propagate_version = true)]
 struct Cli {
-    /// Database URL.
+    /// Database URL [default: sqlite://rungs.db, or `database_url` in the config file, or
+    /// RUNGS_DATABASE_URL].
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Configuration file (read if it exists; RUNGS_* environment variables override it).
     #[arg(
         long,
         global = true,
-        env = "RUNGS_DATABASE_URL",
-        default_value = "sqlite://rungs.db",
-        hide_env_values = true
+        env = "RUNGS_CONFIG",
+        default_value = "rungs.toml"
     )]
-    database_url: String,
+    config: std::path::PathBuf,
+    /// Log format [default: pretty, or `log_format` in the config file, or RUNGS_LOG_FORMAT].
+    /// The level comes from RUNGS_LOG (such as `info` or `rungs=debug`).
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<config::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -54,9 +64,58 @@ enum Command {
         #[command(flatten)]
         out: OutArgs,
     },
-    /// Try Rungs: migrate the database, create the `demo` organisation with the `python`
-    /// template (if missing) and show the matrix.
+    /// Try Rungs: migrate the database, create the `demo` organisation (the `python`
+    /// template, 30 people, assessments, an open promotion case) if missing, and show the
+    /// matrix and the demo logins.
     Demo,
+    /// Run the GraphQL API server (until Ctrl-C or SIGTERM).
+    Serve(ServeArgs),
+    /// Sign-in credentials.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Access tokens for automation.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080, or `addr` in the config file, or
+    /// RUNGS_ADDR]. Port 0 picks a free port (printed).
+    #[arg(long)]
+    addr: Option<std::net::SocketAddr>,
+    /// Try it out: migrate, seed the `demo` organisation if missing, print its logins, and
+    /// enable GraphiQL. Without RUNGS_JWT_SECRET, tokens are signed with a per-run secret.
+    #[arg(long)]
+    demo: bool,
+    /// Apply pending migrations before serving (otherwise the server refuses to start).
+    #[arg(long)]
+    migrate: bool,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Set a person's password, read from a prompt (or from standard input when piped), never
+    /// from an argument. Signs them out everywhere.
+    SetPassword {
+        email: String,
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print an access token for a person (for scripts and integrations). Needs the server's
+    /// signing secret (RUNGS_JWT_SECRET).
+    Issue {
+        email: String,
+        #[arg(long)]
+        org: String,
+        /// Lifetime, such as `15m`, `12h` or `30d` (at most 366 days).
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
+    },
 }
 
 #[derive(Subcommand)]
@@ -201,7 +260,7 @@ impl From<FileFormat> for MatrixFormat {
 }
 
 /// A failure: a message for the user and the exit status.
-struct Failure(String);
+pub(crate) struct Failure(pub(crate) String);
 
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
@@ -235,7 +294,7 @@ async fn connect(url: &str) -> Result<Db, Failure> {
     })
 }
 
-async fn open(url: &str, migrate: bool) -> Result<App, Failure> {
+pub(crate) async fn open(url: &str, migrate: bool) -> Result<App, Failure> {
     let db = connect(url).await?;
     if migrate {
         db.migrate()
@@ -257,7 +316,7 @@ async fn open(url: &str, migrate: bool) -> Result<App, Failure> {
     Ok(App::new(db))
 }
 
-fn source_text(e: &dyn std::error::Error) -> String {
+pub(crate) fn source_text(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -267,10 +326,44 @@ fn source_text(e: &dyn std::error::Error) -> String {
     s
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
-    let url = cli.database_url.as_str();
+async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
+    let url = cli
+        .database_url
+        .clone()
+        .unwrap_or_else(|| settings.database_url.clone());
+    let url = url.as_str();
     let sys = Actor::system();
     match cli.command {
+        Command::Serve(a) => {
+            serve::serve(
+                &settings,
+                url,
+                serve::ServeOptions {
+                    addr: a.addr,
+                    demo: a.demo,
+                    migrate: a.migrate,
+                },
+            )
+            .await?;
+        }
+        Command::User(UserCommand::SetPassword { email, org }) => {
+            let app = open(url, false).await?;
+            let password = read_password()?;
+            let p = app.set_password(&sys, &org, &email, password).await?;
+            println!(
+                "password set for {} in `{org}`; their sessions are signed out",
+                p.email
+            );
+        }
+        Command::Token(TokenCommand::Issue { email, org, ttl }) => {
+            let auth = serve::auth_from(&settings, false)?;
+            let app = open(url, false).await?.with_auth(auth);
+            let ttl = chrono::Duration::from_std(ttl)
+                .map_err(|_| Failure("the lifetime is too long".into()))?;
+            let (token, exp) = app.issue_token(&sys, &org, &email, ttl).await?;
+            eprintln!("expires {}", exp.to_rfc3339());
+            println!("{token}");
+        }
         Command::Db(DbCommand::Migrate) => {
             let db = connect(url).await?;
             let n = db
@@ -407,11 +500,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     &sys,
                     &a.org,
                     &a.email,
-                    a.matrix.as_deref(),
-                    &a.track,
-                    &a.level,
-                    a.effective,
-                    &a.reason,
+                    rungs_app::Placement {
+                        matrix: a.matrix.as_deref(),
+                        track: &a.track,
+                        level: &a.level,
+                        effective: a.effective,
+                        reason: &a.reason,
+                    },
                 )
                 .await?;
             match a.out.format {
@@ -428,33 +523,73 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Demo => {
             let app = open(url, true).await?;
-            if app.organisation(&sys, "demo").await.is_err() {
-                app.create_org(&sys, "demo", "Demo Organisation").await?;
-            }
-            if app.show_matrix(&sys, "demo", "python").await.is_err() {
-                app.import_matrix(&sys, "demo", MatrixSource::Template("python"), false)
-                    .await?;
-            }
-            let (info, m) = app.show_matrix(&sys, "demo", "python").await?;
+            let summary = app.seed_demo(&sys, 30).await?;
+            let (info, m) = app.show_matrix(&sys, DEMO_ORG, "python").await?;
             print_matrix_grid(&info, &m);
             println!(
-                "\nThe `demo` organisation in {} holds this matrix. Next: `rungs people import FILE.csv --org demo`, `rungs matrix export python --org demo`.",
-                redact_url(url)
+                "\nThe `{DEMO_ORG}` organisation in {} holds this matrix, {} people, {} assessments and {} open promotion case(s).",
+                redact_url(url),
+                summary.people,
+                summary.assessments,
+                summary.open_cases
             );
+            println!(
+                "Next: `rungs people list --org {DEMO_ORG}`, or `rungs serve --demo` and sign in (password `{DEMO_PASSWORD}`) as:"
+            );
+            for (role, email) in &summary.logins {
+                println!("  {role:<9} {email}");
+            }
         }
     }
     Ok(())
 }
 
+/// A new password from the terminal (asked twice) or, when piped, the first line of stdin.
+fn read_password() -> Result<secrecy::SecretString, Failure> {
+    use std::io::{BufRead, IsTerminal};
+    let fail = |e: std::io::Error| Failure(format!("cannot read the password: {e}"));
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ").map_err(fail)?;
+        let again = rpassword::prompt_password("Again: ").map_err(fail)?;
+        if first != again {
+            return Err(Failure(
+                "the two passwords differ; nothing was changed".into(),
+            ));
+        }
+        Ok(first.into())
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(fail)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned().into())
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUNGS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let settings = match config::Settings::load(&cli.config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUNGS_LOG").unwrap_or_else(|_| {
+        // The server reports its requests; the admin commands stay quiet.
+        let default = if matches!(cli.command, Command::Serve(_)) {
+            "info"
+        } else {
+            "warn"
+        };
+        tracing_subscriber::EnvFilter::new(default)
+    });
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    match cli.log_format.unwrap_or(settings.log_format) {
+        config::LogFormat::Json => logs.json().init(),
+        config::LogFormat::Pretty => logs.init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -465,7 +600,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(msg)) => {
             eprintln!("error: {}", msg.trim_end());

@@ -1,0 +1,244 @@
+//! People: the caller sees themselves, managers their reports, HR admins everyone; HR admins
+//! add, update and place people.
+
+use super::Ctx;
+use super::types::{LevelAssignment, Person};
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use rungs_app::{AppError, NewPersonInput, PeopleFilter, PersonChanges, Placement};
+use rungs_domain::PersonId;
+
+fn person_id(c: &Ctx<'_>, id: &ID) -> Result<PersonId> {
+    id.parse::<PersonId>().map_err(|_| {
+        c.err(AppError::Invalid(format!(
+            "`{}` is not a person id",
+            id.as_str()
+        )))
+    })
+}
+
+/// Which people to list (all conditions must hold).
+#[derive(InputObject, Default)]
+pub struct PeopleFilterInput {
+    /// Part of the name or email, any case.
+    pub search: Option<String>,
+    /// Current track key, such as `python-developer`.
+    pub track: Option<String>,
+    /// Current level key, such as `advanced`.
+    pub level: Option<String>,
+    /// Direct reports of this person.
+    pub manager_id: Option<ID>,
+    /// Include deactivated people.
+    #[graphql(default)]
+    pub include_inactive: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct PeopleTotal {
+    /// How many people match, over all pages.
+    pub total_count: usize,
+}
+
+#[derive(InputObject)]
+pub struct AddPersonInput {
+    pub email: String,
+    pub display_name: String,
+    pub manager_id: Option<ID>,
+    #[graphql(default)]
+    pub is_admin: bool,
+}
+
+/// Leave a field out to keep it; `managerId: null` removes the manager.
+#[derive(InputObject)]
+pub struct UpdatePersonInput {
+    pub display_name: Option<String>,
+    pub manager_id: MaybeUndefined<ID>,
+    pub is_admin: Option<bool>,
+    /// `false` deactivates: they can no longer sign in and their sessions end.
+    pub active: Option<bool>,
+}
+
+#[derive(InputObject)]
+pub struct AssignLevelInput {
+    pub person_id: ID,
+    pub track: String,
+    pub level: String,
+    /// The matrix key; needed only when the organisation has several.
+    pub matrix: Option<String>,
+    /// Defaults to today.
+    pub effective: Option<NaiveDate>,
+    pub reason: String,
+}
+
+#[derive(Default)]
+pub struct PeopleQuery;
+
+#[Object]
+impl PeopleQuery {
+    /// The people the caller may see, ordered by email: HR admins see everyone, managers
+    /// themselves and their direct and indirect reports, employees themselves.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity + 1")]
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(minimum = 1, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+        filter: Option<PeopleFilterInput>,
+    ) -> Result<Connection<String, Person, PeopleTotal>> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let f = filter.unwrap_or_default();
+        let filter = PeopleFilter {
+            search: f.search,
+            track: f.track,
+            level: f.level,
+            manager: f
+                .manager_id
+                .as_ref()
+                .map(|m| person_id(&c, m))
+                .transpose()?,
+            include_inactive: f.include_inactive,
+        };
+        let first = first.and_then(|f| usize::try_from(f).ok());
+        let page = c.ok(c
+            .app
+            .people_page(
+                &s.actor,
+                s.org.slug.as_str(),
+                &filter,
+                first,
+                after.as_deref(),
+            )
+            .await)?;
+        let mut conn = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next,
+            PeopleTotal {
+                total_count: page.total,
+            },
+        );
+        conn.edges.extend(
+            page.items
+                .into_iter()
+                .map(|v| Edge::new(v.person.email.to_string(), Person::from(v))),
+        );
+        Ok(conn)
+    }
+
+    /// One person, if the caller may see them.
+    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Person> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let id = person_id(&c, &id)?;
+        Ok(
+            c.ok(c.app.person_view(&s.actor, s.org.slug.as_str(), id).await)?
+                .into(),
+        )
+    }
+
+    /// A person's level changes, oldest first.
+    #[graphql(complexity = "10 * child_complexity")]
+    async fn level_history(
+        &self,
+        ctx: &Context<'_>,
+        person_id: ID,
+    ) -> Result<Vec<LevelAssignment>> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let id = self::person_id(&c, &person_id)?;
+        let h = c.ok(c
+            .app
+            .level_history_of(&s.actor, s.org.slug.as_str(), id)
+            .await)?;
+        Ok(h.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct PeopleMutation;
+
+#[Object]
+impl PeopleMutation {
+    /// Adds a person (HR admins).
+    async fn add_person(&self, ctx: &Context<'_>, input: AddPersonInput) -> Result<Person> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let manager = input
+            .manager_id
+            .as_ref()
+            .map(|m| person_id(&c, m))
+            .transpose()?;
+        let p = c.ok(c
+            .app
+            .add_person(
+                &s.actor,
+                s.org.slug.as_str(),
+                NewPersonInput {
+                    email: input.email,
+                    display_name: input.display_name,
+                    manager,
+                    is_admin: input.is_admin,
+                },
+            )
+            .await)?;
+        let view = c.ok(c.app.person_view(&s.actor, s.org.slug.as_str(), p.id).await)?;
+        Ok(view.into())
+    }
+
+    /// Changes a person's name, manager, HR-admin flag or active state (HR admins).
+    async fn update_person(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdatePersonInput,
+    ) -> Result<Person> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let id = person_id(&c, &id)?;
+        let manager = match input.manager_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(m) => Some(Some(person_id(&c, &m)?)),
+        };
+        let changes = PersonChanges {
+            display_name: input.display_name,
+            manager,
+            is_admin: input.is_admin,
+            active: input.active,
+        };
+        c.ok(c
+            .app
+            .update_person(&s.actor, s.org.slug.as_str(), id, changes)
+            .await)?;
+        let view = c.ok(c.app.person_view(&s.actor, s.org.slug.as_str(), id).await)?;
+        Ok(view.into())
+    }
+
+    /// Places a person at a track and level (HR admins); appended to their history.
+    async fn assign_level(
+        &self,
+        ctx: &Context<'_>,
+        input: AssignLevelInput,
+    ) -> Result<LevelAssignment> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let id = person_id(&c, &input.person_id)?;
+        let a = c.ok(c
+            .app
+            .assign_level_by_id(
+                &s.actor,
+                s.org.slug.as_str(),
+                id,
+                Placement {
+                    matrix: input.matrix.as_deref(),
+                    track: &input.track,
+                    level: &input.level,
+                    effective: input.effective,
+                    reason: &input.reason,
+                },
+            )
+            .await)?;
+        Ok(a.into())
+    }
+}

@@ -1,0 +1,313 @@
+//! GraphQL objects, each built from a domain value. Entities never reach this crate.
+
+use async_graphql::{Enum, ID, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use rungs_domain as d;
+
+#[derive(SimpleObject)]
+pub struct Organisation {
+    pub id: ID,
+    /// The URL-safe handle, such as `acme`.
+    pub slug: String,
+    pub name: String,
+}
+
+impl From<d::org::Organisation> for Organisation {
+    fn from(o: d::org::Organisation) -> Self {
+        Self {
+            id: ID(o.id.to_string()),
+            slug: o.slug.to_string(),
+            name: o.name,
+        }
+    }
+}
+
+/// A person of the caller's organisation.
+#[derive(SimpleObject)]
+pub struct Person {
+    pub id: ID,
+    pub email: String,
+    pub display_name: String,
+    /// HR admins manage the organisation's people and matrices.
+    pub is_admin: bool,
+    /// Deactivated people cannot sign in.
+    pub active: bool,
+    pub manager_id: Option<ID>,
+    pub manager_email: Option<String>,
+    /// Where they stand today: the latest effective level assignment.
+    pub current: Option<LevelAssignment>,
+}
+
+impl From<rungs_app::PersonView> for Person {
+    fn from(v: rungs_app::PersonView) -> Self {
+        Self {
+            id: ID(v.person.id.to_string()),
+            email: v.person.email.to_string(),
+            display_name: v.person.display_name,
+            is_admin: v.person.is_admin,
+            active: v.person.active,
+            manager_id: v.person.manager_id.map(|m| ID(m.to_string())),
+            manager_email: v.manager_email.map(|e| e.to_string()),
+            current: v.current.map(Into::into),
+        }
+    }
+}
+
+impl From<d::person::Person> for Person {
+    fn from(p: d::person::Person) -> Self {
+        rungs_app::PersonView {
+            person: p,
+            manager_email: None,
+            current: None,
+        }
+        .into()
+    }
+}
+
+/// A person placed at a track and level of a matrix version, from a date.
+#[derive(SimpleObject)]
+pub struct LevelAssignment {
+    pub id: ID,
+    pub matrix_version_id: ID,
+    pub track: String,
+    pub level: String,
+    pub effective: NaiveDate,
+    pub reason: String,
+    /// Who made the change (absent when an operator did, from the command line).
+    pub set_by: Option<ID>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<d::assignment::LevelAssignment> for LevelAssignment {
+    fn from(a: d::assignment::LevelAssignment) -> Self {
+        Self {
+            id: ID(a.id.to_string()),
+            matrix_version_id: ID(a.version_id.to_string()),
+            track: a.track.to_string(),
+            level: a.level.to_string(),
+            effective: a.effective,
+            reason: a.reason,
+            set_by: a.set_by.map(|p| ID(p.to_string())),
+            recorded_at: a.recorded_at,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum VersionStatus {
+    Draft,
+    Published,
+}
+
+#[derive(SimpleObject)]
+pub struct MatrixVersion {
+    pub id: ID,
+    /// Null for a draft.
+    pub number: Option<u32>,
+    pub status: VersionStatus,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl From<d::matrix::VersionInfo> for MatrixVersion {
+    fn from(v: d::matrix::VersionInfo) -> Self {
+        Self {
+            id: ID(v.id.to_string()),
+            number: v.number,
+            status: match v.status {
+                d::matrix::VersionStatus::Draft => VersionStatus::Draft,
+                d::matrix::VersionStatus::Published => VersionStatus::Published,
+            },
+            note: v.note,
+            created_at: v.created_at,
+            published_at: v.published_at,
+        }
+    }
+}
+
+/// A matrix at a glance.
+#[derive(SimpleObject)]
+pub struct MatrixSummary {
+    pub key: String,
+    pub name: String,
+    pub latest_version: Option<u32>,
+    pub has_draft: bool,
+    pub tracks: usize,
+    pub levels: usize,
+    pub expectations: usize,
+}
+
+impl From<d::matrix::MatrixSummary> for MatrixSummary {
+    fn from(m: d::matrix::MatrixSummary) -> Self {
+        Self {
+            key: m.key.to_string(),
+            name: m.name,
+            latest_version: m.latest_version,
+            has_draft: m.has_draft,
+            tracks: m.tracks,
+            levels: m.levels,
+            expectations: m.expectations,
+        }
+    }
+}
+
+/// A leveling matrix: tracks crossed with ordered levels.
+#[derive(SimpleObject)]
+pub struct Matrix {
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub version: MatrixVersion,
+    /// Ordered from the first rung up.
+    pub levels: Vec<Level>,
+    pub competencies: Vec<Competency>,
+    pub tracks: Vec<Track>,
+}
+
+impl Matrix {
+    pub fn new(v: d::matrix::VersionInfo, m: &d::matrix::Matrix) -> Self {
+        Self {
+            key: m.key().to_string(),
+            name: m.name().to_owned(),
+            description: m.description().map(str::to_owned),
+            version: v.into(),
+            levels: m
+                .levels()
+                .iter()
+                .map(|l| Level {
+                    key: l.key.to_string(),
+                    name: l.name.clone(),
+                    rank: l.rank.get(),
+                    description: l.description.clone(),
+                })
+                .collect(),
+            competencies: m
+                .competencies()
+                .iter()
+                .map(|c| Competency {
+                    key: c.key.to_string(),
+                    name: c.name.clone(),
+                    description: c.description.clone(),
+                })
+                .collect(),
+            tracks: m
+                .tracks()
+                .iter()
+                .map(|t| Track {
+                    key: t.key.to_string(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                    cells: t
+                        .cells
+                        .iter()
+                        .map(|c| Cell {
+                            level: c.level.to_string(),
+                            titles: c.titles.clone(),
+                            expectations: c
+                                .expectations
+                                .iter()
+                                .map(|e| Expectation {
+                                    key: e.key.to_string(),
+                                    name: e.name.clone(),
+                                    description: e.description.clone(),
+                                    competency: e.competency.as_ref().map(ToString::to_string),
+                                    resources: e.resources.iter().map(Resource::from).collect(),
+                                })
+                                .collect(),
+                            resources: c.resources.iter().map(Resource::from).collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Level {
+    pub key: String,
+    pub name: String,
+    pub rank: u32,
+    pub description: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct Competency {
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct Track {
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub cells: Vec<Cell>,
+}
+
+/// A track at one level: its titles and what that level adds.
+#[derive(SimpleObject)]
+pub struct Cell {
+    pub level: String,
+    pub titles: Vec<String>,
+    pub expectations: Vec<Expectation>,
+    pub resources: Vec<Resource>,
+}
+
+#[derive(SimpleObject)]
+pub struct Expectation {
+    /// Stable across versions.
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub competency: Option<String>,
+    pub resources: Vec<Resource>,
+}
+
+#[derive(SimpleObject)]
+pub struct Resource {
+    pub title: String,
+    pub url: Option<String>,
+    /// course, book, article, video, practice or other.
+    pub kind: String,
+    pub description: Option<String>,
+}
+
+impl From<&d::matrix::Resource> for Resource {
+    fn from(r: &d::matrix::Resource) -> Self {
+        Self {
+            title: r.title.clone(),
+            url: r.url.clone(),
+            kind: r.kind.as_str().to_owned(),
+            description: r.description.clone(),
+        }
+    }
+}
+
+/// Tokens from `login` or `refresh`.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <accessToken>`.
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    /// Exchange with `refresh` before it expires; single use.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub person: Person,
+    pub organisation: Organisation,
+}
+
+impl From<rungs_app::auth::Tokens> for AuthPayload {
+    fn from(t: rungs_app::auth::Tokens) -> Self {
+        Self {
+            access_token: t.access_token,
+            access_expires_at: t.access_expires_at,
+            refresh_token: t.refresh_token,
+            refresh_expires_at: t.refresh_expires_at,
+            person: t.person.into(),
+            organisation: t.org.into(),
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The HTTP surface: `POST /graphql` (with GraphiQL on `GET` when enabled), `/healthz` and
+//! `/readyz`; bearer-token authentication before any resolver runs; request ids, tracing spans,
+//! a body limit, a request timeout and a cap on batched operations.
+
+use crate::error::RequestId;
+use crate::graphql::{RungsSchema, SchemaLimits, build_schema};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use rungs_app::auth::Session;
+use rungs_app::{App, AppError};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::{Span, field::Empty};
+
+/// What the server allows. The defaults suit production; `--demo` turns introspection on.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Introspection, GraphiQL and field suggestions in errors.
+    pub introspection: bool,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Operations in one batched request.
+    pub max_batch: usize,
+    /// Bytes in a request body (matrix files travel inside `importMatrix`).
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            introspection: false,
+            max_depth: 12,
+            max_complexity: 2_000,
+            max_batch: 10,
+            body_limit: 6 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+struct AppState {
+    app: App,
+    schema: RungsSchema,
+    cfg: ApiConfig,
+}
+
+/// The whole HTTP API around the use cases (which must carry an authenticator).
+pub fn router(app: App, cfg: ApiConfig) -> Router {
+    let schema = build_schema(
+        app.clone(),
+        SchemaLimits {
+            introspection: cfg.introspection,
+            max_depth: cfg.max_depth,
+            max_complexity: cfg.max_complexity,
+        },
+    );
+    let state = Arc::new(AppState {
+        app,
+        schema,
+        cfg: cfg.clone(),
+    });
+    let graphql = Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    Router::new()
+        .merge(graphql)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request| {
+                            let id = req
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!(
+                                "request",
+                                method = %req.method(),
+                                path = %req.uri().path(),
+                                request_id = %id,
+                                operation = Empty,
+                                status = Empty,
+                                duration_ms = Empty,
+                            )
+                        })
+                        .on_request(())
+                        .on_response(|res: &Response, latency: Duration, span: &Span| {
+                            span.record("status", res.status().as_u16());
+                            span.record("duration_ms", latency.as_millis());
+                            tracing::info!("request finished");
+                        }),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    cfg.request_timeout,
+                ))
+                .layer(DefaultBodyLimit::max(cfg.body_limit)),
+        )
+}
+
+fn request_id(headers: &HeaderMap) -> RequestId {
+    RequestId(
+        headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_owned(),
+    )
+}
+
+/// A GraphQL-shaped error response outside GraphQL execution.
+fn error_response(status: StatusCode, code: &str, message: &str, id: &RequestId) -> Response {
+    let body = json!({
+        "errors": [{ "message": message, "extensions": { "code": code, "requestId": id.0 } }]
+    });
+    let mut res = (status, Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    res
+}
+
+/// Resolves the bearer token, if any, before GraphQL sees the request: a bad token is a 401
+/// here; no token means an anonymous caller (who may only sign in).
+async fn authenticate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let id = request_id(req.headers());
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return next.run(req).await;
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return error_response(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "the Authorization header must be `Bearer <access token>`",
+            &id,
+        );
+    };
+    match st.app.authenticate(token).await {
+        Ok(session) => {
+            req.extensions_mut().insert(session);
+            next.run(req).await
+        }
+        Err(AppError::Unauthenticated(why)) => {
+            error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &why, &id)
+        }
+        Err(e) => {
+            tracing::error!(request_id = %id.0, error = ?e, "authentication failed");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                &format!(
+                    "internal error; quote request id {} when reporting it",
+                    id.0
+                ),
+                &id,
+            )
+        }
+    }
+}
+
+async fn graphql(
+    State(st): State<Arc<AppState>>,
+    session: Option<Extension<Session>>,
+    headers: HeaderMap,
+    req: GraphQLBatchRequest,
+) -> Response {
+    let id = request_id(&headers);
+    let batch = req.into_inner();
+    let requests: Vec<&async_graphql::Request> = match &batch {
+        BatchRequest::Single(r) => vec![r],
+        BatchRequest::Batch(v) => v.iter().collect(),
+    };
+    if requests.len() > st.cfg.max_batch {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            &format!(
+                "a batch may hold at most {} operations; this one has {}",
+                st.cfg.max_batch,
+                requests.len()
+            ),
+            &id,
+        );
+    }
+    let names: Vec<&str> = requests
+        .iter()
+        .map(|r| r.operation_name.as_deref().unwrap_or("-"))
+        .collect();
+    Span::current().record("operation", names.join(",").as_str());
+    let mut batch = batch.data(id.clone());
+    if let Some(Extension(s)) = session {
+        batch = batch.data(s);
+    }
+    let mut response = st.schema.execute_batch(batch).await;
+    match &mut response {
+        BatchResponse::Single(r) => with_codes(r),
+        BatchResponse::Batch(v) => v.iter_mut().for_each(with_codes),
+    }
+    GraphQLResponse(response).into_response()
+}
+
+/// Gives a code to the errors GraphQL itself raises (syntax, validation, limits, argument
+/// types): they are all about the request, so INVALID_INPUT.
+fn with_codes(r: &mut GqlResponse) {
+    for e in &mut r.errors {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", "INVALID_INPUT");
+        }
+    }
+}
+
+async fn graphiql(State(st): State<Arc<AppState>>) -> Response {
+    if st.cfg.introspection {
+        Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            "GraphiQL is off: POST GraphQL requests to /graphql, or enable introspection (RUNGS_INTROSPECTION=true, on with --demo)\n",
+        )
+            .into_response()
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(st): State<Arc<AppState>>) -> Response {
+    match st.app.db().ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Settings: defaults < `rungs.toml` (or the file named by `--config`) < `RUNGS_*` environment
+//! variables < command-line flags. `Debug` never shows the signing secret.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub database_url: String,
+    pub addr: SocketAddr,
+    /// HS256 signing secret (at least 32 bytes). Required by `rungs serve` outside `--demo`.
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_minutes: i64,
+    pub refresh_token_days: i64,
+    /// Introspection and GraphiQL.
+    pub introspection: bool,
+    pub log_format: LogFormat,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_batch: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let api = rungs_api::ApiConfig::default();
+        Self {
+            database_url: "sqlite://rungs.db".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            jwt_secret: None,
+            jwt_issuer: "rungs".into(),
+            jwt_audience: "rungs-api".into(),
+            access_token_minutes: 15,
+            refresh_token_days: 30,
+            introspection: false,
+            log_format: LogFormat::Pretty,
+            request_timeout_secs: api.request_timeout.as_secs(),
+            body_limit_bytes: api.body_limit,
+            max_depth: api.max_depth,
+            max_complexity: api.max_complexity,
+            max_batch: api.max_batch,
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &rungs_db::redact_url(&self.database_url))
+            .field("addr", &self.addr)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("introspection", &self.introspection)
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    /// Reads the file (if present) and the environment over the defaults.
+    pub fn load(file: &Path) -> Result<Self, String> {
+        Figment::new()
+            .merge(Toml::file(file))
+            // RUNGS_LOG is the log filter and RUNGS_TEST_* belong to the tests, not settings.
+            .merge(Env::prefixed("RUNGS_").ignore(&["log", "test_postgres_url", "test_mysql_url"]))
+            .extract()
+            .map_err(|e| format!("invalid configuration ({}): {e}", file.display()))
+    }
+}

@@ -1,0 +1,131 @@
+//! `rungs serve`: the GraphQL API on an address, until Ctrl-C or SIGTERM.
+
+use crate::config::Settings;
+use crate::{Failure, open, source_text};
+use rungs_api::ApiConfig;
+use rungs_app::auth::{Auth, AuthConfig};
+use rungs_app::demo::{DEMO_ORG, DEMO_PASSWORD};
+use rungs_app::{Actor, App};
+use rungs_db::redact_url;
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How many people `--demo` seeds.
+const DEMO_PEOPLE: usize = 30;
+
+pub struct ServeOptions {
+    pub addr: Option<SocketAddr>,
+    pub demo: bool,
+    pub migrate: bool,
+}
+
+/// The authenticator from settings; `--demo` without a secret gets a random one for this run.
+pub fn auth_from(settings: &Settings, demo: bool) -> Result<Auth, Failure> {
+    let secret = match (&settings.jwt_secret, demo) {
+        (Some(s), _) => s.clone(),
+        (None, true) => {
+            let mut bytes = [0u8; 48];
+            getrandom_fill(&mut bytes)?;
+            SecretString::from(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        }
+        (None, false) => {
+            return Err(Failure(
+                "a signing secret is required: set RUNGS_JWT_SECRET (or jwt_secret in rungs.toml) to at least 32 random bytes, for example `openssl rand -base64 48`; or try `rungs serve --demo`".into(),
+            ));
+        }
+    };
+    let mut cfg = AuthConfig::new(secret);
+    cfg.issuer = settings.jwt_issuer.clone();
+    cfg.audience = settings.jwt_audience.clone();
+    cfg.access_ttl = chrono::Duration::minutes(settings.access_token_minutes.max(1));
+    cfg.refresh_ttl = chrono::Duration::days(settings.refresh_token_days.max(1));
+    Auth::new(cfg).map_err(|e| Failure(e.to_string()))
+}
+
+fn getrandom_fill(bytes: &mut [u8]) -> Result<(), Failure> {
+    // The OS generator, through the same crate the authenticator uses for its tokens.
+    rungs_app::auth::random_bytes(bytes).map_err(|e| Failure(e.to_string()))
+}
+
+pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result<(), Failure> {
+    let auth = auth_from(settings, opts.demo)?;
+    let app: App = open(url, opts.migrate || opts.demo).await?.with_auth(auth);
+    if opts.demo {
+        let summary = app
+            .seed_demo(&Actor::system(), DEMO_PEOPLE)
+            .await
+            .map_err(|e| Failure(e.to_string()))?;
+        if summary.created {
+            println!(
+                "Seeded the `{DEMO_ORG}` organisation: {} people, {} assessments, {} open promotion case(s).",
+                summary.people, summary.assessments, summary.open_cases
+            );
+        }
+        println!("Demo logins (password `{DEMO_PASSWORD}`, organisation `{DEMO_ORG}`):");
+        for (role, email) in &summary.logins {
+            println!("  {role:<9} {email}");
+        }
+    }
+    let cfg = ApiConfig {
+        introspection: settings.introspection || opts.demo,
+        max_depth: settings.max_depth,
+        max_complexity: settings.max_complexity,
+        max_batch: settings.max_batch,
+        body_limit: settings.body_limit_bytes,
+        request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
+    };
+    let introspection = cfg.introspection;
+    let router = rungs_api::router(app.clone(), cfg);
+    let addr = opts.addr.unwrap_or(settings.addr);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure(format!("cannot listen on {addr}: {e}")))?;
+    println!(
+        "Rungs is listening on http://{local}/graphql (database {})",
+        redact_url(url)
+    );
+    if introspection {
+        println!("GraphiQL: open http://{local}/graphql in a browser");
+    }
+    tracing::info!(%local, "listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| Failure(format!("server error: {}", source_text(&e))))?;
+    app.db()
+        .clone()
+        .close()
+        .await
+        .map_err(|e| Failure(source_text(&e)))?;
+    println!("Rungs stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
