@@ -19,6 +19,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -74,7 +75,9 @@ pub fn router(app: App, cfg: ApiConfig) -> Router {
     });
     let graphql = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
-        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        // The GraphQL extractor streams the body, so the limit is enforced on the stream.
+        .layer(RequestBodyLimitLayer::new(cfg.body_limit));
     Router::new()
         .merge(graphql)
         .route("/healthz", get(healthz))

@@ -205,7 +205,7 @@ impl App {
                     }
                     many => {
                         return Err(AppError::Invalid(format!(
-                            "organisation `{}` has several matrices ({}): say which with --matrix",
+                            "organisation `{}` has several matrices ({}): say which one (`--matrix` on the command line, `matrix` in the API)",
                             org.slug,
                             many.iter()
                                 .map(|m| m.key.to_string())

@@ -147,3 +147,14 @@ mod tests {
         );
     }
 }
+
+impl TestDb {
+    /// Runs raw SQL against the test database (to break it on purpose, for instance).
+    pub async fn execute(&self, sql: &str) {
+        self.db
+            .conn_for_tests()
+            .execute_unprepared(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}

@@ -1,0 +1,838 @@
+//! The GraphQL API over real HTTP, on every configured backend: the demo roles sign in and use
+//! the schema; the authorization table across roles and two organisations; token rejection;
+//! refresh-token rotation; the safety limits; the committed SDL.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rungs_api::ApiConfig;
+use rungs_app::demo::{DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_MANAGER};
+use rungs_db::testing::{TestDb, on_every_backend};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+// ---- the story ---------------------------------------------------------------------------
+
+async fn story(t: &TestDb) {
+    let s = spawn(&t.db, ApiConfig::default()).await;
+    seed_two_orgs(&s.app).await;
+    let b = format!("{:?}", t.backend);
+
+    // The employee reads themselves, their organisation and its matrix.
+    let (emp, _) = s.login(DEMO_EMPLOYEE, None).await;
+    let r = s
+        .gql(
+            Some(&emp),
+            "{ me { email displayName managerEmail current { track level } } organisation { slug } matrices { edges { node { key expectations } } } people { totalCount } }",
+            json!({}),
+        )
+        .await;
+    let d = r.ok();
+    assert_eq!(d["me"]["email"], DEMO_EMPLOYEE, "{b}");
+    assert_eq!(d["me"]["managerEmail"], DEMO_MANAGER, "{b}");
+    assert_eq!(d["me"]["current"]["level"], "intermediate", "{b}");
+    assert_eq!(d["organisation"]["slug"], "demo", "{b}");
+    assert_eq!(d["matrices"]["edges"][0]["node"]["expectations"], 49, "{b}");
+    assert_eq!(
+        d["people"]["totalCount"], 1,
+        "an employee sees only themselves ({b})"
+    );
+    let r = s
+        .gql(
+            Some(&emp),
+            "{ matrix(key: \"python\") { version { number status } levels { key } tracks { key cells { level titles expectations { key } } } } }",
+            json!({}),
+        )
+        .await;
+    let m = &r.ok()["matrix"];
+    assert_eq!(m["version"]["number"], 1);
+    assert_eq!(m["version"]["status"], "PUBLISHED");
+    assert_eq!(m["levels"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        m["tracks"][0]["cells"][0]["expectations"][0]["key"],
+        "basic-syntax"
+    );
+
+    // The manager sees themselves and their reports, paginated.
+    let (mgr, _) = s.login(DEMO_MANAGER, None).await;
+    let page = |after: Value| {
+        s.gql(
+            Some(&mgr),
+            "query($a: String) { people(first: 2, after: $a) { totalCount pageInfo { hasNextPage endCursor } edges { node { email managerEmail } } } }",
+            json!({ "a": after }),
+        )
+    };
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let r = page(after.clone()).await;
+        let p = r.ok()["people"].clone();
+        for e in p["edges"].as_array().unwrap() {
+            seen.push(e["node"]["email"].as_str().unwrap().to_owned());
+        }
+        if !p["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            assert_eq!(p["totalCount"].as_u64().unwrap() as usize, seen.len());
+            break;
+        }
+        after = p["pageInfo"]["endCursor"].clone();
+    }
+    assert!(seen.contains(&DEMO_EMPLOYEE.to_owned()) && seen.contains(&DEMO_MANAGER.to_owned()));
+    assert!(!seen.contains(&DEMO_ADMIN.to_owned()), "{seen:?}");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, seen, "pages are ordered by email without repeats");
+
+    // The HR admin adds a person, gives them a manager, places them and exports the matrix.
+    let (hr, _) = s.login(DEMO_ADMIN, None).await;
+    let mgr_id = s.id_of(&hr, DEMO_MANAGER).await;
+    let r = s
+        .gql(
+            Some(&hr),
+            "mutation($m: ID) { addPerson(input: { email: \"new@demo.rungs.test\", displayName: \"New Hire\", managerId: $m }) { id email managerEmail active } }",
+            json!({ "m": mgr_id }),
+        )
+        .await;
+    let new_id = r.ok()["addPerson"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.ok()["addPerson"]["managerEmail"], DEMO_MANAGER);
+    let r = s
+        .gql(
+            Some(&hr),
+            "mutation($p: ID!) { assignLevel(input: { personId: $p, track: \"web-developer\", level: \"beginner\", reason: \"hired\" }) { track level reason } }",
+            json!({ "p": new_id }),
+        )
+        .await;
+    assert_eq!(r.ok()["assignLevel"]["track"], "web-developer");
+    let r = s
+        .gql(
+            Some(&mgr),
+            "query($p: ID!) { levelHistory(personId: $p) { level reason } }",
+            json!({ "p": new_id }),
+        )
+        .await;
+    assert_eq!(
+        r.ok()["levelHistory"][0]["reason"],
+        "hired",
+        "the manager reads a new report's history"
+    );
+    // A cycle is refused, by email.
+    let r = s
+        .gql(
+            Some(&hr),
+            "mutation($id: ID!, $m: ID) { updatePerson(id: $id, input: { managerId: $m }) { id } }",
+            json!({ "id": mgr_id, "m": new_id }),
+        )
+        .await;
+    assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+    assert!(
+        r.body.to_string().contains("new@demo.rungs.test"),
+        "{}",
+        r.body
+    );
+    // Duplicate email: CONFLICT.
+    let r = s
+        .gql(Some(&hr), "mutation { addPerson(input: { email: \"new@demo.rungs.test\", displayName: \"Again\" }) { id } }", json!({}))
+        .await;
+    assert_eq!(r.code(), Some("CONFLICT"), "{}", r.body);
+    let r = s
+        .gql(
+            Some(&hr),
+            "mutation { exportMatrix(key: \"python\", format: YAML) }",
+            json!({}),
+        )
+        .await;
+    let yaml = r.ok()["exportMatrix"].as_str().unwrap().to_owned();
+    assert!(yaml.contains("basic-syntax"));
+    // A broken file: every problem with its place, nothing written.
+    let r = s
+        .gql(
+            Some(&hr),
+            "mutation($c: String!) { importMatrix(format: YAML, content: $c) { number } }",
+            json!({ "c": "format_version: 1\nkey: bad\nname: Bad\nlevels: []\ntracks: []\nsurprise: 1\n" }),
+        )
+        .await;
+    assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+    let problems = r.body["errors"][0]["extensions"]["problems"]
+        .as_array()
+        .unwrap();
+    assert!(problems.iter().all(|p| p["line"].is_u64()), "{problems:?}");
+    // Deactivation ends the person's sessions: their access token stops working.
+    let (new_pw_token, _) = {
+        s.app
+            .set_password(
+                &rungs_app::Actor::system(),
+                "demo",
+                "new@demo.rungs.test",
+                common_password(),
+            )
+            .await
+            .unwrap();
+        s.login("new@demo.rungs.test", None).await
+    };
+    assert!(
+        s.gql(Some(&new_pw_token), "{ me { email } }", json!({}))
+            .await
+            .ok()["me"]
+            .is_object()
+    );
+    let r = s
+        .gql(
+            Some(&hr),
+            "mutation($id: ID!) { updatePerson(id: $id, input: { active: false }) { active } }",
+            json!({ "id": new_id }),
+        )
+        .await;
+    assert_eq!(r.ok()["updatePerson"]["active"], false);
+    let r = s
+        .gql(Some(&new_pw_token), "{ me { email } }", json!({}))
+        .await;
+    assert_eq!((r.status, r.code()), (401, Some("UNAUTHENTICATED")));
+    // HR admins cannot lock themselves out.
+    let hr_id = s.id_of(&hr, DEMO_ADMIN).await;
+    let r = s
+        .gql(
+            Some(&hr),
+            "mutation($id: ID!) { updatePerson(id: $id, input: { isAdmin: false }) { id } }",
+            json!({ "id": hr_id }),
+        )
+        .await;
+    assert_eq!(r.code(), Some("INVALID_INPUT"));
+}
+
+fn common_password() -> secrecy::SecretString {
+    rungs_app::demo::DEMO_PASSWORD.to_owned().into()
+}
+
+#[tokio::test]
+async fn demo_roles_use_the_schema_on_every_backend() {
+    on_every_backend(async |t| story(t).await).await;
+}
+
+// ---- who may do what -------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum E {
+    Ok,
+    Unauth,
+    Forbidden,
+    NotFound,
+}
+
+struct Targets {
+    /// The home organisation's employee (a report of its manager).
+    employee: String,
+    /// The home organisation's HR admin (unrelated to the employee and the manager).
+    admin: String,
+    /// The other organisation's employee.
+    away: String,
+}
+
+/// Runs every query and mutation as each role of `home` and checks the outcome per cell.
+async fn table(s: &Server, home: &str, away: &str) {
+    let (admin, manager, employee) = roles(home);
+    let tokens = [
+        ("anonymous", None),
+        ("employee", Some(s.login(employee, None).await.0)),
+        ("manager", Some(s.login(manager, None).await.0)),
+        ("admin", Some(s.login(admin, None).await.0)),
+    ];
+    let admin_token = tokens[3].1.clone().unwrap();
+    let away_admin = s.login(roles(away).0, None).await.0;
+    let t = Targets {
+        employee: s.id_of(&admin_token, employee).await,
+        admin: s.id_of(&admin_token, admin).await,
+        away: s.id_of(&away_admin, roles(away).2).await,
+    };
+    use E::*;
+    let person = "query($id: ID!) { person(id: $id) { email } }";
+    let history = "query($id: ID!) { levelHistory(personId: $id) { level } }";
+    let update =
+        "mutation($id: ID!) { updatePerson(id: $id, input: { displayName: \"Renamed\" }) { id } }";
+    let assign = "mutation($id: ID!) { assignLevel(input: { personId: $id, matrix: \"python\", track: \"python-developer\", level: \"advanced\", reason: \"table\" }) { level } }";
+    let import = "mutation($c: String!) { importMatrix(format: YAML, content: $c) { number } }";
+    let mini = format!(
+        "format_version: 1\nkey: mini-{home}\nname: Mini\nlevels:\n  - key: one\n    name: One\n    rank: 1\ntracks:\n  - key: t\n    name: T\n    cells:\n      - level: one\n        titles: [Doer]\n        expectations:\n          - key: e\n            name: E\n"
+    );
+    // (what, query, variables, [anonymous, employee, manager, admin])
+    let cells: Vec<(&str, &str, Value, [E; 4])> = vec![
+        ("me", "{ me { email } }", json!({}), [Unauth, Ok, Ok, Ok]),
+        (
+            "organisation",
+            "{ organisation { slug } }",
+            json!({}),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "matrices",
+            "{ matrices { edges { node { key } } } }",
+            json!({}),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "matrix",
+            "{ matrix(key: \"python\") { key } }",
+            json!({}),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "people",
+            "{ people { totalCount } }",
+            json!({}),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "person(employee)",
+            person,
+            json!({ "id": t.employee }),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "person(admin)",
+            person,
+            json!({ "id": t.admin }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "person(away)",
+            person,
+            json!({ "id": t.away }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "levelHistory(employee)",
+            history,
+            json!({ "id": t.employee }),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "levelHistory(admin)",
+            history,
+            json!({ "id": t.admin }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "levelHistory(away)",
+            history,
+            json!({ "id": t.away }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "exportMatrix",
+            "mutation { exportMatrix(key: \"python\", format: JSON) }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "importMatrix",
+            import,
+            json!({ "c": mini }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "addPerson",
+            "mutation($e: String!) { addPerson(input: { email: $e, displayName: \"Table\" }) { id } }",
+            json!({ "e": format!("table@{home}.test") }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "updatePerson(employee)",
+            update,
+            json!({ "id": t.employee }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "updatePerson(away)",
+            update,
+            json!({ "id": t.away }),
+            [Unauth, Forbidden, Forbidden, NotFound],
+        ),
+        (
+            "assignLevel(employee)",
+            assign,
+            json!({ "id": t.employee }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "assignLevel(away)",
+            assign,
+            json!({ "id": t.away }),
+            [Unauth, Forbidden, Forbidden, NotFound],
+        ),
+        (
+            "logout",
+            "mutation { logout(token: \"not-a-token\") }",
+            json!({}),
+            [Ok, Ok, Ok, Ok],
+        ),
+    ];
+    for (what, query, vars, expected) in cells {
+        for ((role, token), want) in tokens.iter().zip(expected) {
+            let r = s.gql(token.as_deref(), query, vars.clone()).await;
+            let got = match r.code() {
+                None if r.status == 200 && !r.body["data"].is_null() => Ok,
+                Some("UNAUTHENTICATED") => Unauth,
+                Some("FORBIDDEN") => Forbidden,
+                Some("NOT_FOUND") => NotFound,
+                _ => panic!("{home} {role} {what}: unexpected {} {}", r.status, r.body),
+            };
+            assert_eq!(got, want, "{home} {role} {what}: {}", r.body);
+            if want == NotFound {
+                // Another organisation's record answers exactly like a missing one.
+                let fake = "01930000-0000-7000-8000-000000000000";
+                let missing = s.gql(token.as_deref(), query, json!({ "id": fake })).await;
+                assert_eq!(missing.code(), r.code(), "{what}");
+                let as_missing = missing.body["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .replace(fake, &t.away);
+                assert_eq!(
+                    as_missing,
+                    r.body["errors"][0]["message"].as_str().unwrap(),
+                    "{what}"
+                );
+            }
+        }
+    }
+    // What each role sees of the people list.
+    let mut counts = Vec::new();
+    for (_, token) in &tokens[1..] {
+        let r = s
+            .gql(
+                token.as_deref(),
+                "{ people(first: 100) { totalCount edges { node { email } } } }",
+                json!({}),
+            )
+            .await;
+        let emails: Vec<String> = r.ok()["people"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["email"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            emails
+                .iter()
+                .all(|e| e.ends_with(&format!("{home}.rungs.test"))
+                    || e.ends_with(&format!("@{home}.test"))),
+            "{emails:?}"
+        );
+        counts.push(emails.len());
+    }
+    assert_eq!(counts[0], 1, "{home} employee sees themselves");
+    assert!(
+        counts[1] > 1 && counts[1] < counts[2],
+        "{home} manager sees a subtree: {counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn each_role_sees_only_what_it_may_across_two_organisations() {
+    on_every_backend(async |t| {
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        table(&s, "demo", "beta").await;
+        table(&s, "beta", "demo").await;
+    })
+    .await;
+}
+
+// ---- tokens ------------------------------------------------------------------------------
+
+fn sign(header: &Header, claims: &Value, secret: &str) -> String {
+    jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+#[tokio::test]
+async fn bad_tokens_get_401_before_any_resolver_runs() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let s = spawn(&t.db, ApiConfig::default()).await;
+    seed_two_orgs(&s.app).await;
+    let (good, _) = s.login(DEMO_EMPLOYEE, None).await;
+    let payload: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(good.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let with = |k: &str, v: Value| {
+        let mut c = payload.clone();
+        c[k] = v;
+        c
+    };
+    let without = |k: &str| {
+        let mut c = payload.clone();
+        c.as_object_mut().unwrap().remove(k);
+        c
+    };
+    let hs = Header::new(Algorithm::HS256);
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(payload.to_string())
+    );
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "expired",
+            sign(&hs, &with("exp", json!(now - 3600)), SECRET),
+        ),
+        (
+            "wrong signature",
+            sign(
+                &hs,
+                &payload,
+                "another-secret-that-is-long-enough-0123456789",
+            ),
+        ),
+        ("alg none", alg_none),
+        (
+            "another algorithm",
+            sign(&Header::new(Algorithm::HS512), &payload, SECRET),
+        ),
+        (
+            "wrong issuer",
+            sign(&hs, &with("iss", json!("someone-else")), SECRET),
+        ),
+        (
+            "wrong audience",
+            sign(&hs, &with("aud", json!("another-api")), SECRET),
+        ),
+        (
+            "sub of the wrong type",
+            sign(&hs, &with("sub", json!(12345)), SECRET),
+        ),
+        (
+            "exp of the wrong type",
+            sign(&hs, &with("exp", json!("tomorrow")), SECRET),
+        ),
+        ("org missing", sign(&hs, &without("org"), SECRET)),
+        ("exp missing", sign(&hs, &without("exp"), SECRET)),
+        ("iat missing", sign(&hs, &without("iat"), SECRET)),
+        (
+            "unknown person",
+            sign(
+                &hs,
+                &with("sub", json!("01930000-0000-7000-8000-000000000000")),
+                SECRET,
+            ),
+        ),
+        ("garbage", "not.a.jwt".into()),
+    ];
+    for (what, token) in cases {
+        let r = s.gql(Some(&token), "{ me { email } }", json!({})).await;
+        assert_eq!(r.status, 401, "{what}: {}", r.body);
+        assert_eq!(r.code(), Some("UNAUTHENTICATED"), "{what}");
+        assert!(r.body.get("data").is_none(), "{what}: no resolver ran");
+    }
+    // A header that is not a bearer token.
+    let res = s
+        .http
+        .post(format!("{}/graphql", s.base))
+        .header("authorization", "Basic dXNlcjpwdw==")
+        .json(&json!({ "query": "{ me { email } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    // The genuine token still works, and a re-signed copy of it too (the check is real).
+    assert_eq!(
+        s.gql(Some(&good), "{ me { email } }", json!({})).await.ok()["me"]["email"],
+        DEMO_EMPLOYEE
+    );
+    let resigned = sign(&hs, &payload, SECRET);
+    assert_eq!(
+        s.gql(Some(&resigned), "{ me { email } }", json!({}))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn refresh_rotates_reuse_revokes_the_family_and_logout_revokes() {
+    on_every_backend(async |t| {
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let refresh = "mutation($t: String!) { refresh(token: $t) { accessToken refreshToken person { email } } }";
+        let (_, r1) = s.login(DEMO_MANAGER, None).await;
+        let r = s.gql(None, refresh, json!({ "t": r1 })).await;
+        let r2 = r.ok()["refresh"]["refreshToken"].as_str().unwrap().to_owned();
+        let a2 = r.ok()["refresh"]["accessToken"].as_str().unwrap().to_owned();
+        assert_ne!(r1, r2);
+        assert_eq!(s.gql(Some(&a2), "{ me { email } }", json!({})).await.ok()["me"]["email"], DEMO_MANAGER);
+        // The old token stops working, and presenting it revokes the newer one too.
+        let r = s.gql(None, refresh, json!({ "t": r1 })).await;
+        assert_eq!(r.code(), Some("UNAUTHENTICATED"), "{}", r.body);
+        assert!(r.body.to_string().contains("already used"));
+        let r = s.gql(None, refresh, json!({ "t": r2 })).await;
+        assert_eq!(r.code(), Some("UNAUTHENTICATED"), "the family is revoked");
+        // Logout revokes; another sign-in is unaffected.
+        let (_, a) = s.login(DEMO_MANAGER, None).await;
+        let (_, b) = s.login(DEMO_MANAGER, None).await;
+        assert_eq!(s.gql(None, "mutation($t: String!) { logout(token: $t) }", json!({ "t": a })).await.ok()["logout"], true);
+        assert_eq!(s.gql(None, refresh, json!({ "t": a })).await.code(), Some("UNAUTHENTICATED"));
+        assert!(s.gql(None, refresh, json!({ "t": b })).await.ok()["refresh"].is_object());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn login_failures_answer_alike_and_repeated_failures_lock_the_account() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let s = spawn(&t.db, ApiConfig::default()).await;
+    seed_two_orgs(&s.app).await;
+    let login =
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
+    let try_login =
+        |e: &'static str, p: &'static str| s.gql(None, login, json!({ "e": e, "p": p }));
+    let unknown = try_login("nobody@demo.rungs.test", "whatever-password").await;
+    let wrong = try_login(DEMO_EMPLOYEE, "wrong-password").await;
+    assert_eq!(unknown.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        unknown.body["errors"][0]["message"],
+        wrong.body["errors"][0]["message"]
+    );
+    // Four more failures lock the account: even the right password is refused for a while.
+    for _ in 0..4 {
+        assert_eq!(
+            try_login(DEMO_EMPLOYEE, "wrong-password").await.code(),
+            Some("UNAUTHENTICATED")
+        );
+    }
+    let locked = try_login(DEMO_EMPLOYEE, rungs_app::demo::DEMO_PASSWORD).await;
+    assert_eq!(locked.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        locked.body["errors"][0]["message"],
+        wrong.body["errors"][0]["message"]
+    );
+    // Other accounts are not affected.
+    assert!(
+        try_login(DEMO_MANAGER, rungs_app::demo::DEMO_PASSWORD)
+            .await
+            .ok()["login"]
+            .is_object()
+    );
+}
+
+#[tokio::test]
+async fn an_email_in_two_organisations_needs_the_organisation() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let s = spawn(&t.db, ApiConfig::default()).await;
+    seed_two_orgs(&s.app).await;
+    let sys = rungs_app::Actor::system();
+    s.app
+        .import_people(
+            &sys,
+            "beta",
+            &format!("email,name\n{DEMO_EMPLOYEE},Twin\n"),
+            "twin.csv",
+            None,
+        )
+        .await
+        .unwrap();
+    s.app
+        .set_password(&sys, "beta", DEMO_EMPLOYEE, common_password())
+        .await
+        .unwrap();
+    let login = "mutation($o: String) { login(email: \"employee@demo.rungs.test\", password: \"rungs-demo-password\", organisation: $o) { organisation { slug } } }";
+    assert_eq!(
+        s.gql(None, login, json!({})).await.code(),
+        Some("INVALID_INPUT")
+    );
+    for org in ["demo", "beta"] {
+        assert_eq!(
+            s.gql(None, login, json!({ "o": org })).await.ok()["login"]["organisation"]["slug"],
+            org
+        );
+    }
+}
+
+// ---- limits ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn safety_limits_reject() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let s = spawn(&t.db, ApiConfig::default()).await;
+    seed_two_orgs(&s.app).await;
+    let (hr, _) = s.login(DEMO_ADMIN, None).await;
+
+    // Complexity: three full pages of people with their levels.
+    let big = "{ a: people(first: 100) { edges { node { email displayName managerEmail current { track level reason effective } } } } b: people(first: 100) { edges { node { email displayName managerEmail current { track level reason effective } } } } c: people(first: 100) { edges { node { email displayName managerEmail current { track level reason effective } } } } }";
+    let r = s.gql(Some(&hr), big, json!({})).await;
+    assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+    assert!(r.body.to_string().contains("complex"), "{}", r.body);
+    // Page size.
+    let r = s
+        .gql(
+            Some(&hr),
+            "{ people(first: 1000) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+    // Batches: ten operations pass, eleven are refused.
+    let one = json!({ "query": "{ me { email } }" });
+    let r = s.post(Some(&hr), Value::Array(vec![one.clone(); 10])).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.as_array().unwrap().len(), 10);
+    let r = s.post(Some(&hr), Value::Array(vec![one.clone(); 11])).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, Some("INVALID_INPUT")),
+        "{}",
+        r.body
+    );
+    // Introspection is off, and so are suggestions.
+    let r = s
+        .gql(Some(&hr), "{ __schema { types { name } } }", json!({}))
+        .await;
+    assert!(r.body["data"]["__schema"].is_null(), "{}", r.body);
+    let r = s.gql(Some(&hr), "{ mee { email } }", json!({})).await;
+    assert_eq!(r.code(), Some("INVALID_INPUT"));
+    assert!(!r.body.to_string().contains("Did you mean"), "{}", r.body);
+    let res = s
+        .http
+        .get(format!("{}/graphql", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "GraphiQL is off");
+
+    // Depth, body size and time, with tighter settings.
+    let tight = spawn(
+        &t.db,
+        ApiConfig {
+            max_depth: 4,
+            body_limit: 2048,
+            ..ApiConfig::default()
+        },
+    )
+    .await;
+    let r = tight
+        .gql(Some(&hr), "{ matrix(key: \"python\") { tracks { cells { expectations { resources { title } } } } } }", json!({}))
+        .await;
+    assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+    assert!(r.body.to_string().contains("deep"), "{}", r.body);
+    let r = tight
+        .gql(
+            Some(&hr),
+            "mutation($c: String!) { importMatrix(format: YAML, content: $c) { number } }",
+            json!({ "c": "x".repeat(4096) }),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    let slow = spawn(
+        &t.db,
+        ApiConfig {
+            request_timeout: Duration::from_millis(1),
+            ..ApiConfig::default()
+        },
+    )
+    .await;
+    // Checking a password (Argon2id, 19 MiB) takes far longer than a millisecond.
+    let r = slow
+        .gql(None, "mutation { login(email: \"hr@demo.rungs.test\", password: \"rungs-demo-password\") { accessToken } }", json!({}))
+        .await;
+    assert_eq!(r.status, 408);
+
+    // With introspection on (as in --demo): GraphiQL, the schema, suggestions.
+    let open = spawn(
+        &t.db,
+        ApiConfig {
+            introspection: true,
+            ..ApiConfig::default()
+        },
+    )
+    .await;
+    let res = open
+        .http
+        .get(format!("{}/graphql", open.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .to_lowercase()
+            .contains("graphiql")
+    );
+    let r = open
+        .gql(Some(&hr), "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(r.ok()["__schema"]["queryType"]["name"], "Query");
+}
+
+#[tokio::test]
+async fn internal_errors_reach_the_client_without_driver_text_and_probes_answer() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let s = spawn(&t.db, ApiConfig::default()).await;
+    seed_two_orgs(&s.app).await;
+    let (_, refresh) = s.login(DEMO_ADMIN, None).await;
+    for probe in ["healthz", "readyz"] {
+        let res = s
+            .http
+            .get(format!("{}/{probe}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{probe}");
+        assert!(res.headers().contains_key("x-request-id"));
+    }
+    t.execute("DROP TABLE refresh_tokens").await;
+    let r = s
+        .gql(
+            None,
+            "mutation($t: String!) { refresh(token: $t) { accessToken } }",
+            json!({ "t": refresh }),
+        )
+        .await;
+    assert_eq!(r.code(), Some("INTERNAL"), "{}", r.body);
+    let text = r.body.to_string();
+    assert!(
+        !text.to_lowercase().contains("refresh_tokens") && !text.contains("SQL"),
+        "{text}"
+    );
+    let id = r.body["errors"][0]["extensions"]["requestId"]
+        .as_str()
+        .unwrap();
+    assert!(text.contains(id) && id.len() == 36, "{text}");
+    t.db.clone().close().await.unwrap();
+    let res = s
+        .http
+        .get(format!("{}/readyz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    let res = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "alive, though not ready");
+}
+
+// ---- the SDL -----------------------------------------------------------------------------
+
+#[test]
+fn committed_sdl_matches_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/schema.graphql");
+    let sdl = rungs_api::sdl();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &sdl).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == sdl,
+        "schema/schema.graphql is out of date with the code.\nRegenerate it with `UPDATE_SCHEMA=1 cargo test -p rungs-api --test api committed_sdl` (or `just schema`), and review the diff."
+    );
+}

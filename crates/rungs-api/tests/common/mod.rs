@@ -1,0 +1,145 @@
+//! Shared by the API tests: a real server on a free port over a fresh database, and a client.
+
+#![allow(dead_code)]
+
+use rungs_api::ApiConfig;
+use rungs_app::auth::{Auth, AuthConfig};
+use rungs_app::demo::{DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_MANAGER, DEMO_PASSWORD};
+use rungs_app::{Actor, App};
+use rungs_db::Db;
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+/// The second organisation: the same roles, other people.
+pub const BETA_PEOPLE: &str = "\
+email,name,manager_email,track,level,admin
+hr@beta.test,Bea HR,,,,yes
+manager@beta.test,Ben Manager,,python-developer,expert,
+employee@beta.test,Bo Employee,manager@beta.test,python-developer,beginner,
+bystander@beta.test,Bix Bystander,,data-analyst,beginner,
+";
+
+pub fn auth_config() -> AuthConfig {
+    AuthConfig::new(SECRET.to_owned().into())
+}
+
+pub struct Server {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub app: App,
+}
+
+/// Starts the real router on 127.0.0.1:<free port>.
+pub async fn spawn(db: &Db, cfg: ApiConfig) -> Server {
+    let app = App::new(db.clone()).with_auth(Auth::new(auth_config()).unwrap());
+    let router = rungs_api::router(app.clone(), cfg);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Server {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        app,
+    }
+}
+
+/// The demo organisation (12 people) and the `beta` organisation, with passwords.
+pub async fn seed_two_orgs(app: &App) {
+    let sys = Actor::system();
+    app.seed_demo(&sys, 12).await.unwrap();
+    app.create_org(&sys, "beta", "Beta Ltd").await.unwrap();
+    app.import_matrix(
+        &sys,
+        "beta",
+        rungs_app::MatrixSource::Template("python"),
+        false,
+    )
+    .await
+    .unwrap();
+    app.import_people(&sys, "beta", BETA_PEOPLE, "beta.csv", None)
+        .await
+        .unwrap();
+    for email in ["hr@beta.test", "manager@beta.test", "employee@beta.test"] {
+        app.set_password(&sys, "beta", email, DEMO_PASSWORD.to_owned().into())
+            .await
+            .unwrap();
+    }
+}
+
+/// The roles of one organisation: (admin, manager, employee) emails.
+pub fn roles(org: &str) -> (&'static str, &'static str, &'static str) {
+    match org {
+        "demo" => (DEMO_ADMIN, DEMO_MANAGER, DEMO_EMPLOYEE),
+        _ => ("hr@beta.test", "manager@beta.test", "employee@beta.test"),
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The first error's code, if any.
+    pub fn code(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["code"].as_str()
+    }
+    pub fn ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "{}", self.body);
+        assert!(self.body.get("errors").is_none(), "{}", self.body);
+        &self.body["data"]
+    }
+}
+
+impl Server {
+    pub async fn post(&self, token: Option<&str>, body: Value) -> Reply {
+        let mut req = self.http.post(format!("{}/graphql", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let body = res.json().await.unwrap_or(Value::Null);
+        Reply { status, body }
+    }
+
+    pub async fn gql(&self, token: Option<&str>, query: &str, vars: Value) -> Reply {
+        self.post(token, json!({ "query": query, "variables": vars }))
+            .await
+    }
+
+    /// Signs in and returns (access token, refresh token).
+    pub async fn login(&self, email: &str, org: Option<&str>) -> (String, String) {
+        let r = self
+            .gql(
+                None,
+                "mutation($e: String!, $p: String!, $o: String) { login(email: $e, password: $p, organisation: $o) { accessToken refreshToken } }",
+                json!({ "e": email, "p": DEMO_PASSWORD, "o": org }),
+            )
+            .await;
+        let d = &r.ok()["login"];
+        (
+            d["accessToken"].as_str().unwrap().to_owned(),
+            d["refreshToken"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// A person's id by email, as an HR admin of their organisation sees it.
+    pub async fn id_of(&self, admin_token: &str, email: &str) -> String {
+        let r = self
+            .gql(
+                Some(admin_token),
+                "query($s: String) { people(first: 5, filter: { search: $s }) { edges { node { id email } } } }",
+                json!({ "s": email }),
+            )
+            .await;
+        r.ok()["people"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["email"] == email)
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{email} not found"))
+    }
+}
