@@ -265,6 +265,8 @@ fn commands_refuse_a_database_with_pending_migrations_and_demo_works() {
         out.contains("Python Job Leveling Matrix (python, version 1)"),
         "{out}"
     );
+    assert!(out.contains("30 people"), "{out}");
+    assert!(out.contains("hr@demo.rungs.test"), "{out}");
     // Running it again keeps the one organisation and matrix.
     r.ok(&["demo"]);
     assert_eq!(

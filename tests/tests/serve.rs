@@ -1,0 +1,286 @@
+//! `rungs serve` as a newcomer and an operator run it: the README's run command (`serve
+//! --demo`) on every backend, the refusals without a secret or with pending migrations, and
+//! `user set-password` / `token issue` feeding a real server.
+
+#![allow(clippy::unwrap_used)]
+
+use rungs_db::testing::{TestDb, backends};
+use rungs_tests::rungs_bin;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const SECRET: &str = "an-operator-secret-of-at-least-32-bytes-0123456789";
+
+/// A running `rungs serve`, stopped when dropped.
+struct Running {
+    child: Child,
+    base: String,
+    /// What it printed before it listened.
+    banner: Vec<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rungs(dir: &Path, url: Option<&str>) -> Command {
+    let mut c = Command::new(rungs_bin());
+    c.current_dir(dir)
+        .env_remove("RUNGS_LOG")
+        .env_remove("RUNGS_JWT_SECRET")
+        .env_remove("RUNGS_DATABASE_URL");
+    if let Some(u) = url {
+        c.env("RUNGS_DATABASE_URL", u);
+    }
+    c
+}
+
+/// Starts `rungs serve ARGS --addr 127.0.0.1:0` and waits for it to say where it listens.
+fn serve(mut cmd: Command, args: &[&str]) -> Result<Running, String> {
+    let mut child = cmd
+        .arg("serve")
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut banner = Vec::new();
+    // A generous bound for a cold start on a busy machine (migrations, seeding, hashing).
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) {
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let addr = rest.split('/').next().unwrap().to_owned();
+            return Ok(Running {
+                child,
+                base: format!("http://{addr}"),
+                banner,
+            });
+        }
+        banner.push(line);
+    }
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    Err(format!(
+        "exited with {status}: {}\n{err}",
+        banner.join("\n")
+    ))
+}
+
+async fn gql(base: &str, token: Option<&str>, query: &str, vars: Value) -> Value {
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": vars }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+async fn login(base: &str, email: &str, password: &str) -> Value {
+    gql(
+        base,
+        None,
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken person { email } } }",
+        json!({ "e": email, "p": password }),
+    )
+    .await
+}
+
+/// The README's run command: one command, and the printed logins work.
+async fn demo(dir: &Path, url: Option<&str>) {
+    let s = serve(rungs(dir, url), &["--demo"]).unwrap();
+    let banner = s.banner.join("\n");
+    assert!(
+        banner.contains("Seeded the `demo` organisation: 30 people"),
+        "{banner}"
+    );
+    let password = banner
+        .split("password `")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .unwrap();
+    let logins: Vec<&str> = s
+        .banner
+        .iter()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|w| w.contains('@'))
+        .collect();
+    assert_eq!(logins.len(), 3, "{banner}");
+    let mut seen = Vec::new();
+    for email in logins {
+        let r = login(&s.base, email, password).await;
+        let token = r["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = gql(
+            &s.base,
+            Some(&token),
+            "{ me { email } people { totalCount } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(r["data"]["me"]["email"], email, "{r}");
+        seen.push(r["data"]["people"]["totalCount"].as_u64().unwrap());
+    }
+    // HR admin sees everyone, the manager a team, the employee themselves.
+    assert_eq!(seen[0], 30);
+    assert!(seen[1] > 1 && seen[1] < 30, "{seen:?}");
+    assert_eq!(seen[2], 1);
+    let res = reqwest::get(format!("{}/graphql", s.base)).await.unwrap();
+    assert_eq!(res.status(), 200, "GraphiQL is on in the demo");
+    drop(s);
+    // Again on the same database: nothing is seeded twice.
+    let s = serve(rungs(dir, url), &["--demo"]).unwrap();
+    assert!(!s.banner.join("\n").contains("Seeded"), "{:?}", s.banner);
+    let r = login(&s.base, "hr@demo.rungs.test", password).await;
+    assert!(r["data"]["login"].is_object(), "{r}");
+}
+
+#[tokio::test]
+async fn serve_demo_starts_a_server_a_newcomer_can_sign_in_to() {
+    // The default: rungs.db in the working directory.
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path(), None).await;
+    assert!(dir.path().join("rungs.db").exists());
+    for backend in backends().into_iter().skip(1) {
+        let t = TestDb::empty(backend).await;
+        demo(dir.path(), Some(&t.url)).await;
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn serve_refuses_without_a_secret_or_with_pending_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = serve(rungs(dir.path(), None), &[]).err().unwrap();
+    assert!(err.contains("RUNGS_JWT_SECRET"), "{err}");
+    let mut with_secret = rungs(dir.path(), None);
+    with_secret.env("RUNGS_JWT_SECRET", SECRET);
+    let err = serve(with_secret, &[]).err().unwrap();
+    assert!(err.contains("pending migration(s)"), "{err}");
+    let mut short = rungs(dir.path(), None);
+    short.env("RUNGS_JWT_SECRET", "short");
+    let err = serve(short, &["--migrate"]).err().unwrap();
+    assert!(err.contains("at least 32 bytes"), "{err}");
+    let mut ok = rungs(dir.path(), None);
+    ok.env("RUNGS_JWT_SECRET", SECRET).env("RUNGS_LOG", "debug");
+    let s = serve(ok, &["--migrate"]).unwrap();
+    let res = reqwest::get(format!("{}/readyz", s.base)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = reqwest::get(format!("{}/graphql", s.base)).await.unwrap();
+    assert_eq!(res.status(), 404, "GraphiQL is off by default");
+    assert!(
+        !s.banner.join("\n").contains(SECRET),
+        "the secret is never printed"
+    );
+}
+
+#[tokio::test]
+async fn set_password_and_token_issue_feed_a_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut c = rungs(dir.path(), None);
+        c.env("RUNGS_JWT_SECRET", SECRET)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    assert!(run(&["db", "migrate"], None).0);
+    assert!(run(&["org", "create", "acme", "--name", "Acme"], None).0);
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "email,name,admin\nops@acme.test,Ops,yes\n",
+    )
+    .unwrap();
+    assert!(run(&["people", "import", "p.csv", "--org", "acme"], None).0);
+    let (ok, _, err) = run(
+        &["user", "set-password", "ops@acme.test", "--org", "acme"],
+        Some("short\n"),
+    );
+    assert!(!ok && err.contains("10 to 256 characters"), "{err}");
+    let (ok, out, err) = run(
+        &["user", "set-password", "ops@acme.test", "--org", "acme"],
+        Some("correct horse battery staple\n"),
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("password set for ops@acme.test"), "{out}");
+    let (ok, token, err) = run(
+        &[
+            "token",
+            "issue",
+            "ops@acme.test",
+            "--org",
+            "acme",
+            "--ttl",
+            "10m",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let token = token.trim().to_owned();
+    assert!(err.contains("expires"), "{err}");
+    let (ok, _, err) = run(
+        &["token", "issue", "nobody@acme.test", "--org", "acme"],
+        None,
+    );
+    assert!(!ok && err.contains("not found"), "{err}");
+
+    let mut cmd = rungs(dir.path(), None);
+    cmd.env("RUNGS_JWT_SECRET", SECRET);
+    let s = serve(cmd, &[]).unwrap();
+    let r = gql(&s.base, Some(&token), "{ me { email isAdmin } }", json!({})).await;
+    assert_eq!(r["data"]["me"]["email"], "ops@acme.test", "{r}");
+    let r = login(&s.base, "ops@acme.test", "correct horse battery staple").await;
+    assert!(r["data"]["login"]["accessToken"].is_string(), "{r}");
+    // A token signed with another secret is refused by this server.
+    let mut other = rungs(dir.path(), None);
+    other
+        .env(
+            "RUNGS_JWT_SECRET",
+            "a-different-secret-of-at-least-32-bytes-xyz",
+        )
+        .args(["token", "issue", "ops@acme.test", "--org", "acme"]);
+    let foreign = String::from_utf8(other.output().unwrap().stdout).unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/graphql", s.base))
+        .bearer_auth(foreign.trim())
+        .json(&json!({ "query": "{ me { email } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
