@@ -4,9 +4,9 @@
 default:
     @just --list
 
-# Try Rungs: the python template in the demo organisation of ./rungs.db.
+# Try Rungs: the API server on the demo organisation of ./rungs.db.
 demo:
-    cargo run --bin rungs -- demo
+    cargo run --release --bin rungs -- serve --demo
 
 # Tests on SQLite only (set RUNGS_TEST_POSTGRES_URL / RUNGS_TEST_MYSQL_URL for the servers).
 test:
@@ -21,9 +21,10 @@ lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Regenerate the committed matrix-file JSON Schema.
+# Regenerate the committed matrix-file JSON Schema and GraphQL SDL.
 schema:
     UPDATE_SCHEMA=1 cargo test -p rungs-format --test matrix_file committed_json_schema_matches_the_code
+    UPDATE_SCHEMA=1 cargo test -p rungs-api --test api committed_sdl_matches_the_code
 
 # What CI runs.
 ci:

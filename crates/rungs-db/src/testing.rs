@@ -127,6 +127,17 @@ pub async fn on_every_backend(body: impl AsyncFn(&TestDb)) {
     }
 }
 
+impl TestDb {
+    /// Runs raw SQL against the test database (to break it on purpose, for instance).
+    pub async fn execute(&self, sql: &str) {
+        self.db
+            .conn_for_tests()
+            .execute_unprepared(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;
@@ -145,16 +156,5 @@ mod tests {
             with_database("mysql://root@127.0.0.1:3306", "x"),
             "mysql://root@127.0.0.1:3306/x"
         );
-    }
-}
-
-impl TestDb {
-    /// Runs raw SQL against the test database (to break it on purpose, for instance).
-    pub async fn execute(&self, sql: &str) {
-        self.db
-            .conn_for_tests()
-            .execute_unprepared(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
