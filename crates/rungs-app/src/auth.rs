@@ -248,20 +248,32 @@ impl App {
             .ok_or_else(|| internal("authentication is not configured"))
     }
 
-    /// Resolves a bearer token to a session: the token must verify, and its person must still
-    /// exist, be active and belong to the organisation it names.
-    pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
-        let claims = self.auth()?.verify(token)?;
+    /// The person a token speaks for, if they still exist and are active, with their
+    /// organisation.
+    async fn active_person(
+        &self,
+        org_id: OrgId,
+        id: PersonId,
+    ) -> Result<(Person, Organisation), AppError> {
         let gone =
             || AppError::Unauthenticated("this account no longer exists or is deactivated".into());
-        let org_id = OrgId(claims.org);
         let person = self
             .db
-            .person(org_id, PersonId(claims.sub))
+            .person(org_id, id)
             .await?
             .filter(|p| p.active)
             .ok_or_else(gone)?;
         let org = self.db.org(org_id).await?.ok_or_else(gone)?;
+        Ok((person, org))
+    }
+
+    /// Resolves a bearer token to a session: the token must verify, and its person must still
+    /// exist, be active and belong to the organisation it names.
+    pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
+        let claims = self.auth()?.verify(token)?;
+        let (person, org) = self
+            .active_person(OrgId(claims.org), PersonId(claims.sub))
+            .await?;
         Ok(Session {
             actor: Actor::Person {
                 id: person.id,
@@ -397,15 +409,9 @@ impl App {
                 ));
             }
         };
-        let gone =
-            || AppError::Unauthenticated("this account no longer exists or is deactivated".into());
-        let person = self
-            .db
-            .person(next_record.org_id, next_record.person_id)
-            .await?
-            .filter(|p| p.active)
-            .ok_or_else(gone)?;
-        let org = self.db.org(next_record.org_id).await?.ok_or_else(gone)?;
+        let (person, org) = self
+            .active_person(next_record.org_id, next_record.person_id)
+            .await?;
         self.tokens(auth, person, org, next, next_record.expires_at)
     }
 
