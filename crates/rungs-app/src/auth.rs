@@ -269,6 +269,7 @@ impl App {
 
     /// Resolves a bearer token to a session: the token must verify, and its person must still
     /// exist, be active and belong to the organisation it names.
+    #[tracing::instrument(skip_all, err(level = "debug", Display))]
     pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
         let claims = self.auth()?.verify(token)?;
         let (person, org) = self
@@ -416,6 +417,7 @@ impl App {
     }
 
     /// Revokes the refresh token's whole family. Unknown tokens are not an error (idempotent).
+    #[tracing::instrument(skip_all, err(level = "debug", Display))]
     pub async fn logout(&self, refresh_token: &str) -> Result<bool, AppError> {
         Ok(self
             .db
@@ -442,6 +444,7 @@ impl App {
     }
 
     /// Signs an access token for automation (no refresh token), valid for `ttl`.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn issue_token(
         &self,
         actor: &Actor,

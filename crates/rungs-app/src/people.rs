@@ -146,6 +146,7 @@ impl App {
     }
 
     /// One person, if the actor may see them.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn person_view(
         &self,
         actor: &Actor,
@@ -160,6 +161,7 @@ impl App {
 
     /// The people the actor may see (HR admins: everyone; managers: themselves and their
     /// reports; employees: themselves), filtered, ordered by email, one page at a time.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn people_page(
         &self,
         actor: &Actor,
@@ -215,6 +217,7 @@ impl App {
     }
 
     /// A person's level history by id, oldest first.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn level_history_of(
         &self,
         actor: &Actor,

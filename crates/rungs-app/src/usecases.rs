@@ -106,6 +106,7 @@ impl App {
         Ok(org)
     }
 
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn list_orgs(&self, actor: &Actor) -> Result<Vec<Organisation>, AppError> {
         authorize(actor, Action::ListOrganisations)?;
         Ok(self.db.list_orgs().await?)
@@ -147,6 +148,7 @@ impl App {
             .await?)
     }
 
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn list_matrices(
         &self,
         actor: &Actor,
@@ -158,6 +160,7 @@ impl App {
     }
 
     /// The newest published version of a matrix.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn show_matrix(
         &self,
         actor: &Actor,
@@ -172,6 +175,7 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("published matrix `{key}` in `{org_slug}`")))
     }
 
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn export_matrix(
         &self,
         actor: &Actor,
@@ -224,6 +228,7 @@ impl App {
 
     // ---- people --------------------------------------------------------------------------
 
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn list_people(
         &self,
         actor: &Actor,
@@ -512,6 +517,7 @@ impl App {
     }
 
     /// A person's level history, oldest first.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn level_history(
         &self,
         actor: &Actor,
