@@ -141,7 +141,7 @@ impl App {
         } else {
             VersionStatus::Published
         };
-        let by = person_of(actor);
+        let by = actor.person_id();
         Ok(self
             .db
             .create_matrix(org.id, &matrix, status, Some("imported"), by)
@@ -416,7 +416,7 @@ impl App {
                                 level,
                                 effective: today,
                                 reason: format!("people import from {file}"),
-                                set_by: person_of(actor),
+                                set_by: actor.person_id(),
                                 recorded_at: Utc::now(),
                             });
                         }
@@ -509,7 +509,7 @@ impl App {
             level,
             effective: p.effective.unwrap_or_else(|| Utc::now().date_naive()),
             reason: parse_reason(p.reason)?,
-            set_by: person_of(actor),
+            set_by: actor.person_id(),
             recorded_at: Utc::now(),
         };
         self.db.append_assignment(org.id, &assignment).await?;
@@ -541,13 +541,6 @@ impl App {
             .person_by_email(org.id, email)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("person `{email}` in `{}`", org.slug)))
-    }
-}
-
-pub(crate) fn person_of(actor: &Actor) -> Option<PersonId> {
-    match actor {
-        Actor::System => None,
-        Actor::Person { id, .. } => Some(*id),
     }
 }
 
