@@ -8,6 +8,7 @@ pub mod assessment;
 pub mod assignment;
 pub mod auth;
 pub mod error;
+pub mod growth;
 pub mod ids;
 pub mod matrix;
 pub mod org;

@@ -125,6 +125,7 @@ impl PromotionCase {
                 "say why this person is ready",
             ));
         }
+        check_note("justification", justification, true)?;
         Ok(Self {
             id: CaseId::new(),
             person_id,
@@ -162,6 +163,11 @@ impl PromotionCase {
             return Err(DomainError::Rule(format!(
                 "nobody can {action} their own promotion"
             )));
+        }
+        if action == "approved" && actor.id == self.proposer_id {
+            return Err(DomainError::Rule(
+                "the proposer cannot also approve: another HR admin decides (four eyes)".into(),
+            ));
         }
         self.decision = Some(Decision {
             by: actor.id,
@@ -226,6 +232,112 @@ impl PromotionCase {
         });
         Ok(())
     }
+}
+
+/// What happened to a case: proposed, commented on, decided. Appended, never changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Proposed,
+    Commented,
+    Approved,
+    Rejected,
+    Withdrawn,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 5] = [
+        Self::Proposed,
+        Self::Commented,
+        Self::Approved,
+        Self::Rejected,
+        Self::Withdrawn,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::Commented => "commented",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| DomainError::invalid("event", format!("`{s}` is not a case event")))
+    }
+    /// The event that records a case reaching `status`.
+    pub fn closing(status: PromotionStatus) -> Self {
+        match status {
+            PromotionStatus::Proposed => Self::Proposed,
+            PromotionStatus::Approved => Self::Approved,
+            PromotionStatus::Rejected => Self::Rejected,
+            PromotionStatus::Withdrawn => Self::Withdrawn,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    pub id: uuid::Uuid,
+    pub case_id: CaseId,
+    pub kind: EventKind,
+    pub actor_id: PersonId,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
+impl CaseEvent {
+    pub fn new(
+        case_id: CaseId,
+        kind: EventKind,
+        actor_id: PersonId,
+        note: &str,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7(),
+            case_id,
+            kind,
+            actor_id,
+            note: note.trim().to_owned(),
+            at,
+        }
+    }
+
+    /// A comment on an open case: not empty, bounded.
+    pub fn comment(
+        case: &PromotionCase,
+        actor_id: PersonId,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Self, DomainError> {
+        if !case.status.is_open() {
+            return Err(DomainError::Transition {
+                from: case.status,
+                action: "commented on",
+            });
+        }
+        check_note("comment", text, true)?;
+        Ok(Self::new(case.id, EventKind::Commented, actor_id, text, at))
+    }
+}
+
+/// Justifications, notes and comments: at most 5,000 characters, and not blank when required.
+pub fn check_note(field: &'static str, text: &str, required: bool) -> Result<(), DomainError> {
+    let t = text.trim();
+    if required && t.is_empty() {
+        return Err(DomainError::invalid(field, "is empty: say something"));
+    }
+    if t.chars().count() > 5_000 {
+        return Err(DomainError::invalid(
+            field,
+            "is longer than 5000 characters",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -372,6 +484,29 @@ mod tests {
                     assert_eq!(case, before, "a refused move changes nothing");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn four_eyes_and_comments() {
+        let (w, mut case) = world();
+        // An HR admin who proposed cannot approve their own proposal, but may withdraw it.
+        let proposer_hr = CaseActor {
+            id: w.manager,
+            is_hr_admin: true,
+        };
+        assert!(case.approve(proposer_hr, "", day(), Utc::now()).is_err());
+        assert!(CaseEvent::comment(&case, w.hr, "  ", Utc::now()).is_err());
+        assert!(CaseEvent::comment(&case, w.hr, &"x".repeat(5001), Utc::now()).is_err());
+        let c = CaseEvent::comment(&case, w.hr, " looks good ", Utc::now()).unwrap();
+        assert_eq!(
+            (c.kind, c.note.as_str()),
+            (EventKind::Commented, "looks good")
+        );
+        case.withdraw(proposer_hr, "", Utc::now()).unwrap();
+        assert!(CaseEvent::comment(&case, w.hr, "late", Utc::now()).is_err());
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()).unwrap(), k);
         }
     }
 
