@@ -166,6 +166,7 @@ impl App {
                     reason: "demo placement".into(),
                     set_by: Some(hr.id),
                     recorded_at: now,
+                    case_id: None,
                 })
             })
             .collect::<Result<_, AppError>>()?;

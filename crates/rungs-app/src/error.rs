@@ -19,6 +19,9 @@ pub enum AppError {
     InvalidFile(FileErrors),
     #[error("{0} already exists")]
     Conflict(String),
+    /// The record changed state under the caller (a case already decided, say).
+    #[error("{0}")]
+    StateConflict(String),
     /// No valid credentials: the message says what to do (sign in, refresh...).
     #[error("{0}")]
     Unauthenticated(String),
@@ -33,7 +36,7 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Invalid(_) | Self::InvalidFile(_) => "INVALID_INPUT",
-            Self::Conflict(_) => "CONFLICT",
+            Self::Conflict(_) | Self::StateConflict(_) => "CONFLICT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Internal(_) => "INTERNAL",
         }
@@ -52,7 +55,10 @@ impl From<DbError> for AppError {
 
 impl From<DomainError> for AppError {
     fn from(e: DomainError) -> Self {
-        Self::Invalid(e.to_string())
+        match e {
+            DomainError::Transition { .. } => Self::StateConflict(e.to_string()),
+            other => Self::Invalid(other.to_string()),
+        }
     }
 }
 

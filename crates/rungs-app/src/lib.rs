@@ -4,11 +4,15 @@
 pub mod auth;
 pub mod demo;
 mod error;
+mod growth;
 mod people;
 pub mod policy;
+mod promotions;
 mod usecases;
 
 pub use error::AppError;
+pub use growth::*;
 pub use people::*;
 pub use policy::{Action, Actor};
+pub use promotions::*;
 pub use usecases::*;

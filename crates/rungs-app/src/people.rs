@@ -38,6 +38,39 @@ pub struct Page<T> {
     pub has_next: bool,
     /// How many match the filter (and are visible to the caller), over all pages.
     pub total: usize,
+    /// The position of the first item in the whole list.
+    pub offset: usize,
+}
+
+impl<T> Page<T> {
+    /// A page of an already ordered list; the cursor is the position after the last item
+    /// returned (opaque to clients).
+    pub fn by_offset(
+        all: Vec<T>,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let first = first.unwrap_or(DEFAULT_PAGE);
+        if first > MAX_PAGE {
+            return Err(AppError::Invalid(format!("`first` is at most {MAX_PAGE}")));
+        }
+        let start = match after {
+            None => 0,
+            Some(c) => c
+                .parse::<usize>()
+                .map_err(|_| AppError::Invalid(format!("`{c}` is not a cursor from this list")))?,
+        };
+        let total = all.len();
+        let mut items: Vec<T> = all.into_iter().skip(start).take(first + 1).collect();
+        let has_next = items.len() > first;
+        items.truncate(first);
+        Ok(Self {
+            items,
+            has_next,
+            total,
+            offset: start,
+        })
+    }
 }
 
 /// A new person, from the API.
@@ -213,6 +246,7 @@ impl App {
             items,
             has_next,
             total,
+            offset: start,
         })
     }
 

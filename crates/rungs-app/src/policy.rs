@@ -8,7 +8,11 @@
 //! - everyone reads their organisation and its published matrices, and their own record and
 //!   level history;
 //! - a manager also reads the records and histories of their direct and indirect reports;
-//! - an HR admin reads and writes everything in their own organisation;
+//!   the same lines decide who reads growth plans, assessments, teams and promotion cases;
+//! - only the person and their managers assess them, and only a manager proposes their
+//!   promotion: being an HR admin does not make someone an assessor or a proposer;
+//! - an HR admin reads and writes everything else in their own organisation, decides
+//!   promotion cases and sets the readiness rule;
 //! - nobody reads or writes another organisation.
 
 use crate::AppError;
@@ -74,6 +78,22 @@ pub enum Action {
     AssignLevel(OrgId),
     /// Set passwords and issue tokens.
     ManageCredentials(OrgId),
+    /// Read a person's assessments, growth plan, readiness and career history.
+    ReadGrowth(OrgId, Relation),
+    /// Rate a person against an expectation (the relation decides self or manager rating).
+    Assess(OrgId, Relation),
+    /// See a manager's team (the relation is to that manager).
+    ReadTeam(OrgId, Relation),
+    /// The level distribution across the organisation or a subtree.
+    Calibrate(OrgId),
+    /// Read a promotion case (the relation is to the person it is about).
+    ReadCase(OrgId, Relation),
+    /// Comment on, or withdraw (the domain checks the proposer), a case one may read.
+    CommentOnCase(OrgId, Relation),
+    ProposePromotion(OrgId, Relation),
+    /// Approve or reject a case (the domain adds: never one's own, never one's own proposal).
+    DecidePromotion(OrgId),
+    ConfigureReadiness(OrgId),
 }
 
 impl Action {
@@ -88,7 +108,16 @@ impl Action {
             | Self::ReadPerson(o, _)
             | Self::ManagePeople(o)
             | Self::AssignLevel(o)
-            | Self::ManageCredentials(o) => Some(o),
+            | Self::ManageCredentials(o)
+            | Self::ReadGrowth(o, _)
+            | Self::Assess(o, _)
+            | Self::ReadTeam(o, _)
+            | Self::Calibrate(o)
+            | Self::ReadCase(o, _)
+            | Self::CommentOnCase(o, _)
+            | Self::ProposePromotion(o, _)
+            | Self::DecidePromotion(o)
+            | Self::ConfigureReadiness(o) => Some(o),
         }
     }
 }
@@ -107,9 +136,25 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AppError> {
         Some(target) if target != *org => Err(AppError::NotFound("organisation".into())),
         Some(_) => match action {
             Action::ReadOrganisation(_) | Action::ReadMatrices(_) => Ok(()),
-            Action::ReadPerson(_, Relation::Myself | Relation::Manager) => Ok(()),
+            Action::ReadPerson(_, Relation::Myself | Relation::Manager)
+            | Action::ReadGrowth(_, Relation::Myself | Relation::Manager)
+            | Action::ReadTeam(_, Relation::Myself | Relation::Manager)
+            | Action::ReadCase(_, Relation::Myself | Relation::Manager)
+            | Action::CommentOnCase(_, Relation::Myself | Relation::Manager)
+            | Action::Assess(_, Relation::Myself | Relation::Manager)
+            | Action::ProposePromotion(_, Relation::Manager) => Ok(()),
+            Action::Assess(..) => Err(AppError::Forbidden(
+                "only the person and their managers can assess them".into(),
+            )),
+            Action::ProposePromotion(..) => Err(AppError::Forbidden(
+                "only a manager of the person can propose their promotion".into(),
+            )),
             _ if *is_admin => Ok(()),
-            Action::ReadPerson(_, Relation::Unrelated) => Err(AppError::Forbidden(
+            Action::ReadPerson(_, Relation::Unrelated)
+            | Action::ReadGrowth(_, Relation::Unrelated)
+            | Action::ReadTeam(_, Relation::Unrelated)
+            | Action::ReadCase(_, Relation::Unrelated)
+            | Action::CommentOnCase(_, Relation::Unrelated) => Err(AppError::Forbidden(
                 "only the person, their managers and HR admins can see this".into(),
             )),
             _ => Err(AppError::Forbidden("this needs an HR admin".into())),
@@ -162,6 +207,27 @@ mod tests {
             (ManagePeople(mine), Y, Y, F),
             (AssignLevel(mine), Y, Y, F),
             (ManageCredentials(mine), Y, Y, F),
+            (ReadGrowth(mine, Myself), Y, Y, Y),
+            (ReadGrowth(mine, Manager), Y, Y, Y),
+            (ReadGrowth(mine, Unrelated), Y, Y, F),
+            (Assess(mine, Myself), Y, Y, Y),
+            (Assess(mine, Manager), Y, Y, Y),
+            (Assess(mine, Unrelated), Y, F, F),
+            (ReadTeam(mine, Myself), Y, Y, Y),
+            (ReadTeam(mine, Manager), Y, Y, Y),
+            (ReadTeam(mine, Unrelated), Y, Y, F),
+            (Calibrate(mine), Y, Y, F),
+            (ReadCase(mine, Myself), Y, Y, Y),
+            (ReadCase(mine, Manager), Y, Y, Y),
+            (ReadCase(mine, Unrelated), Y, Y, F),
+            (CommentOnCase(mine, Myself), Y, Y, Y),
+            (CommentOnCase(mine, Manager), Y, Y, Y),
+            (CommentOnCase(mine, Unrelated), Y, Y, F),
+            (ProposePromotion(mine, Myself), Y, F, F),
+            (ProposePromotion(mine, Manager), Y, Y, Y),
+            (ProposePromotion(mine, Unrelated), Y, F, F),
+            (DecidePromotion(mine), Y, Y, F),
+            (ConfigureReadiness(mine), Y, Y, F),
         ];
         for (action, system, adm, emp) in own {
             assert_eq!(check(&Actor::system(), action), system, "system {action:?}");
@@ -181,6 +247,15 @@ mod tests {
             ManagePeople(other),
             AssignLevel(other),
             ManageCredentials(other),
+            ReadGrowth(other, Manager),
+            Assess(other, Manager),
+            ReadTeam(other, Myself),
+            Calibrate(other),
+            ReadCase(other, Manager),
+            CommentOnCase(other, Manager),
+            ProposePromotion(other, Manager),
+            DecidePromotion(other),
+            ConfigureReadiness(other),
         ];
         for action in elsewhere {
             assert_eq!(check(&Actor::system(), action), Y, "system {action:?}");

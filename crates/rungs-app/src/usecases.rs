@@ -190,7 +190,7 @@ impl App {
     }
 
     /// The matrix people are placed in: the one named, or the organisation's only one.
-    async fn placement_matrix(
+    pub(crate) async fn placement_matrix(
         &self,
         org: &Organisation,
         key: Option<&str>,
@@ -418,6 +418,7 @@ impl App {
                                 reason: format!("people import from {file}"),
                                 set_by: actor.person_id(),
                                 recorded_at: Utc::now(),
+                                case_id: None,
                             });
                         }
                     }
@@ -511,6 +512,7 @@ impl App {
             reason: parse_reason(p.reason)?,
             set_by: actor.person_id(),
             recorded_at: Utc::now(),
+            case_id: None,
         };
         self.db.append_assignment(org.id, &assignment).await?;
         Ok(assignment)

@@ -129,6 +129,16 @@ entity!(level_assignment, "level_assignments", {
     reason: String,
     set_by: Option<Uuid>,
     recorded_at: DateTime<Utc>,
+    case_id: Option<Uuid>,
+});
+
+entity!(readiness_rule, "readiness_rules", {
+    org_id: Uuid,
+    min_rating: String,
+    min_months_in_level: i32,
+    min_score_permille: i32,
+    updated_by: Option<Uuid>,
+    updated_at: DateTime<Utc>,
 });
 
 entity!(credential, "credentials", {
@@ -150,8 +160,7 @@ entity!(refresh_token, "refresh_tokens", {
     revoked_at: Option<DateTime<Utc>>,
 });
 
-// Assessments and promotion cases: written by the demo today; their readers come with the
-// growth-plan use cases (issue 4).
+// Assessments and promotion cases (with their events).
 mod growth_tables {
     entity!(assessment, "assessments", {
         org_id: Uuid,

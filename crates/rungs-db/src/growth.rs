@@ -1,88 +1,304 @@
-//! Assessments and promotion cases: appended rows whose matrix references (expectation, track
-//! and level keys) are resolved inside the version they were made against.
+//! Assessments, level assignments and promotion cases: appended rows whose matrix references
+//! (expectation, track and level ids) are resolved by key inside the version each was made
+//! against. Readers take a [`Scope`] so that a manager's whole subtree is read with a constant
+//! number of statements (a recursive CTE), never one per report.
 
 use crate::entities::*;
 use crate::error::DbError;
-use crate::repo::Db;
-use rungs_domain::assessment::Assessment;
-use rungs_domain::promotion::PromotionCase;
-use rungs_domain::{OrgId, VersionId};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
-use std::collections::HashMap;
+use crate::repo::{Db, insert_chunked, person_from_row};
+use chrono::Utc;
+use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
+use rungs_domain::assignment::LevelAssignment;
+use rungs_domain::growth::ReadinessRule;
+use rungs_domain::person::Person;
+use rungs_domain::promotion::{
+    CaseEvent, Decision, EventKind, Position, PromotionCase, PromotionStatus,
+};
+use rungs_domain::text::Key;
+use rungs_domain::{AssessmentId, AssignmentId, CaseId, OrgId, PersonId, VersionId};
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
-/// Row ids of one version's tracks, levels and expectations, by key.
-struct VersionIds {
-    tracks: HashMap<String, Uuid>,
-    levels: HashMap<String, Uuid>,
-    expectations: HashMap<String, Uuid>,
+/// Whose rows a reader returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everyone in the organisation.
+    Org,
+    /// One person.
+    Person(PersonId),
+    /// Everyone who reports to this person, directly or indirectly (not the person).
+    ReportsOf(PersonId),
 }
 
-impl VersionIds {
-    async fn load<C: sea_orm::ConnectionTrait>(
+impl Scope {
+    /// The condition on `table.column` (a person id) that selects this scope, if any.
+    fn condition(self, org: OrgId, table: &str, column: &str) -> Option<SimpleExpr> {
+        match self {
+            Self::Org => None,
+            Self::Person(p) => Some(Expr::cust_with_values(
+                format!("{table}.{column} = ?"),
+                [p.0],
+            )),
+            // Every backend runs a recursive CTE inside IN (SQLite 3.8.3+, PostgreSQL,
+            // MariaDB 10.2+, MySQL 8). The reporting lines are a forest, so it terminates.
+            Self::ReportsOf(m) => Some(Expr::cust_with_values(
+                format!(
+                    "{table}.{column} IN (WITH RECURSIVE subtree(id) AS (\
+                     SELECT id FROM people WHERE org_id = ? AND manager_id = ? \
+                     UNION ALL SELECT p.id FROM people p JOIN subtree s ON p.manager_id = s.id \
+                     WHERE p.org_id = ?) SELECT id FROM subtree)"
+                ),
+                [org.0, m.0, org.0],
+            )),
+        }
+    }
+}
+
+fn scoped<E: EntityTrait>(
+    q: sea_orm::Select<E>,
+    org: OrgId,
+    scope: Scope,
+    table: &str,
+    column: &str,
+) -> sea_orm::Select<E> {
+    match scope.condition(org, table, column) {
+        Some(c) => q.filter(c),
+        None => q,
+    }
+}
+
+fn distinct(ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
+    ids.into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn corrupt(what: &str, id: Uuid) -> DbError {
+    DbError::not_found(format!("{what} {id}"))
+}
+
+/// Keys of tracks, levels and expectations, by row id, for a few versions (one statement per
+/// table, whatever the number of rows that refer to them).
+#[derive(Default)]
+struct Keys {
+    tracks: HashMap<Uuid, (Uuid, String)>,
+    levels: HashMap<Uuid, (Uuid, String)>,
+    expectations: HashMap<Uuid, (Uuid, String)>,
+}
+
+#[derive(Clone, Copy)]
+struct Want {
+    tracks: bool,
+    levels: bool,
+    expectations: bool,
+}
+
+impl Keys {
+    async fn load<C: ConnectionTrait>(
         c: &C,
         org: OrgId,
-        version: VersionId,
+        versions: &[Uuid],
+        want: Want,
     ) -> Result<Self, DbError> {
-        let (o, v) = (org.0, version.0);
-        Ok(Self {
-            tracks: track::Entity::find()
+        let mut k = Self::default();
+        if versions.is_empty() {
+            return Ok(k);
+        }
+        let o = org.0;
+        if want.tracks {
+            k.tracks = track::Entity::find()
                 .filter(track::Column::OrgId.eq(o))
-                .filter(track::Column::VersionId.eq(v))
+                .filter(track::Column::VersionId.is_in(versions.to_vec()))
                 .all(c)
                 .await?
                 .into_iter()
-                .map(|r| (r.key, r.id))
-                .collect(),
-            levels: level::Entity::find()
+                .map(|r| (r.id, (r.version_id, r.key)))
+                .collect();
+        }
+        if want.levels {
+            k.levels = level::Entity::find()
                 .filter(level::Column::OrgId.eq(o))
-                .filter(level::Column::VersionId.eq(v))
+                .filter(level::Column::VersionId.is_in(versions.to_vec()))
                 .all(c)
                 .await?
                 .into_iter()
-                .map(|r| (r.key, r.id))
-                .collect(),
-            expectations: expectation::Entity::find()
+                .map(|r| (r.id, (r.version_id, r.key)))
+                .collect();
+        }
+        if want.expectations {
+            k.expectations = expectation::Entity::find()
                 .filter(expectation::Column::OrgId.eq(o))
-                .filter(expectation::Column::VersionId.eq(v))
+                .filter(expectation::Column::VersionId.is_in(versions.to_vec()))
                 .all(c)
                 .await?
                 .into_iter()
-                .map(|r| (r.key, r.id))
-                .collect(),
-        })
+                .map(|r| (r.id, (r.version_id, r.key)))
+                .collect();
+        }
+        Ok(k)
     }
 
-    fn get(map: &HashMap<String, Uuid>, what: &str, key: &str) -> Result<Uuid, DbError> {
-        map.get(key)
-            .copied()
+    fn key(map: &HashMap<Uuid, (Uuid, String)>, what: &str, id: Uuid) -> Result<Key, DbError> {
+        let (_, k) = map.get(&id).ok_or_else(|| corrupt(what, id))?;
+        Ok(Key::parse(k)?)
+    }
+
+    /// The row id of `key` in `version`.
+    fn id(
+        map: &HashMap<Uuid, (Uuid, String)>,
+        what: &str,
+        version: Uuid,
+        key: &str,
+    ) -> Result<Uuid, DbError> {
+        map.iter()
+            .find(|(_, (v, k))| *v == version && k == key)
+            .map(|(id, _)| *id)
             .ok_or_else(|| DbError::not_found(format!("{what} `{key}`")))
     }
 }
 
+/// A promotion case filter.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseFilter {
+    pub scope: Scope,
+    pub status: Option<PromotionStatus>,
+}
+
 impl Db {
-    /// Appends assessments (all of one version) in one transaction.
+    // ---- people and assignments by scope ---------------------------------------------------
+
+    /// The people in `scope`, ordered by email.
+    pub async fn people_in(&self, org: OrgId, scope: Scope) -> Result<Vec<Person>, DbError> {
+        let q = person::Entity::find().filter(person::Column::OrgId.eq(org.0));
+        scoped(q, org, scope, "people", "id")
+            .order_by_asc(person::Column::Email)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(person_from_row)
+            .collect()
+    }
+
+    /// Does `manager` manage `person`, directly or indirectly? One statement.
+    pub async fn manages(
+        &self,
+        org: OrgId,
+        manager: PersonId,
+        person: PersonId,
+    ) -> Result<bool, DbError> {
+        use sea_orm::PaginatorTrait;
+        let q = person::Entity::find()
+            .filter(person::Column::OrgId.eq(org.0))
+            .filter(person::Column::Id.eq(person.0));
+        Ok(scoped(q, org, Scope::ReportsOf(manager), "people", "id")
+            .count(&self.conn)
+            .await?
+            > 0)
+    }
+
+    /// The people with these ids (a page's worth), in no particular order.
+    pub async fn people_by_ids(
+        &self,
+        org: OrgId,
+        ids: &[PersonId],
+    ) -> Result<Vec<Person>, DbError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        person::Entity::find()
+            .filter(person::Column::OrgId.eq(org.0))
+            .filter(person::Column::Id.is_in(distinct(ids.iter().map(|p| p.0))))
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(person_from_row)
+            .collect()
+    }
+
+    /// The level assignments of everyone in `scope`, oldest first.
+    pub async fn assignments_in(
+        &self,
+        org: OrgId,
+        scope: Scope,
+    ) -> Result<Vec<LevelAssignment>, DbError> {
+        let q = level_assignment::Entity::find().filter(level_assignment::Column::OrgId.eq(org.0));
+        let rows = scoped(q, org, scope, "level_assignments", "person_id")
+            .order_by_asc(level_assignment::Column::Effective)
+            .order_by_asc(level_assignment::Column::RecordedAt)
+            .all(&self.conn)
+            .await?;
+        let versions = distinct(rows.iter().map(|r| r.version_id));
+        let keys = Keys::load(
+            &self.conn,
+            org,
+            &versions,
+            Want {
+                tracks: true,
+                levels: true,
+                expectations: false,
+            },
+        )
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(LevelAssignment {
+                    id: AssignmentId(r.id),
+                    person_id: PersonId(r.person_id),
+                    version_id: VersionId(r.version_id),
+                    track: Keys::key(&keys.tracks, "track", r.track_id)?,
+                    level: Keys::key(&keys.levels, "level", r.level_id)?,
+                    effective: r.effective,
+                    reason: r.reason,
+                    set_by: r.set_by.map(PersonId),
+                    recorded_at: r.recorded_at,
+                    case_id: r.case_id.map(CaseId),
+                })
+            })
+            .collect()
+    }
+
+    // ---- assessments -----------------------------------------------------------------------
+
+    /// Appends assessments in one transaction.
     pub async fn append_assessments(&self, org: OrgId, list: &[Assessment]) -> Result<(), DbError> {
-        let Some(first) = list.first() else {
+        if list.is_empty() {
             return Ok(());
-        };
+        }
         let txn = self.conn.begin().await?;
-        let ids = VersionIds::load(&txn, org, first.version_id).await?;
+        let versions = distinct(list.iter().map(|a| a.version_id.0));
+        let keys = Keys::load(
+            &txn,
+            org,
+            &versions,
+            Want {
+                tracks: false,
+                levels: false,
+                expectations: true,
+            },
+        )
+        .await?;
+        let by_key: HashMap<(Uuid, &str), Uuid> = keys
+            .expectations
+            .iter()
+            .map(|(id, (v, k))| ((*v, k.as_str()), *id))
+            .collect();
         let mut rows = Vec::with_capacity(list.len());
         for a in list {
-            if a.version_id != first.version_id {
-                return Err(DbError::not_found("one version for every assessment"));
-            }
+            let expectation_id = *by_key
+                .get(&(a.version_id.0, a.expectation.as_str()))
+                .ok_or_else(|| DbError::not_found(format!("expectation `{}`", a.expectation)))?;
             rows.push(assessment::ActiveModel {
                 id: Set(a.id.0),
                 org_id: Set(org.0),
                 person_id: Set(a.person_id.0),
                 version_id: Set(a.version_id.0),
-                expectation_id: Set(VersionIds::get(
-                    &ids.expectations,
-                    "expectation",
-                    a.expectation.as_str(),
-                )?),
+                expectation_id: Set(expectation_id),
                 rating: Set(a.rating.as_str().to_owned()),
                 assessor_id: Set(a.assessor_id.0),
                 assessor_role: Set(a.role.as_str().to_owned()),
@@ -92,26 +308,100 @@ impl Db {
                 assessed_at: Set(a.at),
             });
         }
-        crate::repo::insert_chunked::<assessment::Entity, _, _>(&txn, rows).await?;
+        insert_chunked::<assessment::Entity, _, _>(&txn, rows).await?;
         txn.commit().await?;
         Ok(())
     }
 
-    /// Opens a promotion case with its first event ("proposed"), in one transaction.
+    /// The assessments of everyone in `scope`, oldest first; only those against `version` when
+    /// one is given.
+    pub async fn assessments_in(
+        &self,
+        org: OrgId,
+        scope: Scope,
+        version: Option<VersionId>,
+    ) -> Result<Vec<Assessment>, DbError> {
+        let mut q = assessment::Entity::find().filter(assessment::Column::OrgId.eq(org.0));
+        if let Some(v) = version {
+            q = q.filter(assessment::Column::VersionId.eq(v.0));
+        }
+        let rows = scoped(q, org, scope, "assessments", "person_id")
+            .order_by_asc(assessment::Column::AssessedAt)
+            .order_by_asc(assessment::Column::Id)
+            .all(&self.conn)
+            .await?;
+        let versions = distinct(rows.iter().map(|r| r.version_id));
+        let keys = Keys::load(
+            &self.conn,
+            org,
+            &versions,
+            Want {
+                tracks: false,
+                levels: false,
+                expectations: true,
+            },
+        )
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Assessment {
+                    id: AssessmentId(r.id),
+                    person_id: PersonId(r.person_id),
+                    version_id: VersionId(r.version_id),
+                    expectation: Keys::key(&keys.expectations, "expectation", r.expectation_id)?,
+                    rating: Rating::parse(&r.rating)?,
+                    assessor_id: PersonId(r.assessor_id),
+                    role: AssessorRole::parse(&r.assessor_role)?,
+                    evidence: Evidence {
+                        text: r.evidence_text,
+                        links: serde_json::from_str(&r.evidence_links).unwrap_or_default(),
+                    },
+                    at: r.assessed_at,
+                })
+            })
+            .collect()
+    }
+
+    // ---- promotion cases ---------------------------------------------------------------------
+
+    /// Opens a promotion case with its first event ("proposed"), in one transaction. Refuses
+    /// (Conflict) when the person already has an open case.
     pub async fn insert_case(&self, org: OrgId, case: &PromotionCase) -> Result<(), DbError> {
         let txn = self.conn.begin().await?;
-        let ids = VersionIds::load(&txn, org, case.version_id).await?;
-        let t = |k: &str| VersionIds::get(&ids.tracks, "track", k);
-        let l = |k: &str| VersionIds::get(&ids.levels, "level", k);
+        let open = promotion_case::Entity::find()
+            .filter(promotion_case::Column::OrgId.eq(org.0))
+            .filter(promotion_case::Column::PersonId.eq(case.person_id.0))
+            .filter(promotion_case::Column::Status.eq(PromotionStatus::Proposed.as_str()))
+            .one(&txn)
+            .await?;
+        if open.is_some() {
+            return Err(DbError::Conflict {
+                what: "an open promotion case for this person".into(),
+            });
+        }
+        let v = case.version_id.0;
+        let keys = Keys::load(
+            &txn,
+            org,
+            &[v],
+            Want {
+                tracks: true,
+                levels: true,
+                expectations: false,
+            },
+        )
+        .await?;
+        let t = |k: &Key| Keys::id(&keys.tracks, "track", v, k.as_str());
+        let l = |k: &Key| Keys::id(&keys.levels, "level", v, k.as_str());
         promotion_case::Entity::insert(promotion_case::ActiveModel {
             id: Set(case.id.0),
             org_id: Set(org.0),
             person_id: Set(case.person_id.0),
-            version_id: Set(case.version_id.0),
-            from_track_id: Set(t(case.from.track.as_str())?),
-            from_level_id: Set(l(case.from.level.as_str())?),
-            to_track_id: Set(t(case.to.track.as_str())?),
-            to_level_id: Set(l(case.to.level.as_str())?),
+            version_id: Set(v),
+            from_track_id: Set(t(&case.from.track)?),
+            from_level_id: Set(l(&case.from.level)?),
+            to_track_id: Set(t(&case.to.track)?),
+            to_level_id: Set(l(&case.to.level)?),
             proposer_id: Set(case.proposer_id.0),
             justification: Set(case.justification.clone()),
             status: Set(case.status.as_str().to_owned()),
@@ -123,17 +413,129 @@ impl Db {
         })
         .exec_without_returning(&txn)
         .await?;
-        promotion_event::Entity::insert(promotion_event::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            org_id: Set(org.0),
-            case_id: Set(case.id.0),
-            kind: Set("proposed".into()),
-            actor_id: Set(case.proposer_id.0),
-            note: Set(case.justification.clone()),
-            at: Set(case.proposed_at),
-        })
-        .exec_without_returning(&txn)
-        .await?;
+        let event = CaseEvent::new(
+            case.id,
+            EventKind::Proposed,
+            case.proposer_id,
+            &case.justification,
+            case.proposed_at,
+        );
+        insert_event(&txn, org, &event).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The cases matching `filter`, newest first.
+    pub async fn cases(
+        &self,
+        org: OrgId,
+        filter: CaseFilter,
+    ) -> Result<Vec<PromotionCase>, DbError> {
+        let mut q = promotion_case::Entity::find().filter(promotion_case::Column::OrgId.eq(org.0));
+        if let Some(s) = filter.status {
+            q = q.filter(promotion_case::Column::Status.eq(s.as_str()));
+        }
+        let rows = scoped(q, org, filter.scope, "promotion_cases", "person_id")
+            .order_by_desc(promotion_case::Column::ProposedAt)
+            .order_by_desc(promotion_case::Column::Id)
+            .all(&self.conn)
+            .await?;
+        cases_from_rows(&self.conn, org, rows).await
+    }
+
+    /// One case with its events, oldest first.
+    pub async fn case(
+        &self,
+        org: OrgId,
+        id: CaseId,
+    ) -> Result<Option<(PromotionCase, Vec<CaseEvent>)>, DbError> {
+        let Some(row) = promotion_case::Entity::find()
+            .filter(promotion_case::Column::OrgId.eq(org.0))
+            .filter(promotion_case::Column::Id.eq(id.0))
+            .one(&self.conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let case = cases_from_rows(&self.conn, org, vec![row])
+            .await?
+            .pop()
+            .ok_or_else(|| DbError::not_found("promotion case"))?;
+        let events = promotion_event::Entity::find()
+            .filter(promotion_event::Column::OrgId.eq(org.0))
+            .filter(promotion_event::Column::CaseId.eq(id.0))
+            .order_by_asc(promotion_event::Column::At)
+            .order_by_asc(promotion_event::Column::Id)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|e| {
+                Ok(CaseEvent {
+                    id: e.id,
+                    case_id: CaseId(e.case_id),
+                    kind: EventKind::parse(&e.kind)?,
+                    actor_id: PersonId(e.actor_id),
+                    note: e.note,
+                    at: e.at,
+                })
+            })
+            .collect::<Result<_, DbError>>()?;
+        Ok(Some((case, events)))
+    }
+
+    /// Appends a comment (or any event that does not change the case's status).
+    pub async fn add_case_event(&self, org: OrgId, event: &CaseEvent) -> Result<(), DbError> {
+        insert_event(&self.conn, org, event).await
+    }
+
+    /// Closes an open case (approved, rejected or withdrawn) with its event and, for an
+    /// approval, the new level assignment: one transaction, all or nothing. The update is
+    /// conditional on the case still being open, so of two concurrent decisions one wins and
+    /// the other gets `Conflict`.
+    pub async fn close_case(
+        &self,
+        org: OrgId,
+        case: &PromotionCase,
+        event: &CaseEvent,
+        assignment: Option<&LevelAssignment>,
+    ) -> Result<(), DbError> {
+        let decision = case
+            .decision
+            .as_ref()
+            .ok_or_else(|| DbError::not_found("a decision on the case"))?;
+        let txn = self.conn.begin().await?;
+        let updated = promotion_case::Entity::update_many()
+            .col_expr(
+                promotion_case::Column::Status,
+                Expr::value(case.status.as_str()),
+            )
+            .col_expr(
+                promotion_case::Column::DecidedBy,
+                Expr::value(decision.by.0),
+            )
+            .col_expr(promotion_case::Column::DecidedAt, Expr::value(decision.at))
+            .col_expr(
+                promotion_case::Column::DecisionNote,
+                Expr::value(decision.note.clone()),
+            )
+            .col_expr(
+                promotion_case::Column::Effective,
+                Expr::value(case.effective),
+            )
+            .filter(promotion_case::Column::OrgId.eq(org.0))
+            .filter(promotion_case::Column::Id.eq(case.id.0))
+            .filter(promotion_case::Column::Status.eq(PromotionStatus::Proposed.as_str()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(DbError::Conflict {
+                what: "a decision on this case".into(),
+            });
+        }
+        insert_event(&txn, org, event).await?;
+        if let Some(a) = assignment {
+            crate::repo::append_assignments(&txn, org, std::slice::from_ref(a)).await?;
+        }
         txn.commit().await?;
         Ok(())
     }
@@ -147,9 +549,120 @@ impl Db {
             .await?;
         let open = promotion_case::Entity::find()
             .filter(promotion_case::Column::OrgId.eq(org.0))
-            .filter(promotion_case::Column::Status.eq("proposed"))
+            .filter(promotion_case::Column::Status.eq(PromotionStatus::Proposed.as_str()))
             .count(&self.conn)
             .await?;
         Ok((assessments, open))
     }
+
+    // ---- readiness rule ----------------------------------------------------------------------
+
+    /// The organisation's readiness rule (the default until one is set).
+    pub async fn readiness_rule(&self, org: OrgId) -> Result<ReadinessRule, DbError> {
+        let Some(r) = readiness_rule::Entity::find_by_id(org.0)
+            .filter(readiness_rule::Column::OrgId.eq(org.0))
+            .one(&self.conn)
+            .await?
+        else {
+            return Ok(ReadinessRule::default());
+        };
+        Ok(ReadinessRule::new(
+            Rating::parse(&r.min_rating)?,
+            u32::try_from(r.min_months_in_level).unwrap_or(0),
+            f64::from(r.min_score_permille) / 1000.0,
+        )?)
+    }
+
+    /// Replaces the organisation's readiness rule.
+    pub async fn set_readiness_rule(
+        &self,
+        org: OrgId,
+        rule: &ReadinessRule,
+        by: Option<PersonId>,
+    ) -> Result<(), DbError> {
+        let row = readiness_rule::ActiveModel {
+            id: Set(org.0),
+            org_id: Set(org.0),
+            min_rating: Set(rule.min_rating.as_str().to_owned()),
+            min_months_in_level: Set(rule.min_months_in_level as i32),
+            min_score_permille: Set((rule.min_score * 1000.0).round() as i32),
+            updated_by: Set(by.map(|p| p.0)),
+            updated_at: Set(Utc::now()),
+        };
+        let txn = self.conn.begin().await?;
+        readiness_rule::Entity::delete_many()
+            .filter(readiness_rule::Column::OrgId.eq(org.0))
+            .exec(&txn)
+            .await?;
+        readiness_rule::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_event<C: ConnectionTrait>(c: &C, org: OrgId, e: &CaseEvent) -> Result<(), DbError> {
+    promotion_event::Entity::insert(promotion_event::ActiveModel {
+        id: Set(e.id),
+        org_id: Set(org.0),
+        case_id: Set(e.case_id.0),
+        kind: Set(e.kind.as_str().to_owned()),
+        actor_id: Set(e.actor_id.0),
+        note: Set(e.note.clone()),
+        at: Set(e.at),
+    })
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}
+
+async fn cases_from_rows<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    rows: Vec<promotion_case::Model>,
+) -> Result<Vec<PromotionCase>, DbError> {
+    let versions = distinct(rows.iter().map(|r| r.version_id));
+    let keys = Keys::load(
+        c,
+        org,
+        &versions,
+        Want {
+            tracks: true,
+            levels: true,
+            expectations: false,
+        },
+    )
+    .await?;
+    let pos = |t: Uuid, l: Uuid| -> Result<Position, DbError> {
+        Ok(Position {
+            track: Keys::key(&keys.tracks, "track", t)?,
+            level: Keys::key(&keys.levels, "level", l)?,
+        })
+    };
+    rows.into_iter()
+        .map(|r| {
+            let decision = match (r.decided_by, r.decided_at) {
+                (Some(by), Some(at)) => Some(Decision {
+                    by: PersonId(by),
+                    at,
+                    note: r.decision_note.clone().unwrap_or_default(),
+                }),
+                _ => None,
+            };
+            Ok(PromotionCase {
+                id: CaseId(r.id),
+                person_id: PersonId(r.person_id),
+                version_id: VersionId(r.version_id),
+                from: pos(r.from_track_id, r.from_level_id)?,
+                to: pos(r.to_track_id, r.to_level_id)?,
+                proposer_id: PersonId(r.proposer_id),
+                justification: r.justification,
+                status: PromotionStatus::parse(&r.status)?,
+                proposed_at: r.proposed_at,
+                decision,
+                effective: r.effective,
+            })
+        })
+        .collect()
 }

@@ -13,4 +13,5 @@ pub mod testing;
 
 pub use auth::LoginCandidate;
 pub use error::DbError;
+pub use growth::{CaseFilter, Scope};
 pub use repo::*;

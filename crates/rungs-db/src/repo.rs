@@ -13,7 +13,7 @@ use rungs_domain::matrix::{
 use rungs_domain::org::{Organisation, Slug};
 use rungs_domain::person::{Email, Person};
 use rungs_domain::text::Key;
-use rungs_domain::{AssignmentId, MatrixId, OrgId, PersonId, VersionId};
+use rungs_domain::{MatrixId, OrgId, PersonId, VersionId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
@@ -83,6 +83,16 @@ impl Db {
             conn.execute_unprepared("PRAGMA foreign_keys=ON").await?;
         }
         Ok(Self { conn })
+    }
+
+    /// Calls `observe` after every SQL statement this pool (or a transaction from it) runs,
+    /// with how long it took and whether it failed. Set it before cloning the `Db`.
+    pub fn observe_statements<F>(&mut self, observe: F)
+    where
+        F: Fn(std::time::Duration, bool) + Send + Sync + 'static,
+    {
+        self.conn
+            .set_metric_callback(move |info| observe(info.elapsed, info.failed));
     }
 
     pub fn backend(&self) -> Backend {
@@ -531,60 +541,8 @@ impl Db {
         org: OrgId,
         person: Option<PersonId>,
     ) -> Result<Vec<LevelAssignment>, DbError> {
-        let mut q =
-            level_assignment::Entity::find().filter(level_assignment::Column::OrgId.eq(org.0));
-        if let Some(p) = person {
-            q = q.filter(level_assignment::Column::PersonId.eq(p.0));
-        }
-        let rows = q
-            .order_by_asc(level_assignment::Column::Effective)
-            .order_by_asc(level_assignment::Column::RecordedAt)
-            .all(&self.conn)
-            .await?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let tracks: HashMap<Uuid, String> = track::Entity::find()
-            .filter(track::Column::OrgId.eq(org.0))
-            .filter(track::Column::Id.is_in(rows.iter().map(|r| r.track_id).collect::<Vec<_>>()))
-            .all(&self.conn)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t.key))
-            .collect();
-        let levels: HashMap<Uuid, String> = level::Entity::find()
-            .filter(level::Column::OrgId.eq(org.0))
-            .filter(level::Column::Id.is_in(rows.iter().map(|r| r.level_id).collect::<Vec<_>>()))
-            .all(&self.conn)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l.key))
-            .collect();
-        rows.into_iter()
-            .map(|r| {
-                Ok(LevelAssignment {
-                    id: AssignmentId(r.id),
-                    person_id: PersonId(r.person_id),
-                    version_id: VersionId(r.version_id),
-                    track: Key::parse(
-                        tracks
-                            .get(&r.track_id)
-                            .map(String::as_str)
-                            .unwrap_or_default(),
-                    )?,
-                    level: Key::parse(
-                        levels
-                            .get(&r.level_id)
-                            .map(String::as_str)
-                            .unwrap_or_default(),
-                    )?,
-                    effective: r.effective,
-                    reason: r.reason,
-                    set_by: r.set_by.map(PersonId),
-                    recorded_at: r.recorded_at,
-                })
-            })
-            .collect()
+        let scope = person.map_or(crate::Scope::Org, crate::Scope::Person);
+        self.assignments_in(org, scope).await
     }
 }
 
@@ -603,7 +561,7 @@ async fn matrix_key_of(
 }
 
 /// Appends assignments, resolving track and level keys inside each assignment's version.
-async fn append_assignments<C: ConnectionTrait>(
+pub(crate) async fn append_assignments<C: ConnectionTrait>(
     c: &C,
     org: OrgId,
     list: &[LevelAssignment],
@@ -650,6 +608,7 @@ async fn append_assignments<C: ConnectionTrait>(
             reason: Set(a.reason.clone()),
             set_by: Set(a.set_by.map(|p| p.0)),
             recorded_at: Set(a.recorded_at),
+            case_id: Set(a.case_id.map(|c| c.0)),
         });
     }
     insert_chunked::<level_assignment::Entity, _, _>(c, rows).await

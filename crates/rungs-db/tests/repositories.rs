@@ -156,6 +156,7 @@ async fn people_and_assignments_are_saved_together_and_history_appends() {
             reason: "import".into(),
             set_by: None,
             recorded_at: Utc::now(),
+            case_id: None,
         };
         t.db.save_people(
             a.id,

@@ -2,7 +2,7 @@
 //! time and never overwritten. The current level is the latest one already in effect.
 
 use crate::text::Key;
-use crate::{AssignmentId, DomainError, PersonId, VersionId};
+use crate::{AssignmentId, CaseId, DomainError, PersonId, VersionId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,8 @@ pub struct LevelAssignment {
     /// Who set it; `None` for the system (imports, the CLI run as the system).
     pub set_by: Option<PersonId>,
     pub recorded_at: DateTime<Utc>,
+    /// The approved promotion case that made this assignment, if one did.
+    pub case_id: Option<CaseId>,
 }
 
 /// Why a level changes, bounded so history stays readable.
@@ -62,6 +64,7 @@ mod tests {
             reason: "r".into(),
             set_by: None,
             recorded_at: Utc.timestamp_opt(recorded_secs, 0).unwrap(),
+            case_id: None,
         }
     }
 

@@ -833,6 +833,7 @@ mod tests {
             reason: "r".into(),
             set_by: None,
             recorded_at: Utc.timestamp_opt(secs, 0).unwrap(),
+            case_id: None,
         }
     }
 

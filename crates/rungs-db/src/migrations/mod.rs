@@ -6,6 +6,7 @@ use sea_orm_migration::schema::*;
 
 mod m20261124_000001_initial;
 mod m20261124_000002_auth;
+mod m20261124_000003_growth;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_initial::Migration),
             Box::new(m20261124_000002_auth::Migration),
+            Box::new(m20261124_000003_growth::Migration),
         ]
     }
 }

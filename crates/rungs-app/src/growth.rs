@@ -1,0 +1,635 @@
+//! Growth use cases: assessing, growth plans, readiness, a manager's team, calibration and the
+//! readiness rule. Reads go through [`rungs_db::Scope`], so a team of any size costs the same
+//! number of statements; the computing is rungs-domain's.
+
+use crate::people::Page;
+use crate::policy::{Action, Actor, Relation, authorize};
+use crate::{App, AppError};
+use chrono::{NaiveDate, Utc};
+use rungs_db::{CaseFilter, Scope};
+use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
+use rungs_domain::assignment::{LevelAssignment, current_as_of};
+use rungs_domain::growth::{
+    GrowthPlan, PlanInput, Readiness, ReadinessRule, Standing, growth_plan, in_level_since,
+    readiness,
+};
+use rungs_domain::matrix::{Matrix, VersionInfo};
+use rungs_domain::org::Organisation;
+use rungs_domain::person::Person;
+use rungs_domain::promotion::{Position, PromotionCase, PromotionStatus};
+use rungs_domain::text::Key;
+use rungs_domain::{AssessmentId, PersonId, VersionId};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Matrix versions by id, each loaded once per use case.
+pub(crate) type Versions = HashMap<VersionId, (VersionInfo, Matrix)>;
+
+/// A growth plan with the person it is for and the version it was computed against.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    pub person: Person,
+    pub version: VersionInfo,
+    pub plan: GrowthPlan,
+}
+
+/// An assessment with the names behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessmentView {
+    #[serde(flatten)]
+    pub assessment: Assessment,
+    pub assessor: Option<Person>,
+}
+
+/// Which assessments a history lists.
+#[derive(Debug, Clone, Default)]
+pub struct AssessmentFilter {
+    pub expectation: Option<String>,
+    pub role: Option<AssessorRole>,
+}
+
+/// A person's readiness for their next level.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadinessView {
+    pub person: Person,
+    pub current: Option<LevelAssignment>,
+    /// The current track and level as the matrix describes them (names, rank, titles).
+    pub standing: Option<Standing>,
+    /// Reports directly to the manager the team was asked for.
+    pub direct: bool,
+    pub readiness: Readiness,
+}
+
+/// How a team is sorted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TeamSort {
+    /// Most ready first (score, then time in level), then by name.
+    #[default]
+    Readiness,
+    Name,
+    /// Highest level first, then by name.
+    Level,
+}
+
+/// How many people hold one level of one track.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalibrationCell {
+    pub track: Key,
+    pub track_name: String,
+    pub level: Key,
+    pub level_name: String,
+    pub rank: u32,
+    pub titles: Vec<String>,
+    pub count: usize,
+    /// Of those, how many have an open promotion case.
+    pub open_cases: usize,
+}
+
+/// The level distribution of one matrix version.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalibrationMatrix {
+    pub version: VersionInfo,
+    pub name: String,
+    pub people: usize,
+    pub cells: Vec<CalibrationCell>,
+}
+
+/// The level distribution across an organisation or a manager's subtree (active people).
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    pub people: usize,
+    /// Active people without a level.
+    pub unplaced: usize,
+    pub matrices: Vec<CalibrationMatrix>,
+}
+
+/// What a new assessment says.
+#[derive(Debug, Clone)]
+pub struct AssessInput<'a> {
+    pub person: PersonId,
+    pub expectation: &'a str,
+    pub rating: Rating,
+    pub evidence: &'a str,
+    pub links: Vec<String>,
+}
+
+pub(crate) fn position_of(a: &LevelAssignment) -> Position {
+    Position {
+        track: a.track.clone(),
+        level: a.level.clone(),
+    }
+}
+
+impl App {
+    /// How the actor stands to `person` (one statement at most).
+    pub(crate) async fn relation_to(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        person: PersonId,
+    ) -> Result<Relation, AppError> {
+        Ok(match actor.person_id() {
+            Some(me) if me == person => Relation::Myself,
+            Some(me) if self.db.manages(org.id, me, person).await? => Relation::Manager,
+            _ => Relation::Unrelated,
+        })
+    }
+
+    /// A person of `org` by id, or "not found".
+    pub(crate) async fn person_by_id(
+        &self,
+        org: &Organisation,
+        id: PersonId,
+    ) -> Result<Person, AppError> {
+        self.db
+            .person(org.id, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("person `{id}`")))
+    }
+
+    /// Loads each version once.
+    pub(crate) async fn versions(
+        &self,
+        org: &Organisation,
+        ids: impl IntoIterator<Item = VersionId>,
+    ) -> Result<Versions, AppError> {
+        let mut out = Versions::new();
+        for id in ids {
+            if !out.contains_key(&id) {
+                out.insert(id, self.db.load_version(org.id, id).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rates a person against an expectation of their track: a self-rating when they rate
+    /// themselves, a manager rating when a manager does. Appended, never overwritten.
+    #[tracing::instrument(skip(self, input), fields(person = %input.person), err(level = "debug", Display))]
+    pub async fn assess(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        input: AssessInput<'_>,
+    ) -> Result<Assessment, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        let person = self.person_by_id(&org, input.person).await?;
+        let relation = self.relation_to(actor, &org, person.id).await?;
+        authorize(actor, Action::Assess(org.id, relation))?;
+        let assessor = actor.person_id().ok_or_else(|| {
+            AppError::Invalid("an assessment needs a person as assessor: act as one".into())
+        })?;
+        let role = Assessment::role_for(person.id, assessor, relation == Relation::Manager)?;
+        let evidence = Evidence::new(input.evidence, input.links)?;
+        let history = self.db.assignments(org.id, Some(person.id)).await?;
+        let today = Utc::now().date_naive();
+        let current = current_as_of(&history, today).ok_or_else(|| {
+            AppError::Invalid(format!(
+                "{} has no level yet: assign one before assessing",
+                person.email
+            ))
+        })?;
+        let (info, m) = self.db.load_version(org.id, current.version_id).await?;
+        let track = m
+            .track(current.track.as_str())
+            .ok_or_else(|| AppError::NotFound(format!("track `{}`", current.track)))?;
+        let expectation = track
+            .cells
+            .iter()
+            .flat_map(|c| &c.expectations)
+            .find(|e| e.key.as_str() == input.expectation.trim())
+            .ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "`{}` is not an expectation of track `{}` in matrix `{}`: assess one of the person's track",
+                    input.expectation, track.key, info.matrix_key
+                ))
+            })?;
+        let a = Assessment {
+            id: AssessmentId::new(),
+            person_id: person.id,
+            version_id: info.id,
+            expectation: expectation.key.clone(),
+            rating: input.rating,
+            assessor_id: assessor,
+            role,
+            evidence,
+            at: Utc::now(),
+        };
+        self.db
+            .append_assessments(org.id, std::slice::from_ref(&a))
+            .await?;
+        Ok(a)
+    }
+
+    /// A person's assessment history, newest first, one page at a time.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn assessments(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        person: PersonId,
+        filter: &AssessmentFilter,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<AssessmentView>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        let person = self.person_by_id(&org, person).await?;
+        let relation = self.relation_to(actor, &org, person.id).await?;
+        authorize(actor, Action::ReadGrowth(org.id, relation))?;
+        let mut all = self
+            .db
+            .assessments_in(org.id, Scope::Person(person.id), None)
+            .await?;
+        all.retain(|a| {
+            filter
+                .expectation
+                .as_deref()
+                .is_none_or(|k| a.expectation.as_str() == k)
+                && filter.role.is_none_or(|r| a.role == r)
+        });
+        all.reverse();
+        let page = Page::by_offset(all, first, after)?;
+        let ids: Vec<PersonId> = page.items.iter().map(|a| a.assessor_id).collect();
+        let names: HashMap<PersonId, Person> = self
+            .db
+            .people_by_ids(org.id, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|a| AssessmentView {
+                    assessor: names.get(&a.assessor_id).cloned(),
+                    assessment: a,
+                })
+                .collect(),
+            has_next: page.has_next,
+            total: page.total,
+            offset: page.offset,
+        })
+    }
+
+    /// The growth plan toward `target` (track, level), by default the next level of the
+    /// person's track, computed against the version of their current level (or, with no level
+    /// yet, the newest published version of the organisation's matrix).
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn growth_plan(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        person: PersonId,
+        target: Option<(&str, &str)>,
+    ) -> Result<PlanView, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        let person = self.person_by_id(&org, person).await?;
+        let relation = self.relation_to(actor, &org, person.id).await?;
+        authorize(actor, Action::ReadGrowth(org.id, relation))?;
+        let today = Utc::now().date_naive();
+        let history = self.db.assignments(org.id, Some(person.id)).await?;
+        let current = current_as_of(&history, today);
+        let (version, matrix) = match current {
+            Some(c) => self.db.load_version(org.id, c.version_id).await?,
+            None => self.placement_matrix(&org, None).await?,
+        };
+        let target = target
+            .map(|(t, l)| {
+                crate::usecases::placement_keys(&matrix, t, l)
+                    .map(|(track, level)| Position { track, level })
+                    .map_err(|(_, m)| AppError::Invalid(m))
+            })
+            .transpose()?;
+        let assessments = self
+            .db
+            .assessments_in(org.id, Scope::Person(person.id), Some(version.id))
+            .await?;
+        let rule = self.db.readiness_rule(org.id).await?;
+        let cur = current.map(position_of);
+        let plan = growth_plan(PlanInput {
+            matrix: &matrix,
+            version_id: version.id,
+            current: cur.as_ref(),
+            target: target.as_ref(),
+            assessments: &assessments,
+            rule: &rule,
+        })?;
+        Ok(PlanView {
+            person,
+            version,
+            plan,
+        })
+    }
+
+    /// One person's readiness for their next level, with its reasons.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn readiness_of(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        person: PersonId,
+    ) -> Result<ReadinessView, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        let person = self.person_by_id(&org, person).await?;
+        let relation = self.relation_to(actor, &org, person.id).await?;
+        authorize(actor, Action::ReadGrowth(org.id, relation))?;
+        let scope = Scope::Person(person.id);
+        let mut views = self.readiness_in(&org, scope, vec![person], None).await?;
+        views
+            .pop()
+            .ok_or_else(|| AppError::NotFound("person".into()))
+    }
+
+    /// Readiness for each of `people` (all in `scope`), from a constant number of reads.
+    async fn readiness_in(
+        &self,
+        org: &Organisation,
+        scope: Scope,
+        people: Vec<Person>,
+        manager: Option<PersonId>,
+    ) -> Result<Vec<ReadinessView>, AppError> {
+        let today = Utc::now().date_naive();
+        let rule = self.db.readiness_rule(org.id).await?;
+        let mut history: HashMap<PersonId, Vec<LevelAssignment>> = HashMap::new();
+        for a in self.db.assignments_in(org.id, scope).await? {
+            history.entry(a.person_id).or_default().push(a);
+        }
+        let mut assessed: HashMap<PersonId, Vec<Assessment>> = HashMap::new();
+        for a in self.db.assessments_in(org.id, scope, None).await? {
+            assessed.entry(a.person_id).or_default().push(a);
+        }
+        let open: HashMap<PersonId, PromotionCase> = self
+            .db
+            .cases(
+                org.id,
+                CaseFilter {
+                    scope,
+                    status: Some(PromotionStatus::Proposed),
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|c| (c.person_id, c))
+            .collect();
+        let current: HashMap<PersonId, LevelAssignment> = history
+            .iter()
+            .filter_map(|(p, h)| current_as_of(h, today).map(|c| (*p, c.clone())))
+            .collect();
+        let versions = self
+            .versions(org, current.values().map(|c| c.version_id))
+            .await?;
+        Ok(people
+            .into_iter()
+            .map(|p| {
+                let cur = current.get(&p.id);
+                let h = history.get(&p.id).map_or(&[][..], Vec::as_slice);
+                let (r, standing) = person_readiness(
+                    cur,
+                    h,
+                    &versions,
+                    assessed.get(&p.id).map_or(&[][..], Vec::as_slice),
+                    open.get(&p.id),
+                    &rule,
+                    today,
+                );
+                ReadinessView {
+                    direct: manager.is_some() && p.manager_id == manager,
+                    current: cur.cloned(),
+                    standing,
+                    readiness: r,
+                    person: p,
+                }
+            })
+            .collect())
+    }
+
+    /// A manager's direct and indirect reports (active ones) with their level, readiness and
+    /// open cases, sorted and paginated. Managers see their own team and their reports'; HR
+    /// admins any. `manager` defaults to the actor.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn team(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        manager: Option<PersonId>,
+        sort: TeamSort,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<ReadinessView>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        let manager = manager
+            .or(actor.person_id())
+            .ok_or_else(|| AppError::Invalid("say whose team: a manager is needed".into()))?;
+        self.person_by_id(&org, manager).await?;
+        let relation = self.relation_to(actor, &org, manager).await?;
+        authorize(actor, Action::ReadTeam(org.id, relation))?;
+        let all = self.team_readiness(&org, manager, sort).await?;
+        Page::by_offset(all, first, after)
+    }
+
+    /// Every active report of `manager`, with readiness, sorted (no paging: the CLI's table).
+    pub(crate) async fn team_readiness(
+        &self,
+        org: &Organisation,
+        manager: PersonId,
+        sort: TeamSort,
+    ) -> Result<Vec<ReadinessView>, AppError> {
+        let scope = Scope::ReportsOf(manager);
+        let mut people = self.db.people_in(org.id, scope).await?;
+        people.retain(|p| p.active);
+        let mut all = self.readiness_in(org, scope, people, Some(manager)).await?;
+        let name =
+            |v: &ReadinessView| (v.person.display_name.to_lowercase(), v.person.email.clone());
+        match sort {
+            TeamSort::Name => all.sort_by_key(name),
+            TeamSort::Readiness => all.sort_by(|a, b| {
+                b.readiness
+                    .ready
+                    .cmp(&a.readiness.ready)
+                    .then(b.readiness.score.total_cmp(&a.readiness.score))
+                    .then(
+                        b.readiness
+                            .months_in_level
+                            .cmp(&a.readiness.months_in_level),
+                    )
+                    .then_with(|| name(a).cmp(&name(b)))
+            }),
+            TeamSort::Level => all.sort_by(|a, b| {
+                let rank = |v: &ReadinessView| v.standing.as_ref().map(|s| s.level.rank);
+                rank(b).cmp(&rank(a)).then_with(|| name(a).cmp(&name(b)))
+            }),
+        }
+        Ok(all)
+    }
+
+    /// The level distribution per track and level, across the organisation or a manager's
+    /// subtree (HR admins).
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn calibration(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        manager: Option<PersonId>,
+    ) -> Result<Calibration, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::Calibrate(org.id))?;
+        let scope = match manager {
+            Some(m) => {
+                self.person_by_id(&org, m).await?;
+                Scope::ReportsOf(m)
+            }
+            None => Scope::Org,
+        };
+        let today = Utc::now().date_naive();
+        let people: Vec<Person> = self
+            .db
+            .people_in(org.id, scope)
+            .await?
+            .into_iter()
+            .filter(|p| p.active)
+            .collect();
+        let mut history: HashMap<PersonId, Vec<LevelAssignment>> = HashMap::new();
+        for a in self.db.assignments_in(org.id, scope).await? {
+            history.entry(a.person_id).or_default().push(a);
+        }
+        let open: Vec<PersonId> = self
+            .db
+            .cases(
+                org.id,
+                CaseFilter {
+                    scope,
+                    status: Some(PromotionStatus::Proposed),
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|c| c.person_id)
+            .collect();
+        let current: Vec<LevelAssignment> = people
+            .iter()
+            .filter_map(|p| {
+                history
+                    .get(&p.id)
+                    .and_then(|h| current_as_of(h, today))
+                    .cloned()
+            })
+            .collect();
+        let mut version_ids: Vec<VersionId> = current.iter().map(|c| c.version_id).collect();
+        version_ids.sort_by_key(|v| v.0);
+        version_ids.dedup();
+        let versions = self.versions(&org, version_ids.iter().copied()).await?;
+        let mut matrices = Vec::new();
+        for vid in version_ids {
+            let Some((info, m)) = versions.get(&vid) else {
+                continue;
+            };
+            let here: Vec<&LevelAssignment> =
+                current.iter().filter(|c| c.version_id == vid).collect();
+            let mut cells = Vec::new();
+            for t in m.tracks() {
+                for c in &t.cells {
+                    let Some(l) = m.level(c.level.as_str()) else {
+                        continue;
+                    };
+                    let holders: Vec<&&LevelAssignment> = here
+                        .iter()
+                        .filter(|a| a.track == t.key && a.level == l.key)
+                        .collect();
+                    cells.push(CalibrationCell {
+                        track: t.key.clone(),
+                        track_name: t.name.clone(),
+                        level: l.key.clone(),
+                        level_name: l.name.clone(),
+                        rank: l.rank.get(),
+                        titles: c.titles.clone(),
+                        count: holders.len(),
+                        open_cases: holders
+                            .iter()
+                            .filter(|a| open.contains(&a.person_id))
+                            .count(),
+                    });
+                }
+            }
+            matrices.push(CalibrationMatrix {
+                version: info.clone(),
+                name: m.name().to_owned(),
+                people: here.len(),
+                cells,
+            });
+        }
+        Ok(Calibration {
+            people: people.len(),
+            unplaced: people.len() - current.len(),
+            matrices,
+        })
+    }
+
+    /// The organisation's readiness rule.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn readiness_rule(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+    ) -> Result<ReadinessRule, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        Ok(self.db.readiness_rule(org.id).await?)
+    }
+
+    /// Replaces the organisation's readiness rule (HR admins).
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn set_readiness_rule(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        rule: ReadinessRule,
+    ) -> Result<ReadinessRule, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ConfigureReadiness(org.id))?;
+        let rule = ReadinessRule::new(rule.min_rating, rule.min_months_in_level, rule.min_score)?;
+        self.db
+            .set_readiness_rule(org.id, &rule, actor.person_id())
+            .await?;
+        Ok(rule)
+    }
+}
+
+/// One person's readiness from data already loaded, and where they stand.
+fn person_readiness(
+    current: Option<&LevelAssignment>,
+    history: &[LevelAssignment],
+    versions: &Versions,
+    assessments: &[Assessment],
+    open: Option<&PromotionCase>,
+    rule: &ReadinessRule,
+    today: NaiveDate,
+) -> (Readiness, Option<Standing>) {
+    let plan = current.and_then(|c| {
+        let (_, m) = versions.get(&c.version_id)?;
+        let mine: Vec<Assessment> = assessments
+            .iter()
+            .filter(|a| a.version_id == c.version_id)
+            .cloned()
+            .collect();
+        let pos = position_of(c);
+        growth_plan(PlanInput {
+            matrix: m,
+            version_id: c.version_id,
+            current: Some(&pos),
+            target: None,
+            assessments: &mine,
+            rule,
+        })
+        .ok()
+    });
+    let standing = plan.as_ref().and_then(|p| p.current.clone());
+    (
+        readiness(
+            plan.as_ref(),
+            in_level_since(history, today),
+            today,
+            open,
+            rule,
+        ),
+        standing,
+    )
+}
