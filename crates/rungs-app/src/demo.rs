@@ -32,8 +32,8 @@ pub struct DemoSummary {
     pub people: usize,
     pub assessments: u64,
     pub open_cases: u64,
-    /// (role, email); the password is [`DEMO_PASSWORD`].
-    pub logins: Vec<(&'static str, &'static str)>,
+    /// (role, email); the password is the one seeded ([`DEMO_PASSWORD`] for the demo).
+    pub logins: Vec<(&'static str, String)>,
 }
 
 const FIRST: [&str; 12] = [
@@ -49,14 +49,41 @@ const LAST: [&str; 8] = [
     "Moreau",
     "Tanaka",
 ];
-/// The teams under the head of engineering: (manager email, name, track).
+/// The teams under the head of engineering: (login prefix, name, track).
 const TEAMS: [(&str, &str, &str); 4] = [
-    (DEMO_MANAGER, "Mona Manager", "python-developer"),
-    ("data.lead@demo.rungs.test", "Dara Lead", "data-analyst"),
-    ("ml.lead@demo.rungs.test", "Milo Lead", "ml-specialist"),
-    ("web.lead@demo.rungs.test", "Wren Lead", "web-developer"),
+    ("manager", "Mona Manager", "python-developer"),
+    ("data.lead", "Dara Lead", "data-analyst"),
+    ("ml.lead", "Milo Lead", "ml-specialist"),
+    ("web.lead", "Wren Lead", "web-developer"),
 ];
 const JUNIOR_LEVELS: [&str; 3] = ["beginner", "intermediate", "advanced"];
+/// People directly under the team leads before the tree grows deeper.
+const FIRST_TEAMS: usize = 24;
+/// Reports per manager deeper in a large organisation.
+const SPAN: usize = 7;
+/// People written per transaction by the generator (each batch is reported as progress).
+const BATCH: usize = 5_000;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SeedOptions<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    /// At least 8.
+    pub people: usize,
+    pub password: &'a str,
+}
+
+/// Reports the generator's progress: (stage, done, total).
+pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Send + Sync);
+
+/// A deterministic spread for generated data (SplitMix64).
+fn mix(i: u64) -> u64 {
+    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
 
 fn person(
     org: &Organisation,
@@ -79,90 +106,166 @@ fn person(
 impl App {
     /// Creates the demo organisation with `people` people (at least 8), unless it exists.
     pub async fn seed_demo(&self, actor: &Actor, people: usize) -> Result<DemoSummary, AppError> {
-        let logins = vec![
-            ("HR admin", DEMO_ADMIN),
-            ("manager", DEMO_MANAGER),
-            ("employee", DEMO_EMPLOYEE),
-        ];
         if let Ok(org) = self.organisation(actor, DEMO_ORG).await {
             let (assessments, open_cases) = self.db.growth_counts(org.id).await?;
             let people = self.db.list_people(org.id).await?.len();
             return Ok(DemoSummary {
+                logins: logins(DEMO_ORG),
                 org,
                 created: false,
                 people,
                 assessments,
                 open_cases,
-                logins,
             });
         }
-        let people = people.max(8);
-        let org = self
-            .create_org(actor, DEMO_ORG, "Demo Organisation")
-            .await?;
-        let info = self
-            .import_matrix(actor, DEMO_ORG, MatrixSource::Template("python"), false)
-            .await?;
-        let (_, matrix) = self.show_matrix(actor, DEMO_ORG, "python").await?;
+        let opts = SeedOptions {
+            slug: DEMO_ORG,
+            name: "Demo Organisation",
+            people,
+            password: DEMO_PASSWORD,
+        };
+        self.seed_org(actor, &opts, &|_, _, _| {}).await
+    }
 
-        // Three levels of management: the head, four team leads, everyone else in teams.
-        let hr = person(&org, DEMO_ADMIN, "Hana Hoffmann", None, true)?;
-        let head = person(&org, "head@demo.rungs.test", "Ada Ahmed", None, false)?;
+    /// Generates a realistic organisation: the `python` matrix; a management tree (HR, a head
+    /// of engineering, four team leads, then teams of seven, as deep as needed); tracks and
+    /// levels spread like a real pyramid (managers higher); manager and self assessments for a
+    /// third of the people; open promotion cases for a few of them. Everyone shares one password
+    /// (hashed once). Refuses an organisation that exists. Written in batches of 5,000 people.
+    pub async fn seed_org(
+        &self,
+        actor: &Actor,
+        opts: &SeedOptions<'_>,
+        progress: Progress<'_>,
+    ) -> Result<DemoSummary, AppError> {
+        if self.organisation(actor, opts.slug).await.is_ok() {
+            return Err(AppError::Conflict(format!("organisation `{}`", opts.slug)));
+        }
+        crate::auth::check_new_password(&SecretString::from(opts.password.to_owned()))?;
+        let n = opts.people.max(8);
+        let org = self.create_org(actor, opts.slug, opts.name).await?;
+        let info = self
+            .import_matrix(actor, opts.slug, MatrixSource::Template("python"), false)
+            .await?;
+        let (_, matrix) = self.show_matrix(actor, opts.slug, "python").await?;
+        let domain = format!("{}.rungs.test", opts.slug);
+        let mail = |local: &str| format!("{local}@{domain}");
+
+        // The fixed top: HR, the head, four team leads, the demo employee.
+        let hr = person(&org, &mail("hr"), "Hana Hoffmann", None, true)?;
+        let head = person(&org, &mail("head"), "Ada Ahmed", None, false)?;
         let mut all = vec![hr.clone(), head.clone()];
-        let mut placements: Vec<(PersonId, &str, &str)> =
-            vec![(head.id, "software-architect", "leader")];
+        let mut track_of: Vec<&str> = vec!["", "software-architect"];
         let mut leads = Vec::new();
-        for (email, name, track) in TEAMS {
-            let lead = person(&org, email, name, Some(head.id), false)?;
-            placements.push((lead.id, track, "expert"));
-            leads.push((lead.clone(), track));
+        for (local, name, track) in TEAMS {
+            let lead = person(&org, &mail(local), name, Some(head.id), false)?;
+            leads.push((lead.id, track));
             all.push(lead);
+            track_of.push(track);
         }
         let employee = person(
             &org,
-            DEMO_EMPLOYEE,
+            &mail("employee"),
             "Emil Employee",
-            Some(leads[0].0.id),
+            Some(leads[0].0),
             false,
         )?;
-        placements.push((employee.id, "python-developer", "intermediate"));
         all.push(employee.clone());
+        track_of.push("python-developer");
+        // Everyone else: first round-robin under the leads, then teams of SPAN under the
+        // people generated before them (breadth first, so the tree stays balanced).
+        let fixed = all.len();
+        let tracks: Vec<&str> = matrix.tracks().iter().map(|t| t.key.as_str()).collect();
         let mut i = 0usize;
-        while all.len() < people {
-            let (lead, track) = &leads[i % leads.len()];
+        while all.len() < n {
+            let (manager, track) = if i < FIRST_TEAMS {
+                let (id, track) = leads[i % leads.len()];
+                (id, track)
+            } else {
+                let m = fixed + (i - FIRST_TEAMS) / SPAN;
+                let r = mix(i as u64);
+                // Most people share their manager's track; a few work across tracks.
+                let track = if r % 10 == 0 {
+                    tracks[(r / 10) as usize % tracks.len()]
+                } else {
+                    track_of[m]
+                };
+                (all[m].id, track)
+            };
             let (first, last) = (
                 FIRST[i % FIRST.len()],
                 LAST[(i / FIRST.len() + i) % LAST.len()],
             );
-            let email = format!(
-                "{}.{}{}@demo.rungs.test",
+            let email = mail(&format!(
+                "{}.{}{}",
                 first.to_lowercase(),
                 last.to_lowercase(),
                 i
-            );
-            let p = person(
+            ));
+            all.push(person(
                 &org,
                 &email,
                 &format!("{first} {last}"),
-                Some(lead.id),
+                Some(manager),
                 false,
-            )?;
-            placements.push((p.id, track, JUNIOR_LEVELS[i % JUNIOR_LEVELS.len()]));
-            all.push(p);
+            )?);
+            track_of.push(track);
             i += 1;
+            if all.len() % BATCH == 0 {
+                progress("people", all.len() as u64, n as u64);
+            }
         }
+        let has_reports: std::collections::HashSet<PersonId> =
+            all.iter().filter_map(|p| p.manager_id).collect();
+        // Levels: the top as in the small demo; managers deeper down at advanced or expert;
+        // everyone else on a pyramid.
+        let level_for = |k: usize, p: &Person| -> &'static str {
+            if k < fixed {
+                return match k {
+                    0 => "",
+                    1 => "leader",
+                    _ if p.id == employee.id => "intermediate",
+                    _ => "expert",
+                };
+            }
+            let g = k - fixed;
+            if has_reports.contains(&p.id) {
+                return if mix(g as u64 + 7) % 3 == 0 {
+                    "expert"
+                } else {
+                    "advanced"
+                };
+            }
+            if g < FIRST_TEAMS {
+                return JUNIOR_LEVELS[g % JUNIOR_LEVELS.len()];
+            }
+            match mix(g as u64 + 13) % 20 {
+                0..=5 => "beginner",
+                6..=13 => "intermediate",
+                14..=18 => "advanced",
+                _ => "expert",
+            }
+        };
         let now = Utc::now();
         let today = now.date_naive();
+        let mut placements: Vec<(usize, &str, &str)> = Vec::new();
+        for (k, p) in all.iter().enumerate() {
+            let level = level_for(k, p);
+            if !level.is_empty() {
+                placements.push((k, track_of[k], level));
+            }
+        }
         let assignments: Vec<LevelAssignment> = placements
             .iter()
-            .map(|(id, track, level)| {
+            .map(|&(k, track, level)| {
                 Ok(LevelAssignment {
                     id: AssignmentId::new(),
-                    person_id: *id,
+                    person_id: all[k].id,
                     version_id: info.id,
                     track: Key::parse(track)?,
                     level: Key::parse(level)?,
-                    effective: today - Duration::days(400),
+                    // Spread over the last two years, so time in level varies.
+                    effective: today - Duration::days(60 + (mix(k as u64 + 3) % 700) as i64),
                     reason: "demo placement".into(),
                     set_by: Some(hr.id),
                     recorded_at: now,
@@ -170,38 +273,55 @@ impl App {
                 })
             })
             .collect::<Result<_, AppError>>()?;
-        self.db.save_people(org.id, &all, &[], &assignments).await?;
-
-        // Everyone shares the demo password (hashed once per person, off the runtime).
-        for p in &all {
-            let hash = hash_password(SecretString::from(DEMO_PASSWORD)).await?;
-            self.db.set_password(org.id, p.id, &hash).await?;
+        // Managers come before their reports, so each batch only refers to stored people.
+        let mut by_person: std::collections::HashMap<PersonId, Vec<LevelAssignment>> =
+            std::collections::HashMap::new();
+        for a in assignments {
+            by_person.entry(a.person_id).or_default().push(a);
+        }
+        let hash = hash_password(SecretString::from(opts.password.to_owned())).await?;
+        for (b, batch) in all.chunks(BATCH).enumerate() {
+            let mine: Vec<LevelAssignment> = batch
+                .iter()
+                .flat_map(|p| by_person.remove(&p.id).unwrap_or_default())
+                .collect();
+            self.db.save_people(org.id, batch, &[], &mine).await?;
+            let ids: Vec<PersonId> = batch.iter().map(|p| p.id).collect();
+            self.db.insert_credentials(org.id, &ids, &hash).await?;
+            progress(
+                "saving people",
+                (b * BATCH + batch.len()) as u64,
+                all.len() as u64,
+            );
         }
 
-        // The employee and a few of each team have been assessed on their next level.
+        // A third of the people (and the demo employee) are assessed on their next level by
+        // their manager and by themselves; a few of the ready ones have an open case.
         let mut assessments = Vec::new();
-        let lead_of = |p: &Person| p.manager_id.unwrap_or(head.id);
-        for (n, (id, track, level)) in placements.iter().enumerate().skip(5).step_by(3).chain(
-            placements
-                .iter()
-                .enumerate()
-                .filter(|(_, (id, ..))| *id == employee.id),
-        ) {
+        let mut cases = Vec::new();
+        let assessed = placements
+            .iter()
+            .filter(|&&(k, ..)| k >= 5 && (k - 5) % 3 == 0 || all[k].id == employee.id);
+        let total = placements.len() as u64;
+        for (done, &(k, track, level)) in assessed.enumerate() {
+            let p = &all[k];
             let Some(next) = matrix.next_level(level) else {
                 continue;
             };
-            let Some(p) = all.iter().find(|p| p.id == *id) else {
+            let Some(manager) = p.manager_id else {
                 continue;
             };
             let expectations = matrix.expectations_up_to(track, next.key.as_str())?;
-            for (k, (_, e)) in expectations.iter().enumerate() {
-                let rating = match (k + n) % 4 {
+            let mut all_met = true;
+            for (e_i, (_, e)) in expectations.iter().enumerate() {
+                let rating = match (e_i + k) % 4 {
                     0 | 1 => Rating::Meets,
                     2 => Rating::Developing,
                     _ => Rating::Exceeds,
                 };
+                all_met &= rating.is_met();
                 for (role, assessor) in [
-                    (AssessorRole::Manager, lead_of(p)),
+                    (AssessorRole::Manager, manager),
                     (AssessorRole::Myself, p.id),
                 ] {
                     assessments.push(Assessment {
@@ -220,35 +340,68 @@ impl App {
                     });
                 }
             }
+            let position = |level: &Key| -> Result<Position, AppError> {
+                Ok(Position {
+                    track: Key::parse(track)?,
+                    level: level.clone(),
+                })
+            };
+            if p.id == employee.id {
+                // The manager has proposed the employee for the next level.
+                cases.push(PromotionCase::propose(
+                    p.id,
+                    info.id,
+                    position(&Key::parse(level)?)?,
+                    position(&next.key)?,
+                    manager,
+                    "Led the API rewrite and mentors two juniors; ready for senior work.",
+                    now - Duration::days(3),
+                )?);
+            } else if all_met && k > FIRST_TEAMS + fixed && mix(k as u64 + 29) % 4 == 0 {
+                cases.push(PromotionCase::propose(
+                    p.id,
+                    info.id,
+                    position(&Key::parse(level)?)?,
+                    position(&next.key)?,
+                    manager,
+                    "Meets everything the next level asks; proposed after the last review.",
+                    now - Duration::days(1 + (mix(k as u64) % 20) as i64),
+                )?);
+            }
+            if assessments.len() >= BATCH * 4 {
+                self.db.append_assessments(org.id, &assessments).await?;
+                assessments.clear();
+                progress("assessments", done as u64 * 3, total);
+            }
         }
         self.db.append_assessments(org.id, &assessments).await?;
-
-        // The manager has proposed the employee for the next level.
-        let case = PromotionCase::propose(
-            employee.id,
-            info.id,
-            Position {
-                track: Key::parse("python-developer")?,
-                level: Key::parse("intermediate")?,
-            },
-            Position {
-                track: Key::parse("python-developer")?,
-                level: Key::parse("advanced")?,
-            },
-            leads[0].0.id,
-            "Led the API rewrite and mentors two juniors; ready for senior work.",
-            now - Duration::days(3),
-        )?;
-        self.db.insert_case(org.id, &case).await?;
+        progress("assessments", total, total);
+        let case_total = cases.len() as u64;
+        for (done, case) in cases.iter().enumerate() {
+            self.db.insert_case(org.id, case).await?;
+            if done % 500 == 0 {
+                progress("promotion cases", done as u64, case_total);
+            }
+        }
+        progress("promotion cases", case_total, case_total);
 
         let (assessments, open_cases) = self.db.growth_counts(org.id).await?;
         Ok(DemoSummary {
+            logins: logins(opts.slug),
             org,
             created: true,
             people: all.len(),
             assessments,
             open_cases,
-            logins,
         })
     }
+}
+
+/// The three logins of a generated organisation: (role, email).
+pub fn logins(slug: &str) -> Vec<(&'static str, String)> {
+    ["hr", "manager", "employee"]
+        .into_iter()
+        .zip(["HR admin", "manager", "employee"])
+        .map(|(local, role)| (role, format!("{local}@{slug}.rungs.test")))
+        .collect()
 }

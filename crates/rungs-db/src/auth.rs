@@ -107,6 +107,32 @@ impl Db {
         Ok(())
     }
 
+    /// Gives many new people (no credential yet) the same password hash, in one transaction:
+    /// for generated demo organisations.
+    pub async fn insert_credentials(
+        &self,
+        org: OrgId,
+        people: &[PersonId],
+        password_hash: &str,
+    ) -> Result<(), DbError> {
+        let now = Utc::now();
+        let rows = people
+            .iter()
+            .map(|p| credential::ActiveModel {
+                id: Set(p.0),
+                org_id: Set(org.0),
+                password_hash: Set(password_hash.to_owned()),
+                failed_attempts: Set(0),
+                locked_until: Set(None),
+                updated_at: Set(now),
+            })
+            .collect();
+        let txn = self.conn.begin().await?;
+        crate::repo::insert_chunked::<credential::Entity, _, _>(&txn, rows).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Records the outcome of a password check: the new failure count and lock.
     pub async fn record_login_attempt(
         &self,

@@ -18,8 +18,8 @@ use rungs_domain::text::Key;
 use rungs_domain::{AssessmentId, AssignmentId, CaseId, OrgId, PersonId, VersionId};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
@@ -37,11 +37,22 @@ pub enum Scope {
 
 impl Scope {
     /// The condition on `table.column` (a person id) that selects this scope, if any.
-    fn condition(self, org: OrgId, table: &str, column: &str) -> Option<SimpleExpr> {
+    fn condition(
+        self,
+        backend: DbBackend,
+        org: OrgId,
+        table: &str,
+        column: &str,
+    ) -> Option<SimpleExpr> {
+        // Custom SQL takes `$n` placeholders on PostgreSQL and `?` elsewhere.
+        let ph = |n: usize| match backend {
+            DbBackend::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        };
         match self {
             Self::Org => None,
             Self::Person(p) => Some(Expr::cust_with_values(
-                format!("{table}.{column} = ?"),
+                format!("{table}.{column} = {}", ph(1)),
                 [p.0],
             )),
             // Every backend runs a recursive CTE inside IN (SQLite 3.8.3+, PostgreSQL,
@@ -49,9 +60,12 @@ impl Scope {
             Self::ReportsOf(m) => Some(Expr::cust_with_values(
                 format!(
                     "{table}.{column} IN (WITH RECURSIVE subtree(id) AS (\
-                     SELECT id FROM people WHERE org_id = ? AND manager_id = ? \
+                     SELECT id FROM people WHERE org_id = {} AND manager_id = {} \
                      UNION ALL SELECT p.id FROM people p JOIN subtree s ON p.manager_id = s.id \
-                     WHERE p.org_id = ?) SELECT id FROM subtree)"
+                     WHERE p.org_id = {}) SELECT id FROM subtree)",
+                    ph(1),
+                    ph(2),
+                    ph(3)
                 ),
                 [org.0, m.0, org.0],
             )),
@@ -59,16 +73,19 @@ impl Scope {
     }
 }
 
-fn scoped<E: EntityTrait>(
-    q: sea_orm::Select<E>,
-    org: OrgId,
-    scope: Scope,
-    table: &str,
-    column: &str,
-) -> sea_orm::Select<E> {
-    match scope.condition(org, table, column) {
-        Some(c) => q.filter(c),
-        None => q,
+impl Db {
+    fn scoped<E: EntityTrait>(
+        &self,
+        q: sea_orm::Select<E>,
+        org: OrgId,
+        scope: Scope,
+        table: &str,
+        column: &str,
+    ) -> sea_orm::Select<E> {
+        match scope.condition(self.conn.get_database_backend(), org, table, column) {
+            Some(c) => q.filter(c),
+            None => q,
+        }
     }
 }
 
@@ -176,7 +193,7 @@ impl Db {
     /// The people in `scope`, ordered by email.
     pub async fn people_in(&self, org: OrgId, scope: Scope) -> Result<Vec<Person>, DbError> {
         let q = person::Entity::find().filter(person::Column::OrgId.eq(org.0));
-        scoped(q, org, scope, "people", "id")
+        self.scoped(q, org, scope, "people", "id")
             .order_by_asc(person::Column::Email)
             .all(&self.conn)
             .await?
@@ -196,7 +213,8 @@ impl Db {
         let q = person::Entity::find()
             .filter(person::Column::OrgId.eq(org.0))
             .filter(person::Column::Id.eq(person.0));
-        Ok(scoped(q, org, Scope::ReportsOf(manager), "people", "id")
+        Ok(self
+            .scoped(q, org, Scope::ReportsOf(manager), "people", "id")
             .count(&self.conn)
             .await?
             > 0)
@@ -228,7 +246,8 @@ impl Db {
         scope: Scope,
     ) -> Result<Vec<LevelAssignment>, DbError> {
         let q = level_assignment::Entity::find().filter(level_assignment::Column::OrgId.eq(org.0));
-        let rows = scoped(q, org, scope, "level_assignments", "person_id")
+        let rows = self
+            .scoped(q, org, scope, "level_assignments", "person_id")
             .order_by_asc(level_assignment::Column::Effective)
             .order_by_asc(level_assignment::Column::RecordedAt)
             .all(&self.conn)
@@ -325,7 +344,8 @@ impl Db {
         if let Some(v) = version {
             q = q.filter(assessment::Column::VersionId.eq(v.0));
         }
-        let rows = scoped(q, org, scope, "assessments", "person_id")
+        let rows = self
+            .scoped(q, org, scope, "assessments", "person_id")
             .order_by_asc(assessment::Column::AssessedAt)
             .order_by_asc(assessment::Column::Id)
             .all(&self.conn)
@@ -435,7 +455,8 @@ impl Db {
         if let Some(s) = filter.status {
             q = q.filter(promotion_case::Column::Status.eq(s.as_str()));
         }
-        let rows = scoped(q, org, filter.scope, "promotion_cases", "person_id")
+        let rows = self
+            .scoped(q, org, filter.scope, "promotion_cases", "person_id")
             .order_by_desc(promotion_case::Column::ProposedAt)
             .order_by_desc(promotion_case::Column::Id)
             .all(&self.conn)

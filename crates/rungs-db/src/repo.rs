@@ -200,16 +200,30 @@ impl Db {
     ) -> Result<(), DbError> {
         let txn = self.conn.begin().await?;
         let now = Utc::now();
-        for chunk in inserts.chunks(CHUNK) {
-            person::Entity::insert_many(chunk.iter().map(|p| person::ActiveModel {
-                id: Set(p.id.0),
-                org_id: Set(org.0),
-                email: Set(p.email.to_string()),
-                display_name: Set(p.display_name.clone()),
-                manager_id: Set(None),
-                is_admin: Set(p.is_admin),
-                active: Set(p.active),
-                created_at: Set(now),
+        // A manager inserted earlier in the list (or already stored) is set directly; one that
+        // comes later is set by an UPDATE once everyone exists.
+        let position: HashMap<PersonId, usize> =
+            inserts.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        let direct = |i: usize, p: &Person| {
+            p.manager_id
+                .is_none_or(|m| position.get(&m).is_none_or(|&j| j < i))
+        };
+        for (c, chunk) in inserts.chunks(CHUNK).enumerate() {
+            person::Entity::insert_many(chunk.iter().enumerate().map(|(k, p)| {
+                person::ActiveModel {
+                    id: Set(p.id.0),
+                    org_id: Set(org.0),
+                    email: Set(p.email.to_string()),
+                    display_name: Set(p.display_name.clone()),
+                    manager_id: Set(if direct(c * CHUNK + k, p) {
+                        p.manager_id.map(|m| m.0)
+                    } else {
+                        None
+                    }),
+                    is_admin: Set(p.is_admin),
+                    active: Set(p.active),
+                    created_at: Set(now),
+                }
             }))
             .exec_without_returning(&txn)
             .await
@@ -217,7 +231,9 @@ impl Db {
         }
         for p in inserts
             .iter()
-            .filter(|p| p.manager_id.is_some())
+            .enumerate()
+            .filter(|(i, p)| !direct(*i, p))
+            .map(|(_, p)| p)
             .chain(updates)
         {
             person::Entity::update_many()

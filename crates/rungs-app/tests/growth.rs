@@ -1,0 +1,565 @@
+//! Growth and promotion use cases against real databases (SQLite always; PostgreSQL and
+//! MariaDB when their URLs are set): the statement count of a team's readiness, the promotion
+//! rules end to end, and growth plans under a configured readiness rule.
+
+use chrono::{Duration, Utc};
+use rungs_app::{
+    Actor, App, AppError, AssessInput, MatrixSource, Placement, Proposal, TeamSort, Verdict,
+};
+use rungs_db::testing::{TestDb, backends};
+use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
+use rungs_domain::assignment::LevelAssignment;
+use rungs_domain::growth::{ExpectationStatus, ReadinessRule};
+use rungs_domain::person::{Email, Person};
+use rungs_domain::promotion::PromotionStatus;
+use rungs_domain::text::Key;
+use rungs_domain::{AssessmentId, AssignmentId, OrgId, PersonId};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+fn person(org: OrgId, email: &str, manager: Option<PersonId>, admin: bool) -> Person {
+    Person {
+        id: PersonId::new(),
+        org_id: org,
+        email: Email::parse(email).unwrap(),
+        display_name: email.split('@').next().unwrap().to_owned(),
+        manager_id: manager,
+        is_admin: admin,
+        active: true,
+    }
+}
+
+fn as_person(p: &Person) -> Actor {
+    Actor::Person {
+        id: p.id,
+        org: p.org_id,
+        is_admin: p.is_admin,
+    }
+}
+
+/// An organisation with the python matrix: HR admins `hr` and `hr2`, `boss` over `mgr` over
+/// `emp` (python-developer, intermediate, for 200 days), and `other` in another team.
+struct World {
+    app: App,
+    hr: Person,
+    hr2: Person,
+    boss: Person,
+    mgr: Person,
+    emp: Person,
+    other: Person,
+}
+
+async fn world(db: rungs_db::Db) -> World {
+    let app = App::new(db);
+    let sys = Actor::system();
+    let org = app.create_org(&sys, "acme", "Acme").await.unwrap();
+    app.import_matrix(&sys, "acme", MatrixSource::Template("python"), false)
+        .await
+        .unwrap();
+    let hr = person(org.id, "hr@acme.test", None, true);
+    let hr2 = person(org.id, "hr2@acme.test", None, true);
+    let boss = person(org.id, "boss@acme.test", None, false);
+    let mgr = person(org.id, "mgr@acme.test", Some(boss.id), false);
+    let emp = person(org.id, "emp@acme.test", Some(mgr.id), false);
+    let other = person(org.id, "other@acme.test", Some(boss.id), false);
+    app.db()
+        .save_people(
+            org.id,
+            &[
+                hr.clone(),
+                hr2.clone(),
+                boss.clone(),
+                mgr.clone(),
+                emp.clone(),
+                other.clone(),
+            ],
+            &[],
+            &[],
+        )
+        .await
+        .unwrap();
+    for (p, level, days) in [
+        (&emp, "intermediate", 200),
+        (&mgr, "expert", 400),
+        (&other, "beginner", 30),
+    ] {
+        app.assign_level(
+            &sys,
+            "acme",
+            p.email.as_str(),
+            Placement {
+                matrix: None,
+                track: "python-developer",
+                level,
+                effective: Some(Utc::now().date_naive() - Duration::days(days)),
+                reason: "setup",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    World {
+        app,
+        hr,
+        hr2,
+        boss,
+        mgr,
+        emp,
+        other,
+    }
+}
+
+fn code(e: AppError) -> &'static str {
+    e.code()
+}
+
+/// Reading a manager's team costs the same number of SQL statements with 10 reports as with
+/// 1,000 (in two levels, each assessed and placed): no statement per report.
+#[tokio::test]
+async fn team_readiness_statement_count_is_constant() {
+    for backend in backends() {
+        let mut counts = Vec::new();
+        for reports in [10usize, 1_000] {
+            let t = TestDb::fresh(backend).await;
+            let mut db = t.db.clone();
+            let statements = Arc::new(AtomicU64::new(0));
+            let counter = statements.clone();
+            db.observe_statements(move |_, _| {
+                counter.fetch_add(1, Ordering::Relaxed);
+            });
+            let w = world(db).await;
+            let sys = Actor::system();
+            let (info, m) = w.app.show_matrix(&sys, "acme", "python").await.unwrap();
+            let org = w.hr.org_id;
+            // `boss` gets `reports` more people: leads of ten, each with their own reports.
+            let mut people = Vec::new();
+            let mut lead = w.boss.id;
+            for i in 0..reports {
+                let manager = if i % 10 == 0 { w.boss.id } else { lead };
+                let p = person(org, &format!("p{i}@acme.test"), Some(manager), false);
+                if i % 10 == 0 {
+                    lead = p.id;
+                }
+                people.push(p);
+            }
+            let today = Utc::now().date_naive();
+            let assignments: Vec<LevelAssignment> = people
+                .iter()
+                .map(|p| LevelAssignment {
+                    id: AssignmentId::new(),
+                    person_id: p.id,
+                    version_id: info.id,
+                    track: Key::parse("python-developer").unwrap(),
+                    level: Key::parse("beginner").unwrap(),
+                    effective: today - Duration::days(200),
+                    reason: "load".into(),
+                    set_by: None,
+                    recorded_at: Utc::now(),
+                    case_id: None,
+                })
+                .collect();
+            w.app
+                .db()
+                .save_people(org, &people, &[], &assignments)
+                .await
+                .unwrap();
+            let next = m
+                .expectations_up_to("python-developer", "intermediate")
+                .unwrap();
+            let assessments: Vec<Assessment> = people
+                .iter()
+                .flat_map(|p| {
+                    next.iter().map(|(_, e)| Assessment {
+                        id: AssessmentId::new(),
+                        person_id: p.id,
+                        version_id: info.id,
+                        expectation: e.key.clone(),
+                        rating: Rating::Meets,
+                        assessor_id: p.manager_id.unwrap(),
+                        role: AssessorRole::Manager,
+                        evidence: Evidence::default(),
+                        at: Utc::now(),
+                    })
+                })
+                .collect();
+            w.app
+                .db()
+                .append_assessments(org, &assessments)
+                .await
+                .unwrap();
+
+            let before = statements.load(Ordering::Relaxed);
+            let page = w
+                .app
+                .team(
+                    &as_person(&w.boss),
+                    "acme",
+                    None,
+                    TeamSort::Readiness,
+                    Some(100),
+                    None,
+                )
+                .await
+                .unwrap();
+            let used = statements.load(Ordering::Relaxed) - before;
+            // boss's team: mgr, emp, other and the generated people.
+            assert_eq!(page.total, reports + 3, "{backend:?}");
+            assert!(page.items[0].readiness.ready, "all assessed: ready first");
+            counts.push(used);
+            t.drop_database().await;
+        }
+        println!("{backend:?}: team readiness statements at 10 and 1,000 reports: {counts:?}");
+        assert_eq!(
+            counts[0], counts[1],
+            "{backend:?}: statements grew with the team: {counts:?}"
+        );
+        assert!(counts[0] < 40, "{backend:?}: {counts:?}");
+    }
+}
+
+#[tokio::test]
+async fn promotion_cases_follow_the_rules() {
+    for backend in backends() {
+        let t = TestDb::fresh(backend).await;
+        let w = world(t.db.clone()).await;
+        let (hr, hr2, mgr, emp, other, boss) = (
+            as_person(&w.hr),
+            as_person(&w.hr2),
+            as_person(&w.mgr),
+            as_person(&w.emp),
+            as_person(&w.other),
+            as_person(&w.boss),
+        );
+        let propose = |who: &Actor, person: PersonId| {
+            let app = w.app.clone();
+            let who = who.clone();
+            async move {
+                app.propose_promotion(
+                    &who,
+                    "acme",
+                    Proposal {
+                        person,
+                        target: None,
+                        justification: "ready",
+                    },
+                )
+                .await
+            }
+        };
+        // Only managers propose: not the person, not an unrelated colleague, not HR.
+        assert_eq!(
+            code(propose(&emp, w.emp.id).await.unwrap_err()),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(propose(&other, w.emp.id).await.unwrap_err()),
+            "FORBIDDEN"
+        );
+        assert_eq!(code(propose(&hr, w.emp.id).await.unwrap_err()), "FORBIDDEN");
+        let case = propose(&mgr, w.emp.id).await.unwrap();
+        assert_eq!(case.case.to.level.as_str(), "advanced");
+        assert_eq!(case.events.len(), 1);
+        // One open case per person.
+        assert_eq!(
+            code(propose(&boss, w.emp.id).await.unwrap_err()),
+            "CONFLICT"
+        );
+        // Comments: the person, managers and HR; not a colleague (who cannot even see it).
+        let id = case.case.id;
+        w.app
+            .comment_on_promotion(&emp, "acme", id, "thanks!")
+            .await
+            .unwrap();
+        assert_eq!(
+            code(
+                w.app
+                    .comment_on_promotion(&other, "acme", id, "hm")
+                    .await
+                    .unwrap_err()
+            ),
+            "FORBIDDEN"
+        );
+        // Managers cannot decide; a rejection needs a note.
+        let approve = Verdict::Approve {
+            note: "well deserved",
+            effective: None,
+        };
+        assert_eq!(
+            code(
+                w.app
+                    .decide_promotion(&mgr, "acme", id, approve)
+                    .await
+                    .unwrap_err()
+            ),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(
+                w.app
+                    .decide_promotion(&hr, "acme", id, Verdict::Reject { note: " " })
+                    .await
+                    .unwrap_err()
+            ),
+            "INVALID_INPUT"
+        );
+        // Two HR admins approve at once: exactly one wins, the other gets CONFLICT.
+        let (a, b) = tokio::join!(
+            w.app.decide_promotion(&hr, "acme", id, approve),
+            w.app.decide_promotion(&hr2, "acme", id, approve)
+        );
+        let outcomes = [a.is_ok(), b.is_ok()];
+        assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{backend:?}");
+        let loser = a.err().or(b.err()).unwrap();
+        assert_eq!(loser.code(), "CONFLICT", "{loser}");
+        let done = w.app.promotion_case(&emp, "acme", id).await.unwrap();
+        assert_eq!(done.case.status, PromotionStatus::Approved);
+        assert_eq!(done.events.len(), 3); // proposed, commented, approved
+        // The new level is in the history, linked to the case, exactly once.
+        let career = w.app.career(&emp, "acme", w.emp.id).await.unwrap();
+        let last = &career.periods.last().unwrap().assignment;
+        assert_eq!(last.level.as_str(), "advanced");
+        assert_eq!(last.case_id, Some(id));
+        assert_eq!(
+            career
+                .periods
+                .iter()
+                .filter(|p| p.assignment.case_id == Some(id))
+                .count(),
+            1
+        );
+        assert!(career.periods[0].days >= 199, "{:?}", career.periods[0]);
+        // Closed is closed.
+        assert_eq!(
+            code(
+                w.app
+                    .withdraw_promotion(&mgr, "acme", id, "")
+                    .await
+                    .unwrap_err()
+            ),
+            "CONFLICT"
+        );
+
+        // Withdrawal is the proposer's; HR never approves their own promotion.
+        let c2 = propose(&boss, w.other.id).await.unwrap().case.id;
+        assert_eq!(
+            code(
+                w.app
+                    .withdraw_promotion(&hr, "acme", c2, "")
+                    .await
+                    .unwrap_err()
+            ),
+            "INVALID_INPUT"
+        );
+        w.app
+            .withdraw_promotion(&boss, "acme", c2, "too early")
+            .await
+            .unwrap();
+        // Listings: HR sees every case; the colleague only their own (withdrawn) one; the
+        // employee only theirs.
+        let list = |who: Actor| {
+            let app = w.app.clone();
+            async move {
+                app.promotion_cases(&who, "acme", None, None, None)
+                    .await
+                    .unwrap()
+                    .total
+            }
+        };
+        assert_eq!(list(hr.clone()).await, 2);
+        assert_eq!(list(emp.clone()).await, 1);
+        assert_eq!(list(other.clone()).await, 1);
+        assert_eq!(list(mgr.clone()).await, 1);
+        assert_eq!(list(boss.clone()).await, 2);
+        let open = w
+            .app
+            .promotion_cases(&hr, "acme", Some(PromotionStatus::Proposed), None, None)
+            .await
+            .unwrap();
+        assert_eq!(open.total, 0);
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn assessments_plans_and_the_readiness_rule() {
+    for backend in backends() {
+        let t = TestDb::fresh(backend).await;
+        let w = world(t.db.clone()).await;
+        let (hr, mgr, emp, other, boss) = (
+            as_person(&w.hr),
+            as_person(&w.mgr),
+            as_person(&w.emp),
+            as_person(&w.other),
+            as_person(&w.boss),
+        );
+        let assess = |who: &Actor, key: &str, rating| {
+            let (app, who, key) = (w.app.clone(), who.clone(), key.to_owned());
+            let person = w.emp.id;
+            async move {
+                app.assess(
+                    &who,
+                    "acme",
+                    AssessInput {
+                        person,
+                        expectation: &key,
+                        rating,
+                        evidence: "shipped it",
+                        links: vec!["https://example.com/pr/1".into()],
+                    },
+                )
+                .await
+            }
+        };
+        // Who may assess: the person (self), their managers (direct or not); not HR, not a
+        // colleague. Only expectations of the person's track.
+        let own = assess(&emp, "advanced-data-structures", Rating::Exceeds)
+            .await
+            .unwrap();
+        assert_eq!(own.role, AssessorRole::Myself);
+        let by_boss = assess(&boss, "multithreading", Rating::Developing)
+            .await
+            .unwrap();
+        assert_eq!(by_boss.role, AssessorRole::Manager);
+        assert_eq!(
+            code(
+                assess(&hr, "multithreading", Rating::Meets)
+                    .await
+                    .unwrap_err()
+            ),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(
+                assess(&other, "multithreading", Rating::Meets)
+                    .await
+                    .unwrap_err()
+            ),
+            "FORBIDDEN"
+        );
+        let wrong = assess(&mgr, "matplotlib", Rating::Meets).await.unwrap_err();
+        assert!(
+            wrong
+                .to_string()
+                .contains("not an expectation of track `python-developer`"),
+            "{wrong}"
+        );
+        assess(&mgr, "advanced-data-structures", Rating::Meets)
+            .await
+            .unwrap();
+
+        let plan = w
+            .app
+            .growth_plan(&emp, "acme", w.emp.id, None)
+            .await
+            .unwrap();
+        assert_eq!(plan.plan.target.level.key.as_str(), "advanced");
+        let item = |key: &str| {
+            plan.plan
+                .items
+                .iter()
+                .find(|i| i.expectation.key.as_str() == key)
+                .unwrap()
+                .clone()
+        };
+        let ads = item("advanced-data-structures");
+        assert_eq!(ads.status, ExpectationStatus::Met);
+        assert_eq!(ads.myself.unwrap().rating, Rating::Exceeds);
+        assert_eq!(item("multithreading").status, ExpectationStatus::InProgress);
+        assert!(item("basic-syntax").held);
+        let gaps: Vec<&str> = plan
+            .plan
+            .gaps()
+            .map(|g| g.expectation.key.as_str())
+            .collect();
+        assert_eq!(gaps, ["multithreading"]);
+
+        // Readiness: 1 of 2 met, so not ready; loosen the rule and it is.
+        let r = w.app.readiness_of(&mgr, "acme", w.emp.id).await.unwrap();
+        assert_eq!((r.readiness.score, r.readiness.ready), (0.5, false));
+        assert_eq!(
+            code(
+                w.app
+                    .set_readiness_rule(&mgr, "acme", ReadinessRule::default())
+                    .await
+                    .unwrap_err()
+            ),
+            "FORBIDDEN"
+        );
+        let loose = ReadinessRule::new(Rating::Developing, 3, 1.0).unwrap();
+        w.app.set_readiness_rule(&hr, "acme", loose).await.unwrap();
+        assert_eq!(w.app.readiness_rule(&emp, "acme").await.unwrap(), loose);
+        let r = w.app.readiness_of(&emp, "acme", w.emp.id).await.unwrap();
+        assert!(r.readiness.ready, "{:?}", r.readiness.reasons);
+        // Colleagues see nothing of it.
+        assert_eq!(
+            code(
+                w.app
+                    .readiness_of(&other, "acme", w.emp.id)
+                    .await
+                    .unwrap_err()
+            ),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(
+                w.app
+                    .growth_plan(&other, "acme", w.emp.id, None)
+                    .await
+                    .unwrap_err()
+            ),
+            "FORBIDDEN"
+        );
+        // A lateral plan, and the history of assessments newest first.
+        let lateral = w
+            .app
+            .growth_plan(
+                &emp,
+                "acme",
+                w.emp.id,
+                Some(("data-analyst", "intermediate")),
+            )
+            .await
+            .unwrap();
+        assert!(lateral.plan.lateral && lateral.plan.met() == 0);
+        let history = w
+            .app
+            .assessments(&emp, "acme", w.emp.id, &Default::default(), Some(2), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (history.total, history.items.len(), history.has_next),
+            (3, 2, true)
+        );
+        assert_eq!(
+            history.items[0].assessment.expectation.as_str(),
+            "advanced-data-structures"
+        );
+        assert_eq!(history.items[0].assessor.as_ref().unwrap().id, w.mgr.id);
+        // Calibration: HR only; counts per track and level.
+        let cal = w.app.calibration(&hr, "acme", None).await.unwrap();
+        assert_eq!((cal.people, cal.unplaced), (6, 3));
+        let count = |level: &str| {
+            cal.matrices[0]
+                .cells
+                .iter()
+                .find(|c| c.track.as_str() == "python-developer" && c.level.as_str() == level)
+                .unwrap()
+                .count
+        };
+        assert_eq!(
+            (count("beginner"), count("intermediate"), count("expert")),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            code(w.app.calibration(&mgr, "acme", None).await.unwrap_err()),
+            "FORBIDDEN"
+        );
+        let sub = w
+            .app
+            .calibration(&hr, "acme", Some(w.boss.id))
+            .await
+            .unwrap();
+        assert_eq!(sub.people, 3);
+        t.drop_database().await;
+    }
+}
