@@ -185,7 +185,7 @@ impl App {
                 let m = fixed + (i - FIRST_TEAMS) / SPAN;
                 let r = mix(i as u64);
                 // Most people share their manager's track; a few work across tracks.
-                let track = if r % 10 == 0 {
+                let track = if r.is_multiple_of(10) {
                     tracks[(r / 10) as usize % tracks.len()]
                 } else {
                     track_of[m]
@@ -230,7 +230,7 @@ impl App {
             }
             let g = k - fixed;
             if has_reports.contains(&p.id) {
-                return if mix(g as u64 + 7) % 3 == 0 {
+                return if mix(g as u64 + 7).is_multiple_of(3) {
                     "expert"
                 } else {
                     "advanced"
@@ -357,7 +357,7 @@ impl App {
                     "Led the API rewrite and mentors two juniors; ready for senior work.",
                     now - Duration::days(3),
                 )?);
-            } else if all_met && k > FIRST_TEAMS + fixed && mix(k as u64 + 29) % 4 == 0 {
+            } else if all_met && k > FIRST_TEAMS + fixed && mix(k as u64 + 29).is_multiple_of(4) {
                 cases.push(PromotionCase::propose(
                     p.id,
                     info.id,

@@ -155,8 +155,8 @@ impl App {
     ) -> Result<Versions, AppError> {
         let mut out = Versions::new();
         for id in ids {
-            if !out.contains_key(&id) {
-                out.insert(id, self.db.load_version(org.id, id).await?);
+            if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(id) {
+                slot.insert(self.db.load_version(org.id, id).await?);
             }
         }
         Ok(out)

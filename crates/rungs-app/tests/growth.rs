@@ -2,6 +2,8 @@
 //! MariaDB when their URLs are set): the statement count of a team's readiness, the promotion
 //! rules end to end, and growth plans under a configured readiness rule.
 
+#![allow(clippy::unwrap_used)]
+
 use chrono::{Duration, Utc};
 use rungs_app::{
     Actor, App, AppError, AssessInput, MatrixSource, Placement, Proposal, TeamSort, Verdict,
