@@ -230,6 +230,11 @@ struct Targets {
     admin: String,
     /// The other organisation's employee.
     away: String,
+    /// The home organisation's manager (the employee's).
+    manager: String,
+    /// The open promotion case of the home employee, and of the other organisation's.
+    case: String,
+    away_case: String,
 }
 
 /// Runs every query and mutation as each role of `home` and checks the outcome per cell.
@@ -247,6 +252,9 @@ async fn table(s: &Server, home: &str, away: &str) {
         employee: s.id_of(&admin_token, employee).await,
         admin: s.id_of(&admin_token, admin).await,
         away: s.id_of(&away_admin, roles(away).2).await,
+        manager: s.id_of(&admin_token, manager).await,
+        case: open_case(s, &admin_token).await,
+        away_case: open_case(s, &away_admin).await,
     };
     use E::*;
     let person = "query($id: ID!) { person(id: $id) { email } }";
@@ -258,6 +266,19 @@ async fn table(s: &Server, home: &str, away: &str) {
     let mini = format!(
         "format_version: 1\nkey: mini-{home}\nname: Mini\nlevels:\n  - key: one\n    name: One\n    rank: 1\ntracks:\n  - key: t\n    name: T\n    cells:\n      - level: one\n        titles: [Doer]\n        expectations:\n          - key: e\n            name: E\n"
     );
+    let plan = "query($id: ID) { growthPlan(personId: $id) { progress } }";
+    let assessments = "query($id: ID) { assessments(personId: $id) { totalCount } }";
+    let readiness = "query($id: ID) { readiness(personId: $id) { score } }";
+    let career = "query($id: ID) { career(personId: $id) { periods { days } } }";
+    let team = "query($id: ID) { team(managerId: $id) { totalCount } }";
+    let case = "query($id: ID!) { promotionCase(id: $id) { status } }";
+    let assess = "mutation($id: ID!) { assess(input: { personId: $id, expectationKey: \"basic-syntax\", rating: MEETS, evidence: \"table\" }) { id } }";
+    let comment =
+        "mutation($id: ID!) { commentOnPromotion(caseId: $id, comment: \"table\") { id } }";
+    let withdraw = "mutation($id: ID!) { withdrawPromotion(caseId: $id) { id } }";
+    let approve = "mutation($id: ID!) { approvePromotion(caseId: $id) { id } }";
+    let reject = "mutation($id: ID!) { rejectPromotion(caseId: $id, note: \"not yet\") { id } }";
+    let propose = "mutation($id: ID!) { proposePromotion(input: { personId: $id, justification: \"table\" }) { id } }";
     // (what, query, variables, [anonymous, employee, manager, admin])
     let cells: Vec<(&str, &str, Value, [E; 4])> = vec![
         ("me", "{ me { email } }", json!({}), [Unauth, Ok, Ok, Ok]),
@@ -369,6 +390,188 @@ async fn table(s: &Server, home: &str, away: &str) {
             json!({}),
             [Ok, Ok, Ok, Ok],
         ),
+        // ---- growth ----
+        (
+            "growthPlan(employee)",
+            plan,
+            json!({ "id": t.employee }),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "growthPlan(away)",
+            plan,
+            json!({ "id": t.away }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "assessments(employee)",
+            assessments,
+            json!({ "id": t.employee }),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "assessments(admin)",
+            assessments,
+            json!({ "id": t.admin }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "assessments(away)",
+            assessments,
+            json!({ "id": t.away }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "readiness(employee)",
+            readiness,
+            json!({ "id": t.employee }),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "readiness(admin)",
+            readiness,
+            json!({ "id": t.admin }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "readiness(away)",
+            readiness,
+            json!({ "id": t.away }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "career(employee)",
+            career,
+            json!({ "id": t.employee }),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "career(admin)",
+            career,
+            json!({ "id": t.admin }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "career(away)",
+            career,
+            json!({ "id": t.away }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "team(own)",
+            "{ team { totalCount } }",
+            json!({}),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "team(manager)",
+            team,
+            json!({ "id": t.manager }),
+            [Unauth, Forbidden, Ok, Ok],
+        ),
+        (
+            "team(away)",
+            team,
+            json!({ "id": t.away }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "calibration",
+            "{ calibration { people } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "readinessRule",
+            "{ readinessRule { minRating } }",
+            json!({}),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "setReadinessRule",
+            "mutation { setReadinessRule(input: { minRating: MEETS, minMonthsInLevel: 6, minScore: 1.0 }) { minRating } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "promotionCases",
+            "{ promotionCases { totalCount } }",
+            json!({}),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "promotionCase(home)",
+            case,
+            json!({ "id": t.case }),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "promotionCase(away)",
+            case,
+            json!({ "id": t.away_case }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "assess(employee)",
+            assess,
+            json!({ "id": t.employee }),
+            [Unauth, Ok, Ok, Forbidden],
+        ),
+        (
+            "assess(away)",
+            assess,
+            json!({ "id": t.away }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "commentOnPromotion(home)",
+            comment,
+            json!({ "id": t.case }),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "commentOnPromotion(away)",
+            comment,
+            json!({ "id": t.away_case }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "withdrawPromotion(away)",
+            withdraw,
+            json!({ "id": t.away_case }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
+        (
+            "approvePromotion(away)",
+            approve,
+            json!({ "id": t.away_case }),
+            [Unauth, Forbidden, Forbidden, NotFound],
+        ),
+        (
+            "rejectPromotion(away)",
+            reject,
+            json!({ "id": t.away_case }),
+            [Unauth, Forbidden, Forbidden, NotFound],
+        ),
+        // Closes the home case, so that the manager may propose again.
+        (
+            "rejectPromotion(home)",
+            reject,
+            json!({ "id": t.case }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "proposePromotion(employee)",
+            propose,
+            json!({ "id": t.employee }),
+            [Unauth, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "proposePromotion(away)",
+            propose,
+            json!({ "id": t.away }),
+            [Unauth, NotFound, NotFound, NotFound],
+        ),
     ];
     for (what, query, vars, expected) in cells {
         for ((role, token), want) in tokens.iter().zip(expected) {
@@ -389,7 +592,7 @@ async fn table(s: &Server, home: &str, away: &str) {
                 let as_missing = missing.body["errors"][0]["message"]
                     .as_str()
                     .unwrap()
-                    .replace(fake, &t.away);
+                    .replace(fake, vars["id"].as_str().unwrap());
                 assert_eq!(
                     as_missing,
                     r.body["errors"][0]["message"].as_str().unwrap(),

@@ -151,7 +151,7 @@ impl App {
     pub(crate) async fn versions(
         &self,
         org: &Organisation,
-        ids: impl IntoIterator<Item = VersionId>,
+        ids: Vec<VersionId>,
     ) -> Result<Versions, AppError> {
         let mut out = Versions::new();
         for id in ids {
@@ -375,9 +375,8 @@ impl App {
             .iter()
             .filter_map(|(p, h)| current_as_of(h, today).map(|c| (*p, c.clone())))
             .collect();
-        let versions = self
-            .versions(org, current.values().map(|c| c.version_id))
-            .await?;
+        let ids: Vec<VersionId> = current.values().map(|c| c.version_id).collect();
+        let versions = self.versions(org, ids).await?;
         Ok(people
             .into_iter()
             .map(|p| {
@@ -517,7 +516,7 @@ impl App {
         let mut version_ids: Vec<VersionId> = current.iter().map(|c| c.version_id).collect();
         version_ids.sort_by_key(|v| v.0);
         version_ids.dedup();
-        let versions = self.versions(&org, version_ids.iter().copied()).await?;
+        let versions = self.versions(&org, version_ids.clone()).await?;
         let mut matrices = Vec::new();
         for vid in version_ids {
             let Some((info, m)) = versions.get(&vid) else {

@@ -1,7 +1,8 @@
-//! The schema, split by aggregate (`auth`, `organisation`, `people`, `matrices`) and joined with
+//! The schema, split by aggregate (`auth`, `organisation`, `people`, `matrices`, `growth`) and joined with
 //! `MergedObject`; `types` holds the GraphQL objects built from domain values.
 
 mod auth;
+mod growth;
 mod matrices;
 mod organisation;
 mod people;
@@ -18,6 +19,7 @@ pub struct Query(
     organisation::OrganisationQuery,
     matrices::MatricesQuery,
     people::PeopleQuery,
+    growth::GrowthQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -25,6 +27,7 @@ pub struct Mutation(
     auth::AuthMutation,
     matrices::MatricesMutation,
     people::PeopleMutation,
+    growth::GrowthMutation,
 );
 
 pub type RungsSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -76,6 +76,8 @@ pub struct LevelAssignment {
     /// Who made the change (absent when an operator did, from the command line).
     pub set_by: Option<ID>,
     pub recorded_at: DateTime<Utc>,
+    /// The approved promotion case behind this change, if any.
+    pub promotion_case_id: Option<ID>,
 }
 
 impl From<d::assignment::LevelAssignment> for LevelAssignment {
@@ -89,6 +91,7 @@ impl From<d::assignment::LevelAssignment> for LevelAssignment {
             reason: a.reason,
             set_by: a.set_by.map(|p| ID(p.to_string())),
             recorded_at: a.recorded_at,
+            promotion_case_id: a.case_id.map(|c| ID(c.to_string())),
         }
     }
 }
@@ -172,16 +175,7 @@ impl Matrix {
             name: m.name().to_owned(),
             description: m.description().map(str::to_owned),
             version: v.into(),
-            levels: m
-                .levels()
-                .iter()
-                .map(|l| Level {
-                    key: l.key.to_string(),
-                    name: l.name.clone(),
-                    rank: l.rank.get(),
-                    description: l.description.clone(),
-                })
-                .collect(),
+            levels: m.levels().iter().map(Level::from).collect(),
             competencies: m
                 .competencies()
                 .iter()
@@ -204,17 +198,7 @@ impl Matrix {
                         .map(|c| Cell {
                             level: c.level.to_string(),
                             titles: c.titles.clone(),
-                            expectations: c
-                                .expectations
-                                .iter()
-                                .map(|e| Expectation {
-                                    key: e.key.to_string(),
-                                    name: e.name.clone(),
-                                    description: e.description.clone(),
-                                    competency: e.competency.as_ref().map(ToString::to_string),
-                                    resources: e.resources.iter().map(Resource::from).collect(),
-                                })
-                                .collect(),
+                            expectations: c.expectations.iter().map(Expectation::from).collect(),
                             resources: c.resources.iter().map(Resource::from).collect(),
                         })
                         .collect(),
@@ -230,6 +214,17 @@ pub struct Level {
     pub name: String,
     pub rank: u32,
     pub description: Option<String>,
+}
+
+impl From<&d::matrix::Level> for Level {
+    fn from(l: &d::matrix::Level) -> Self {
+        Self {
+            key: l.key.to_string(),
+            name: l.name.clone(),
+            rank: l.rank.get(),
+            description: l.description.clone(),
+        }
+    }
 }
 
 #[derive(SimpleObject)]
@@ -264,6 +259,18 @@ pub struct Expectation {
     pub description: Option<String>,
     pub competency: Option<String>,
     pub resources: Vec<Resource>,
+}
+
+impl From<&d::matrix::Expectation> for Expectation {
+    fn from(e: &d::matrix::Expectation) -> Self {
+        Self {
+            key: e.key.to_string(),
+            name: e.name.clone(),
+            description: e.description.clone(),
+            competency: e.competency.as_ref().map(ToString::to_string),
+            resources: e.resources.iter().map(Resource::from).collect(),
+        }
+    }
 }
 
 #[derive(SimpleObject)]

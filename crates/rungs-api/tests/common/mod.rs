@@ -65,6 +65,63 @@ pub async fn seed_two_orgs(app: &App) {
             .await
             .unwrap();
     }
+    // Beta's manager has proposed their employee, as in the demo.
+    let beta = app.organisation(&sys, "beta").await.unwrap();
+    let find = |email: &str| {
+        let (app, email) = (app.clone(), email.to_owned());
+        async move {
+            app.db()
+                .person_by_email(
+                    beta.id,
+                    &rungs_domain::person::Email::parse(&email).unwrap(),
+                )
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (manager, employee) = (
+        find("manager@beta.test").await,
+        find("employee@beta.test").await,
+    );
+    let as_manager = Actor::Person {
+        id: manager.id,
+        org: beta.id,
+        is_admin: false,
+    };
+    app.propose_promotion(
+        &as_manager,
+        "beta",
+        rungs_app::Proposal {
+            person: employee.id,
+            target: None,
+            justification: "ready for intermediate",
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// The open promotion case of an organisation's employee, as its HR admin sees it.
+pub async fn open_case(s: &Server, admin_token: &str) -> String {
+    let r = s
+        .gql(
+            Some(admin_token),
+            "{ promotionCases(status: PROPOSED, first: 100) { edges { node { id person { email } } } } }",
+            json!({}),
+        )
+        .await;
+    r.ok()["promotionCases"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["node"]["person"]["email"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("employee@"))
+        })
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .expect("an open case for the employee")
 }
 
 /// The roles of one organisation: (admin, manager, employee) emails.
