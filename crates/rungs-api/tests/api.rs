@@ -390,6 +390,12 @@ async fn table(s: &Server, home: &str, away: &str) {
             json!({}),
             [Ok, Ok, Ok, Ok],
         ),
+        (
+            "importPeople",
+            "mutation($c: String!) { importPeople(content: $c) { added } }",
+            json!({ "c": format!("email,name\nimported@{home}.test,Imported One\n") }),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
         // ---- growth ----
         (
             "growthPlan(employee)",

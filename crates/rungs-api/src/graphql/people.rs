@@ -40,6 +40,15 @@ pub struct PeopleTotal {
     pub total_count: usize,
 }
 
+/// What a people import did.
+#[derive(SimpleObject)]
+pub struct PeopleImportSummary {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub levels_assigned: usize,
+}
+
 #[derive(InputObject)]
 pub struct AddPersonInput {
     pub email: String,
@@ -213,6 +222,36 @@ impl PeopleMutation {
             .await)?;
         let view = c.ok(c.app.person_view(&s.actor, s.org.slug.as_str(), id).await)?;
         Ok(view.into())
+    }
+
+    /// Adds or updates everyone in a people CSV (`email,name,manager_email,track,level,admin`),
+    /// sets managers and places people (HR admins). Every problem is reported at once, with
+    /// its line, in `extensions.problems`; nothing is written unless the whole file is valid.
+    async fn import_people(
+        &self,
+        ctx: &Context<'_>,
+        content: String,
+        #[graphql(desc = "The matrix key; needed only when the organisation has several.")]
+        matrix: Option<String>,
+    ) -> Result<PeopleImportSummary> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let r = c.ok(c
+            .app
+            .import_people(
+                &s.actor,
+                s.org.slug.as_str(),
+                &content,
+                "people.csv",
+                matrix.as_deref(),
+            )
+            .await)?;
+        Ok(PeopleImportSummary {
+            added: r.added,
+            updated: r.updated,
+            unchanged: r.unchanged,
+            levels_assigned: r.levels_assigned,
+        })
     }
 
     /// Places a person at a track and level (HR admins); appended to their history.
