@@ -437,28 +437,47 @@ impl App {
         let mut people = self.db.people_in(org.id, scope).await?;
         people.retain(|p| p.active);
         let mut all = self.readiness_in(org, scope, people, Some(manager)).await?;
-        let name =
-            |v: &ReadinessView| (v.person.display_name.to_lowercase(), v.person.email.clone());
-        match sort {
-            TeamSort::Name => all.sort_by_key(name),
-            TeamSort::Readiness => all.sort_by(|a, b| {
-                b.readiness
-                    .ready
-                    .cmp(&a.readiness.ready)
-                    .then(b.readiness.score.total_cmp(&a.readiness.score))
-                    .then(
-                        b.readiness
-                            .months_in_level
-                            .cmp(&a.readiness.months_in_level),
-                    )
-                    .then_with(|| name(a).cmp(&name(b)))
-            }),
-            TeamSort::Level => all.sort_by(|a, b| {
-                let rank = |v: &ReadinessView| v.standing.as_ref().map(|s| s.level.rank);
-                rank(b).cmp(&rank(a)).then_with(|| name(a).cmp(&name(b)))
-            }),
-        }
+        sort_team(&mut all, sort);
         Ok(all)
+    }
+
+    /// Readiness of everyone active in the organisation, or in a manager's subtree, most ready
+    /// first (HR admins and operators: the `rungs readiness` report).
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn readiness_report(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        manager: Option<PersonId>,
+    ) -> Result<Vec<ReadinessView>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::Calibrate(org.id))?;
+        match manager {
+            Some(m) => {
+                self.person_by_id(&org, m).await?;
+                self.team_readiness(&org, m, TeamSort::Readiness).await
+            }
+            None => {
+                let mut people = self.db.people_in(org.id, Scope::Org).await?;
+                people.retain(|p| p.active);
+                let mut all = self.readiness_in(&org, Scope::Org, people, None).await?;
+                sort_team(&mut all, TeamSort::Readiness);
+                Ok(all)
+            }
+        }
+    }
+
+    /// A person by email, for the command line (operators and HR admins).
+    pub async fn person_by_email(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        email: &str,
+    ) -> Result<Person, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ListPeople(org.id))?;
+        self.person(&org, &rungs_domain::person::Email::parse(email)?)
+            .await
     }
 
     /// The level distribution per track and level, across the organisation or a manager's
@@ -631,4 +650,28 @@ fn person_readiness(
         ),
         standing,
     )
+}
+
+/// Orders a team for display.
+fn sort_team(all: &mut [ReadinessView], sort: TeamSort) {
+    let name = |v: &ReadinessView| (v.person.display_name.to_lowercase(), v.person.email.clone());
+    match sort {
+        TeamSort::Name => all.sort_by_key(name),
+        TeamSort::Readiness => all.sort_by(|a, b| {
+            b.readiness
+                .ready
+                .cmp(&a.readiness.ready)
+                .then(b.readiness.score.total_cmp(&a.readiness.score))
+                .then(
+                    b.readiness
+                        .months_in_level
+                        .cmp(&a.readiness.months_in_level),
+                )
+                .then_with(|| name(a).cmp(&name(b)))
+        }),
+        TeamSort::Level => all.sort_by(|a, b| {
+            let rank = |v: &ReadinessView| v.standing.as_ref().map(|s| s.level.rank);
+            rank(b).cmp(&rank(a)).then_with(|| name(a).cmp(&name(b)))
+        }),
+    }
 }

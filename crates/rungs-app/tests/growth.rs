@@ -126,7 +126,7 @@ async fn team_readiness_statement_count_is_constant() {
             let mut db = t.db.clone();
             let statements = Arc::new(AtomicU64::new(0));
             let counter = statements.clone();
-            db.observe_statements(move |_, _| {
+            db.observe_statements(move |_, _, _| {
                 counter.fetch_add(1, Ordering::Relaxed);
             });
             let w = world(db).await;

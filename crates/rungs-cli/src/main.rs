@@ -2,6 +2,7 @@
 //! server, acting as the operator (`Actor::system()`).
 
 mod config;
+mod growth;
 mod output;
 mod serve;
 
@@ -66,8 +67,21 @@ enum Command {
     },
     /// Try Rungs: migrate the database, create the `demo` organisation (the `python`
     /// template, 30 people, assessments, an open promotion case) if missing, and show the
-    /// matrix and the demo logins.
-    Demo,
+    /// matrix and the demo logins. `demo seed` generates a larger organisation.
+    Demo {
+        #[command(subcommand)]
+        seed: Option<growth::DemoCommand>,
+    },
+    /// A person's growth plan: where they stand, what the target level expects, which
+    /// expectations are met and which are gaps, and what to learn.
+    GrowthPlan(growth::GrowthPlanArgs),
+    /// Readiness for the next level, for everyone or a manager's reports, most ready first.
+    Readiness(growth::ReadinessArgs),
+    /// Show or change the organisation's readiness rule.
+    ReadinessRule(growth::ReadinessRuleArgs),
+    /// Promotion cases: list, approve, reject.
+    #[command(subcommand)]
+    Promotions(growth::PromotionsCommand),
     /// Run the GraphQL API server (until Ctrl-C or SIGTERM).
     Serve(ServeArgs),
     /// Sign-in credentials.
@@ -238,10 +252,10 @@ struct AssignArgs {
 }
 
 #[derive(Args, Clone, Copy)]
-struct OutArgs {
+pub(crate) struct OutArgs {
     /// How to print the result.
     #[arg(long, value_enum, default_value = "table")]
-    format: Out,
+    pub(crate) format: Out,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -521,7 +535,12 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
             let app = open(url, false).await?;
             output::history(out.format, &app.level_history(&sys, &org, &email).await?);
         }
-        Command::Demo => {
+        Command::GrowthPlan(a) => growth::growth_plan(url, a).await?,
+        Command::Readiness(a) => growth::readiness(url, a).await?,
+        Command::ReadinessRule(a) => growth::readiness_rule(url, a).await?,
+        Command::Promotions(cmd) => growth::promotions(url, cmd).await?,
+        Command::Demo { seed: Some(cmd) } => growth::seed(url, cmd).await?,
+        Command::Demo { seed: None } => {
             let app = open(url, true).await?;
             let summary = app.seed_demo(&sys, 30).await?;
             let (info, m) = app.show_matrix(&sys, DEMO_ORG, "python").await?;

@@ -82,17 +82,29 @@ impl Db {
             conn.execute_unprepared("PRAGMA journal_mode=WAL").await?;
             conn.execute_unprepared("PRAGMA foreign_keys=ON").await?;
         }
-        Ok(Self { conn })
+        let mut db = Self { conn };
+        db.observe_statements(|_, _, _| {});
+        Ok(db)
     }
 
     /// Calls `observe` after every SQL statement this pool (or a transaction from it) runs,
-    /// with how long it took and whether it failed. Set it before cloning the `Db`.
+    /// with its SQL (placeholders, never values), how long it took and whether it failed. Set
+    /// it before cloning the `Db`. Statements are also traced (target `rungs_db::sql`), and
+    /// those slower than a second are logged as warnings.
     pub fn observe_statements<F>(&mut self, observe: F)
     where
-        F: Fn(std::time::Duration, bool) + Send + Sync + 'static,
+        F: Fn(&str, std::time::Duration, bool) + Send + Sync + 'static,
     {
-        self.conn
-            .set_metric_callback(move |info| observe(info.elapsed, info.failed));
+        self.conn.set_metric_callback(move |info| {
+            let sql = info.statement.sql.as_str();
+            let ms = info.elapsed.as_millis() as u64;
+            if info.elapsed >= std::time::Duration::from_secs(1) {
+                tracing::warn!(target: "rungs_db::sql", ms, failed = info.failed, sql, "slow statement");
+            } else {
+                tracing::trace!(target: "rungs_db::sql", ms, failed = info.failed, sql);
+            }
+            observe(sql, info.elapsed, info.failed);
+        });
     }
 
     pub fn backend(&self) -> Backend {

@@ -88,7 +88,7 @@ pub enum DomainError {
     #[error("reporting line cycle: {}", .chain.join(" -> "))]
     ReportingCycle { chain: Vec<String> },
     /// A promotion case cannot make this move from its current state.
-    #[error("a {from} promotion case cannot be {action}")]
+    #[error("this promotion case is {from} and cannot be {action}")]
     Transition {
         from: crate::promotion::PromotionStatus,
         action: &'static str,

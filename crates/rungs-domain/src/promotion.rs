@@ -532,7 +532,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "a approved promotion case cannot be withdrawn"
+            "this promotion case is approved and cannot be withdrawn"
         );
     }
 }
