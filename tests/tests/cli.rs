@@ -300,6 +300,12 @@ fn every_command_has_help() {
         vec!["matrix", "show", "--help"],
         vec!["matrix", "export", "--help"],
         vec!["assign", "--help"],
+        vec!["growth-plan", "--help"],
+        vec!["readiness", "--help"],
+        vec!["readiness-rule", "--help"],
+        vec!["promotions", "list", "--help"],
+        vec!["promotions", "approve", "--help"],
+        vec!["demo", "seed", "--help"],
     ] {
         let out = Command::new(rungs_bin())
             .args(&args)
@@ -312,5 +318,188 @@ fn every_command_has_help() {
             String::from_utf8_lossy(&out).contains("Usage: rungs"),
             "{args:?}"
         );
+    }
+}
+
+/// Growth from the command line: a generated organisation, its growth plans, readiness (for
+/// everyone and for one manager), the readiness rule, and a promotion approved by a named HR
+/// admin, in tables and JSON.
+#[tokio::test]
+async fn growth_commands_on_every_backend() {
+    for backend in backends() {
+        let t = TestDb::empty(backend).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let r = Rungs {
+            url: &t.url,
+            dir: dir.path(),
+        };
+        let b = format!("{backend:?}");
+        let out = r.ok(&["demo", "seed", "--org", "gen", "--people", "300"]);
+        assert!(out.contains("seeded `gen`"), "{b}: {out}");
+        assert!(out.contains("300 people"), "{b}: {out}");
+        assert!(out.contains("employee@gen.rungs.test"), "{b}: {out}");
+        // An organisation is generated once.
+        let err = r.fails(&["demo", "seed", "--org", "gen", "--people", "10"]);
+        assert!(
+            err.contains("organisation `gen` already exists"),
+            "{b}: {err}"
+        );
+
+        // The employee's plan, as a table and as data.
+        let plan = r.ok(&["growth-plan", "employee@gen.rungs.test", "--org", "gen"]);
+        assert!(
+            plan.contains("Python Developer / Intermediate (Python Developer) -> Python Developer / Advanced (Senior Python Developer)"),
+            "{b}: {plan}"
+        );
+        assert!(plan.contains("met (held)"), "{b}: {plan}");
+        let json = r.json(&[
+            "growth-plan",
+            "employee@gen.rungs.test",
+            "--org",
+            "gen",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(json["plan"]["target"]["level"]["key"], "advanced", "{b}");
+        let lateral = r.json(&[
+            "growth-plan",
+            "employee@gen.rungs.test",
+            "--org",
+            "gen",
+            "--track",
+            "data-analyst",
+            "--level",
+            "beginner",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(lateral["plan"]["lateral"], true, "{b}");
+        let err = r.fails(&["growth-plan", "nobody@gen.rungs.test", "--org", "gen"]);
+        assert!(
+            err.contains("person `nobody@gen.rungs.test` in `gen` not found"),
+            "{b}: {err}"
+        );
+
+        // Readiness: everyone, then one manager's reports (a subset).
+        let all = r.json(&["readiness", "--org", "gen", "--format", "json"]);
+        let mine = r.json(&[
+            "readiness",
+            "--org",
+            "gen",
+            "--manager",
+            "manager@gen.rungs.test",
+            "--format",
+            "json",
+        ]);
+        let (all, mine) = (all.as_array().unwrap(), mine.as_array().unwrap());
+        assert_eq!(all.len(), 300, "{b}");
+        assert!(
+            !mine.is_empty() && mine.len() < all.len(),
+            "{b}: {}",
+            mine.len()
+        );
+        // Most ready first.
+        let ready: Vec<bool> = all
+            .iter()
+            .map(|v| v["readiness"]["ready"].as_bool().unwrap())
+            .collect();
+        assert!(ready.windows(2).all(|w| w[0] >= w[1]), "{b}");
+        let table = r.ok(&[
+            "readiness",
+            "--org",
+            "gen",
+            "--manager",
+            "manager@gen.rungs.test",
+        ]);
+        assert!(table.contains("ready for their next level"), "{b}: {table}");
+
+        // The rule: shown, changed, refused when out of range.
+        assert!(
+            r.ok(&["readiness-rule", "--org", "gen"])
+                .contains("after 6 month(s)"),
+            "{b}"
+        );
+        let changed = r.ok(&[
+            "readiness-rule",
+            "--org",
+            "gen",
+            "--min-months",
+            "0",
+            "--min-score",
+            "0.5",
+        ]);
+        assert!(
+            changed.contains("at least 50%") && changed.contains("after 0 month(s)"),
+            "{b}: {changed}"
+        );
+        let err = r.fails(&["readiness-rule", "--org", "gen", "--min-score", "2"]);
+        assert!(err.contains("minScore"), "{b}: {err}");
+
+        // Promotions: the employee's open case, approved by HR (the manager may not).
+        let cases = r.json(&[
+            "promotions",
+            "list",
+            "--org",
+            "gen",
+            "--status",
+            "proposed",
+            "--format",
+            "json",
+        ]);
+        let case = cases
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["person"]["email"] == "employee@gen.rungs.test")
+            .expect("the employee's case");
+        let id = case["id"].as_str().unwrap();
+        let err = r.fails(&[
+            "promotions",
+            "approve",
+            id,
+            "--org",
+            "gen",
+            "--as",
+            "manager@gen.rungs.test",
+        ]);
+        assert!(err.contains("this needs an HR admin"), "{b}: {err}");
+        let out = r.ok(&[
+            "promotions",
+            "approve",
+            id,
+            "--org",
+            "gen",
+            "--as",
+            "hr@gen.rungs.test",
+            "--note",
+            "Well done",
+        ]);
+        assert!(
+            out.contains("employee@gen.rungs.test is python-developer / advanced"),
+            "{b}: {out}"
+        );
+        let err = r.fails(&[
+            "promotions",
+            "reject",
+            id,
+            "--org",
+            "gen",
+            "--as",
+            "hr@gen.rungs.test",
+            "--note",
+            "late",
+        ]);
+        assert!(
+            err.contains("is approved and cannot be rejected"),
+            "{b}: {err}"
+        );
+        let history = r.ok(&["history", "employee@gen.rungs.test", "--org", "gen"]);
+        assert!(
+            history.contains("promotion approved: Well done"),
+            "{b}: {history}"
+        );
+        let listed = r.ok(&["promotions", "list", "--org", "gen", "--status", "approved"]);
+        assert!(listed.contains("1 case(s)"), "{b}: {listed}");
+        t.drop_database().await;
     }
 }
