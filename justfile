@@ -29,3 +29,12 @@ schema:
 # What CI runs.
 ci:
     bash .ci/run
+
+# Growth at scale (release build, SQLite): generate 100,000 people, then time readiness for
+# one manager's subtree and for everyone. Figures go in docs/growth.md.
+bench-growth people="100000":
+    cargo build --release --bin rungs
+    rm -rf target/bench-growth && mkdir -p target/bench-growth
+    cd target/bench-growth && time ../release/rungs demo seed --org bench --people {{people}}
+    cd target/bench-growth && time ../release/rungs readiness --org bench --manager manager@bench.rungs.test --format json > subtree.json
+    cd target/bench-growth && time ../release/rungs readiness --org bench --format json > everyone.json
