@@ -2,10 +2,9 @@
 //! `demo seed`. They call the same use cases as the API; decisions on cases are taken as a
 //! named HR admin (`--as EMAIL`), so the rules about who decides still apply.
 
-use crate::output::{self, Out};
+use crate::output::{self, Out, table};
 use crate::{Failure, OutArgs, open};
 use clap::{Args, Subcommand, ValueEnum};
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL};
 use rungs_app::demo::{DEMO_PASSWORD, SeedOptions};
 use rungs_app::{Actor, App, CaseView, PlanView, ReadinessView, Verdict};
 use rungs_domain::assessment::Rating;
@@ -121,17 +120,6 @@ pub enum DemoCommand {
         #[arg(long)]
         name: Option<String>,
     },
-}
-
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        t.set_width(160);
-    }
-    t.set_header(header.to_vec());
-    t
 }
 
 fn pct(x: f64) -> String {

@@ -120,6 +120,21 @@ struct Want {
     expectations: bool,
 }
 
+impl Want {
+    /// Tracks and levels: for assignments and cases.
+    const POSITIONS: Self = Self {
+        tracks: true,
+        levels: true,
+        expectations: false,
+    };
+    /// Expectations: for assessments.
+    const EXPECTATIONS: Self = Self {
+        tracks: false,
+        levels: false,
+        expectations: true,
+    };
+}
+
 impl Keys {
     async fn load<C: ConnectionTrait>(
         c: &C,
@@ -257,17 +272,7 @@ impl Db {
             .all(&self.conn)
             .await?;
         let versions = distinct(rows.iter().map(|r| r.version_id));
-        let keys = Keys::load(
-            &self.conn,
-            org,
-            &versions,
-            Want {
-                tracks: true,
-                levels: true,
-                expectations: false,
-            },
-        )
-        .await?;
+        let keys = Keys::load(&self.conn, org, &versions, Want::POSITIONS).await?;
         rows.into_iter()
             .map(|r| {
                 Ok(LevelAssignment {
@@ -295,17 +300,7 @@ impl Db {
         }
         let txn = self.conn.begin().await?;
         let versions = distinct(list.iter().map(|a| a.version_id.0));
-        let keys = Keys::load(
-            &txn,
-            org,
-            &versions,
-            Want {
-                tracks: false,
-                levels: false,
-                expectations: true,
-            },
-        )
-        .await?;
+        let keys = Keys::load(&txn, org, &versions, Want::EXPECTATIONS).await?;
         let by_key: HashMap<(Uuid, &str), Uuid> = keys
             .expectations
             .iter()
@@ -355,17 +350,7 @@ impl Db {
             .all(&self.conn)
             .await?;
         let versions = distinct(rows.iter().map(|r| r.version_id));
-        let keys = Keys::load(
-            &self.conn,
-            org,
-            &versions,
-            Want {
-                tracks: false,
-                levels: false,
-                expectations: true,
-            },
-        )
-        .await?;
+        let keys = Keys::load(&self.conn, org, &versions, Want::EXPECTATIONS).await?;
         rows.into_iter()
             .map(|r| {
                 Ok(Assessment {
@@ -404,17 +389,7 @@ impl Db {
             });
         }
         let v = case.version_id.0;
-        let keys = Keys::load(
-            &txn,
-            org,
-            &[v],
-            Want {
-                tracks: true,
-                levels: true,
-                expectations: false,
-            },
-        )
-        .await?;
+        let keys = Keys::load(&txn, org, &[v], Want::POSITIONS).await?;
         let t = |k: &Key| Keys::id(&keys.tracks, "track", v, k.as_str());
         let l = |k: &Key| Keys::id(&keys.levels, "level", v, k.as_str());
         promotion_case::Entity::insert(promotion_case::ActiveModel {
@@ -648,17 +623,7 @@ async fn cases_from_rows<C: ConnectionTrait>(
     rows: Vec<promotion_case::Model>,
 ) -> Result<Vec<PromotionCase>, DbError> {
     let versions = distinct(rows.iter().map(|r| r.version_id));
-    let keys = Keys::load(
-        c,
-        org,
-        &versions,
-        Want {
-            tracks: true,
-            levels: true,
-            expectations: false,
-        },
-    )
-    .await?;
+    let keys = Keys::load(c, org, &versions, Want::POSITIONS).await?;
     let pos = |t: Uuid, l: Uuid| -> Result<Position, DbError> {
         Ok(Position {
             track: Keys::key(&keys.tracks, "track", t)?,

@@ -649,6 +649,22 @@ fn first(f: Option<i32>) -> Option<usize> {
     f.and_then(|f| usize::try_from(f).ok())
 }
 
+/// Approves or rejects a case for the caller.
+async fn decide(
+    ctx: &Context<'_>,
+    case_id: &ID,
+    verdict: app::Verdict<'_>,
+) -> Result<PromotionCase> {
+    let c = Ctx::of(ctx);
+    let s = c.session()?;
+    let id = parse_id(&c, "promotion case", case_id)?;
+    let v = c.ok(c
+        .app
+        .decide_promotion(&s.actor, s.org.slug.as_str(), id, verdict)
+        .await)?;
+    Ok(v.into())
+}
+
 // ---- queries -------------------------------------------------------------------------------
 
 #[derive(Default)]
@@ -960,18 +976,11 @@ impl GrowthMutation {
         #[graphql(default)] note: String,
         effective: Option<NaiveDate>,
     ) -> Result<PromotionCase> {
-        let c = Ctx::of(ctx);
-        let s = c.session()?;
-        let id = parse_id(&c, "promotion case", &case_id)?;
         let verdict = app::Verdict::Approve {
             note: &note,
             effective,
         };
-        let v = c.ok(c
-            .app
-            .decide_promotion(&s.actor, s.org.slug.as_str(), id, verdict)
-            .await)?;
-        Ok(v.into())
+        decide(ctx, &case_id, verdict).await
     }
 
     /// Rejects a case, saying why (HR admins).
@@ -981,15 +990,7 @@ impl GrowthMutation {
         case_id: ID,
         note: String,
     ) -> Result<PromotionCase> {
-        let c = Ctx::of(ctx);
-        let s = c.session()?;
-        let id = parse_id(&c, "promotion case", &case_id)?;
-        let verdict = app::Verdict::Reject { note: &note };
-        let v = c.ok(c
-            .app
-            .decide_promotion(&s.actor, s.org.slug.as_str(), id, verdict)
-            .await)?;
-        Ok(v.into())
+        decide(ctx, &case_id, app::Verdict::Reject { note: &note }).await
     }
 
     /// Replaces the organisation's readiness rule (HR admins).
