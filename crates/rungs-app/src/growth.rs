@@ -6,7 +6,7 @@ use crate::people::Page;
 use crate::policy::{Action, Actor, Relation, authorize};
 use crate::{App, AppError};
 use chrono::{NaiveDate, Utc};
-use rungs_db::{CaseFilter, Scope};
+use rungs_db::Scope;
 use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
 use rungs_domain::growth::{
@@ -16,7 +16,7 @@ use rungs_domain::growth::{
 use rungs_domain::matrix::{Matrix, VersionInfo};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::Person;
-use rungs_domain::promotion::{Position, PromotionCase, PromotionStatus};
+use rungs_domain::promotion::{Position, PromotionCase};
 use rungs_domain::text::Key;
 use rungs_domain::{AssessmentId, PersonId, VersionId};
 use serde::Serialize;
@@ -360,13 +360,7 @@ impl App {
         }
         let open: HashMap<PersonId, PromotionCase> = self
             .db
-            .cases(
-                org.id,
-                CaseFilter {
-                    scope,
-                    status: Some(PromotionStatus::Proposed),
-                },
-            )
+            .open_cases(org.id, scope)
             .await?
             .into_iter()
             .map(|c| (c.person_id, c))
@@ -512,13 +506,7 @@ impl App {
         }
         let open: Vec<PersonId> = self
             .db
-            .cases(
-                org.id,
-                CaseFilter {
-                    scope,
-                    status: Some(PromotionStatus::Proposed),
-                },
-            )
+            .open_cases(org.id, scope)
             .await?
             .into_iter()
             .map(|c| c.person_id)

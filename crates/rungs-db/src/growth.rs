@@ -443,6 +443,16 @@ impl Db {
         cases_from_rows(&self.conn, org, rows).await
     }
 
+    /// The open (proposed) cases of everyone in `scope`.
+    pub async fn open_cases(
+        &self,
+        org: OrgId,
+        scope: Scope,
+    ) -> Result<Vec<PromotionCase>, DbError> {
+        let status = Some(PromotionStatus::Proposed);
+        self.cases(org, CaseFilter { scope, status }).await
+    }
+
     /// One case with its events, oldest first.
     pub async fn case(
         &self,
