@@ -21,6 +21,8 @@ struct Running {
     base: String,
     /// What it printed before it listened.
     banner: Vec<String>,
+    /// What it prints afterwards, line by line.
+    lines: mpsc::Receiver<String>,
 }
 
 impl Drop for Running {
@@ -70,6 +72,7 @@ fn serve(mut cmd: Command, args: &[&str]) -> Result<Running, String> {
                 child,
                 base: format!("http://{addr}"),
                 banner,
+                lines: rx,
             });
         }
         banner.push(line);
@@ -283,4 +286,91 @@ async fn set_password_and_token_issue_feed_a_real_server() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+}
+
+/// Waits (boundedly) for a line containing `what`; returns every line read.
+fn wait_for_line(s: &Running, what: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    while let Ok(line) = s.lines.recv_timeout(Duration::from_secs(60)) {
+        let done = line.contains(what);
+        seen.push(line);
+        if done {
+            return seen;
+        }
+    }
+    panic!("no line with `{what}`; saw {seen:?}");
+}
+
+/// A request whose body is only half sent: it stays in flight until the rest comes.
+fn half_sent_request(base: &str) -> (std::net::TcpStream, Vec<u8>) {
+    let addr = base.trim_start_matches("http://");
+    let body = br#"{"query":"{ apiVersion }"}"#.to_vec();
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        tcp,
+        "POST /graphql HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    tcp.write_all(first).unwrap();
+    tcp.flush().unwrap();
+    (tcp, rest.to_vec())
+}
+
+fn sigterm(child: &Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -TERM");
+}
+
+/// SIGTERM: no new connections, the request in flight finishes, the pool closes, exit 0; a
+/// request that never finishes is cut off after the grace period.
+#[test]
+fn sigterm_drains_requests_in_flight_within_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = rungs(dir.path(), None);
+    cmd.env("RUNGS_SHUTDOWN_GRACE_SECS", "30");
+    let mut s = serve(cmd, &["--demo"]).unwrap();
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let (mut tcp, rest) = half_sent_request(&s.base);
+    std::thread::sleep(Duration::from_millis(200)); // the server has the request
+    sigterm(&s.child);
+    wait_for_line(&s, "Shutting down");
+    // No new connections once shutting down.
+    let mut refused = false;
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(&addr).is_err() {
+            refused = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(refused, "still accepting connections after SIGTERM");
+    // The request in flight completes normally.
+    tcp.write_all(&rest).unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut tcp, &mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("apiVersion"), "{response}");
+    let tail = wait_for_line(&s, "Rungs stopped");
+    assert!(!tail.iter().any(|l| l.contains("cut off")), "{tail:?}");
+    assert!(s.child.wait().unwrap().success());
+
+    // A request that never completes is cut off after the (short) grace period.
+    let mut cmd = rungs(dir.path(), None);
+    cmd.env("RUNGS_SHUTDOWN_GRACE_SECS", "1");
+    let mut s = serve(cmd, &["--demo"]).unwrap();
+    let (_stuck, _) = half_sent_request(&s.base);
+    std::thread::sleep(Duration::from_millis(200));
+    sigterm(&s.child);
+    let tail = wait_for_line(&s, "Rungs stopped");
+    assert!(
+        tail.iter().any(|l| l.contains("after 1s were cut off")),
+        "{tail:?}"
+    );
+    assert!(s.child.wait().unwrap().success());
 }

@@ -33,6 +33,9 @@ pub struct Settings {
     pub introspection: bool,
     pub log_format: LogFormat,
     pub request_timeout_secs: u64,
+    /// After SIGTERM or Ctrl-C, how long requests in flight may take to finish before the
+    /// server closes their connections anyway.
+    pub shutdown_grace_secs: u64,
     pub body_limit_bytes: usize,
     pub max_depth: usize,
     pub max_complexity: usize,
@@ -53,6 +56,7 @@ impl Default for Settings {
             introspection: false,
             log_format: LogFormat::Pretty,
             request_timeout_secs: api.request_timeout.as_secs(),
+            shutdown_grace_secs: 20,
             body_limit_bytes: api.body_limit,
             max_depth: api.max_depth,
             max_complexity: api.max_complexity,

@@ -8,6 +8,7 @@ use rungs_app::demo::{DEMO_ORG, DEMO_PASSWORD};
 use rungs_app::{Actor, App};
 use rungs_db::redact_url;
 use secrecy::SecretString;
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -92,10 +93,27 @@ pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result
         println!("GraphiQL: open http://{local}/graphql in a browser");
     }
     tracing::info!(%local, "listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| Failure(format!("server error: {}", source_text(&e))))?;
+    // On a signal: stop accepting, let requests in flight finish, but not for longer than the
+    // grace period; then close the pool.
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
+    let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = signalled.send(true);
+        })
+        .into_future();
+    let deadline = async move {
+        let _ = on_signal.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        r = server => r.map_err(|e| Failure(format!("server error: {}", source_text(&e))))?,
+        () = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period: closing them");
+            println!("Requests still in flight after {}s were cut off", grace.as_secs());
+        }
+    }
     app.db()
         .clone()
         .close()
@@ -127,5 +145,6 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+    println!("Shutting down: no new connections; finishing requests in flight");
     tracing::info!("shutting down: finishing requests in flight");
 }
