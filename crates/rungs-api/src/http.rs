@@ -1,9 +1,10 @@
-//! The HTTP surface: `POST /graphql` (with GraphiQL on `GET` when enabled), `/healthz` and
-//! `/readyz`; bearer-token authentication before any resolver runs; request ids, tracing spans,
+//! The HTTP surface: `POST /graphql` (with GraphiQL on `GET` when enabled), `/healthz`,
+//! `/readyz` and `/metrics`; bearer-token authentication before any resolver runs; request ids, tracing spans,
 //! a body limit, a request timeout and a cap on batched operations.
 
 use crate::error::RequestId;
 use crate::graphql::{RungsSchema, SchemaLimits, build_schema};
+use crate::metrics::Metrics;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
@@ -17,7 +18,7 @@ use rungs_app::auth::Session;
 use rungs_app::{App, AppError};
 use serde_json::json;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -56,6 +57,7 @@ struct AppState {
     app: App,
     schema: RungsSchema,
     cfg: ApiConfig,
+    metrics: Metrics,
 }
 
 /// The whole HTTP API around the use cases (which must carry an authenticator).
@@ -72,6 +74,7 @@ pub fn router(app: App, cfg: ApiConfig) -> Router {
         app,
         schema,
         cfg: cfg.clone(),
+        metrics: Metrics::new(&crate::graphql::sdl()),
     });
     let graphql = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
@@ -82,7 +85,8 @@ pub fn router(app: App, cfg: ApiConfig) -> Router {
         .merge(graphql)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(state)
+        .route("/metrics", get(metrics))
+        .with_state(state.clone())
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -118,6 +122,29 @@ pub fn router(app: App, cfg: ApiConfig) -> Router {
                 ))
                 .layer(DefaultBodyLimit::max(cfg.body_limit)),
         )
+        // Outermost, so that timeouts and refusals by the layers above are counted too.
+        .layer(middleware::from_fn_with_state(state, track))
+}
+
+/// Counts every HTTP request by route and status, with its latency.
+async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    st.metrics
+        .http(&path, res.status().as_u16(), started.elapsed());
+    res
+}
+
+async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        st.metrics.render(&st.app),
+    )
+        .into_response()
 }
 
 fn request_id(headers: &HeaderMap) -> RequestId {
@@ -220,6 +247,14 @@ async fn graphql(
         .map(|r| r.operation_name.as_deref().unwrap_or("-"))
         .collect();
     Span::current().record("operation", names.join(",").as_str());
+    let labels: Vec<String> = requests
+        .iter()
+        .map(|r| {
+            st.metrics
+                .operation_label(&r.query, r.operation_name.as_deref())
+        })
+        .collect();
+    let started = Instant::now();
     let mut batch = batch.data(id.clone());
     if let Some(Extension(s)) = session {
         batch = batch.data(s);
@@ -228,6 +263,23 @@ async fn graphql(
     match &mut response {
         BatchResponse::Single(r) => with_codes(r),
         BatchResponse::Batch(v) => v.iter_mut().for_each(with_codes),
+    }
+    let took = started.elapsed();
+    let responses: Vec<&GqlResponse> = match &response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(v) => v.iter().collect(),
+    };
+    for (label, r) in labels.into_iter().zip(responses) {
+        let outcome = r
+            .errors
+            .first()
+            .and_then(|e| e.extensions.as_ref())
+            .and_then(|x| match x.get("code") {
+                Some(async_graphql::Value::String(c)) => Some(c.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "ok".to_owned());
+        st.metrics.operation(label, &outcome, took);
     }
     GraphQLResponse(response).into_response()
 }

@@ -5,6 +5,7 @@
 mod error;
 mod graphql;
 mod http;
+mod metrics;
 
 pub use graphql::{RungsSchema, build_schema, sdl};
 pub use http::{ApiConfig, router};

@@ -1045,3 +1045,67 @@ fn committed_sdl_matches_the_code() {
         "schema/schema.graphql is out of date with the code.\nRegenerate it with `UPDATE_SCHEMA=1 cargo test -p rungs-api --test api committed_sdl` (or `just schema`), and review the diff."
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_operation_and_outcome() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let s = spawn(&t.db, ApiConfig::default()).await;
+    seed_two_orgs(&s.app).await;
+    let (emp, _) = s.login(DEMO_EMPLOYEE, None).await;
+    s.gql(Some(&emp), "{ me { email } }", json!({})).await.ok();
+    s.gql(
+        Some(&emp),
+        "query Named { me { email } organisation { slug } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    let r = s
+        .gql(Some(&emp), "{ calibration { people } }", json!({}))
+        .await;
+    assert_eq!(r.code(), Some("FORBIDDEN"));
+    let r = s.gql(Some(&emp), "{ noSuchField }", json!({})).await;
+    assert_eq!(r.code(), Some("INVALID_INPUT"));
+    assert_eq!(
+        s.gql(Some("garbage"), "{ me { email } }", json!({}))
+            .await
+            .status,
+        401
+    );
+
+    let res = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    for line in [
+        r#"rungs_graphql_operations_total{operation="login",outcome="ok"} 1"#,
+        r#"rungs_graphql_operations_total{operation="me",outcome="ok"} 1"#,
+        r#"rungs_graphql_operations_total{operation="me+organisation",outcome="ok"} 1"#,
+        r#"rungs_graphql_operations_total{operation="calibration",outcome="FORBIDDEN"} 1"#,
+        r#"rungs_graphql_operations_total{operation="invalid",outcome="INVALID_INPUT"} 1"#,
+        r#"rungs_graphql_operation_duration_seconds_count{operation="me"} 1"#,
+        r#"rungs_http_requests_total{route="/graphql",status="200"} 5"#,
+        r#"rungs_http_requests_total{route="/graphql",status="401"} 1"#,
+        "rungs_db_pool_max_connections 4",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in:\n{text}"
+        );
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(r#"rungs_db_pool_connections{state="idle"} "#)),
+        "{text}"
+    );
+    // A client cannot invent labels: unknown fields and operation names stay `invalid`.
+    assert!(
+        !text.contains("noSuchField") && !text.contains("Named"),
+        "{text}"
+    );
+    t.drop_database().await;
+}

@@ -31,6 +31,14 @@ pub enum Backend {
     MySql,
 }
 
+/// Connections of the pool: open (idle or in use), idle, and the most it may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// A connection pool to the Rungs database.
 #[derive(Clone)]
 pub struct Db {
@@ -105,6 +113,25 @@ impl Db {
             }
             observe(sql, info.elapsed, info.failed);
         });
+    }
+
+    /// How the connection pool is used right now (for metrics).
+    pub fn pool_stats(&self) -> PoolStats {
+        macro_rules! stats {
+            ($pool:expr) => {{
+                let pool = $pool;
+                PoolStats {
+                    open: pool.size(),
+                    idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                    max: pool.options().get_max_connections(),
+                }
+            }};
+        }
+        match self.backend() {
+            Backend::Sqlite => stats!(self.conn.get_sqlite_connection_pool()),
+            Backend::Postgres => stats!(self.conn.get_postgres_connection_pool()),
+            Backend::MySql => stats!(self.conn.get_mysql_connection_pool()),
+        }
     }
 
     pub fn backend(&self) -> Backend {
