@@ -336,6 +336,15 @@ fn sigterm_drains_requests_in_flight_within_the_grace_period() {
     cmd.env("RUNGS_SHUTDOWN_GRACE_SECS", "30");
     let mut s = serve(cmd, &["--demo"]).unwrap();
     let addr = s.base.trim_start_matches("http://").to_owned();
+    // The container health check: `rungs probe` answers 0 while the server is ready.
+    let probe = |addr: &str| {
+        rungs(dir.path(), None)
+            .args(["probe", "--addr", addr])
+            .output()
+            .unwrap()
+    };
+    let up = probe(&addr);
+    assert!(up.status.success(), "{up:?}");
     let (mut tcp, rest) = half_sent_request(&s.base);
     std::thread::sleep(Duration::from_millis(200)); // the server has the request
     sigterm(&s.child);
@@ -359,6 +368,8 @@ fn sigterm_drains_requests_in_flight_within_the_grace_period() {
     let tail = wait_for_line(&s, "Rungs stopped");
     assert!(!tail.iter().any(|l| l.contains("cut off")), "{tail:?}");
     assert!(s.child.wait().unwrap().success());
+    let down = probe(&addr);
+    assert!(!down.status.success(), "{down:?}");
 
     // A request that never completes is cut off after the (short) grace period.
     let mut cmd = rungs(dir.path(), None);

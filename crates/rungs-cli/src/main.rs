@@ -84,6 +84,15 @@ enum Command {
     Promotions(growth::PromotionsCommand),
     /// Run the GraphQL API server (until Ctrl-C or SIGTERM).
     Serve(ServeArgs),
+    /// Check a running server: GET a probe (default `/readyz`) and exit 0 on HTTP 200. For
+    /// container health checks, where the image has no curl.
+    Probe {
+        /// The server's address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        #[arg(long, default_value = "/readyz")]
+        path: String,
+    },
     /// Sign-in credentials.
     #[command(subcommand)]
     User(UserCommand),
@@ -535,6 +544,7 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
             let app = open(url, false).await?;
             output::history(out.format, &app.level_history(&sys, &org, &email).await?);
         }
+        Command::Probe { addr, path } => probe(&addr, &path).await?,
         Command::GrowthPlan(a) => growth::growth_plan(url, a).await?,
         Command::Readiness(a) => growth::readiness(url, a).await?,
         Command::ReadinessRule(a) => growth::readiness_rule(url, a).await?,
@@ -561,6 +571,35 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// GET `path` from `addr` over plain HTTP/1.0 and succeed on status 200 (within 5 s).
+async fn probe(addr: &str, path: &str) -> Result<(), Failure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fail = |e: std::io::Error| Failure(format!("{addr}{path}: {e}"));
+    let check = async {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.map_err(fail)?;
+        tcp.write_all(format!("GET {path} HTTP/1.0\r\nhost: {addr}\r\n\r\n").as_bytes())
+            .await
+            .map_err(fail)?;
+        let mut head = vec![0u8; 64];
+        let n = tcp.read(&mut head).await.map_err(fail)?;
+        let status_line = String::from_utf8_lossy(&head[..n]);
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("none")
+            .to_owned();
+        if status == "200" {
+            println!("{addr}{path}: ok");
+            Ok(())
+        } else {
+            Err(Failure(format!("{addr}{path}: HTTP status {status}")))
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), check)
+        .await
+        .map_err(|_| Failure(format!("{addr}{path}: no answer within 5 s")))?
 }
 
 /// A new password from the terminal (asked twice) or, when piped, the first line of stdin.
