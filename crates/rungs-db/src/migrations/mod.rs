@@ -7,6 +7,7 @@ use sea_orm_migration::schema::*;
 mod m20261124_000001_initial;
 mod m20261124_000002_auth;
 mod m20261124_000003_growth;
+mod m20261124_000004_mysql_datetime;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_initial::Migration),
             Box::new(m20261124_000002_auth::Migration),
             Box::new(m20261124_000003_growth::Migration),
+            Box::new(m20261124_000004_mysql_datetime::Migration),
         ]
     }
 }
