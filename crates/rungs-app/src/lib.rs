@@ -5,6 +5,7 @@ pub mod auth;
 pub mod demo;
 mod error;
 mod growth;
+mod orgs;
 mod people;
 pub mod policy;
 mod promotions;
@@ -12,6 +13,7 @@ mod usecases;
 
 pub use error::AppError;
 pub use growth::*;
+pub use orgs::*;
 pub use people::*;
 pub use policy::{Action, Actor};
 pub use promotions::*;

@@ -62,6 +62,8 @@ pub enum Relation {
 pub enum Action {
     CreateOrganisation,
     ListOrganisations,
+    /// Export or import a whole organisation (the export holds password hashes).
+    MoveOrganisation,
     /// Read one organisation's name and slug.
     ReadOrganisation(OrgId),
     /// Read published matrices (list, show).
@@ -99,7 +101,7 @@ pub enum Action {
 impl Action {
     fn org(self) -> Option<OrgId> {
         match self {
-            Self::CreateOrganisation | Self::ListOrganisations => None,
+            Self::CreateOrganisation | Self::ListOrganisations | Self::MoveOrganisation => None,
             Self::ReadOrganisation(o)
             | Self::ReadMatrices(o)
             | Self::ExportMatrix(o)
@@ -196,6 +198,7 @@ mod tests {
         let own: Vec<(Action, R, R, R)> = vec![
             (CreateOrganisation, Y, F, F),
             (ListOrganisations, Y, F, F),
+            (MoveOrganisation, Y, F, F),
             (ReadOrganisation(mine), Y, Y, Y),
             (ReadMatrices(mine), Y, Y, Y),
             (ExportMatrix(mine), Y, Y, F),

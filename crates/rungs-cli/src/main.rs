@@ -164,6 +164,21 @@ enum OrgCommand {
         #[command(flatten)]
         out: OutArgs,
     },
+    /// Write everything an organisation holds as JSON: people, credentials (password hashes:
+    /// keep the file as safe as the database), matrices with every version, level history,
+    /// assessments, promotion cases and their events, the readiness rule.
+    Export {
+        slug: String,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<String>,
+    },
+    /// Restore an exported organisation into this database (any backend), with the same ids,
+    /// in one transaction. The whole file is checked first.
+    Import {
+        /// The export (`-` reads standard input).
+        file: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -416,6 +431,34 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
             let app = open(url, false).await?;
             let org = app.create_org(&sys, &slug, &name).await?;
             println!("created organisation `{}` ({})", org.slug, org.name);
+        }
+        Command::Org(OrgCommand::Export { slug, output }) => {
+            let app = open(url, false).await?;
+            let json = app.export_org(&sys, &slug).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, json)
+                        .map_err(|e| Failure(format!("cannot write {path}: {e}")))?;
+                    eprintln!("wrote {path}");
+                }
+                None => println!("{json}"),
+            }
+        }
+        Command::Org(OrgCommand::Import { file }) => {
+            let app = open(url, false).await?;
+            let text = read_input(&file)?;
+            let (org, s) = app.import_org(&sys, &text, &file).await?;
+            println!(
+                "imported organisation `{}` ({}) into {}: {} people, {} matrix version(s), {} level assignment(s), {} assessment(s), {} promotion case(s)",
+                org.slug,
+                org.name,
+                redact_url(url),
+                s.people,
+                s.matrix_versions,
+                s.assignments,
+                s.assessments,
+                s.cases
+            );
         }
         Command::Org(OrgCommand::List { out }) => {
             let app = open(url, false).await?;

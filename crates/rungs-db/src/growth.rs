@@ -299,34 +299,7 @@ impl Db {
             return Ok(());
         }
         let txn = self.conn.begin().await?;
-        let versions = distinct(list.iter().map(|a| a.version_id.0));
-        let keys = Keys::load(&txn, org, &versions, Want::EXPECTATIONS).await?;
-        let by_key: HashMap<(Uuid, &str), Uuid> = keys
-            .expectations
-            .iter()
-            .map(|(id, (v, k))| ((*v, k.as_str()), *id))
-            .collect();
-        let mut rows = Vec::with_capacity(list.len());
-        for a in list {
-            let expectation_id = *by_key
-                .get(&(a.version_id.0, a.expectation.as_str()))
-                .ok_or_else(|| DbError::not_found(format!("expectation `{}`", a.expectation)))?;
-            rows.push(assessment::ActiveModel {
-                id: Set(a.id.0),
-                org_id: Set(org.0),
-                person_id: Set(a.person_id.0),
-                version_id: Set(a.version_id.0),
-                expectation_id: Set(expectation_id),
-                rating: Set(a.rating.as_str().to_owned()),
-                assessor_id: Set(a.assessor_id.0),
-                assessor_role: Set(a.role.as_str().to_owned()),
-                evidence_text: Set(a.evidence.text.clone()),
-                evidence_links: Set(serde_json::to_string(&a.evidence.links)
-                    .map_err(|e| DbError::Other(sea_orm::DbErr::Custom(e.to_string())))?),
-                assessed_at: Set(a.at),
-            });
-        }
-        insert_chunked::<assessment::Entity, _, _>(&txn, rows).await?;
+        insert_assessments(&txn, org, list).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -388,30 +361,7 @@ impl Db {
                 what: "an open promotion case for this person".into(),
             });
         }
-        let v = case.version_id.0;
-        let keys = Keys::load(&txn, org, &[v], Want::POSITIONS).await?;
-        let t = |k: &Key| Keys::id(&keys.tracks, "track", v, k.as_str());
-        let l = |k: &Key| Keys::id(&keys.levels, "level", v, k.as_str());
-        promotion_case::Entity::insert(promotion_case::ActiveModel {
-            id: Set(case.id.0),
-            org_id: Set(org.0),
-            person_id: Set(case.person_id.0),
-            version_id: Set(v),
-            from_track_id: Set(t(&case.from.track)?),
-            from_level_id: Set(l(&case.from.level)?),
-            to_track_id: Set(t(&case.to.track)?),
-            to_level_id: Set(l(&case.to.level)?),
-            proposer_id: Set(case.proposer_id.0),
-            justification: Set(case.justification.clone()),
-            status: Set(case.status.as_str().to_owned()),
-            proposed_at: Set(case.proposed_at),
-            decided_by: Set(case.decision.as_ref().map(|d| d.by.0)),
-            decided_at: Set(case.decision.as_ref().map(|d| d.at)),
-            decision_note: Set(case.decision.as_ref().map(|d| d.note.clone())),
-            effective: Set(case.effective),
-        })
-        .exec_without_returning(&txn)
-        .await?;
+        insert_case_row(&txn, org, case).await?;
         let event = CaseEvent::new(
             case.id,
             EventKind::Proposed,
@@ -612,7 +562,83 @@ impl Db {
     }
 }
 
-async fn insert_event<C: ConnectionTrait>(c: &C, org: OrgId, e: &CaseEvent) -> Result<(), DbError> {
+/// Inserts assessments, resolving each expectation key in the assessment's version.
+pub(crate) async fn insert_assessments<C: ConnectionTrait>(
+    txn: &C,
+    org: OrgId,
+    list: &[Assessment],
+) -> Result<(), DbError> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let versions = distinct(list.iter().map(|a| a.version_id.0));
+    let keys = Keys::load(txn, org, &versions, Want::EXPECTATIONS).await?;
+    let by_key: HashMap<(Uuid, &str), Uuid> = keys
+        .expectations
+        .iter()
+        .map(|(id, (v, k))| ((*v, k.as_str()), *id))
+        .collect();
+    let mut rows = Vec::with_capacity(list.len());
+    for a in list {
+        let expectation_id = *by_key
+            .get(&(a.version_id.0, a.expectation.as_str()))
+            .ok_or_else(|| DbError::not_found(format!("expectation `{}`", a.expectation)))?;
+        rows.push(assessment::ActiveModel {
+            id: Set(a.id.0),
+            org_id: Set(org.0),
+            person_id: Set(a.person_id.0),
+            version_id: Set(a.version_id.0),
+            expectation_id: Set(expectation_id),
+            rating: Set(a.rating.as_str().to_owned()),
+            assessor_id: Set(a.assessor_id.0),
+            assessor_role: Set(a.role.as_str().to_owned()),
+            evidence_text: Set(a.evidence.text.clone()),
+            evidence_links: Set(serde_json::to_string(&a.evidence.links)
+                .map_err(|e| DbError::Other(sea_orm::DbErr::Custom(e.to_string())))?),
+            assessed_at: Set(a.at),
+        });
+    }
+    insert_chunked::<assessment::Entity, _, _>(txn, rows).await
+}
+
+/// Inserts one case row as it is (any status), resolving its positions in its version.
+pub(crate) async fn insert_case_row<C: ConnectionTrait>(
+    txn: &C,
+    org: OrgId,
+    case: &PromotionCase,
+) -> Result<(), DbError> {
+    let v = case.version_id.0;
+    let keys = Keys::load(txn, org, &[v], Want::POSITIONS).await?;
+    let t = |k: &Key| Keys::id(&keys.tracks, "track", v, k.as_str());
+    let l = |k: &Key| Keys::id(&keys.levels, "level", v, k.as_str());
+    promotion_case::Entity::insert(promotion_case::ActiveModel {
+        id: Set(case.id.0),
+        org_id: Set(org.0),
+        person_id: Set(case.person_id.0),
+        version_id: Set(v),
+        from_track_id: Set(t(&case.from.track)?),
+        from_level_id: Set(l(&case.from.level)?),
+        to_track_id: Set(t(&case.to.track)?),
+        to_level_id: Set(l(&case.to.level)?),
+        proposer_id: Set(case.proposer_id.0),
+        justification: Set(case.justification.clone()),
+        status: Set(case.status.as_str().to_owned()),
+        proposed_at: Set(case.proposed_at),
+        decided_by: Set(case.decision.as_ref().map(|d| d.by.0)),
+        decided_at: Set(case.decision.as_ref().map(|d| d.at)),
+        decision_note: Set(case.decision.as_ref().map(|d| d.note.clone())),
+        effective: Set(case.effective),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_event<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    e: &CaseEvent,
+) -> Result<(), DbError> {
     promotion_event::Entity::insert(promotion_event::ActiveModel {
         id: Set(e.id),
         org_id: Set(org.0),

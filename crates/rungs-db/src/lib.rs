@@ -3,6 +3,7 @@
 //! URL (`sqlite://`, `postgres://`, `mysql://`).
 
 mod auth;
+mod dump;
 mod entities;
 mod error;
 mod growth;
@@ -12,6 +13,7 @@ mod repo;
 pub mod testing;
 
 pub use auth::LoginCandidate;
+pub use dump::*;
 pub use error::DbError;
 pub use growth::{CaseFilter, Scope};
 pub use repo::*;

@@ -468,7 +468,11 @@ impl Db {
         Ok((info, self.load_content(org, &v).await?))
     }
 
-    async fn load_content(&self, org: OrgId, v: &matrix_version::Model) -> Result<Matrix, DbError> {
+    pub(crate) async fn load_content(
+        &self,
+        org: OrgId,
+        v: &matrix_version::Model,
+    ) -> Result<Matrix, DbError> {
         let vid = v.id;
         let levels = level::Entity::find()
             .filter(level::Column::OrgId.eq(org.0))
@@ -685,7 +689,7 @@ where
 
 /// Writes the content rows of a version: levels, competencies, tracks, cells, expectations
 /// and resources, a few multi-row INSERTs per table.
-async fn write_content<C: ConnectionTrait>(
+pub(crate) async fn write_content<C: ConnectionTrait>(
     c: &C,
     org: OrgId,
     version: Uuid,

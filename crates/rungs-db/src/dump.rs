@@ -1,0 +1,377 @@
+//! Whole-organisation export and import: everything an organisation holds, as one serde value
+//! ([`OrgDump`]), read from any backend and written to any backend in one transaction, with
+//! the same ids. Timestamps are kept to the microsecond, the precision every backend stores.
+//! Sessions (refresh tokens) are not carried: people sign in again.
+
+use crate::entities::*;
+use crate::error::DbError;
+use crate::growth::{Scope, insert_event};
+use crate::repo::{Db, append_assignments, insert_chunked, org_from_row, person_from_row};
+use chrono::{DateTime, SubsecRound, Utc};
+use rungs_domain::assessment::Assessment;
+use rungs_domain::assignment::LevelAssignment;
+use rungs_domain::growth::ReadinessRule;
+use rungs_domain::matrix::{Matrix, VersionStatus};
+use rungs_domain::org::Organisation;
+use rungs_domain::person::Person;
+use rungs_domain::promotion::{CaseEvent, EventKind, PromotionCase};
+use rungs_domain::{CaseId, OrgId, PersonId};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// What `format` says in an export.
+pub const DUMP_FORMAT: &str = "rungs-organisation";
+/// The version of the export format this build writes and reads.
+pub const DUMP_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgDump {
+    pub format: String,
+    pub version: u32,
+    pub organisation: Organisation,
+    pub created_at: DateTime<Utc>,
+    /// Managers before their reports.
+    pub people: Vec<PersonRecord>,
+    /// Password hashes (Argon2id PHC strings): the export is as sensitive as the database.
+    pub credentials: Vec<CredentialRecord>,
+    pub matrices: Vec<MatrixRecord>,
+    pub assignments: Vec<LevelAssignment>,
+    pub assessments: Vec<Assessment>,
+    pub cases: Vec<PromotionCase>,
+    pub case_events: Vec<CaseEvent>,
+    pub readiness_rule: Option<RuleRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    #[serde(flatten)]
+    pub person: Person,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialRecord {
+    pub person_id: PersonId,
+    pub password_hash: String,
+    pub failed_attempts: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatrixRecord {
+    pub id: Uuid,
+    pub key: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// Oldest first; the draft (if any) last.
+    pub versions: Vec<VersionRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub id: Uuid,
+    pub number: Option<u32>,
+    pub status: VersionStatus,
+    pub note: Option<String>,
+    pub created_by: Option<PersonId>,
+    pub created_at: DateTime<Utc>,
+    pub published_by: Option<PersonId>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub content: Matrix,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleRecord {
+    #[serde(flatten)]
+    pub rule: ReadinessRule,
+    pub updated_by: Option<PersonId>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn us(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+/// People ordered so that every manager comes before their reports.
+fn managers_first(people: Vec<PersonRecord>) -> Vec<PersonRecord> {
+    let mut by_manager: HashMap<Option<PersonId>, Vec<PersonRecord>> = HashMap::new();
+    let ids: HashSet<PersonId> = people.iter().map(|p| p.person.id).collect();
+    for p in people {
+        // A manager outside the list (impossible in a valid dump) is treated as a root.
+        let m = p.person.manager_id.filter(|m| ids.contains(m));
+        by_manager.entry(m).or_default().push(p);
+    }
+    let mut out = Vec::new();
+    let mut queue: Vec<Option<PersonId>> = vec![None];
+    while let Some(m) = queue.pop() {
+        let mut reports = by_manager.remove(&m).unwrap_or_default();
+        reports.sort_by(|a, b| a.person.email.cmp(&b.person.email));
+        for r in reports.into_iter().rev() {
+            queue.push(Some(r.person.id));
+            out.push(r);
+        }
+    }
+    out
+}
+
+impl Db {
+    /// Everything the organisation holds.
+    pub async fn dump_org(&self, org: OrgId) -> Result<OrgDump, DbError> {
+        let o = org.0;
+        let org_row = organisation::Entity::find_by_id(o)
+            .one(&self.conn)
+            .await?
+            .ok_or_else(|| DbError::not_found("organisation"))?;
+        let created_at = us(org_row.created_at);
+        let organisation = org_from_row(org_row)?;
+        let people = person::Entity::find()
+            .filter(person::Column::OrgId.eq(o))
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let created_at = us(r.created_at);
+                Ok(PersonRecord {
+                    person: person_from_row(r)?,
+                    created_at,
+                })
+            })
+            .collect::<Result<Vec<_>, DbError>>()?;
+        let credentials = credential::Entity::find()
+            .filter(credential::Column::OrgId.eq(o))
+            .order_by_asc(credential::Column::Id)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|c| CredentialRecord {
+                person_id: PersonId(c.id),
+                password_hash: c.password_hash,
+                failed_attempts: c.failed_attempts,
+                locked_until: c.locked_until.map(us),
+                updated_at: us(c.updated_at),
+            })
+            .collect();
+        let mut matrices = Vec::new();
+        for m in matrix::Entity::find()
+            .filter(matrix::Column::OrgId.eq(o))
+            .order_by_asc(matrix::Column::Key)
+            .all(&self.conn)
+            .await?
+        {
+            let rows = matrix_version::Entity::find()
+                .filter(matrix_version::Column::OrgId.eq(o))
+                .filter(matrix_version::Column::MatrixId.eq(m.id))
+                .order_by_asc(matrix_version::Column::CreatedAt)
+                .order_by_asc(matrix_version::Column::Id)
+                .all(&self.conn)
+                .await?;
+            let mut versions = Vec::new();
+            for v in rows {
+                versions.push(VersionRecord {
+                    id: v.id,
+                    number: v.number.and_then(|n| u32::try_from(n).ok()),
+                    status: VersionStatus::parse(&v.status)?,
+                    note: v.note.clone(),
+                    created_by: v.created_by.map(PersonId),
+                    created_at: us(v.created_at),
+                    published_by: v.published_by.map(PersonId),
+                    published_at: v.published_at.map(us),
+                    content: self.load_content(org, &v).await?,
+                });
+            }
+            matrices.push(MatrixRecord {
+                id: m.id,
+                key: m.key,
+                name: m.name,
+                created_at: us(m.created_at),
+                versions,
+            });
+        }
+        let mut assignments = self.assignments_in(org, Scope::Org).await?;
+        assignments.sort_by_key(|a| a.id);
+        for a in &mut assignments {
+            a.recorded_at = us(a.recorded_at);
+        }
+        let mut assessments = self.assessments_in(org, Scope::Org, None).await?;
+        assessments.sort_by_key(|a| a.id);
+        for a in &mut assessments {
+            a.at = us(a.at);
+        }
+        let mut cases = self
+            .cases(
+                org,
+                crate::CaseFilter {
+                    scope: Scope::Org,
+                    status: None,
+                },
+            )
+            .await?;
+        cases.sort_by_key(|c| c.id);
+        for c in &mut cases {
+            c.proposed_at = us(c.proposed_at);
+            if let Some(d) = &mut c.decision {
+                d.at = us(d.at);
+            }
+        }
+        let case_events = promotion_event::Entity::find()
+            .filter(promotion_event::Column::OrgId.eq(o))
+            .order_by_asc(promotion_event::Column::Id)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|e| {
+                Ok(CaseEvent {
+                    id: e.id,
+                    case_id: CaseId(e.case_id),
+                    kind: EventKind::parse(&e.kind)?,
+                    actor_id: PersonId(e.actor_id),
+                    note: e.note,
+                    at: us(e.at),
+                })
+            })
+            .collect::<Result<_, DbError>>()?;
+        let readiness_rule = match readiness_rule::Entity::find_by_id(o)
+            .filter(readiness_rule::Column::OrgId.eq(o))
+            .one(&self.conn)
+            .await?
+        {
+            None => None,
+            Some(r) => Some(RuleRecord {
+                rule: self.readiness_rule(org).await?,
+                updated_by: r.updated_by.map(PersonId),
+                updated_at: us(r.updated_at),
+            }),
+        };
+        Ok(OrgDump {
+            format: DUMP_FORMAT.into(),
+            version: DUMP_VERSION,
+            organisation,
+            created_at,
+            people: managers_first(people),
+            credentials,
+            matrices,
+            assignments,
+            assessments,
+            cases,
+            case_events,
+            readiness_rule,
+        })
+    }
+
+    /// Writes a whole organisation, with its ids, in one transaction: all of it or nothing.
+    /// The caller checks the dump first; the database refuses what is still inconsistent.
+    pub async fn restore_org(&self, d: &OrgDump) -> Result<(), DbError> {
+        let org = d.organisation.id;
+        let o = org.0;
+        let txn = self.conn.begin().await?;
+        organisation::Entity::insert(organisation::ActiveModel {
+            id: Set(o),
+            slug: Set(d.organisation.slug.to_string()),
+            name: Set(d.organisation.name.clone()),
+            created_at: Set(d.created_at),
+        })
+        .exec_without_returning(&txn)
+        .await
+        .map_err(|e| {
+            DbError::conflict_or_other(e, format!("organisation `{}`", d.organisation.slug))
+        })?;
+        // Managers first, so each row's manager is already there.
+        let people = managers_first(d.people.clone());
+        insert_chunked::<person::Entity, _, _>(
+            &txn,
+            people
+                .iter()
+                .map(|p| person::ActiveModel {
+                    id: Set(p.person.id.0),
+                    org_id: Set(o),
+                    email: Set(p.person.email.to_string()),
+                    display_name: Set(p.person.display_name.clone()),
+                    manager_id: Set(p.person.manager_id.map(|m| m.0)),
+                    is_admin: Set(p.person.is_admin),
+                    active: Set(p.person.active),
+                    created_at: Set(p.created_at),
+                })
+                .collect(),
+        )
+        .await
+        .map_err(|e| match e {
+            DbError::Other(err) => {
+                DbError::conflict_or_other(err, "a person with one of these ids")
+            }
+            other => other,
+        })?;
+        insert_chunked::<credential::Entity, _, _>(
+            &txn,
+            d.credentials
+                .iter()
+                .map(|c| credential::ActiveModel {
+                    id: Set(c.person_id.0),
+                    org_id: Set(o),
+                    password_hash: Set(c.password_hash.clone()),
+                    failed_attempts: Set(c.failed_attempts),
+                    locked_until: Set(c.locked_until),
+                    updated_at: Set(c.updated_at),
+                })
+                .collect(),
+        )
+        .await?;
+        for m in &d.matrices {
+            matrix::Entity::insert(matrix::ActiveModel {
+                id: Set(m.id),
+                org_id: Set(o),
+                key: Set(m.key.clone()),
+                name: Set(m.name.clone()),
+                created_at: Set(m.created_at),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+            for v in &m.versions {
+                matrix_version::Entity::insert(matrix_version::ActiveModel {
+                    id: Set(v.id),
+                    org_id: Set(o),
+                    matrix_id: Set(m.id),
+                    number: Set(v.number.map(|n| n as i32)),
+                    status: Set(v.status.as_str().to_owned()),
+                    name: Set(v.content.name().to_owned()),
+                    description: Set(v.content.description().map(str::to_owned)),
+                    note: Set(v.note.clone()),
+                    created_by: Set(v.created_by.map(|p| p.0)),
+                    created_at: Set(v.created_at),
+                    published_by: Set(v.published_by.map(|p| p.0)),
+                    published_at: Set(v.published_at),
+                })
+                .exec_without_returning(&txn)
+                .await?;
+                crate::repo::write_content(&txn, org, v.id, &v.content).await?;
+            }
+        }
+        append_assignments(&txn, org, &d.assignments).await?;
+        crate::growth::insert_assessments(&txn, org, &d.assessments).await?;
+        for c in &d.cases {
+            crate::growth::insert_case_row(&txn, org, c).await?;
+        }
+        for e in &d.case_events {
+            insert_event(&txn, org, e).await?;
+        }
+        if let Some(r) = &d.readiness_rule {
+            readiness_rule::Entity::insert(readiness_rule::ActiveModel {
+                id: Set(o),
+                org_id: Set(o),
+                min_rating: Set(r.rule.min_rating.as_str().to_owned()),
+                min_months_in_level: Set(r.rule.min_months_in_level as i32),
+                min_score_permille: Set((r.rule.min_score * 1000.0).round() as i32),
+                updated_by: Set(r.updated_by.map(|p| p.0)),
+                updated_at: Set(r.updated_at),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
