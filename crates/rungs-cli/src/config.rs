@@ -36,6 +36,9 @@ pub struct Settings {
     /// After SIGTERM or Ctrl-C, how long requests in flight may take to finish before the
     /// server closes their connections anyway.
     pub shutdown_grace_secs: u64,
+    /// An OTLP/HTTP collector to export traces to, such as `http://otel-collector:4318/v1/traces`
+    /// (builds with the `otel` feature only).
+    pub otel_endpoint: Option<String>,
     pub body_limit_bytes: usize,
     pub max_depth: usize,
     pub max_complexity: usize,
@@ -57,6 +60,7 @@ impl Default for Settings {
             log_format: LogFormat::Pretty,
             request_timeout_secs: api.request_timeout.as_secs(),
             shutdown_grace_secs: 20,
+            otel_endpoint: None,
             body_limit_bytes: api.body_limit,
             max_depth: api.max_depth,
             max_complexity: api.max_complexity,

@@ -5,6 +5,7 @@ mod config;
 mod growth;
 mod output;
 mod serve;
+mod telemetry;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use output::{Out, print_matrix_grid};
@@ -683,14 +684,11 @@ fn main() -> ExitCode {
         };
         tracing_subscriber::EnvFilter::new(default)
     });
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    match cli.log_format.unwrap_or(settings.log_format) {
-        config::LogFormat::Json => logs.json().init(),
-        config::LogFormat::Pretty => logs.init(),
-    }
+    let _telemetry = telemetry::init(
+        filter,
+        cli.log_format.unwrap_or(settings.log_format),
+        &settings,
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
