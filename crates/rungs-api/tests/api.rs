@@ -488,6 +488,12 @@ async fn table(s: &Server, home: &str, away: &str) {
             [Unauth, Forbidden, Forbidden, Ok],
         ),
         (
+            "auditLog",
+            "{ auditLog { totalCount } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
             "readinessRule",
             "{ readinessRule { minRating } }",
             json!({}),

@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use rungs_db::Audit;
 use rungs_domain::auth::{RefreshToken, Rotation, Throttle};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
@@ -439,7 +440,15 @@ impl App {
         check_new_password(&password)?;
         let person = self.person(&org, &Email::parse(email)?).await?;
         let hash = hash_password(password).await?;
-        self.db.set_password(org.id, person.id, &hash).await?;
+        let audit = Audit::new(
+            actor.person_id(),
+            "password.set",
+            [person.id.0],
+            format!("password set for {}", person.email),
+        );
+        self.db
+            .set_password(org.id, person.id, &hash, &audit)
+            .await?;
         Ok(person)
     }
 

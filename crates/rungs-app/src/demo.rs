@@ -7,6 +7,7 @@ use crate::auth::hash_password;
 use crate::policy::Actor;
 use crate::{App, AppError, MatrixSource};
 use chrono::{Duration, Utc};
+use rungs_db::Audit;
 use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::org::Organisation;
@@ -285,9 +286,26 @@ impl App {
                 .iter()
                 .flat_map(|p| by_person.remove(&p.id).unwrap_or_default())
                 .collect();
-            self.db.save_people(org.id, batch, &[], &mine).await?;
             let ids: Vec<PersonId> = batch.iter().map(|p| p.id).collect();
-            self.db.insert_credentials(org.id, &ids, &hash).await?;
+            let subjects = ids.iter().map(|p| p.0);
+            let audit = Audit::new(
+                actor.person_id(),
+                "demo.seed_people",
+                subjects.clone(),
+                format!("{} generated people placed", batch.len()),
+            );
+            self.db
+                .save_people(org.id, batch, &[], &mine, &audit)
+                .await?;
+            let audit = Audit::new(
+                actor.person_id(),
+                "password.set",
+                subjects,
+                format!("the demo password for {} people", ids.len()),
+            );
+            self.db
+                .insert_credentials(org.id, &ids, &hash, &audit)
+                .await?;
             progress(
                 "saving people",
                 (b * BATCH + batch.len()) as u64,
@@ -369,16 +387,26 @@ impl App {
                 )?);
             }
             if assessments.len() >= BATCH * 4 {
-                self.db.append_assessments(org.id, &assessments).await?;
+                self.db
+                    .append_assessments(org.id, &assessments, &seeded(&assessments))
+                    .await?;
                 assessments.clear();
                 progress("assessments", done as u64 * 3, total);
             }
         }
-        self.db.append_assessments(org.id, &assessments).await?;
+        self.db
+            .append_assessments(org.id, &assessments, &seeded(&assessments))
+            .await?;
         progress("assessments", total, total);
         let case_total = cases.len() as u64;
         for (done, case) in cases.iter().enumerate() {
-            self.db.insert_case(org.id, case).await?;
+            let audit = Audit::new(
+                Some(case.proposer_id),
+                "promotion.propose",
+                [case.id.0, case.person_id.0],
+                "generated",
+            );
+            self.db.insert_case(org.id, case, &audit).await?;
             if done % 500 == 0 {
                 progress("promotion cases", done as u64, case_total);
             }
@@ -404,4 +432,14 @@ pub fn logins(slug: &str) -> Vec<(&'static str, String)> {
         .zip(["HR admin", "manager", "employee"])
         .map(|(local, role)| (role, format!("{local}@{slug}.rungs.test")))
         .collect()
+}
+
+/// The audit entry of a batch of generated assessments.
+fn seeded(list: &[Assessment]) -> Audit {
+    Audit::new(
+        None,
+        "demo.seed_assessments",
+        list.iter().map(|a| a.id.0),
+        format!("{} generated assessments", list.len()),
+    )
 }

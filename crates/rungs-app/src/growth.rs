@@ -6,7 +6,7 @@ use crate::people::Page;
 use crate::policy::{Action, Actor, Relation, authorize};
 use crate::{App, AppError};
 use chrono::{NaiveDate, Utc};
-use rungs_db::Scope;
+use rungs_db::{Audit, Scope};
 use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
 use rungs_domain::growth::{
@@ -214,8 +214,20 @@ impl App {
             evidence,
             at: Utc::now(),
         };
+        let audit = Audit::new(
+            Some(assessor),
+            "assessment.add",
+            [a.id.0, person.id.0],
+            format!(
+                "{} rated {} on `{}` ({} rating)",
+                person.email,
+                a.rating.as_str(),
+                a.expectation,
+                a.role.as_str()
+            ),
+        );
         self.db
-            .append_assessments(org.id, std::slice::from_ref(&a))
+            .append_assessments(org.id, std::slice::from_ref(&a), &audit)
             .await?;
         Ok(a)
     }
@@ -592,8 +604,19 @@ impl App {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::ConfigureReadiness(org.id))?;
         let rule = ReadinessRule::new(rule.min_rating, rule.min_months_in_level, rule.min_score)?;
+        let audit = Audit::new(
+            actor.person_id(),
+            "readiness_rule.set",
+            [org.id.0],
+            format!(
+                "min rating {}, {} months in level, min score {}",
+                rule.min_rating.as_str(),
+                rule.min_months_in_level,
+                rule.min_score
+            ),
+        );
         self.db
-            .set_readiness_rule(org.id, &rule, actor.person_id())
+            .set_readiness_rule(org.id, &rule, actor.person_id(), &audit)
             .await?;
         Ok(rule)
     }

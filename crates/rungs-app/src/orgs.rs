@@ -4,7 +4,7 @@
 
 use crate::policy::{Action, Actor, authorize};
 use crate::{App, AppError};
-use rungs_db::{DUMP_FORMAT, DUMP_VERSION, OrgDump};
+use rungs_db::{Audit, DUMP_FORMAT, DUMP_VERSION, OrgDump};
 use rungs_domain::matrix::Matrix;
 use rungs_domain::org::Organisation;
 use rungs_domain::person::ReportingTree;
@@ -23,7 +23,55 @@ pub struct OrgImportSummary {
     pub cases: usize,
 }
 
+/// An audit entry with the person who acted (`None`: an operator at the command line).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditView {
+    #[serde(flatten)]
+    pub entry: rungs_db::AuditEntry,
+    pub actor: Option<rungs_domain::person::Person>,
+}
+
 impl App {
+    /// The organisation's audit log, newest first, optionally one action only (HR admins).
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn audit_log(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        action: Option<&str>,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<crate::Page<AuditView>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ReadAudit(org.id))?;
+        let mut all = self.db.audit_log(org.id).await?;
+        if let Some(a) = action {
+            all.retain(|e| e.action == a);
+        }
+        let page = crate::Page::by_offset(all, first, after)?;
+        let ids: Vec<PersonId> = page.items.iter().filter_map(|e| e.actor_id).collect();
+        let people: HashMap<PersonId, rungs_domain::person::Person> = self
+            .db
+            .people_by_ids(org.id, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        Ok(crate::Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|entry| AuditView {
+                    actor: entry.actor_id.and_then(|a| people.get(&a).cloned()),
+                    entry,
+                })
+                .collect(),
+            has_next: page.has_next,
+            total: page.total,
+            offset: page.offset,
+        })
+    }
+
     /// Everything an organisation holds, as JSON (operators).
     #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn export_org(&self, actor: &Actor, slug: &str) -> Result<String, AppError> {
@@ -52,7 +100,13 @@ impl App {
             }]))
         })?;
         check(&dump, file)?;
-        self.db.restore_org(&dump).await.map_err(|e| match e {
+        let audit = Audit::new(
+            actor.person_id(),
+            "organisation.import",
+            [dump.organisation.id.0],
+            format!("imported from {file}"),
+        );
+        self.db.restore_org(&dump, &audit).await.map_err(|e| match e {
             rungs_db::DbError::Conflict { what } => AppError::StateConflict(format!(
                 "{what} is already in this database: import into another database, or remove it first"
             )),

@@ -4,6 +4,7 @@
 use crate::policy::{Action, Actor, Relation, authorize};
 use crate::{App, AppError, PersonView};
 use chrono::{NaiveDate, Utc};
+use rungs_db::Audit;
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person, ReportingTree};
@@ -290,8 +291,14 @@ impl App {
             is_admin: input.is_admin,
             active: true,
         };
+        let audit = Audit::new(
+            actor.person_id(),
+            "person.add",
+            [person.id.0],
+            format!("added {}", person.email),
+        );
         self.db
-            .save_people(dir.org.id, std::slice::from_ref(&person), &[], &[])
+            .save_people(dir.org.id, std::slice::from_ref(&person), &[], &[], &audit)
             .await?;
         Ok(person)
     }
@@ -338,8 +345,14 @@ impl App {
             }
             p.active = active;
         }
+        let audit = Audit::new(
+            actor.person_id(),
+            "person.update",
+            [p.id.0],
+            format!("updated {}: {changes:?}", p.email),
+        );
         self.db
-            .save_people(dir.org.id, &[], std::slice::from_ref(&p), &[])
+            .save_people(dir.org.id, &[], std::slice::from_ref(&p), &[], &audit)
             .await?;
         if !p.active {
             self.db.revoke_person_tokens(dir.org.id, p.id).await?;

@@ -96,6 +96,8 @@ pub enum Action {
     /// Approve or reject a case (the domain adds: never one's own, never one's own proposal).
     DecidePromotion(OrgId),
     ConfigureReadiness(OrgId),
+    /// Read the audit log.
+    ReadAudit(OrgId),
 }
 
 impl Action {
@@ -119,7 +121,8 @@ impl Action {
             | Self::CommentOnCase(o, _)
             | Self::ProposePromotion(o, _)
             | Self::DecidePromotion(o)
-            | Self::ConfigureReadiness(o) => Some(o),
+            | Self::ConfigureReadiness(o)
+            | Self::ReadAudit(o) => Some(o),
         }
     }
 }
@@ -231,6 +234,7 @@ mod tests {
             (ProposePromotion(mine, Unrelated), Y, F, F),
             (DecidePromotion(mine), Y, Y, F),
             (ConfigureReadiness(mine), Y, Y, F),
+            (ReadAudit(mine), Y, Y, F),
         ];
         for (action, system, adm, emp) in own {
             assert_eq!(check(&Actor::system(), action), system, "system {action:?}");
@@ -259,6 +263,7 @@ mod tests {
             ProposePromotion(other, Manager),
             DecidePromotion(other),
             ConfigureReadiness(other),
+            ReadAudit(other),
         ];
         for action in elsewhere {
             assert_eq!(check(&Actor::system(), action), Y, "system {action:?}");

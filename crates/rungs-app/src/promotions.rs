@@ -7,7 +7,7 @@ use crate::people::Page;
 use crate::policy::{Action, Actor, Relation, authorize};
 use crate::{App, AppError};
 use chrono::{NaiveDate, Utc};
-use rungs_db::{CaseFilter, Scope};
+use rungs_db::{Audit, CaseFilter, Scope};
 use rungs_domain::assignment::{LevelAssignment, current_as_of, parse_reason};
 use rungs_domain::growth::{LevelPeriod, level_periods};
 use rungs_domain::org::Organisation;
@@ -192,8 +192,14 @@ impl App {
             p.justification,
             Utc::now(),
         )?;
+        let audit = Audit::new(
+            Some(me.id),
+            "promotion.propose",
+            [case.id.0, person.id.0],
+            format!("{} to {} / {}", person.email, case.to.track, case.to.level),
+        );
         self.db
-            .insert_case(org.id, &case)
+            .insert_case(org.id, &case, &audit)
             .await
             .map_err(|e| match e {
                 rungs_db::DbError::Conflict { .. } => AppError::StateConflict(format!(
@@ -219,7 +225,13 @@ impl App {
         authorize(actor, Action::CommentOnCase(org.id, relation))?;
         let me = Self::case_actor(actor)?;
         let event = CaseEvent::comment(&case, me.id, text, Utc::now())?;
-        self.db.add_case_event(org.id, &event).await?;
+        let audit = Audit::new(
+            Some(me.id),
+            "promotion.comment",
+            [case.id.0, event.id],
+            "commented",
+        );
+        self.db.add_case_event(org.id, &event, &audit).await?;
         self.promotion_case(actor, org_slug, id).await
     }
 
@@ -304,8 +316,21 @@ impl App {
         event: &CaseEvent,
         assignment: Option<&LevelAssignment>,
     ) -> Result<(), AppError> {
+        let action = match event.kind {
+            EventKind::Approved => "promotion.approve",
+            EventKind::Rejected => "promotion.reject",
+            _ => "promotion.withdraw",
+        };
+        let mut subjects = vec![case.id.0, case.person_id.0];
+        subjects.extend(assignment.map(|a| a.id.0));
+        let audit = Audit::new(
+            Some(event.actor_id),
+            action,
+            subjects,
+            format!("{} / {}: {}", case.to.track, case.to.level, event.note),
+        );
         self.db
-            .close_case(org.id, case, event, assignment)
+            .close_case(org.id, case, event, assignment, &audit)
             .await
             .map_err(|e| match e {
                 rungs_db::DbError::Conflict { .. } => AppError::StateConflict(

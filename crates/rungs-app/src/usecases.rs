@@ -5,7 +5,7 @@ use crate::AppError;
 use crate::auth::Auth;
 use crate::policy::{Action, Actor, authorize};
 use chrono::{NaiveDate, Utc};
-use rungs_db::Db;
+use rungs_db::{Audit, Db};
 use rungs_domain::assignment::{LevelAssignment, current_as_of, parse_reason};
 use rungs_domain::matrix::{Matrix, MatrixSummary, VersionInfo, VersionStatus};
 use rungs_domain::org::{Organisation, Slug};
@@ -102,7 +102,13 @@ impl App {
     ) -> Result<Organisation, AppError> {
         authorize(actor, Action::CreateOrganisation)?;
         let org = Organisation::new(Slug::parse(slug)?, name)?;
-        self.db.create_org(&org).await?;
+        let audit = Audit::new(
+            actor.person_id(),
+            "organisation.create",
+            [org.id.0],
+            format!("created `{}` ({})", org.slug, org.name),
+        );
+        self.db.create_org(&org, &audit).await?;
         Ok(org)
     }
 
@@ -144,7 +150,19 @@ impl App {
         let by = actor.person_id();
         Ok(self
             .db
-            .create_matrix(org.id, &matrix, status, Some("imported"), by)
+            .create_matrix(
+                org.id,
+                &matrix,
+                status,
+                Some("imported"),
+                by,
+                &Audit::new(
+                    by,
+                    "matrix.import",
+                    [],
+                    format!("matrix `{}` ({})", matrix.key(), status.as_str()),
+                ),
+            )
             .await?)
     }
 
@@ -449,8 +467,18 @@ impl App {
                 Some(_) => summary.unchanged += 1,
             }
         }
+        let subjects = inserts.iter().chain(&updates).map(|p| p.id.0);
+        let audit = Audit::new(
+            actor.person_id(),
+            "people.import",
+            subjects,
+            format!(
+                "{file}: {} added, {} updated, {} level(s) assigned",
+                summary.added, summary.updated, summary.levels_assigned
+            ),
+        );
         self.db
-            .save_people(org.id, &inserts, &updates, &assignments)
+            .save_people(org.id, &inserts, &updates, &assignments, &audit)
             .await?;
         Ok(summary)
     }
@@ -514,7 +542,22 @@ impl App {
             recorded_at: Utc::now(),
             case_id: None,
         };
-        self.db.append_assignment(org.id, &assignment).await?;
+        let audit = Audit::new(
+            actor.person_id(),
+            "level.assign",
+            [assignment.id.0, person.id.0],
+            format!(
+                "{} is {} / {} from {}: {}",
+                person.email,
+                assignment.track,
+                assignment.level,
+                assignment.effective,
+                assignment.reason
+            ),
+        );
+        self.db
+            .append_assignment(org.id, &assignment, &audit)
+            .await?;
         Ok(assignment)
     }
 

@@ -31,6 +31,11 @@ fn person(org: OrgId, email: &str, manager: Option<PersonId>, admin: bool) -> Pe
     }
 }
 
+/// The audit entry of test set-up written straight to the database.
+fn setup() -> rungs_db::Audit {
+    rungs_db::Audit::new(None, "test.setup", [], "test set-up")
+}
+
 fn as_person(p: &Person) -> Actor {
     Actor::Person {
         id: p.id,
@@ -77,6 +82,7 @@ async fn world(db: rungs_db::Db) -> World {
             ],
             &[],
             &[],
+            &setup(),
         )
         .await
         .unwrap();
@@ -162,7 +168,7 @@ async fn team_readiness_statement_count_is_constant() {
                 .collect();
             w.app
                 .db()
-                .save_people(org, &people, &[], &assignments)
+                .save_people(org, &people, &[], &assignments, &setup())
                 .await
                 .unwrap();
             let next = m
@@ -186,7 +192,7 @@ async fn team_readiness_statement_count_is_constant() {
                 .collect();
             w.app
                 .db()
-                .append_assessments(org, &assessments)
+                .append_assessments(org, &assessments, &setup())
                 .await
                 .unwrap();
 
@@ -378,6 +384,72 @@ async fn promotion_cases_follow_the_rules() {
             .await
             .unwrap();
         assert_eq!(open.total, 0);
+
+        // The audit log: each change once, with who made it; refusals wrote nothing.
+        let log = w
+            .app
+            .audit_log(&hr, "acme", None, Some(100), None)
+            .await
+            .unwrap();
+        let actions: Vec<(&str, Option<PersonId>)> = log
+            .items
+            .iter()
+            .map(|e| (e.entry.action.as_str(), e.entry.actor_id))
+            .filter(|(a, _)| a.starts_with("promotion."))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("promotion.withdraw", Some(w.boss.id)),
+                ("promotion.propose", Some(w.boss.id)),
+                ("promotion.approve", actions[2].1),
+                ("promotion.comment", Some(w.emp.id)),
+                ("promotion.propose", Some(w.mgr.id)),
+            ],
+            "{backend:?}"
+        );
+        assert!([Some(w.hr.id), Some(w.hr2.id)].contains(&actions[2].1));
+        let approve = &log
+            .items
+            .iter()
+            .find(|e| e.entry.action == "promotion.approve")
+            .unwrap()
+            .entry;
+        assert!(approve.subjects.contains(&id.0) && approve.subjects.contains(&w.emp.id.0));
+        assert_eq!(
+            approve.subjects.len(),
+            3,
+            "the case, the person and the new assignment"
+        );
+        // Only HR admins read it.
+        assert_eq!(
+            code(
+                w.app
+                    .audit_log(&mgr, "acme", None, None, None)
+                    .await
+                    .unwrap_err()
+            ),
+            "FORBIDDEN"
+        );
+        // The database itself refuses to rewrite it.
+        use sea_orm::ConnectionTrait;
+        let conn = t.db.conn_for_tests();
+        for sql in [
+            "UPDATE audit_log SET detail = 'rewritten'",
+            "DELETE FROM audit_log",
+        ] {
+            let err = conn.execute_unprepared(sql).await.unwrap_err();
+            assert!(
+                err.to_string().contains("append-only"),
+                "{backend:?} {sql}: {err}"
+            );
+        }
+        let again = w
+            .app
+            .audit_log(&hr, "acme", None, Some(100), None)
+            .await
+            .unwrap();
+        assert_eq!(again.total, log.total);
         t.drop_database().await;
     }
 }

@@ -80,6 +80,19 @@ enum Command {
     Readiness(growth::ReadinessArgs),
     /// Show or change the organisation's readiness rule.
     ReadinessRule(growth::ReadinessRuleArgs),
+    /// The organisation's audit log: every change, who made it and when, newest first.
+    Audit {
+        #[arg(long)]
+        org: String,
+        /// Only this action, such as `person.update` or `promotion.approve`.
+        #[arg(long)]
+        action: Option<String>,
+        /// How many entries (followed page by page up to this).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        out: OutArgs,
+    },
     /// Promotion cases: list, approve, reject.
     #[command(subcommand)]
     Promotions(growth::PromotionsCommand),
@@ -589,6 +602,28 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
             output::history(out.format, &app.level_history(&sys, &org, &email).await?);
         }
         Command::Probe { addr, path } => probe(&addr, &path).await?,
+        Command::Audit {
+            org,
+            action,
+            limit,
+            out,
+        } => {
+            let app = open(url, false).await?;
+            let mut entries = Vec::new();
+            let mut after: Option<String> = None;
+            while entries.len() < limit {
+                let want = (limit - entries.len()).min(100);
+                let page = app
+                    .audit_log(&sys, &org, action.as_deref(), Some(want), after.as_deref())
+                    .await?;
+                after = Some((page.offset + page.items.len()).to_string());
+                entries.extend(page.items);
+                if !page.has_next {
+                    break;
+                }
+            }
+            output::audit(out.format, &entries);
+        }
         Command::GrowthPlan(a) => growth::growth_plan(url, a).await?,
         Command::Readiness(a) => growth::readiness(url, a).await?,
         Command::ReadinessRule(a) => growth::readiness_rule(url, a).await?,

@@ -169,3 +169,29 @@ pub fn print_matrix_grid(info: &VersionInfo, m: &Matrix) {
     }
     println!("{t}");
 }
+
+pub fn audit(out: Out, entries: &[rungs_app::AuditView]) {
+    match out {
+        Out::Json => json(entries),
+        Out::Table => {
+            let mut t = table(&["at", "who", "action", "records", "detail"]);
+            for e in entries {
+                t.add_row(vec![
+                    e.entry.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    e.actor
+                        .as_ref()
+                        .map_or_else(|| "operator".to_owned(), |p| p.email.to_string()),
+                    e.entry.action.clone(),
+                    e.entry.subject_count.to_string(),
+                    e.entry.detail.clone(),
+                ]);
+            }
+            println!("{t}");
+            println!(
+                "{} entr{}",
+                entries.len(),
+                if entries.len() == 1 { "y" } else { "ies" }
+            );
+        }
+    }
+}

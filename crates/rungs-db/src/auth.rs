@@ -2,6 +2,7 @@
 //! tenant is known (by email across organisations, or by a refresh token's hash); everything
 //! after it is scoped by the organisation those lookups return.
 
+use crate::audit::Audit;
 use crate::entities::*;
 use crate::error::DbError;
 use crate::repo::{Db, org_from_row, person_from_row};
@@ -84,6 +85,7 @@ impl Db {
         org: OrgId,
         person: PersonId,
         password_hash: &str,
+        audit: &Audit,
     ) -> Result<(), DbError> {
         let now = Utc::now();
         let txn = self.conn.begin().await?;
@@ -103,6 +105,7 @@ impl Db {
         .exec_without_returning(&txn)
         .await?;
         revoke_where(&txn, org, refresh_token::Column::PersonId.eq(person.0), now).await?;
+        crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -114,6 +117,7 @@ impl Db {
         org: OrgId,
         people: &[PersonId],
         password_hash: &str,
+        audit: &Audit,
     ) -> Result<(), DbError> {
         let now = Utc::now();
         let rows = people
@@ -129,6 +133,7 @@ impl Db {
             .collect();
         let txn = self.conn.begin().await?;
         crate::repo::insert_chunked::<credential::Entity, _, _>(&txn, rows).await?;
+        crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -44,6 +44,8 @@ pub struct OrgDump {
     pub cases: Vec<PromotionCase>,
     pub case_events: Vec<CaseEvent>,
     pub readiness_rule: Option<RuleRecord>,
+    /// Newest first, as the organisation's audit log reads.
+    pub audit_log: Vec<crate::AuditEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -260,12 +262,13 @@ impl Db {
             cases,
             case_events,
             readiness_rule,
+            audit_log: self.audit_log(org).await?,
         })
     }
 
     /// Writes a whole organisation, with its ids, in one transaction: all of it or nothing.
     /// The caller checks the dump first; the database refuses what is still inconsistent.
-    pub async fn restore_org(&self, d: &OrgDump) -> Result<(), DbError> {
+    pub async fn restore_org(&self, d: &OrgDump, audit: &crate::Audit) -> Result<(), DbError> {
         let org = d.organisation.id;
         let o = org.0;
         let txn = self.conn.begin().await?;
@@ -371,6 +374,8 @@ impl Db {
             .exec_without_returning(&txn)
             .await?;
         }
+        crate::audit::insert_entries(&txn, org, &d.audit_log).await?;
+        crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }

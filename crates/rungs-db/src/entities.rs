@@ -132,6 +132,16 @@ entity!(level_assignment, "level_assignments", {
     case_id: Option<Uuid>,
 });
 
+entity!(audit_log, "audit_log", {
+    org_id: Uuid,
+    actor_id: Option<Uuid>,
+    action: String,
+    subjects: String,
+    subject_count: i32,
+    detail: String,
+    at: DateTime<Utc>,
+});
+
 entity!(readiness_rule, "readiness_rules", {
     org_id: Uuid,
     min_rating: String,

@@ -3,6 +3,7 @@
 //! against. Readers take a [`Scope`] so that a manager's whole subtree is read with a constant
 //! number of statements (a recursive CTE), never one per report.
 
+use crate::audit::Audit;
 use crate::entities::*;
 use crate::error::DbError;
 use crate::repo::{Db, insert_chunked, person_from_row};
@@ -294,12 +295,18 @@ impl Db {
     // ---- assessments -----------------------------------------------------------------------
 
     /// Appends assessments in one transaction.
-    pub async fn append_assessments(&self, org: OrgId, list: &[Assessment]) -> Result<(), DbError> {
+    pub async fn append_assessments(
+        &self,
+        org: OrgId,
+        list: &[Assessment],
+        audit: &Audit,
+    ) -> Result<(), DbError> {
         if list.is_empty() {
             return Ok(());
         }
         let txn = self.conn.begin().await?;
         insert_assessments(&txn, org, list).await?;
+        crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -348,7 +355,12 @@ impl Db {
 
     /// Opens a promotion case with its first event ("proposed"), in one transaction. Refuses
     /// (Conflict) when the person already has an open case.
-    pub async fn insert_case(&self, org: OrgId, case: &PromotionCase) -> Result<(), DbError> {
+    pub async fn insert_case(
+        &self,
+        org: OrgId,
+        case: &PromotionCase,
+        audit: &Audit,
+    ) -> Result<(), DbError> {
         let txn = self.conn.begin().await?;
         let open = promotion_case::Entity::find()
             .filter(promotion_case::Column::OrgId.eq(org.0))
@@ -370,6 +382,7 @@ impl Db {
             case.proposed_at,
         );
         insert_event(&txn, org, &event).await?;
+        crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -444,8 +457,17 @@ impl Db {
     }
 
     /// Appends a comment (or any event that does not change the case's status).
-    pub async fn add_case_event(&self, org: OrgId, event: &CaseEvent) -> Result<(), DbError> {
-        insert_event(&self.conn, org, event).await
+    pub async fn add_case_event(
+        &self,
+        org: OrgId,
+        event: &CaseEvent,
+        audit: &Audit,
+    ) -> Result<(), DbError> {
+        let txn = self.conn.begin().await?;
+        insert_event(&txn, org, event).await?;
+        crate::audit::write_audit(&txn, org, audit).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Closes an open case (approved, rejected or withdrawn) with its event and, for an
@@ -458,6 +480,7 @@ impl Db {
         case: &PromotionCase,
         event: &CaseEvent,
         assignment: Option<&LevelAssignment>,
+        audit: &Audit,
     ) -> Result<(), DbError> {
         let decision = case
             .decision
@@ -496,6 +519,7 @@ impl Db {
         if let Some(a) = assignment {
             crate::repo::append_assignments(&txn, org, std::slice::from_ref(a)).await?;
         }
+        crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -539,6 +563,7 @@ impl Db {
         org: OrgId,
         rule: &ReadinessRule,
         by: Option<PersonId>,
+        audit: &Audit,
     ) -> Result<(), DbError> {
         let row = readiness_rule::ActiveModel {
             id: Set(org.0),
@@ -557,6 +582,7 @@ impl Db {
         readiness_rule::Entity::insert(row)
             .exec_without_returning(&txn)
             .await?;
+        crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! and return domain types. The only crate that knows sea-orm or SQL; the database is chosen by
 //! URL (`sqlite://`, `postgres://`, `mysql://`).
 
+mod audit;
 mod auth;
 mod dump;
 mod entities;
@@ -12,6 +13,7 @@ mod repo;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use audit::{Audit, AuditEntry, MAX_SUBJECTS};
 pub use auth::LoginCandidate;
 pub use dump::*;
 pub use error::DbError;

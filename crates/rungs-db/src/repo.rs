@@ -1,6 +1,7 @@
 //! Repositories: every function takes the tenant (`OrgId`) it works in, and returns domain types.
 //! Writes that belong together run in one transaction.
 
+use crate::audit::Audit;
 use crate::entities::*;
 use crate::error::DbError;
 use crate::migrations::Migrator;
@@ -169,16 +170,19 @@ impl Db {
 
     // ---- organisations -------------------------------------------------------------------
 
-    pub async fn create_org(&self, org: &Organisation) -> Result<(), DbError> {
+    pub async fn create_org(&self, org: &Organisation, audit: &Audit) -> Result<(), DbError> {
+        let txn = self.conn.begin().await?;
         organisation::Entity::insert(organisation::ActiveModel {
             id: Set(org.id.0),
             slug: Set(org.slug.to_string()),
             name: Set(org.name.clone()),
             created_at: Set(Utc::now()),
         })
-        .exec_without_returning(&self.conn)
+        .exec_without_returning(&txn)
         .await
         .map_err(|e| DbError::conflict_or_other(e, format!("organisation `{}`", org.slug)))?;
+        crate::audit::write_audit(&txn, org.id, audit).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -236,6 +240,7 @@ impl Db {
         inserts: &[Person],
         updates: &[Person],
         assignments: &[LevelAssignment],
+        audit: &Audit,
     ) -> Result<(), DbError> {
         let txn = self.conn.begin().await?;
         let now = Utc::now();
@@ -292,6 +297,7 @@ impl Db {
                 .await?;
         }
         append_assignments(&txn, org, assignments).await?;
+        crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -370,6 +376,7 @@ impl Db {
         status: VersionStatus,
         note: Option<&str>,
         by: Option<PersonId>,
+        audit: &Audit,
     ) -> Result<VersionInfo, DbError> {
         let txn = self.conn.begin().await?;
         let now = Utc::now();
@@ -413,6 +420,9 @@ impl Db {
         .exec_without_returning(&txn)
         .await?;
         write_content(&txn, org, info.id.0, m).await?;
+        let mut audit = audit.clone();
+        audit.subjects.extend([matrix_id, info.id.0]);
+        crate::audit::write_audit(&txn, org, &audit).await?;
         txn.commit().await?;
         Ok(info)
     }
@@ -587,9 +597,15 @@ impl Db {
 
     // ---- level assignments ---------------------------------------------------------------
 
-    pub async fn append_assignment(&self, org: OrgId, a: &LevelAssignment) -> Result<(), DbError> {
+    pub async fn append_assignment(
+        &self,
+        org: OrgId,
+        a: &LevelAssignment,
+        audit: &Audit,
+    ) -> Result<(), DbError> {
         let txn = self.conn.begin().await?;
         append_assignments(&txn, org, std::slice::from_ref(a)).await?;
+        crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -42,14 +42,14 @@ async fn migrations_leave_nothing_pending_and_are_idempotent() {
 async fn organisations_have_unique_slugs() {
     on_every_backend(async |t: &TestDb| {
         let a = org("acme");
-        t.db.create_org(&a).await.unwrap();
-        let err = t.db.create_org(&org("acme")).await.unwrap_err();
+        t.db.create_org(&a, &setup()).await.unwrap();
+        let err = t.db.create_org(&org("acme"), &setup()).await.unwrap_err();
         assert!(
             matches!(err, DbError::Conflict { .. }),
             "{:?}: {err:?}",
             t.backend
         );
-        t.db.create_org(&org("globex")).await.unwrap();
+        t.db.create_org(&org("globex"), &setup()).await.unwrap();
         let slugs: Vec<String> =
             t.db.list_orgs()
                 .await
@@ -75,12 +75,19 @@ async fn matrices_round_trip_through_the_database_and_stay_in_their_tenant() {
         .unwrap();
     on_every_backend(async |t: &TestDb| {
         let (a, b) = (org("acme"), org("globex"));
-        t.db.create_org(&a).await.unwrap();
-        t.db.create_org(&b).await.unwrap();
+        t.db.create_org(&a, &setup()).await.unwrap();
+        t.db.create_org(&b, &setup()).await.unwrap();
         let info =
-            t.db.create_matrix(a.id, &python, VersionStatus::Published, Some("v1"), None)
-                .await
-                .unwrap();
+            t.db.create_matrix(
+                a.id,
+                &python,
+                VersionStatus::Published,
+                Some("v1"),
+                None,
+                &setup(),
+            )
+            .await
+            .unwrap();
         assert_eq!(info.number, Some(1));
         let (loaded_info, loaded) =
             t.db.latest_published(a.id, "python")
@@ -113,11 +120,18 @@ async fn matrices_round_trip_through_the_database_and_stay_in_their_tenant() {
         assert!(t.db.list_matrices(b.id).await.unwrap().is_empty());
         // Same key again in the same organisation: a conflict; in another: fine.
         let err =
-            t.db.create_matrix(a.id, &python, VersionStatus::Published, None, None)
-                .await
-                .unwrap_err();
+            t.db.create_matrix(
+                a.id,
+                &python,
+                VersionStatus::Published,
+                None,
+                None,
+                &setup(),
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(err, DbError::Conflict { .. }), "{err:?}");
-        t.db.create_matrix(b.id, &python, VersionStatus::Draft, None, None)
+        t.db.create_matrix(b.id, &python, VersionStatus::Draft, None, None, &setup())
             .await
             .unwrap();
         assert!(
@@ -138,11 +152,18 @@ async fn people_and_assignments_are_saved_together_and_history_appends() {
         .unwrap();
     on_every_backend(async |t: &TestDb| {
         let a = org("acme");
-        t.db.create_org(&a).await.unwrap();
+        t.db.create_org(&a, &setup()).await.unwrap();
         let v =
-            t.db.create_matrix(a.id, &python, VersionStatus::Published, None, None)
-                .await
-                .unwrap();
+            t.db.create_matrix(
+                a.id,
+                &python,
+                VersionStatus::Published,
+                None,
+                None,
+                &setup(),
+            )
+            .await
+            .unwrap();
         // The report comes before the manager: managers are set after everyone is inserted.
         let boss = person(a.id, "boss@acme.test", None);
         let dev = person(a.id, "dev@acme.test", Some(boss.id));
@@ -163,13 +184,14 @@ async fn people_and_assignments_are_saved_together_and_history_appends() {
             &[dev.clone(), boss.clone()],
             &[],
             &[assign(&dev, "beginner", 1)],
+            &setup(),
         )
         .await
         .unwrap();
         let people = t.db.list_people(a.id).await.unwrap();
         assert_eq!(people, vec![boss.clone(), dev.clone()]);
 
-        t.db.append_assignment(a.id, &assign(&dev, "intermediate", 20))
+        t.db.append_assignment(a.id, &assign(&dev, "intermediate", 20), &setup())
             .await
             .unwrap();
         let history = t.db.assignments(a.id, Some(dev.id)).await.unwrap();
@@ -194,6 +216,7 @@ async fn people_and_assignments_are_saved_together_and_history_appends() {
                 &[newcomer.clone(), dup],
                 &[],
                 &[assign(&newcomer, "beginner", 2)],
+                &setup(),
             )
             .await
             .unwrap_err();
@@ -215,8 +238,14 @@ async fn the_database_enforces_foreign_keys() {
         // A person in an organisation that does not exist is refused by the database itself.
         let ghost = OrgId::new();
         let err =
-            t.db.save_people(ghost, &[person(ghost, "x@y.test", None)], &[], &[])
-                .await;
+            t.db.save_people(
+                ghost,
+                &[person(ghost, "x@y.test", None)],
+                &[],
+                &[],
+                &setup(),
+            )
+            .await;
         assert!(
             err.is_err(),
             "{:?}: foreign keys are not enforced",
@@ -235,4 +264,9 @@ fn ci_asks_for_every_backend() {
             "CI must test all three backends"
         );
     }
+}
+
+/// The audit entry of test writes.
+fn setup() -> rungs_db::Audit {
+    rungs_db::Audit::new(None, "test.setup", [], "test set-up")
 }

@@ -854,6 +854,64 @@ impl GrowthQuery {
     }
 }
 
+// ---- the audit log ---------------------------------------------------------------------------
+
+/// One change: who (null: an operator at the command line), what, when, which records.
+#[derive(SimpleObject)]
+pub struct AuditEntry {
+    pub id: ID,
+    pub at: DateTime<Utc>,
+    pub actor: Option<Person>,
+    pub actor_id: Option<ID>,
+    /// A stable name such as `person.update` or `promotion.approve`.
+    pub action: String,
+    /// The ids of the records changed (the first 1,000).
+    pub subjects: Vec<ID>,
+    pub subject_count: u32,
+    pub detail: String,
+}
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Every change in the organisation, newest first (HR admins).
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity + 1")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        action: Option<String>,
+        #[graphql(validator(minimum = 1, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, AuditEntry, Total>> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let page = c.ok(c
+            .app
+            .audit_log(
+                &s.actor,
+                s.org.slug.as_str(),
+                action.as_deref(),
+                self::first(first),
+                after.as_deref(),
+            )
+            .await)?;
+        Ok(connection(page, after.is_some(), |v: app::AuditView| {
+            AuditEntry {
+                id: ID(v.entry.id.to_string()),
+                at: v.entry.at,
+                actor_id: v.entry.actor_id.map(|p| ID(p.to_string())),
+                actor: v.actor.map(Into::into),
+                action: v.entry.action,
+                subjects: v.entry.subjects.iter().map(|u| ID(u.to_string())).collect(),
+                subject_count: v.entry.subject_count,
+                detail: v.entry.detail,
+            }
+        }))
+    }
+}
+
 // ---- mutations -----------------------------------------------------------------------------
 
 #[derive(InputObject)]

@@ -20,6 +20,7 @@ pub struct Query(
     matrices::MatricesQuery,
     people::PeopleQuery,
     growth::GrowthQuery,
+    growth::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]

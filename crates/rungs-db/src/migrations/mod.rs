@@ -8,6 +8,7 @@ mod m20261124_000001_initial;
 mod m20261124_000002_auth;
 mod m20261124_000003_growth;
 mod m20261124_000004_mysql_datetime;
+mod m20261124_000005_audit;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_auth::Migration),
             Box::new(m20261124_000003_growth::Migration),
             Box::new(m20261124_000004_mysql_datetime::Migration),
+            Box::new(m20261124_000005_audit::Migration),
         ]
     }
 }
