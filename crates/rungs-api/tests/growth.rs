@@ -201,6 +201,53 @@ async fn hr_imports_manager_assesses_employee_reads_manager_proposes_hr_approves
         assert_eq!((cal["people"].as_u64(), cal["unplaced"].as_u64()), (Some(3), Some(1)));
         let advanced = cal["matrices"][0]["cells"].as_array().unwrap().iter().find(|c| c["track"] == "python-developer" && c["level"] == "advanced").unwrap();
         assert_eq!(advanced["count"], 1, "{b}");
+
+        // The audit log tells the whole story, newest first, with who did what.
+        let r = s
+            .gql(
+                Some(&hr),
+                "{ auditLog(first: 100) { totalCount edges { node { action actor { email } subjectCount } } } }",
+                json!({}),
+            )
+            .await;
+        let entries: Vec<(String, String)> = r.ok()["auditLog"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let n = &e["node"];
+                (
+                    n["action"].as_str().unwrap().to_owned(),
+                    n["actor"]["email"].as_str().unwrap_or("operator").to_owned(),
+                )
+            })
+            .collect();
+        let has = |action: &str, who: &str| entries.iter().any(|(a, w)| a == action && w == who);
+        for (action, who) in [
+            ("organisation.create", "operator"),
+            ("matrix.import", "hr@acme.test"),
+            ("people.import", "hr@acme.test"),
+            ("session.sign_in", "dev@acme.test"),
+            ("assessment.add", "lead@acme.test"),
+            ("assessment.add", "dev@acme.test"),
+            ("readiness_rule.set", "hr@acme.test"),
+            ("promotion.propose", "lead@acme.test"),
+            ("promotion.comment", "hr@acme.test"),
+            ("promotion.approve", "hr@acme.test"),
+        ] {
+            assert!(has(action, who), "{b}: no {action} by {who} in {entries:?}");
+        }
+        // Refused changes left no trace: HR's one people import (the broken file wrote
+        // nothing), one approval (the second was a conflict), no assessment by HR.
+        let count = |action: &str, who: &str| {
+            entries
+                .iter()
+                .filter(|(a, w)| a == action && w == who)
+                .count()
+        };
+        assert_eq!(count("people.import", "hr@acme.test"), 1, "{b}");
+        assert_eq!(count("promotion.approve", "hr@acme.test"), 1, "{b}");
+        assert!(!has("assessment.add", "hr@acme.test"), "{b}");
     })
     .await;
 }

@@ -348,8 +348,14 @@ impl App {
             issued_at: now,
             expires_at: now + auth.cfg.refresh_ttl,
         };
+        let audit = Audit::new(
+            Some(candidate.person.id),
+            "session.sign_in",
+            [candidate.person.id.0, record.family.0],
+            "signed in with a password",
+        );
         self.db
-            .insert_refresh_token(&record, &token_hash(&refresh))
+            .insert_refresh_token(&record, &token_hash(&refresh), &audit)
             .await?;
         self.tokens(
             auth,

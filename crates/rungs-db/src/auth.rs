@@ -165,10 +165,14 @@ impl Db {
         &self,
         t: &RefreshToken,
         token_hash: &str,
+        audit: &Audit,
     ) -> Result<(), DbError> {
+        let txn = self.conn.begin().await?;
         refresh_token::Entity::insert(refresh_row(t, token_hash))
-            .exec_without_returning(&self.conn)
+            .exec_without_returning(&txn)
             .await?;
+        crate::audit::write_audit(&txn, t.org_id, audit).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -230,20 +234,30 @@ impl Db {
 
     /// Revokes the family of the token with this hash; false when there is no such token.
     pub async fn revoke_refresh_family(&self, token_hash: &str) -> Result<bool, DbError> {
+        let txn = self.conn.begin().await?;
         let Some(row) = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(token_hash))
-            .one(&self.conn)
+            .one(&txn)
             .await?
         else {
             return Ok(false);
         };
+        let org = OrgId(row.org_id);
         revoke_where(
-            &self.conn,
-            OrgId(row.org_id),
+            &txn,
+            org,
             refresh_token::Column::FamilyId.eq(row.family_id),
             Utc::now(),
         )
         .await?;
+        let audit = Audit::new(
+            Some(PersonId(row.person_id)),
+            "session.sign_out",
+            [row.person_id, row.family_id],
+            "signed out: the sign-in's refresh tokens are revoked",
+        );
+        crate::audit::write_audit(&txn, org, &audit).await?;
+        txn.commit().await?;
         Ok(true)
     }
 
