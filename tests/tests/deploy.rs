@@ -95,6 +95,13 @@ fn compose_runs_migrations_then_the_api_with_health_checks() {
         str_list(&s["postgres"]["healthcheck"]["test"])[1],
         "pg_isready"
     );
+    // The database is reachable from this machine only (for `rungs org import`).
+    assert!(
+        str_list(&s["postgres"]["ports"])
+            .iter()
+            .all(|p| p.starts_with("127.0.0.1:")),
+        "PostgreSQL must not listen on every interface"
+    );
     assert_eq!(str_list(&s["migrate"]["command"]), ["db", "migrate"]);
     assert_eq!(
         s["migrate"]["depends_on"]["postgres"]["condition"],

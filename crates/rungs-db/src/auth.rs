@@ -214,6 +214,13 @@ impl Db {
                 now,
             )
             .await?;
+            let audit = Audit::new(
+                Some(PersonId(row.person_id)),
+                "session.reuse_revoked",
+                [row.person_id, row.family_id],
+                "a used refresh token was presented again: every token of that sign-in is revoked",
+            );
+            crate::audit::write_audit(&txn, org, &audit).await?;
             txn.commit().await?;
             return Ok(Rotation::Reused);
         }
@@ -228,6 +235,13 @@ impl Db {
         refresh_token::Entity::insert(refresh_row(&next, next_hash))
             .exec_without_returning(&txn)
             .await?;
+        let audit = Audit::new(
+            Some(next.person_id),
+            "session.refresh",
+            [next.person_id.0, row.family_id],
+            "refresh token exchanged",
+        );
+        crate::audit::write_audit(&txn, org, &audit).await?;
         txn.commit().await?;
         Ok(Rotation::Rotated { next })
     }
