@@ -498,6 +498,32 @@ async fn growth_commands_on_every_backend() {
             history.contains("promotion approved: Well done"),
             "{b}: {history}"
         );
+        // The audit log shows the approval by the named HR admin, and the rule change by the
+        // operator; the refused approval and rejection left nothing.
+        let audit = r.json(&[
+            "audit", "--org", "gen", "--limit", "500", "--format", "json",
+        ]);
+        let entries = audit.as_array().unwrap();
+        let by = |action: &str| -> Vec<String> {
+            entries
+                .iter()
+                .filter(|e| e["action"] == action)
+                .map(|e| {
+                    e["actor"]["email"]
+                        .as_str()
+                        .unwrap_or("operator")
+                        .to_owned()
+                })
+                .collect()
+        };
+        assert_eq!(by("promotion.approve"), ["hr@gen.rungs.test"], "{b}");
+        assert_eq!(by("promotion.reject"), Vec::<String>::new(), "{b}");
+        assert_eq!(by("readiness_rule.set"), ["operator"], "{b}");
+        let table = r.ok(&["audit", "--org", "gen", "--action", "promotion.approve"]);
+        assert!(
+            table.contains("hr@gen.rungs.test") && table.contains("1 entry"),
+            "{b}: {table}"
+        );
         let listed = r.ok(&["promotions", "list", "--org", "gen", "--status", "approved"]);
         assert!(listed.contains("1 case(s)"), "{b}: {listed}");
         t.drop_database().await;

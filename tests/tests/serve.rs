@@ -333,7 +333,9 @@ fn sigterm(child: &Child) {
 fn sigterm_drains_requests_in_flight_within_the_grace_period() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = rungs(dir.path(), None);
-    cmd.env("RUNGS_SHUTDOWN_GRACE_SECS", "30");
+    cmd.env("RUNGS_SHUTDOWN_GRACE_SECS", "30")
+        .env("RUNGS_LOG_FORMAT", "json")
+        .env("RUNGS_LOG", "info");
     let mut s = serve(cmd, &["--demo"]).unwrap();
     let addr = s.base.trim_start_matches("http://").to_owned();
     // The container health check: `rungs probe` answers 0 while the server is ready.
@@ -368,6 +370,24 @@ fn sigterm_drains_requests_in_flight_within_the_grace_period() {
     let tail = wait_for_line(&s, "Rungs stopped");
     assert!(!tail.iter().any(|l| l.contains("cut off")), "{tail:?}");
     assert!(s.child.wait().unwrap().success());
+    // JSON logs: one object per line; the finished request carries its id and status.
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut s.child.stderr.take().unwrap(), &mut logs).unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    let finished = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "request finished" && l["span"]["path"] == "/graphql")
+        .unwrap_or_else(|| panic!("no finished request in {logs}"));
+    assert_eq!(finished["span"]["status"], 200, "{finished}");
+    assert!(
+        finished["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{finished}"
+    );
     let down = probe(&addr);
     assert!(!down.status.success(), "{down:?}");
 
