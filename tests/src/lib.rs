@@ -23,3 +23,25 @@ pub fn rungs_bin() -> &'static Path {
         run.path().to_path_buf()
     })
 }
+
+/// The `rungs` binary built with the `otel` feature, in a target directory of its own (so the
+/// plain binary the other scenarios use is never replaced under them).
+pub fn rungs_otel_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| root.join("target"), PathBuf::from)
+            .join("otel");
+        let run = escargot::CargoBuild::new()
+            .manifest_path(root.join("Cargo.toml"))
+            .package("rungs-cli")
+            .bin("rungs")
+            .features("otel")
+            .target_dir(target)
+            .current_release()
+            .run()
+            .unwrap_or_else(|e| panic!("could not build the rungs binary with otel: {e}"));
+        run.path().to_path_buf()
+    })
+}
