@@ -147,6 +147,21 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("person `{id}`")))
     }
 
+    /// The people with these ids, by id (one statement; for naming who did what).
+    pub(crate) async fn people_named(
+        &self,
+        org: &Organisation,
+        ids: &[PersonId],
+    ) -> Result<HashMap<PersonId, Person>, AppError> {
+        Ok(self
+            .db
+            .people_by_ids(org.id, ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect())
+    }
+
     /// Loads each version once.
     pub(crate) async fn versions(
         &self,
@@ -261,13 +276,7 @@ impl App {
         all.reverse();
         let page = Page::by_offset(all, first, after)?;
         let ids: Vec<PersonId> = page.items.iter().map(|a| a.assessor_id).collect();
-        let names: HashMap<PersonId, Person> = self
-            .db
-            .people_by_ids(org.id, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let names = self.people_named(&org, &ids).await?;
         Ok(Page {
             items: page
                 .items

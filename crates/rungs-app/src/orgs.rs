@@ -50,13 +50,7 @@ impl App {
         }
         let page = crate::Page::by_offset(all, first, after)?;
         let ids: Vec<PersonId> = page.items.iter().filter_map(|e| e.actor_id).collect();
-        let people: HashMap<PersonId, rungs_domain::person::Person> = self
-            .db
-            .people_by_ids(org.id, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let people = self.people_named(&org, &ids).await?;
         Ok(crate::Page {
             items: page
                 .items

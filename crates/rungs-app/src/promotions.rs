@@ -17,7 +17,6 @@ use rungs_domain::promotion::{
 };
 use rungs_domain::{AssignmentId, CaseId, PersonId};
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// A case with the people it names.
 #[derive(Debug, Clone, Serialize)]
@@ -82,13 +81,7 @@ impl App {
             ids.extend(c.decision.as_ref().map(|d| d.by));
             ids.extend(events.iter().map(|e| e.actor_id));
         }
-        let people: HashMap<PersonId, Person> = self
-            .db
-            .people_by_ids(org.id, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let people = self.people_named(org, &ids).await?;
         let get = |id: PersonId| people.get(&id).cloned();
         Ok(cases
             .into_iter()

@@ -14,8 +14,8 @@ use rungs_domain::growth::ReadinessRule;
 use rungs_domain::matrix::{Matrix, VersionStatus};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::Person;
-use rungs_domain::promotion::{CaseEvent, EventKind, PromotionCase};
-use rungs_domain::{CaseId, OrgId, PersonId};
+use rungs_domain::promotion::{CaseEvent, PromotionCase};
+use rungs_domain::{OrgId, PersonId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
@@ -227,14 +227,9 @@ impl Db {
             .await?
             .into_iter()
             .map(|e| {
-                Ok(CaseEvent {
-                    id: e.id,
-                    case_id: CaseId(e.case_id),
-                    kind: EventKind::parse(&e.kind)?,
-                    actor_id: PersonId(e.actor_id),
-                    note: e.note,
-                    at: us(e.at),
-                })
+                let mut e = crate::growth::event_from_row(e)?;
+                e.at = us(e.at);
+                Ok(e)
             })
             .collect::<Result<_, DbError>>()?;
         let readiness_rule = match readiness_rule::Entity::find_by_id(o)

@@ -442,16 +442,7 @@ impl Db {
             .all(&self.conn)
             .await?
             .into_iter()
-            .map(|e| {
-                Ok(CaseEvent {
-                    id: e.id,
-                    case_id: CaseId(e.case_id),
-                    kind: EventKind::parse(&e.kind)?,
-                    actor_id: PersonId(e.actor_id),
-                    note: e.note,
-                    at: e.at,
-                })
-            })
+            .map(event_from_row)
             .collect::<Result<_, DbError>>()?;
         Ok(Some((case, events)))
     }
@@ -658,6 +649,17 @@ pub(crate) async fn insert_case_row<C: ConnectionTrait>(
     .exec_without_returning(txn)
     .await?;
     Ok(())
+}
+
+pub(crate) fn event_from_row(e: promotion_event::Model) -> Result<CaseEvent, DbError> {
+    Ok(CaseEvent {
+        id: e.id,
+        case_id: CaseId(e.case_id),
+        kind: EventKind::parse(&e.kind)?,
+        actor_id: PersonId(e.actor_id),
+        note: e.note,
+        at: e.at,
+    })
 }
 
 pub(crate) async fn insert_event<C: ConnectionTrait>(
