@@ -413,6 +413,19 @@ async fn growth_commands_on_every_backend() {
         ]);
         assert!(table.contains("ready for their next level"), "{b}: {table}");
 
+        // Readable renderings of the matrix.
+        let md = r.ok(&[
+            "matrix", "export", "python", "--org", "gen", "--format", "markdown",
+        ]);
+        assert!(md.contains("| Track | Level 1: Beginner |"), "{b}: {md}");
+        let html = r.ok(&[
+            "matrix", "export", "python", "--org", "gen", "--format", "html",
+        ]);
+        assert!(
+            html.starts_with("<!DOCTYPE html>") && html.contains("<li>Basic syntax</li>"),
+            "{b}"
+        );
+
         // The rule: shown, changed, refused when out of range.
         assert!(
             r.ok(&["readiness-rule", "--org", "gen"])

@@ -13,7 +13,9 @@ use rungs_domain::person::{Email, Person, ReportingTree};
 use rungs_domain::text::{Key, required_text};
 use rungs_domain::{AssignmentId, PersonId};
 use rungs_format::people::parse_people;
-use rungs_format::{FileError, FileErrors, MatrixFormat, export_matrix, parse_matrix, templates};
+use rungs_format::{
+    ExportFormat, FileError, FileErrors, MatrixFormat, parse_matrix, render_matrix, templates,
+};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -199,12 +201,12 @@ impl App {
         actor: &Actor,
         org_slug: &str,
         key: &str,
-        format: MatrixFormat,
+        format: ExportFormat,
     ) -> Result<String, AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::ExportMatrix(org.id))?;
         let (_, m) = self.show_matrix(actor, org_slug, key).await?;
-        Ok(export_matrix(&m, format))
+        Ok(render_matrix(&m, format))
     }
 
     /// The matrix people are placed in: the one named, or the organisation's only one.

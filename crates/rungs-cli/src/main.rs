@@ -256,8 +256,9 @@ enum MatrixCommand {
         key: String,
         #[arg(long)]
         org: String,
+        /// yaml and json import back; markdown and html are for reading and printing.
         #[arg(long, value_enum, default_value = "yaml")]
-        format: FileFormat,
+        format: ExportArg,
         /// Write here instead of standard output.
         #[arg(long, short)]
         output: Option<String>,
@@ -294,6 +295,25 @@ pub(crate) struct OutArgs {
     /// How to print the result.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: Out,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportArg {
+    Yaml,
+    Json,
+    Markdown,
+    Html,
+}
+
+impl From<ExportArg> for rungs_format::ExportFormat {
+    fn from(f: ExportArg) -> Self {
+        match f {
+            ExportArg::Yaml => Self::Yaml,
+            ExportArg::Json => Self::Json,
+            ExportArg::Markdown => Self::Markdown,
+            ExportArg::Html => Self::Html,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -14,6 +14,27 @@ pub enum MatrixFileFormat {
     Json,
 }
 
+/// How `exportMatrix` writes a matrix: YAML and JSON import back; Markdown and HTML (one
+/// self-contained, printable page) are for reading.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum MatrixExportFormat {
+    Yaml,
+    Json,
+    Markdown,
+    Html,
+}
+
+impl From<MatrixExportFormat> for rungs_format::ExportFormat {
+    fn from(f: MatrixExportFormat) -> Self {
+        match f {
+            MatrixExportFormat::Yaml => Self::Yaml,
+            MatrixExportFormat::Json => Self::Json,
+            MatrixExportFormat::Markdown => Self::Markdown,
+            MatrixExportFormat::Html => Self::Html,
+        }
+    }
+}
+
 impl From<MatrixFileFormat> for MatrixFormat {
     fn from(f: MatrixFileFormat) -> Self {
         match f {
@@ -94,12 +115,13 @@ impl MatricesMutation {
         Ok(v.into())
     }
 
-    /// Exports the newest published version of a matrix as a file (HR admins).
+    /// Exports the newest published version of a matrix as a file (HR admins): YAML or JSON
+    /// to import back, Markdown or HTML to read and print.
     async fn export_matrix(
         &self,
         ctx: &Context<'_>,
         key: String,
-        format: MatrixFileFormat,
+        format: MatrixExportFormat,
     ) -> Result<String> {
         let c = Ctx::of(ctx);
         let s = c.session()?;

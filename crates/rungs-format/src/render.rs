@@ -1,0 +1,301 @@
+//! Readable renderings of a matrix, for people rather than programs: a tracks-by-levels table
+//! like the seed document's, in Markdown or in one self-contained, printable HTML page. (YAML
+//! and JSON stay the files Rungs reads back.)
+
+use crate::{MatrixFormat, export_matrix};
+use rungs_domain::matrix::{Matrix, Resource};
+
+/// Every way a matrix can be written out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Yaml,
+    Json,
+    Markdown,
+    Html,
+}
+
+impl From<MatrixFormat> for ExportFormat {
+    fn from(f: MatrixFormat) -> Self {
+        match f {
+            MatrixFormat::Yaml => Self::Yaml,
+            MatrixFormat::Json => Self::Json,
+        }
+    }
+}
+
+/// The matrix in `format`.
+pub fn render_matrix(m: &Matrix, format: ExportFormat) -> String {
+    match format {
+        ExportFormat::Yaml => export_matrix(m, MatrixFormat::Yaml),
+        ExportFormat::Json => export_matrix(m, MatrixFormat::Json),
+        ExportFormat::Markdown => markdown(m),
+        ExportFormat::Html => html(m),
+    }
+}
+
+/// Text safe inside a Markdown table cell: no pipes or line breaks, and no inline HTML.
+fn md(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+}
+
+fn md_resource(r: &Resource) -> String {
+    match &r.url {
+        Some(u) => format!(
+            "[{}](<{}>)",
+            md(&r.title).replace(['[', ']'], ""),
+            u.replace('>', "%3E")
+        ),
+        None => md(&r.title),
+    }
+}
+
+fn markdown(m: &Matrix) -> String {
+    let mut out = format!("# {}\n\n", md(m.name()));
+    if let Some(d) = m.description() {
+        out.push_str(&format!("{}\n\n", d.trim()));
+    }
+    out.push_str("| Track |");
+    for l in m.levels() {
+        out.push_str(&format!(" Level {}: {} |", l.rank, md(&l.name)));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(m.levels().len()));
+    out.push('\n');
+    for t in m.tracks() {
+        out.push_str(&format!("| **{}** |", md(&t.name)));
+        for l in m.levels() {
+            let cell = t.cells.iter().find(|c| c.level == l.key);
+            let mut parts = Vec::new();
+            if let Some(c) = cell {
+                if !c.titles.is_empty() {
+                    parts.push(format!("*{}*", md(&c.titles.join(", "))));
+                }
+                parts.extend(c.expectations.iter().map(|e| format!("• {}", md(&e.name))));
+            }
+            out.push_str(&format!(" {} |", parts.join("<br>")));
+        }
+        out.push('\n');
+    }
+    for t in m.tracks() {
+        let ladder: Vec<&str> = t
+            .cells
+            .iter()
+            .flat_map(|c| c.titles.iter().map(String::as_str))
+            .collect();
+        let resources: Vec<(String, &Resource)> = t
+            .cells
+            .iter()
+            .flat_map(|c| {
+                c.resources.iter().map(|r| (c.level.to_string(), r)).chain(
+                    c.expectations
+                        .iter()
+                        .flat_map(|e| e.resources.iter().map(|r| (e.name.clone(), r))),
+                )
+            })
+            .collect();
+        if ladder.is_empty() && resources.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n## {}\n\n", md(&t.name)));
+        if !ladder.is_empty() {
+            out.push_str(&format!(
+                "Career progression: {}\n\n",
+                md(&ladder.join(" → "))
+            ));
+        }
+        for (at, r) in resources {
+            out.push_str(&format!(
+                "- {} ({}, {})\n",
+                md_resource(r),
+                r.kind.as_str(),
+                md(&at)
+            ));
+        }
+    }
+    out
+}
+
+/// Text safe in HTML content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html_resource(r: &Resource) -> String {
+    match &r.url {
+        // Only web links (the matrix rules allow nothing else) become anchors.
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+            format!("<a href=\"{}\">{}</a>", esc(u), esc(&r.title))
+        }
+        _ => esc(&r.title),
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}\
+table{border-collapse:collapse;width:100%;font-size:.9rem}\
+th,td{border:1px solid #999;padding:.4rem;vertical-align:top;text-align:left}\
+th{background:#eee}td.track{font-weight:bold;white-space:nowrap}\
+.titles{font-style:italic;color:#555;display:block;margin-bottom:.2rem}\
+ul{margin:.2rem 0;padding-left:1.1rem}\
+@media print{body{margin:0}table{font-size:8pt}a{color:inherit}thead{display:table-header-group}tr{break-inside:avoid}}";
+
+fn html(m: &Matrix) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        esc(m.name()),
+        esc(m.name())
+    );
+    if let Some(d) = m.description() {
+        out.push_str(&format!("<p>{}</p>\n", esc(d.trim())));
+    }
+    out.push_str("<table>\n<thead><tr><th>Track</th>");
+    for l in m.levels() {
+        out.push_str(&format!("<th>Level {}: {}</th>", l.rank, esc(&l.name)));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for t in m.tracks() {
+        out.push_str(&format!("<tr><td class=\"track\">{}</td>", esc(&t.name)));
+        for l in m.levels() {
+            out.push_str("<td>");
+            if let Some(c) = t.cells.iter().find(|c| c.level == l.key) {
+                if !c.titles.is_empty() {
+                    out.push_str(&format!(
+                        "<span class=\"titles\">{}</span>",
+                        esc(&c.titles.join(", "))
+                    ));
+                }
+                if !c.expectations.is_empty() {
+                    out.push_str("<ul>");
+                    for e in &c.expectations {
+                        out.push_str(&format!("<li>{}</li>", esc(&e.name)));
+                    }
+                    out.push_str("</ul>");
+                }
+            }
+            out.push_str("</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    for t in m.tracks() {
+        let ladder: Vec<&str> = t
+            .cells
+            .iter()
+            .flat_map(|c| c.titles.iter().map(String::as_str))
+            .collect();
+        let resources: Vec<&Resource> = t
+            .cells
+            .iter()
+            .flat_map(|c| {
+                c.resources
+                    .iter()
+                    .chain(c.expectations.iter().flat_map(|e| &e.resources))
+            })
+            .collect();
+        if ladder.is_empty() && resources.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("<h2>{}</h2>\n", esc(&t.name)));
+        if !ladder.is_empty() {
+            out.push_str(&format!(
+                "<p>Career progression: {}</p>\n",
+                esc(&ladder.join(" → "))
+            ));
+        }
+        if !resources.is_empty() {
+            out.push_str("<ul>");
+            for r in resources {
+                out.push_str(&format!(
+                    "<li>{} ({})</li>",
+                    html_resource(r),
+                    r.kind.as_str()
+                ));
+            }
+            out.push_str("</ul>\n");
+        }
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn python() -> Matrix {
+        crate::templates::template("python").unwrap().unwrap()
+    }
+
+    #[test]
+    fn markdown_is_a_tracks_by_levels_table_like_the_seed() {
+        let md = render_matrix(&python(), ExportFormat::Markdown);
+        let header = md.lines().find(|l| l.starts_with("| Track |")).unwrap();
+        assert_eq!(
+            header,
+            "| Track | Level 1: Beginner | Level 2: Intermediate | Level 3: Advanced | Level 4: Expert | Level 5: Leader |"
+        );
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| **")).collect();
+        assert_eq!(rows.len(), 6, "one row per track");
+        assert!(rows[0].starts_with("| **Python Developer** |"));
+        assert!(
+            rows[0].contains("• Basic syntax<br>• Simple data structures"),
+            "{}",
+            rows[0]
+        );
+        // Every row has as many cells as the header.
+        for r in &rows {
+            assert_eq!(r.matches(" |").count(), header.matches(" |").count(), "{r}");
+        }
+        assert!(
+            md.contains("Career progression: Python Programming Intern → Junior Python Developer")
+        );
+    }
+
+    #[test]
+    fn markdown_and_html_escape_what_the_matrix_says() {
+        let mut d = python().to_draft();
+        d.tracks[0].name = "C|D <b>&</b>".into();
+        d.tracks[0].cells[0].expectations[0].name = "x | y".into();
+        let m = Matrix::new(&d).unwrap();
+        let md = render_matrix(&m, ExportFormat::Markdown);
+        assert!(
+            md.contains("| **C\\|D &lt;b&gt;&amp;&lt;/b&gt;** |"),
+            "{md}"
+        );
+        assert!(!md.contains("<b>"), "no inline HTML from the matrix");
+        assert!(md.contains("• x \\| y"));
+        let html = render_matrix(&m, ExportFormat::Html);
+        assert!(html.contains("C|D &lt;b&gt;&amp;&lt;/b&gt;"));
+        assert!(!html.contains("<b>&</b>"));
+    }
+
+    #[test]
+    fn html_is_one_printable_page() {
+        let html = render_matrix(&python(), ExportFormat::Html);
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains("@media print"), "print styles");
+        assert!(
+            !html.contains("<link") && !html.contains("<script"),
+            "self-contained"
+        );
+        assert_eq!(html.matches("<tr><td class=\"track\">").count(), 6);
+        assert_eq!(html.matches("<th>").count(), 6, "track + five levels");
+        assert!(html.contains("<li>Basic syntax</li>"));
+        assert!(html.trim_end().ends_with("</html>"));
+    }
+}
