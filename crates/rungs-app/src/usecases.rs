@@ -514,11 +514,7 @@ impl App {
     ) -> Result<LevelAssignment, AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::AssignLevel(org.id))?;
-        let person = self
-            .db
-            .person(org.id, id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("person `{id}`")))?;
+        let person = self.person_by_id(&org, id).await?;
         self.place(actor, &org, &person, placement).await
     }
 

@@ -198,28 +198,22 @@ fn print_plan(v: &PlanView) {
     for g in gaps {
         println!("- {} [{}]", g.expectation.name, g.expectation.key);
         for r in &g.expectation.resources {
-            println!(
-                "    {}: {}{}",
-                r.kind.as_str(),
-                r.title,
-                r.url
-                    .as_deref()
-                    .map(|u| format!(" <{u}>"))
-                    .unwrap_or_default()
-            );
+            println!("    {}", resource_line(r));
         }
     }
     for (level, r) in &p.level_resources {
-        println!(
-            "  ({level}) {}: {}{}",
-            r.kind.as_str(),
-            r.title,
-            r.url
-                .as_deref()
-                .map(|u| format!(" <{u}>"))
-                .unwrap_or_default()
-        );
+        println!("  ({level}) {}", resource_line(r));
     }
+}
+
+/// `kind: title <url>`.
+fn resource_line(r: &rungs_domain::matrix::Resource) -> String {
+    let url = r
+        .url
+        .as_deref()
+        .map(|u| format!(" <{u}>"))
+        .unwrap_or_default();
+    format!("{}: {}{url}", r.kind.as_str(), r.title)
 }
 
 pub async fn readiness(url: &str, a: ReadinessArgs) -> Result<(), Failure> {
@@ -317,18 +311,11 @@ pub async fn promotions(url: &str, cmd: PromotionsCommand) -> Result<(), Failure
                 StatusArg::Rejected => PromotionStatus::Rejected,
                 StatusArg::Withdrawn => PromotionStatus::Withdrawn,
             });
-            let mut all = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let page = app
-                    .promotion_cases(&sys, &org, status, Some(100), after.as_deref())
-                    .await?;
-                after = Some((page.offset + page.items.len()).to_string());
-                all.extend(page.items);
-                if !page.has_next {
-                    break;
-                }
-            }
+            let all = crate::all_pages(usize::MAX, async |first, after| {
+                app.promotion_cases(&sys, &org, status, Some(first), after)
+                    .await
+            })
+            .await?;
             match out.format {
                 Out::Json => output::json(&all),
                 Out::Table => print_cases(&all),

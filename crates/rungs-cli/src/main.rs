@@ -629,19 +629,11 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
             out,
         } => {
             let app = open(url, false).await?;
-            let mut entries = Vec::new();
-            let mut after: Option<String> = None;
-            while entries.len() < limit {
-                let want = (limit - entries.len()).min(100);
-                let page = app
-                    .audit_log(&sys, &org, action.as_deref(), Some(want), after.as_deref())
-                    .await?;
-                after = Some((page.offset + page.items.len()).to_string());
-                entries.extend(page.items);
-                if !page.has_next {
-                    break;
-                }
-            }
+            let entries = all_pages(limit, async |first, after| {
+                app.audit_log(&sys, &org, action.as_deref(), Some(first), after)
+                    .await
+            })
+            .await?;
             output::audit(out.format, &entries);
         }
         Command::GrowthPlan(a) => growth::growth_plan(url, a).await?,
@@ -670,6 +662,24 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Up to `limit` items of a paginated use case, following its pages (100 at a time).
+pub(crate) async fn all_pages<T>(
+    limit: usize,
+    fetch: impl AsyncFn(usize, Option<&str>) -> Result<rungs_app::Page<T>, AppError>,
+) -> Result<Vec<T>, Failure> {
+    let mut items = Vec::new();
+    let mut after: Option<String> = None;
+    while items.len() < limit {
+        let page = fetch((limit - items.len()).min(100), after.as_deref()).await?;
+        after = Some((page.offset + page.items.len()).to_string());
+        items.extend(page.items);
+        if !page.has_next {
+            break;
+        }
+    }
+    Ok(items)
 }
 
 /// GET `path` from `addr` over plain HTTP/1.0 and succeed on status 200 (within 5 s).
