@@ -355,6 +355,7 @@ impl App {
                             Vec::new(),
                         )?,
                         at: now - Duration::days(30),
+                        carried_from: None,
                     });
                 }
             }

@@ -48,6 +48,7 @@ impl From<DbError> for AppError {
         match e {
             DbError::NotFound { what } => Self::NotFound(what),
             DbError::Conflict { what } => Self::Conflict(what),
+            DbError::Stale { what } => Self::StateConflict(what),
             other => Self::Internal(Box::new(other)),
         }
     }

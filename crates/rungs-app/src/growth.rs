@@ -228,6 +228,7 @@ impl App {
             role,
             evidence,
             at: Utc::now(),
+            carried_from: None,
         };
         let audit = Audit::new(
             Some(assessor),

@@ -187,6 +187,7 @@ async fn team_readiness_statement_count_is_constant() {
                         role: AssessorRole::Manager,
                         evidence: Evidence::default(),
                         at: Utc::now(),
+                        carried_from: None,
                     })
                 })
                 .collect();

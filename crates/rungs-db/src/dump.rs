@@ -329,23 +329,26 @@ impl Db {
             .exec_without_returning(&txn)
             .await?;
             for v in &m.versions {
-                matrix_version::Entity::insert(matrix_version::ActiveModel {
-                    id: Set(v.id),
-                    org_id: Set(o),
-                    matrix_id: Set(m.id),
-                    number: Set(v.number.map(|n| n as i32)),
-                    status: Set(v.status.as_str().to_owned()),
-                    name: Set(v.content.name().to_owned()),
-                    description: Set(v.content.description().map(str::to_owned)),
-                    note: Set(v.note.clone()),
-                    created_by: Set(v.created_by.map(|p| p.0)),
-                    created_at: Set(v.created_at),
-                    published_by: Set(v.published_by.map(|p| p.0)),
-                    published_at: Set(v.published_at),
-                })
-                .exec_without_returning(&txn)
+                let published = match (v.status, v.number) {
+                    (VersionStatus::Published, Some(n)) => {
+                        Some((n, v.published_by, v.published_at.unwrap_or(v.created_at)))
+                    }
+                    _ => None,
+                };
+                crate::versions::insert_version(
+                    &txn,
+                    org,
+                    crate::versions::NewVersion {
+                        id: v.id,
+                        matrix_id: m.id,
+                        content: &v.content,
+                        note: v.note.clone(),
+                        created_by: v.created_by,
+                        created_at: v.created_at,
+                        published,
+                    },
+                )
                 .await?;
-                crate::repo::write_content(&txn, org, v.id, &v.content).await?;
             }
         }
         append_assignments(&txn, org, &d.assignments).await?;

@@ -59,6 +59,8 @@ entity!(matrix_version, "matrix_versions", {
     created_at: DateTime<Utc>,
     published_by: Option<Uuid>,
     published_at: Option<DateTime<Utc>>,
+    revision: i32,
+    draft_of: Option<Uuid>,
 });
 
 entity!(level, "levels", {
@@ -183,6 +185,7 @@ mod growth_tables {
         evidence_text: String,
         evidence_links: String,
         assessed_at: DateTime<Utc>,
+        carried_from: Option<Uuid>,
     });
 
     entity!(promotion_case, "promotion_cases", {

@@ -9,6 +9,9 @@ pub enum DbError {
     NotFound { what: String },
     #[error("{what} already exists")]
     Conflict { what: String },
+    /// A conditional write found the row changed since the caller read it.
+    #[error("{what}")]
+    Stale { what: String },
     /// A stored row no longer parses into the domain (a bug or a hand-edited database).
     #[error("stored data is invalid: {0}")]
     Corrupt(#[from] DomainError),

@@ -346,6 +346,7 @@ impl Db {
                         links: serde_json::from_str(&r.evidence_links).unwrap_or_default(),
                     },
                     at: r.assessed_at,
+                    carried_from: r.carried_from.map(AssessmentId),
                 })
             })
             .collect()
@@ -613,6 +614,7 @@ pub(crate) async fn insert_assessments<C: ConnectionTrait>(
             evidence_links: Set(serde_json::to_string(&a.evidence.links)
                 .map_err(|e| DbError::Other(sea_orm::DbErr::Custom(e.to_string())))?),
             assessed_at: Set(a.at),
+            carried_from: Set(a.carried_from.map(|c| c.0)),
         });
     }
     insert_chunked::<assessment::Entity, _, _>(txn, rows).await

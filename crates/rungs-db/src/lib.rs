@@ -10,6 +10,7 @@ mod error;
 mod growth;
 pub mod migrations;
 mod repo;
+mod versions;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -399,27 +399,26 @@ impl Db {
             number: published.then_some(1),
             status,
             note: note.map(str::to_owned),
+            created_by: by,
             created_at: now,
             published_at: published.then_some(now),
             published_by: if published { by } else { None },
+            revision: 0,
         };
-        matrix_version::Entity::insert(matrix_version::ActiveModel {
-            id: Set(info.id.0),
-            org_id: Set(org.0),
-            matrix_id: Set(matrix_id),
-            number: Set(info.number.map(|n| n as i32)),
-            status: Set(status.as_str().to_owned()),
-            name: Set(m.name().to_owned()),
-            description: Set(m.description().map(str::to_owned)),
-            note: Set(info.note.clone()),
-            created_by: Set(by.map(|p| p.0)),
-            created_at: Set(now),
-            published_by: Set(info.published_by.map(|p| p.0)),
-            published_at: Set(info.published_at),
-        })
-        .exec_without_returning(&txn)
+        crate::versions::insert_version(
+            &txn,
+            org,
+            crate::versions::NewVersion {
+                id: info.id.0,
+                matrix_id,
+                content: m,
+                note: info.note.clone(),
+                created_by: by,
+                created_at: now,
+                published: published.then_some((1, by, now)),
+            },
+        )
         .await?;
-        write_content(&txn, org, info.id.0, m).await?;
         let mut audit = audit.clone();
         audit.subjects.extend([matrix_id, info.id.0]);
         crate::audit::write_audit(&txn, org, &audit).await?;
@@ -838,7 +837,7 @@ pub(crate) fn person_from_row(r: person::Model) -> Result<Person, DbError> {
     })
 }
 
-fn version_from_row(v: &matrix_version::Model, key: &str) -> Result<VersionInfo, DbError> {
+pub(crate) fn version_from_row(v: &matrix_version::Model, key: &str) -> Result<VersionInfo, DbError> {
     Ok(VersionInfo {
         id: VersionId(v.id),
         matrix_id: MatrixId(v.matrix_id),
@@ -846,9 +845,11 @@ fn version_from_row(v: &matrix_version::Model, key: &str) -> Result<VersionInfo,
         number: v.number.and_then(|n| u32::try_from(n).ok()),
         status: VersionStatus::parse(&v.status)?,
         note: v.note.clone(),
+        created_by: v.created_by.map(PersonId),
         created_at: v.created_at,
         published_at: v.published_at,
         published_by: v.published_by.map(PersonId),
+        revision: u32::try_from(v.revision).unwrap_or_default(),
     })
 }
 

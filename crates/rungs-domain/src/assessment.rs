@@ -119,6 +119,10 @@ pub struct Assessment {
     pub role: AssessorRole,
     pub evidence: Evidence,
     pub at: DateTime<Utc>,
+    /// Set on a copy carried over to a newer matrix version: the assessment it was made as.
+    /// `at`, the assessor and the evidence are the original's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<AssessmentId>,
 }
 
 impl Assessment {

@@ -593,6 +593,7 @@ mod tests {
             role,
             evidence: Evidence::default(),
             at: Utc.timestamp_opt(secs, 0).unwrap(),
+            carried_from: None,
         }
     }
 

@@ -7,10 +7,13 @@
 pub mod assessment;
 pub mod assignment;
 pub mod auth;
+pub mod diff;
+pub mod edit;
 pub mod error;
 pub mod growth;
 pub mod ids;
 pub mod matrix;
+pub mod migrate;
 pub mod org;
 pub mod person;
 pub mod promotion;

@@ -693,7 +693,7 @@ impl VersionStatus {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn small() -> MatrixDraft {
@@ -921,9 +921,22 @@ pub struct VersionInfo {
     pub number: Option<u32>,
     pub status: VersionStatus,
     pub note: Option<String>,
+    pub created_by: Option<crate::PersonId>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     pub published_by: Option<crate::PersonId>,
+    /// How many times the draft was edited; an edit names the revision it read.
+    pub revision: u32,
+}
+
+impl VersionInfo {
+    /// `v3`, or `draft`.
+    pub fn label(&self) -> String {
+        match self.number {
+            Some(n) => format!("v{n}"),
+            None => "draft".into(),
+        }
+    }
 }
 
 /// A matrix as listed: its key and name, and its newest published version if any.

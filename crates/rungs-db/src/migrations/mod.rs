@@ -9,6 +9,7 @@ mod m20261124_000002_auth;
 mod m20261124_000003_growth;
 mod m20261124_000004_mysql_datetime;
 mod m20261124_000005_audit;
+mod m20261124_000006_versions;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_growth::Migration),
             Box::new(m20261124_000004_mysql_datetime::Migration),
             Box::new(m20261124_000005_audit::Migration),
+            Box::new(m20261124_000006_versions::Migration),
         ]
     }
 }

@@ -1,0 +1,354 @@
+//! Matrix versions: the draft (at most one per matrix, edited under a revision number), publishing
+//! (the database freezes a published version: see migration 000006), version listings, and
+//! moving people to a newer version in one transaction.
+
+use crate::audit::{Audit, write_audit};
+use crate::entities::*;
+use crate::error::DbError;
+use crate::repo::{Db, append_assignments, version_from_row, write_content};
+use chrono::{DateTime, Utc};
+use rungs_domain::assessment::Assessment;
+use rungs_domain::assignment::LevelAssignment;
+use rungs_domain::matrix::{Matrix, VersionInfo, VersionStatus};
+use rungs_domain::{MatrixId, OrgId, PersonId, VersionId};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+/// A version row to write: always inserted as a draft with its content, then published when
+/// `number` is set, because the database refuses content rows under a published version.
+pub(crate) struct NewVersion<'a> {
+    pub id: Uuid,
+    pub matrix_id: Uuid,
+    pub content: &'a Matrix,
+    pub note: Option<String>,
+    pub created_by: Option<PersonId>,
+    pub created_at: DateTime<Utc>,
+    /// `Some((number, by, at))` to publish it.
+    pub published: Option<(u32, Option<PersonId>, DateTime<Utc>)>,
+}
+
+pub(crate) async fn insert_version<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    v: NewVersion<'_>,
+) -> Result<(), DbError> {
+    matrix_version::Entity::insert(matrix_version::ActiveModel {
+        id: Set(v.id),
+        org_id: Set(org.0),
+        matrix_id: Set(v.matrix_id),
+        number: Set(None),
+        status: Set(VersionStatus::Draft.as_str().to_owned()),
+        name: Set(v.content.name().to_owned()),
+        description: Set(v.content.description().map(str::to_owned)),
+        note: Set(v.note.clone()),
+        created_by: Set(v.created_by.map(|p| p.0)),
+        created_at: Set(v.created_at),
+        published_by: Set(None),
+        published_at: Set(None),
+        revision: Set(0),
+        draft_of: Set(Some(v.matrix_id)),
+    })
+    .exec_without_returning(c)
+    .await
+    .map_err(|e| DbError::conflict_or_other(e, "a draft of this matrix"))?;
+    write_content(c, org, v.id, v.content).await?;
+    if let Some((number, by, at)) = v.published {
+        publish_row(c, org, v.id, None, number, v.note.as_deref(), by, at).await?;
+    }
+    Ok(())
+}
+
+/// Turns the draft `id` into published version `number`; `expected` guards the revision.
+#[allow(clippy::too_many_arguments)]
+async fn publish_row<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    id: Uuid,
+    expected: Option<u32>,
+    number: u32,
+    note: Option<&str>,
+    by: Option<PersonId>,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let mut q = matrix_version::Entity::update_many()
+        .col_expr(
+            matrix_version::Column::Status,
+            Expr::value(VersionStatus::Published.as_str()),
+        )
+        .col_expr(matrix_version::Column::Number, Expr::value(number as i32))
+        .col_expr(
+            matrix_version::Column::DraftOf,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(matrix_version::Column::Note, Expr::value(note.map(str::to_owned)))
+        .col_expr(
+            matrix_version::Column::PublishedBy,
+            Expr::value(by.map(|p| p.0)),
+        )
+        .col_expr(matrix_version::Column::PublishedAt, Expr::value(Some(at)))
+        .filter(matrix_version::Column::OrgId.eq(org.0))
+        .filter(matrix_version::Column::Id.eq(id))
+        .filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str()));
+    if let Some(r) = expected {
+        q = q.filter(matrix_version::Column::Revision.eq(r as i32));
+    }
+    let done = q
+        .exec(c)
+        .await
+        .map_err(|e| DbError::conflict_or_other(e, format!("version {number}")))?;
+    if done.rows_affected != 1 {
+        return Err(stale());
+    }
+    Ok(())
+}
+
+fn stale() -> DbError {
+    DbError::Stale {
+        what: "the draft changed since you read it (someone else edited, published or discarded it): reload it and apply your change again".into(),
+    }
+}
+
+impl Db {
+    async fn matrix_row(&self, org: OrgId, key: &str) -> Result<matrix::Model, DbError> {
+        matrix::Entity::find()
+            .filter(matrix::Column::OrgId.eq(org.0))
+            .filter(matrix::Column::Key.eq(key))
+            .one(&self.conn)
+            .await?
+            .ok_or_else(|| DbError::not_found(format!("matrix `{key}`")))
+    }
+
+    /// Every version of the matrix `key`: published ones by number, then the draft.
+    pub async fn matrix_versions(
+        &self,
+        org: OrgId,
+        key: &str,
+    ) -> Result<Vec<VersionInfo>, DbError> {
+        let m = self.matrix_row(org, key).await?;
+        let rows = matrix_version::Entity::find()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::MatrixId.eq(m.id))
+            .order_by_asc(matrix_version::Column::CreatedAt)
+            .all(&self.conn)
+            .await?;
+        let mut out = rows
+            .iter()
+            .map(|v| version_from_row(v, &m.key))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(|v| (v.number.is_none(), v.number));
+        Ok(out)
+    }
+
+    /// One version of the matrix `key`: a number, or the draft for `None`.
+    pub async fn matrix_version(
+        &self,
+        org: OrgId,
+        key: &str,
+        number: Option<u32>,
+    ) -> Result<Option<(VersionInfo, Matrix)>, DbError> {
+        let m = self.matrix_row(org, key).await?;
+        let q = matrix_version::Entity::find()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::MatrixId.eq(m.id));
+        let q = match number {
+            Some(n) => q.filter(matrix_version::Column::Number.eq(n as i32)),
+            None => q.filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str())),
+        };
+        let Some(v) = q.one(&self.conn).await? else {
+            return Ok(None);
+        };
+        let info = version_from_row(&v, &m.key)?;
+        Ok(Some((info, self.load_content(org, &v).await?)))
+    }
+
+    /// Starts the draft of matrix `matrix` with `content`; CONFLICT when it already has one.
+    pub async fn start_draft(
+        &self,
+        org: OrgId,
+        matrix: MatrixId,
+        content: &Matrix,
+        by: Option<PersonId>,
+        audit: &Audit,
+    ) -> Result<VersionId, DbError> {
+        let txn = self.conn.begin().await?;
+        let id = Uuid::now_v7();
+        insert_version(
+            &txn,
+            org,
+            NewVersion {
+                id,
+                matrix_id: matrix.0,
+                content,
+                note: None,
+                created_by: by,
+                created_at: Utc::now(),
+                published: None,
+            },
+        )
+        .await?;
+        let mut audit = audit.clone();
+        audit.subjects.extend([matrix.0, id]);
+        write_audit(&txn, org, &audit).await?;
+        txn.commit().await?;
+        Ok(VersionId(id))
+    }
+
+    /// Replaces the draft's content, if its revision is still `expected` (`None`: any), and
+    /// returns the new revision. A concurrent edit makes one of the two fail with `Stale`.
+    pub async fn save_draft(
+        &self,
+        org: OrgId,
+        draft: VersionId,
+        expected: Option<u32>,
+        content: &Matrix,
+        audit: &Audit,
+    ) -> Result<u32, DbError> {
+        let txn = self.conn.begin().await?;
+        // The conditional UPDATE comes first: it takes the row's lock, so a second writer
+        // waits, then finds the revision moved on.
+        let mut q = matrix_version::Entity::update_many()
+            .col_expr(
+                matrix_version::Column::Revision,
+                Expr::col(matrix_version::Column::Revision).add(1),
+            )
+            .col_expr(
+                matrix_version::Column::Name,
+                Expr::value(content.name().to_owned()),
+            )
+            .col_expr(
+                matrix_version::Column::Description,
+                Expr::value(content.description().map(str::to_owned)),
+            )
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::Id.eq(draft.0))
+            .filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str()));
+        if let Some(r) = expected {
+            q = q.filter(matrix_version::Column::Revision.eq(r as i32));
+        }
+        if q.exec(&txn).await?.rows_affected != 1 {
+            return Err(stale());
+        }
+        delete_content(&txn, org, draft.0).await?;
+        write_content(&txn, org, draft.0, content).await?;
+        let revision = matrix_version::Entity::find()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::Id.eq(draft.0))
+            .one(&txn)
+            .await?
+            .map(|v| v.revision)
+            .unwrap_or_default();
+        let mut audit = audit.clone();
+        audit.subjects.push(draft.0);
+        write_audit(&txn, org, &audit).await?;
+        txn.commit().await?;
+        Ok(u32::try_from(revision).unwrap_or_default())
+    }
+
+    /// Publishes the draft as the next version number.
+    pub async fn publish_draft(
+        &self,
+        org: OrgId,
+        draft: VersionId,
+        expected: Option<u32>,
+        note: &str,
+        by: Option<PersonId>,
+        audit: &Audit,
+    ) -> Result<u32, DbError> {
+        let txn = self.conn.begin().await?;
+        let row = matrix_version::Entity::find()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::Id.eq(draft.0))
+            .one(&txn)
+            .await?
+            .ok_or_else(stale)?;
+        let latest = matrix_version::Entity::find()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::MatrixId.eq(row.matrix_id))
+            .filter(matrix_version::Column::Number.is_not_null())
+            .order_by_desc(matrix_version::Column::Number)
+            .one(&txn)
+            .await?
+            .and_then(|v| v.number)
+            .unwrap_or(0);
+        let number = u32::try_from(latest).unwrap_or_default() + 1;
+        publish_row(
+            &txn,
+            org,
+            draft.0,
+            expected,
+            number,
+            Some(note),
+            by,
+            Utc::now(),
+        )
+        .await?;
+        let mut audit = audit.clone();
+        audit.subjects.extend([row.matrix_id, draft.0]);
+        write_audit(&txn, org, &audit).await?;
+        txn.commit().await?;
+        Ok(number)
+    }
+
+    /// Deletes the draft and its content.
+    pub async fn discard_draft(
+        &self,
+        org: OrgId,
+        draft: VersionId,
+        expected: Option<u32>,
+        audit: &Audit,
+    ) -> Result<(), DbError> {
+        let txn = self.conn.begin().await?;
+        delete_content(&txn, org, draft.0).await?;
+        let mut q = matrix_version::Entity::delete_many()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::Id.eq(draft.0))
+            .filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str()));
+        if let Some(r) = expected {
+            q = q.filter(matrix_version::Column::Revision.eq(r as i32));
+        }
+        if q.exec(&txn).await?.rows_affected != 1 {
+            return Err(stale());
+        }
+        let mut audit = audit.clone();
+        audit.subjects.push(draft.0);
+        write_audit(&txn, org, &audit).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Moves people to another version: appends their new level assignments and the
+    /// assessments carried over, in one transaction.
+    pub async fn move_people(
+        &self,
+        org: OrgId,
+        assignments: &[LevelAssignment],
+        assessments: &[Assessment],
+        audit: &Audit,
+    ) -> Result<(), DbError> {
+        let txn = self.conn.begin().await?;
+        append_assignments(&txn, org, assignments).await?;
+        crate::growth::insert_assessments(&txn, org, assessments).await?;
+        write_audit(&txn, org, audit).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// Deletes a draft's content rows, children first.
+async fn delete_content<C: ConnectionTrait>(c: &C, org: OrgId, v: Uuid) -> Result<(), DbError> {
+    macro_rules! wipe {
+        ($($e:ident),*) => {$(
+            $e::Entity::delete_many()
+                .filter($e::Column::OrgId.eq(org.0))
+                .filter($e::Column::VersionId.eq(v))
+                .exec(c)
+                .await?;
+        )*};
+    }
+    wipe!(resource, expectation, cell, track, competency, level);
+    Ok(())
+}
