@@ -25,7 +25,88 @@ pub struct Mapping {
     pub expectations: BTreeMap<String, Vec<String>>,
 }
 
+/// A mapping entry that does not fit the versions: its section (`tracks`, `levels`,
+/// `expectations`), its source key, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingProblem {
+    pub section: &'static str,
+    pub key: String,
+    pub message: String,
+}
+
+fn expectation_keys(ms: &[&Matrix]) -> BTreeSet<String> {
+    ms.iter()
+        .flat_map(|m| m.tracks().iter())
+        .flat_map(|tr| tr.cells.iter())
+        .flat_map(|c| c.expectations.iter())
+        .map(|e| e.key.to_string())
+        .collect()
+}
+
 impl Mapping {
+    /// Checks every entry against the target version (targets must exist there) and the
+    /// versions people move from (sources must exist in one of them, when there are any).
+    pub fn problems(
+        &self,
+        target: &Matrix,
+        number: u32,
+        sources: &[&Matrix],
+    ) -> Vec<MappingProblem> {
+        let v = format!("version {number}");
+        let mut out = Vec::new();
+        let mut push = |section, key: &str, message: String| {
+            out.push(MappingProblem {
+                section,
+                key: key.to_owned(),
+                message,
+            })
+        };
+        for (from, to) in &self.tracks {
+            if target.track(to).is_none() {
+                push("tracks", from, format!("`{from}` maps to track `{to}`, which {v} does not have"));
+            }
+            if !sources.is_empty() && !sources.iter().any(|m| m.track(from).is_some()) {
+                push("tracks", from, format!("`{from}` is not a track of any version the people move from"));
+            }
+        }
+        for (from, to) in &self.levels {
+            if target.level(to).is_none() {
+                push("levels", from, format!("`{from}` maps to level `{to}`, which {v} does not have"));
+            }
+            if !sources.is_empty() && !sources.iter().any(|m| m.level(from).is_some()) {
+                push("levels", from, format!("`{from}` is not a level of any version the people move from"));
+            }
+        }
+        let target_keys = expectation_keys(&[target]);
+        let source_keys = expectation_keys(sources);
+        for (from, tos) in &self.expectations {
+            if !sources.is_empty() && !source_keys.contains(from) {
+                push(
+                    "expectations",
+                    from,
+                    format!("`{from}` is not an expectation of any version the people move from"),
+                );
+            }
+            if tos.is_empty() {
+                push(
+                    "expectations",
+                    from,
+                    format!("`{from}` maps to nothing: name at least one expectation of {v}"),
+                );
+            }
+            for to in tos {
+                if !target_keys.contains(to) {
+                    push(
+                        "expectations",
+                        from,
+                        format!("`{from}` maps to expectation `{to}`, which {v} does not have"),
+                    );
+                }
+            }
+        }
+        out
+    }
+
     fn expectation(&self, key: &str) -> Vec<String> {
         self.expectations
             .get(key)
@@ -102,62 +183,15 @@ pub fn plan_move(
     mapping: &Mapping,
 ) -> Result<MovePlan, DomainError> {
     let t = target.matrix;
-    let mut problems = Vec::new();
+    let sources: Vec<&Matrix> = members.iter().map(|m| m.from).collect();
+    let mut problems: Vec<Violation> = mapping
+        .problems(t, target.number, &sources)
+        .into_iter()
+        .map(|p| Violation::new(Path::root().field(p.section), p.message))
+        .collect();
     let mut problem = |path: Path, msg: String| problems.push(Violation::new(path, msg));
     let v = format!("version {}", target.number);
-    for (from, to) in &mapping.tracks {
-        if t.track(to).is_none() {
-            problem(
-                Path::root().field("tracks"),
-                format!("`{from}` maps to track `{to}`, which {v} does not have"),
-            );
-        }
-    }
-    for (from, to) in &mapping.levels {
-        if t.level(to).is_none() {
-            problem(
-                Path::root().field("levels"),
-                format!("`{from}` maps to level `{to}`, which {v} does not have"),
-            );
-        }
-    }
-    let target_keys: BTreeSet<String> = t
-        .tracks()
-        .iter()
-        .flat_map(|tr| tr.cells.iter())
-        .flat_map(|c| c.expectations.iter())
-        .map(|e| e.key.to_string())
-        .collect();
-    let source_keys: BTreeSet<String> = members
-        .iter()
-        .flat_map(|m| m.from.tracks().iter())
-        .flat_map(|tr| tr.cells.iter())
-        .flat_map(|c| c.expectations.iter())
-        .map(|e| e.key.to_string())
-        .collect();
-    for (from, tos) in &mapping.expectations {
-        if !members.is_empty() && !source_keys.contains(from) {
-            problem(
-                Path::root().field("expectations"),
-                format!("`{from}` is not an expectation of any version the people move from"),
-            );
-        }
-        if tos.is_empty() {
-            problem(
-                Path::root().field("expectations"),
-                format!("`{from}` maps to nothing: name at least one expectation of {v}"),
-            );
-        }
-        for to in tos {
-            if !target_keys.contains(to) {
-                problem(
-                    Path::root().field("expectations"),
-                    format!("`{from}` maps to expectation `{to}`, which {v} does not have"),
-                );
-            }
-        }
-    }
-
+    let target_keys = expectation_keys(&[t]);
     let mut plan = MovePlan::default();
     for m in members {
         let cur = m.current;

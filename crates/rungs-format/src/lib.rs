@@ -6,6 +6,8 @@
 
 mod at;
 pub mod errors;
+pub mod mapping;
+pub mod matrix_csv;
 pub mod matrix_file;
 pub mod people;
 pub mod render;

@@ -435,7 +435,7 @@ impl MatrixFormat {
     }
 }
 
-fn yaml_options() -> serde_saphyr::Options {
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = 32;
     budget.max_aliases = 1_000;
@@ -449,7 +449,7 @@ fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
-fn located(
+pub(crate) fn located(
     file: &str,
     pos: Option<(u64, u64)>,
     field: Option<String>,
@@ -468,7 +468,7 @@ fn read_yaml(text: &str) -> Result<MatrixFile, serde_saphyr::Error> {
     serde_saphyr::from_str_with_options(text, yaml_options())
 }
 
-fn yaml_error(file: &str, e: &serde_saphyr::Error) -> FileError {
+pub(crate) fn yaml_error(file: &str, e: &serde_saphyr::Error) -> FileError {
     let pos = e
         .location()
         .filter(|l| l.line() > 0)
@@ -491,7 +491,7 @@ fn yaml_error(file: &str, e: &serde_saphyr::Error) -> FileError {
     located(file, pos, None, message)
 }
 
-fn json_error(file: &str, e: &serde_json::Error) -> FileError {
+pub(crate) fn json_error(file: &str, e: &serde_json::Error) -> FileError {
     let text = e.to_string();
     let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
     let pos = (e.line() > 0).then(|| (e.line() as u64, e.column() as u64));

@@ -213,7 +213,7 @@ pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors
     }
 }
 
-fn line_at(text: &str, byte: u64) -> u64 {
+pub(crate) fn line_at(text: &str, byte: u64) -> u64 {
     let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
     // A record's offset may stand before the line breaks that precede it.
     while matches!(text.as_bytes().get(end), Some(b'\r' | b'\n')) {
@@ -226,7 +226,7 @@ fn line_at(text: &str, byte: u64) -> u64 {
         + 1
 }
 
-fn message_of(e: rungs_domain::DomainError) -> String {
+pub(crate) fn message_of(e: rungs_domain::DomainError) -> String {
     match e {
         rungs_domain::DomainError::Invalid { message, .. } => message,
         other => other.to_string(),

@@ -10,6 +10,7 @@ use rungs_domain::matrix::{Matrix, Resource};
 pub enum ExportFormat {
     Yaml,
     Json,
+    Csv,
     Markdown,
     Html,
 }
@@ -28,6 +29,7 @@ pub fn render_matrix(m: &Matrix, format: ExportFormat) -> String {
     match format {
         ExportFormat::Yaml => export_matrix(m, MatrixFormat::Yaml),
         ExportFormat::Json => export_matrix(m, MatrixFormat::Json),
+        ExportFormat::Csv => crate::matrix_csv::export_matrix_csv(m),
         ExportFormat::Markdown => markdown(m),
         ExportFormat::Html => html(m),
     }
