@@ -152,7 +152,7 @@ async fn story(t: &TestDb) {
     let r = s
         .gql(
             Some(&hr),
-            "mutation($c: String!) { importMatrix(format: YAML, content: $c) { number } }",
+            "mutation($c: String!) { importMatrix(format: YAML, content: $c) { version { number } } }",
             json!({ "c": "format_version: 1\nkey: bad\nname: Bad\nlevels: []\ntracks: []\nsurprise: 1\n" }),
         )
         .await;
@@ -262,7 +262,7 @@ async fn table(s: &Server, home: &str, away: &str) {
     let update =
         "mutation($id: ID!) { updatePerson(id: $id, input: { displayName: \"Renamed\" }) { id } }";
     let assign = "mutation($id: ID!) { assignLevel(input: { personId: $id, matrix: \"python\", track: \"python-developer\", level: \"advanced\", reason: \"table\" }) { level } }";
-    let import = "mutation($c: String!) { importMatrix(format: YAML, content: $c) { number } }";
+    let import = "mutation($c: String!) { importMatrix(format: YAML, content: $c) { version { number } } }";
     let mini = format!(
         "format_version: 1\nkey: mini-{home}\nname: Mini\nlevels:\n  - key: one\n    name: One\n    rank: 1\ntracks:\n  - key: t\n    name: T\n    cells:\n      - level: one\n        titles: [Doer]\n        expectations:\n          - key: e\n            name: E\n"
     );
@@ -936,7 +936,7 @@ async fn safety_limits_reject() {
     let r = tight
         .gql(
             Some(&hr),
-            "mutation($c: String!) { importMatrix(format: YAML, content: $c) { number } }",
+            "mutation($c: String!) { importMatrix(format: YAML, content: $c) { version { number } } }",
             json!({ "c": "x".repeat(4096) }),
         )
         .await;

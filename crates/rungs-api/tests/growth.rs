@@ -43,11 +43,11 @@ async fn hr_imports_manager_assesses_employee_reads_manager_proposes_hr_approves
         let r = s
             .gql(
                 Some(&hr),
-                "mutation($c: String!) { importMatrix(format: YAML, content: $c) { number status } }",
+                "mutation($c: String!) { importMatrix(format: YAML, content: $c) { version { number status } } }",
                 json!({ "c": PYTHON }),
             )
             .await;
-        assert_eq!(r.ok()["importMatrix"]["number"], 1, "{b}");
+        assert_eq!(r.ok()["importMatrix"]["version"]["number"], 1, "{b}");
         let r = s
             .gql(
                 Some(&hr),

@@ -147,7 +147,8 @@ impl App {
         let org = self.create_org(actor, opts.slug, opts.name).await?;
         let info = self
             .import_matrix(actor, opts.slug, MatrixSource::Template("python"), false)
-            .await?;
+            .await?
+            .into_version();
         let (_, matrix) = self.show_matrix(actor, opts.slug, "python").await?;
         let domain = format!("{}.rungs.test", opts.slug);
         let mail = |local: &str| format!("{local}@{domain}");

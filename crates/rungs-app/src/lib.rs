@@ -10,6 +10,7 @@ mod people;
 pub mod policy;
 mod promotions;
 mod usecases;
+mod versions;
 
 pub use error::AppError;
 pub use growth::*;
@@ -18,3 +19,4 @@ pub use people::*;
 pub use policy::{Action, Actor};
 pub use promotions::*;
 pub use usecases::*;
+pub use versions::*;

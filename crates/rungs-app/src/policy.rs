@@ -71,6 +71,10 @@ pub enum Action {
     /// Export a matrix to a file.
     ExportMatrix(OrgId),
     ImportMatrix(OrgId),
+    /// Read, edit, discard and publish a matrix's draft; compare versions with it.
+    EditMatrix(OrgId),
+    /// Move people to another version of their matrix (assignments and assessments follow).
+    MovePeople(OrgId),
     /// List everyone at once (the admin listing and the people import's checks).
     ListPeople(OrgId),
     /// Read one person's record, and their level history.
@@ -108,6 +112,8 @@ impl Action {
             | Self::ReadMatrices(o)
             | Self::ExportMatrix(o)
             | Self::ImportMatrix(o)
+            | Self::EditMatrix(o)
+            | Self::MovePeople(o)
             | Self::ListPeople(o)
             | Self::ReadPerson(o, _)
             | Self::ManagePeople(o)
@@ -206,6 +212,8 @@ mod tests {
             (ReadMatrices(mine), Y, Y, Y),
             (ExportMatrix(mine), Y, Y, F),
             (ImportMatrix(mine), Y, Y, F),
+            (EditMatrix(mine), Y, Y, F),
+            (MovePeople(mine), Y, Y, F),
             (ListPeople(mine), Y, Y, F),
             (ReadPerson(mine, Myself), Y, Y, Y),
             (ReadPerson(mine, Manager), Y, Y, Y),
@@ -247,6 +255,8 @@ mod tests {
             ReadMatrices(other),
             ExportMatrix(other),
             ImportMatrix(other),
+            EditMatrix(other),
+            MovePeople(other),
             ListPeople(other),
             ReadPerson(other, Myself),
             ReadPerson(other, Manager),

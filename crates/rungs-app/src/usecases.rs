@@ -7,14 +7,14 @@ use crate::policy::{Action, Actor, authorize};
 use chrono::{NaiveDate, Utc};
 use rungs_db::{Audit, Db};
 use rungs_domain::assignment::{LevelAssignment, current_as_of, parse_reason};
-use rungs_domain::matrix::{Matrix, MatrixSummary, VersionInfo, VersionStatus};
+use rungs_domain::matrix::{Matrix, MatrixSummary, VersionInfo};
 use rungs_domain::org::{Organisation, Slug};
 use rungs_domain::person::{Email, Person, ReportingTree};
 use rungs_domain::text::{Key, required_text};
 use rungs_domain::{AssignmentId, PersonId};
 use rungs_format::people::parse_people;
 use rungs_format::{
-    ExportFormat, FileError, FileErrors, MatrixFormat, parse_matrix, render_matrix, templates,
+    FileError, FileErrors, MatrixFormat,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -34,6 +34,15 @@ pub enum MatrixSource<'a> {
         text: &'a str,
         format: MatrixFormat,
         name: &'a str,
+    },
+    /// A spreadsheet (see `rungs_format::matrix_csv`): its text, its name for error messages,
+    /// and the key of the matrix it is (a spreadsheet has no room for one); a new matrix is
+    /// named `name`, or after its key.
+    Csv {
+        text: &'a str,
+        name: &'a str,
+        key: &'a str,
+        matrix_name: Option<&'a str>,
     },
     /// A built-in template by name.
     Template(&'a str),
@@ -122,52 +131,6 @@ impl App {
 
     // ---- matrices ------------------------------------------------------------------------
 
-    /// Imports a new matrix as published version 1 (or as a draft).
-    #[tracing::instrument(skip(self, source), err(level = "debug", Display))]
-    pub async fn import_matrix(
-        &self,
-        actor: &Actor,
-        org_slug: &str,
-        source: MatrixSource<'_>,
-        draft: bool,
-    ) -> Result<VersionInfo, AppError> {
-        let org = self.organisation(actor, org_slug).await?;
-        authorize(actor, Action::ImportMatrix(org.id))?;
-        let matrix = match source {
-            MatrixSource::File { text, format, name } => parse_matrix(text, format, name)?,
-            MatrixSource::Template(name) => templates::template(name)
-                .ok_or_else(|| {
-                    AppError::NotFound(format!(
-                        "template `{name}` (available: {})",
-                        templates::names().join(", ")
-                    ))
-                })?
-                .map_err(|e| AppError::Internal(Box::new(e)))?,
-        };
-        let status = if draft {
-            VersionStatus::Draft
-        } else {
-            VersionStatus::Published
-        };
-        let by = actor.person_id();
-        Ok(self
-            .db
-            .create_matrix(
-                org.id,
-                &matrix,
-                status,
-                Some("imported"),
-                by,
-                &Audit::new(
-                    by,
-                    "matrix.import",
-                    [],
-                    format!("matrix `{}` ({})", matrix.key(), status.as_str()),
-                ),
-            )
-            .await?)
-    }
-
     #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn list_matrices(
         &self,
@@ -193,20 +156,6 @@ impl App {
             .latest_published(org.id, key)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("published matrix `{key}` in `{org_slug}`")))
-    }
-
-    #[tracing::instrument(skip(self), err(level = "debug", Display))]
-    pub async fn export_matrix(
-        &self,
-        actor: &Actor,
-        org_slug: &str,
-        key: &str,
-        format: ExportFormat,
-    ) -> Result<String, AppError> {
-        let org = self.organisation(actor, org_slug).await?;
-        authorize(actor, Action::ExportMatrix(org.id))?;
-        let (_, m) = self.show_matrix(actor, org_slug, key).await?;
-        Ok(render_matrix(&m, format))
     }
 
     /// The matrix people are placed in: the one named, or the organisation's only one.

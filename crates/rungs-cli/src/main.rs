@@ -3,16 +3,16 @@
 
 mod config;
 mod growth;
+mod matrices;
 mod output;
 mod serve;
 mod telemetry;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use output::{Out, print_matrix_grid};
 use rungs_app::demo::{DEMO_ORG, DEMO_PASSWORD};
-use rungs_app::{Actor, App, AppError, MatrixSource};
+use rungs_app::{Actor, App, AppError};
 use rungs_db::{Db, redact_url};
-use rungs_format::MatrixFormat;
 use std::process::ExitCode;
 
 /// Rungs: job-leveling matrices, growth plans and promotions.
@@ -55,7 +55,7 @@ enum Command {
     People(PeopleCommand),
     /// Leveling matrices: import, list, show, export.
     #[command(subcommand)]
-    Matrix(MatrixCommand),
+    Matrix(matrices::MatrixCommand),
     /// Place a person at a track and level (appended to their history).
     Assign(AssignArgs),
     /// A person's level history.
@@ -217,56 +217,6 @@ enum PeopleCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum MatrixCommand {
-    /// Import a matrix from a YAML or JSON file, or a built-in template; it becomes version 1.
-    Import {
-        /// A .yaml, .yml or .json file (`-` reads standard input; then give --input-format).
-        #[arg(required_unless_present = "template", conflicts_with = "template")]
-        file: Option<String>,
-        /// A built-in template instead of a file (see `rungs matrix templates`).
-        #[arg(long)]
-        template: Option<String>,
-        #[arg(long)]
-        org: String,
-        /// The file's format when its name does not say.
-        #[arg(long, value_enum)]
-        input_format: Option<FileFormat>,
-        /// Keep it as an unpublished draft.
-        #[arg(long)]
-        draft: bool,
-    },
-    /// List an organisation's matrices.
-    List {
-        #[arg(long)]
-        org: String,
-        #[command(flatten)]
-        out: OutArgs,
-    },
-    /// Show a matrix as a grid: tracks by levels, with titles and expectations.
-    Show {
-        key: String,
-        #[arg(long)]
-        org: String,
-        #[command(flatten)]
-        out: OutArgs,
-    },
-    /// Write a matrix as a file that `matrix import` reads back.
-    Export {
-        key: String,
-        #[arg(long)]
-        org: String,
-        /// yaml and json import back; markdown and html are for reading and printing.
-        #[arg(long, value_enum, default_value = "yaml")]
-        format: ExportArg,
-        /// Write here instead of standard output.
-        #[arg(long, short)]
-        output: Option<String>,
-    },
-    /// List the built-in templates.
-    Templates,
-}
-
 #[derive(Args)]
 struct AssignArgs {
     /// The person's email.
@@ -295,40 +245,6 @@ pub(crate) struct OutArgs {
     /// How to print the result.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: Out,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ExportArg {
-    Yaml,
-    Json,
-    Markdown,
-    Html,
-}
-
-impl From<ExportArg> for rungs_format::ExportFormat {
-    fn from(f: ExportArg) -> Self {
-        match f {
-            ExportArg::Yaml => Self::Yaml,
-            ExportArg::Json => Self::Json,
-            ExportArg::Markdown => Self::Markdown,
-            ExportArg::Html => Self::Html,
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FileFormat {
-    Yaml,
-    Json,
-}
-
-impl From<FileFormat> for MatrixFormat {
-    fn from(f: FileFormat) -> Self {
-        match f {
-            FileFormat::Yaml => Self::Yaml,
-            FileFormat::Json => Self::Json,
-        }
-    }
 }
 
 /// A failure: a message for the user and the exit status.
@@ -515,84 +431,7 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
             let people = app.list_people(&sys, &org).await?;
             output::people(out.format, &people);
         }
-        Command::Matrix(MatrixCommand::Import {
-            file,
-            template,
-            org,
-            input_format,
-            draft,
-        }) => {
-            let app = open(url, false).await?;
-            let info = match (&file, &template) {
-                (_, Some(t)) => {
-                    app.import_matrix(&sys, &org, MatrixSource::Template(t), draft)
-                        .await?
-                }
-                (Some(f), None) => {
-                    let format = input_format
-                        .map(MatrixFormat::from)
-                        .or_else(|| MatrixFormat::from_path(f))
-                        .ok_or_else(|| Failure(format!("cannot tell the format of {f}: name it .yaml/.yml/.json or pass --input-format")))?;
-                    let text = read_input(f)?;
-                    app.import_matrix(
-                        &sys,
-                        &org,
-                        MatrixSource::File {
-                            text: &text,
-                            format,
-                            name: f,
-                        },
-                        draft,
-                    )
-                    .await?
-                }
-                (None, None) => return Err(Failure("give a file or --template".into())),
-            };
-            match info.number {
-                Some(n) => println!(
-                    "imported matrix `{}` into `{org}` as version {n}",
-                    info.matrix_key
-                ),
-                None => println!(
-                    "imported matrix `{}` into `{org}` as a draft",
-                    info.matrix_key
-                ),
-            }
-        }
-        Command::Matrix(MatrixCommand::List { org, out }) => {
-            let app = open(url, false).await?;
-            output::matrices(out.format, &app.list_matrices(&sys, &org).await?);
-        }
-        Command::Matrix(MatrixCommand::Show { key, org, out }) => {
-            let app = open(url, false).await?;
-            let (info, m) = app.show_matrix(&sys, &org, &key).await?;
-            match out.format {
-                Out::Json => output::json(&serde_json::json!({ "version": info, "matrix": m })),
-                Out::Table => print_matrix_grid(&info, &m),
-            }
-        }
-        Command::Matrix(MatrixCommand::Export {
-            key,
-            org,
-            format,
-            output,
-        }) => {
-            let app = open(url, false).await?;
-            let text = app.export_matrix(&sys, &org, &key, format.into()).await?;
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, text)
-                        .map_err(|e| Failure(format!("cannot write {path}: {e}")))?;
-                    eprintln!("wrote {path}");
-                }
-                None => print!("{text}"),
-            }
-        }
-        Command::Matrix(MatrixCommand::Templates) => {
-            for t in rungs_format::templates::TEMPLATES {
-                println!("{:<10} {}", t.name, t.summary);
-            }
-        }
+        Command::Matrix(cmd) => matrices::run(url, cmd).await?,
         Command::Assign(a) => {
             let app = open(url, false).await?;
             let done = app

@@ -79,6 +79,41 @@ pub fn people(out: Out, people: &[PersonView]) {
     }
 }
 
+/// A matrix's versions: number, status, note, who and when.
+pub fn versions(out: Out, list: &[rungs_app::VersionView]) {
+    match out {
+        Out::Json => json(list),
+        Out::Table => {
+            let mut t = table(&["version", "published", "by", "note", "created by"]);
+            for v in list {
+                let at = |d: Option<chrono::DateTime<chrono::Utc>>| {
+                    d.map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default()
+                };
+                t.add_row(vec![
+                    match v.info.number {
+                        Some(n) => n.to_string(),
+                        None => format!("draft (revision {})", v.info.revision),
+                    },
+                    at(v.info.published_at),
+                    v.published_by_name.clone().unwrap_or_else(|| {
+                        if v.info.published_at.is_some() {
+                            "operator".into()
+                        } else {
+                            String::new()
+                        }
+                    }),
+                    v.info.note.clone().unwrap_or_default(),
+                    v.created_by_name
+                        .clone()
+                        .unwrap_or_else(|| "operator".into()),
+                ]);
+            }
+            println!("{t}");
+        }
+    }
+}
+
 pub fn matrices(out: Out, list: &[MatrixSummary]) {
     match out {
         Out::Json => json(list),

@@ -118,6 +118,15 @@ pub fn parse_mapping(
 }
 
 impl MappingFile {
+    /// A mapping that came from elsewhere (an API argument): errors name `file`, without lines.
+    pub fn given(mapping: Mapping, file: &str) -> Self {
+        Self {
+            file: file.to_owned(),
+            mapping,
+            positions: BTreeMap::new(),
+        }
+    }
+
     /// Checks every entry against the target version and the versions people move from;
     /// every problem comes back at once, located in the file.
     pub fn check(&self, target: &Matrix, number: u32, sources: &[&Matrix]) -> Result<(), FileErrors> {

@@ -1,10 +1,11 @@
-//! Matrices: list and read the published ones; HR admins import and export them.
+//! Matrices: list and read them; HR admins import and export them (any version, any format).
 
 use super::Ctx;
 use super::types::{Matrix, MatrixSummary, MatrixVersion};
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, Object, Result};
-use rungs_app::{DEFAULT_PAGE, MatrixSource};
+use super::versions::{MatrixDiff, version_ref};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use rungs_app::{AppError, DEFAULT_PAGE, ImportOutcome, MatrixSource};
 use rungs_format::MatrixFormat;
 
 /// A matrix file format.
@@ -12,6 +13,8 @@ use rungs_format::MatrixFormat;
 pub enum MatrixFileFormat {
     Yaml,
     Json,
+    /// A spreadsheet, one row per expectation; give `key` (and `name` for a new matrix).
+    Csv,
 }
 
 /// How `exportMatrix` writes a matrix: YAML and JSON import back; Markdown and HTML (one
@@ -20,6 +23,7 @@ pub enum MatrixFileFormat {
 pub enum MatrixExportFormat {
     Yaml,
     Json,
+    Csv,
     Markdown,
     Html,
 }
@@ -29,17 +33,9 @@ impl From<MatrixExportFormat> for rungs_format::ExportFormat {
         match f {
             MatrixExportFormat::Yaml => Self::Yaml,
             MatrixExportFormat::Json => Self::Json,
+            MatrixExportFormat::Csv => Self::Csv,
             MatrixExportFormat::Markdown => Self::Markdown,
             MatrixExportFormat::Html => Self::Html,
-        }
-    }
-}
-
-impl From<MatrixFileFormat> for MatrixFormat {
-    fn from(f: MatrixFileFormat) -> Self {
-        match f {
-            MatrixFileFormat::Yaml => MatrixFormat::Yaml,
-            MatrixFileFormat::Json => MatrixFormat::Json,
         }
     }
 }
@@ -76,12 +72,22 @@ impl MatricesQuery {
         Ok(conn)
     }
 
-    /// The newest published version of a matrix.
+    /// A version of a matrix: `latest` (the newest published one), a number, or `draft`
+    /// (HR admins).
     #[graphql(complexity = 20)]
-    async fn matrix(&self, ctx: &Context<'_>, key: String) -> Result<Matrix> {
+    async fn matrix(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        #[graphql(default = "latest")] version: String,
+    ) -> Result<Matrix> {
         let c = Ctx::of(ctx);
         let s = c.session()?;
-        let (v, m) = c.ok(c.app.show_matrix(&s.actor, s.org.slug.as_str(), &key).await)?;
+        let which = version_ref(&c, &version)?;
+        let (v, m) = c.ok(c
+            .app
+            .matrix_version(&s.actor, s.org.slug.as_str(), &key, which)
+            .await)?;
         Ok(Matrix::new(v, &m))
     }
 }
@@ -91,43 +97,117 @@ pub struct MatricesMutation;
 
 #[Object]
 impl MatricesMutation {
-    /// Imports a matrix file (HR admins). It becomes version 1, or a draft with `draft: true`.
-    /// Every problem in the file is reported at once, with line and column, and nothing is
-    /// written.
+    /// Imports a matrix file (HR admins). A new matrix becomes version 1 (or a draft with
+    /// `draft: true`); a changed file for an existing matrix updates its draft and returns the
+    /// changes since the newest version; the same file again changes nothing. Every problem in
+    /// the file is reported at once, with line and column, and nothing is written.
     async fn import_matrix(
         &self,
         ctx: &Context<'_>,
         format: MatrixFileFormat,
         content: String,
         #[graphql(default)] draft: bool,
-    ) -> Result<MatrixVersion> {
+        #[graphql(desc = "CSV only: the matrix's key.")] key: Option<String>,
+        #[graphql(desc = "CSV only: a new matrix's name (default: its key).")] name: Option<
+            String,
+        >,
+    ) -> Result<MatrixImport> {
         let c = Ctx::of(ctx);
         let s = c.session()?;
-        let source = MatrixSource::File {
-            text: &content,
-            format: format.into(),
-            name: "content",
+        let source = match format {
+            MatrixFileFormat::Csv => MatrixSource::Csv {
+                text: &content,
+                name: "content",
+                key: key.as_deref().ok_or_else(|| {
+                    c.err(AppError::Invalid(
+                        "a CSV import needs `key`: a spreadsheet has no room for the matrix's key"
+                            .into(),
+                    ))
+                })?,
+                matrix_name: name.as_deref(),
+            },
+            MatrixFileFormat::Yaml | MatrixFileFormat::Json => MatrixSource::File {
+                text: &content,
+                format: if format == MatrixFileFormat::Json {
+                    MatrixFormat::Json
+                } else {
+                    MatrixFormat::Yaml
+                },
+                name: "content",
+            },
         };
-        let v = c.ok(c
+        let outcome = c.ok(c
             .app
             .import_matrix(&s.actor, s.org.slug.as_str(), source, draft)
             .await)?;
-        Ok(v.into())
+        Ok(outcome.into())
     }
 
-    /// Exports the newest published version of a matrix as a file (HR admins): YAML or JSON
-    /// to import back, Markdown or HTML to read and print.
+    /// Exports a version of a matrix as a file (HR admins): YAML, JSON or CSV to import back,
+    /// Markdown or HTML to read and print. `version`: `latest`, a number, or `draft`.
     async fn export_matrix(
         &self,
         ctx: &Context<'_>,
         key: String,
         format: MatrixExportFormat,
+        #[graphql(default = "latest")] version: String,
     ) -> Result<String> {
         let c = Ctx::of(ctx);
         let s = c.session()?;
+        let which = version_ref(&c, &version)?;
         c.ok(c
             .app
-            .export_matrix(&s.actor, s.org.slug.as_str(), &key, format.into())
+            .export_matrix(&s.actor, s.org.slug.as_str(), &key, format.into(), which)
             .await)
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ImportOutcomeKind {
+    /// A new matrix.
+    Created,
+    /// The file matches the draft (or the newest version): nothing was written.
+    Unchanged,
+    /// The draft now holds the file.
+    DraftUpdated,
+}
+
+/// What `importMatrix` did.
+#[derive(SimpleObject)]
+pub struct MatrixImport {
+    pub outcome: ImportOutcomeKind,
+    /// The version created, left alone, or updated (the draft).
+    pub version: MatrixVersion,
+    /// For `DRAFT_UPDATED`: the changes since the newest published version.
+    pub changes: Option<MatrixDiff>,
+}
+
+impl From<ImportOutcome> for MatrixImport {
+    fn from(o: ImportOutcome) -> Self {
+        match o {
+            ImportOutcome::Created { version } => Self {
+                outcome: ImportOutcomeKind::Created,
+                version: version.into(),
+                changes: None,
+            },
+            ImportOutcome::Unchanged { version } => Self {
+                outcome: ImportOutcomeKind::Unchanged,
+                version: version.into(),
+                changes: None,
+            },
+            ImportOutcome::DraftUpdated {
+                draft,
+                against,
+                diff,
+            } => Self {
+                outcome: ImportOutcomeKind::DraftUpdated,
+                changes: Some(MatrixDiff::new(
+                    against.map(Into::into),
+                    draft.clone().into(),
+                    diff,
+                )),
+                version: draft.into(),
+            },
+        }
     }
 }

@@ -7,6 +7,7 @@ mod matrices;
 mod organisation;
 mod people;
 mod types;
+mod versions;
 
 use crate::error::{RequestId, to_gql};
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
@@ -18,6 +19,7 @@ pub struct Query(
     auth::AuthQuery,
     organisation::OrganisationQuery,
     matrices::MatricesQuery,
+    versions::VersionsQuery,
     people::PeopleQuery,
     growth::GrowthQuery,
     growth::AuditQuery,
@@ -27,6 +29,7 @@ pub struct Query(
 pub struct Mutation(
     auth::AuthMutation,
     matrices::MatricesMutation,
+    versions::VersionsMutation,
     people::PeopleMutation,
     growth::GrowthMutation,
 );

@@ -111,12 +111,18 @@ pub struct MatrixVersion {
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// `v3`, or `draft`.
+    pub label: String,
+    /// How many times the draft was edited; `editMatrixDraft` names the revision it read.
+    pub revision: u32,
 }
 
 impl From<d::matrix::VersionInfo> for MatrixVersion {
     fn from(v: d::matrix::VersionInfo) -> Self {
         Self {
             id: ID(v.id.to_string()),
+            label: v.label(),
+            revision: v.revision,
             number: v.number,
             status: match v.status {
                 d::matrix::VersionStatus::Draft => VersionStatus::Draft,
