@@ -41,7 +41,8 @@ pub enum MatrixSource<'a> {
     Csv {
         text: &'a str,
         name: &'a str,
-        key: &'a str,
+        /// Used when the file has no `matrix` column.
+        key: Option<&'a str>,
         matrix_name: Option<&'a str>,
     },
     /// A built-in template by name.

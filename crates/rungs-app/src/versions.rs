@@ -15,7 +15,7 @@ use rungs_domain::org::Organisation;
 use rungs_domain::person::Person;
 use rungs_domain::{PersonId, VersionId};
 use rungs_format::mapping::MappingFile;
-use rungs_format::matrix_csv::{CsvBase, parse_matrix_csv};
+use rungs_format::matrix_csv::{CsvBase, csv_matrix_key, parse_matrix_csv};
 use rungs_format::{ExportFormat, parse_matrix, render_matrix, templates};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -137,7 +137,7 @@ impl App {
                 VersionRef::Latest => format!("published version of matrix `{key}`"),
                 VersionRef::Number(n) => format!("version {n} of matrix `{key}`"),
                 VersionRef::Draft => format!(
-                    "draft of matrix `{key}` (start one by importing a changed file, or with startMatrixDraft)"
+                    "draft of matrix `{key}` (import a changed file to start one, or use startMatrixDraft in the API)"
                 ),
             })
         })
@@ -192,6 +192,13 @@ impl App {
                 key,
                 matrix_name,
             } => {
+                // The file's `matrix` column names the matrix; `key` is for files without one.
+                let named = csv_matrix_key(text);
+                let key = named.as_deref().or(key).ok_or_else(|| {
+                    AppError::Invalid(format!(
+                        "{name}: say which matrix this is: add a `matrix` column with its key, or give the key (--key)"
+                    ))
+                })?;
                 let cur = current(key.to_owned()).await?;
                 let base = CsvBase {
                     key,

@@ -25,7 +25,7 @@ pub(crate) enum MatrixCommand {
         /// The file's format when its name does not say.
         #[arg(long, value_enum)]
         input_format: Option<FileFormat>,
-        /// CSV only: the matrix's key (default: the file name without `.csv`).
+        /// CSV only: the matrix's key, for a file without a `matrix` column.
         #[arg(long)]
         key: Option<String>,
         /// CSV only: the name of a new matrix (default: its key).
@@ -43,6 +43,7 @@ pub(crate) enum MatrixCommand {
         out: OutArgs,
     },
     /// Show a matrix as a grid: tracks by levels, with titles and expectations.
+    #[command(disable_version_flag = true)]
     Show {
         key: String,
         #[arg(long)]
@@ -55,6 +56,7 @@ pub(crate) enum MatrixCommand {
     },
     /// Write a matrix version as a file: yaml, json and csv import back; markdown and html are
     /// for reading and printing.
+    #[command(disable_version_flag = true)]
     Export {
         key: String,
         #[arg(long)]
@@ -196,21 +198,12 @@ pub(crate) async fn run(url: &str, cmd: MatrixCommand) -> Result<(), Failure> {
                         .ok_or_else(|| Failure(format!("cannot tell the format of {f}: name it .yaml/.yml/.json/.csv or pass --input-format")))?;
                     let text = read_input(f)?;
                     let source = match format {
-                        FileFormat::Csv => {
-                            let stem = std::path::Path::new(f)
-                                .file_stem()
-                                .and_then(|s| s.to_str())
-                                .filter(|_| f != "-");
-                            let key = key.as_deref().or(stem).ok_or_else(|| {
-                                Failure("give the matrix's key with --key".into())
-                            })?;
-                            MatrixSource::Csv {
-                                text: &text,
-                                name: f,
-                                key,
-                                matrix_name: name.as_deref(),
-                            }
-                        }
+                        FileFormat::Csv => MatrixSource::Csv {
+                            text: &text,
+                            name: f,
+                            key: key.as_deref(),
+                            matrix_name: name.as_deref(),
+                        },
                         FileFormat::Yaml | FileFormat::Json => MatrixSource::File {
                             text: &text,
                             format: if format == FileFormat::Json {

@@ -1,6 +1,7 @@
 //! The matrix as a spreadsheet: one row per expectation.
 //!
-//! Columns (matched by name, in any order, any case): `track`, `track_name`, `level`,
+//! Columns (matched by name, in any order, any case): `matrix` (the matrix's key, the same on
+//! every row), `track`, `track_name`, `level`,
 //! `level_name`, `level_rank`, `titles`, `expectation_key`, `name`, `description`, `competency`,
 //! `resources`, `cell_resources`. Only `track` and `level` are required. A row without an
 //! `expectation_key` describes a cell that has titles or resources but no expectation of its
@@ -22,7 +23,8 @@ use rungs_domain::{DomainError, Seg};
 use std::collections::HashMap;
 
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
-pub const COLUMNS: [&str; 12] = [
+pub const COLUMNS: [&str; 13] = [
+    "matrix",
     "track",
     "track_name",
     "level",
@@ -38,7 +40,8 @@ pub const COLUMNS: [&str; 12] = [
 ];
 const REQUIRED: [&str; 2] = ["track", "level"];
 
-/// What the spreadsheet cannot carry: the matrix key and name, and the matrix it updates.
+/// What the spreadsheet cannot carry: the matrix's name, its key when there is no `matrix`
+/// column, and the matrix it updates.
 #[derive(Debug, Clone, Copy)]
 pub struct CsvBase<'a> {
     pub key: &'a str,
@@ -92,6 +95,7 @@ pub fn export_matrix_csv(m: &Matrix) -> String {
             };
             let row = |e: Option<&rungs_domain::matrix::Expectation>, first: bool| {
                 [
+                    m.key().to_string(),
                     t.key.to_string(),
                     t.name.clone(),
                     level.key.to_string(),
@@ -120,6 +124,26 @@ pub fn export_matrix_csv(m: &Matrix) -> String {
         }
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The matrix key named by the `matrix` column (its first non-empty value), if the file has
+/// one: the importer needs it to find the matrix being updated before reading the rest.
+pub fn csv_matrix_key(text: &str) -> Option<String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let col = reader
+        .headers()
+        .ok()?
+        .iter()
+        .position(|h| h.eq_ignore_ascii_case("matrix"))?;
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|r| r.get(col).map(str::to_owned))
+        .find(|k| !k.is_empty())
 }
 
 /// Where each part of the draft came from, to point violations back at rows.
@@ -296,6 +320,18 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
                 .unwrap_or("")
                 .to_owned()
         };
+        let matrix = get("matrix");
+        if !matrix.is_empty() && matrix != draft.key {
+            errors.push(err(
+                line,
+                Some("matrix"),
+                &index,
+                format!(
+                    "this row is for matrix `{matrix}`, but the file imports `{}`: one matrix per file",
+                    draft.key
+                ),
+            ));
+        }
         let (track, level) = (get("track"), get("level"));
         let mut bad = false;
         for (col, v) in [("track", &track), ("level", &level)] {

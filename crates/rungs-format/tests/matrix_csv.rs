@@ -60,7 +60,7 @@ fn a_spreadsheet_edited_file_still_imports() {
     for (i, r) in rdr.records().enumerate() {
         w.write_record(rev(&r.unwrap())).unwrap();
         if i % 5 == 0 {
-            w.write_record(vec![""; 12]).unwrap();
+            w.write_record(vec![""; 13]).unwrap();
         }
     }
     let mut text = String::from("\u{feff}");
@@ -110,9 +110,17 @@ fn bad_headers_and_disagreeing_rows_are_refused() {
     assert_eq!(
         errors("track,levl,name\n"),
         [
-            "m.csv:1:2: unknown column `levl`: the columns are track, track_name, level, level_name, level_rank, titles, expectation_key, name, description, competency, resources, cell_resources",
+            "m.csv:1:2: unknown column `levl`: the columns are matrix, track, track_name, level, level_name, level_rank, titles, expectation_key, name, description, competency, resources, cell_resources",
             "m.csv:1: level: the required column `level` is missing",
         ]
+    );
+    assert_eq!(
+        errors("matrix,track,level,expectation_key,name\npython,dev,l1,a,A\nother,dev,l1,b,B\n"),
+        ["m.csv:3:1: matrix: this row is for matrix `other`, but the file imports `python`: one matrix per file"]
+    );
+    assert_eq!(
+        rungs_format::matrix_csv::csv_matrix_key("\u{feff}Track,Matrix\r\n\r\ndev,python\r\n").as_deref(),
+        Some("python")
     );
     assert_eq!(
         errors("track,level\n"),

@@ -5,7 +5,7 @@ use super::types::{Matrix, MatrixSummary, MatrixVersion};
 use async_graphql::connection::{Connection, Edge};
 use super::versions::{MatrixDiff, version_ref};
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
-use rungs_app::{AppError, DEFAULT_PAGE, ImportOutcome, MatrixSource};
+use rungs_app::{DEFAULT_PAGE, ImportOutcome, MatrixSource};
 use rungs_format::MatrixFormat;
 
 /// A matrix file format.
@@ -13,7 +13,7 @@ use rungs_format::MatrixFormat;
 pub enum MatrixFileFormat {
     Yaml,
     Json,
-    /// A spreadsheet, one row per expectation; give `key` (and `name` for a new matrix).
+    /// A spreadsheet, one row per expectation (see docs/formats.md).
     Csv,
 }
 
@@ -107,7 +107,8 @@ impl MatricesMutation {
         format: MatrixFileFormat,
         content: String,
         #[graphql(default)] draft: bool,
-        #[graphql(desc = "CSV only: the matrix's key.")] key: Option<String>,
+        #[graphql(desc = "CSV only: the matrix's key, for a file without a `matrix` column.")]
+        key: Option<String>,
         #[graphql(desc = "CSV only: a new matrix's name (default: its key).")] name: Option<
             String,
         >,
@@ -118,12 +119,7 @@ impl MatricesMutation {
             MatrixFileFormat::Csv => MatrixSource::Csv {
                 text: &content,
                 name: "content",
-                key: key.as_deref().ok_or_else(|| {
-                    c.err(AppError::Invalid(
-                        "a CSV import needs `key`: a spreadsheet has no room for the matrix's key"
-                            .into(),
-                    ))
-                })?,
+                key: key.as_deref(),
                 matrix_name: name.as_deref(),
             },
             MatrixFileFormat::Yaml | MatrixFileFormat::Json => MatrixSource::File {
