@@ -262,7 +262,8 @@ async fn table(s: &Server, home: &str, away: &str) {
     let update =
         "mutation($id: ID!) { updatePerson(id: $id, input: { displayName: \"Renamed\" }) { id } }";
     let assign = "mutation($id: ID!) { assignLevel(input: { personId: $id, matrix: \"python\", track: \"python-developer\", level: \"advanced\", reason: \"table\" }) { level } }";
-    let import = "mutation($c: String!) { importMatrix(format: YAML, content: $c) { version { number } } }";
+    let import =
+        "mutation($c: String!) { importMatrix(format: YAML, content: $c) { version { number } } }";
     let mini = format!(
         "format_version: 1\nkey: mini-{home}\nname: Mini\nlevels:\n  - key: one\n    name: One\n    rank: 1\ntracks:\n  - key: t\n    name: T\n    cells:\n      - level: one\n        titles: [Doer]\n        expectations:\n          - key: e\n            name: E\n"
     );

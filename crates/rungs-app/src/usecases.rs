@@ -13,9 +13,7 @@ use rungs_domain::person::{Email, Person, ReportingTree};
 use rungs_domain::text::{Key, required_text};
 use rungs_domain::{AssignmentId, PersonId};
 use rungs_format::people::parse_people;
-use rungs_format::{
-    FileError, FileErrors, MatrixFormat,
-};
+use rungs_format::{FileError, FileErrors, MatrixFormat};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;

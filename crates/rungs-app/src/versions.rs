@@ -375,7 +375,10 @@ impl App {
             by,
             "matrix.draft.start",
             [],
-            format!("matrix `{key}`: draft started from version {}", info.label()),
+            format!(
+                "matrix `{key}`: draft started from version {}",
+                info.label()
+            ),
         );
         let id = self
             .db
@@ -541,14 +544,19 @@ impl App {
                 contents.insert(c.version_id, m);
             }
         }
-        let mut assessed: HashMap<(PersonId, VersionId), Vec<rungs_domain::assessment::Assessment>> =
-            HashMap::new();
+        let mut assessed: HashMap<
+            (PersonId, VersionId),
+            Vec<rungs_domain::assessment::Assessment>,
+        > = HashMap::new();
         for a in self
             .db
             .assessments_in(org.id, rungs_db::Scope::Org, None)
             .await?
         {
-            assessed.entry((a.person_id, a.version_id)).or_default().push(a);
+            assessed
+                .entry((a.person_id, a.version_id))
+                .or_default()
+                .push(a);
         }
         let empty = Vec::new();
         let members: Vec<Member<'_>> = current
@@ -557,12 +565,29 @@ impl App {
                 Some(Member {
                     current: c,
                     from: contents.get(&c.version_id)?,
-                    assessments: assessed
-                        .get(&(c.person_id, c.version_id))
-                        .unwrap_or(&empty),
+                    assessments: assessed.get(&(c.person_id, c.version_id)).unwrap_or(&empty),
                 })
             })
             .collect();
+        // A case decided after the move would place its person back on the old version.
+        let open: Vec<PersonId> = self
+            .db
+            .open_cases(org.id, rungs_db::Scope::Org)
+            .await?
+            .into_iter()
+            .map(|c| c.person_id)
+            .filter(|p| current.iter().any(|c| c.person_id == *p))
+            .collect();
+        if !open.is_empty() {
+            let named = self.people_named(&org, &open).await?;
+            let mut emails: Vec<String> = named.values().map(|p| p.email.to_string()).collect();
+            emails.sort();
+            return Err(AppError::StateConflict(format!(
+                "{} people have an open promotion case against their current version ({}): approve, reject or withdraw those cases first",
+                emails.len(),
+                emails.join(", ")
+            )));
+        }
         let default_mapping = Mapping::default();
         if let Some(f) = mapping {
             let sources: Vec<&Matrix> = contents.values().collect();

@@ -275,11 +275,7 @@ pub(crate) async fn run(url: &str, cmd: MatrixCommand) -> Result<(), Failure> {
             match out.format {
                 Out::Json => output::json(&d),
                 Out::Table => {
-                    println!(
-                        "matrix `{key}`: {} -> {}",
-                        d.from.label(),
-                        d.to.label()
-                    );
+                    println!("matrix `{key}`: {} -> {}", d.from.label(), d.to.label());
                     print!("{}", d.diff.render_text());
                 }
             }
@@ -313,9 +309,11 @@ pub(crate) async fn run(url: &str, cmd: MatrixCommand) -> Result<(), Failure> {
             let mapping = match &mapping {
                 Some(path) => {
                     let format = MatrixFormat::from_path(path).unwrap_or(MatrixFormat::Yaml);
-                    Some(parse_mapping(&read_input(path)?, format, path).map_err(|e| {
-                        Failure(rungs_app::AppError::InvalidFile(e).to_string())
-                    })?)
+                    Some(
+                        parse_mapping(&read_input(path)?, format, path).map_err(|e| {
+                            Failure(rungs_app::AppError::InvalidFile(e).to_string())
+                        })?,
+                    )
                 }
                 None => None,
             };
@@ -399,7 +397,11 @@ fn print_move(r: &MoveReport) {
         println!("{t}");
     }
     let n = r.target.number.unwrap_or_default();
-    let gaining = r.moves.iter().filter(|m| !m.change.new_gaps.is_empty()).count();
+    let gaining = r
+        .moves
+        .iter()
+        .filter(|m| !m.change.new_gaps.is_empty())
+        .count();
     if r.dry_run {
         println!(
             "dry run: {} people would move to version {n} ({} assessments carried over; {gaining} gain new gaps); {} already there; nothing was written",

@@ -10,9 +10,9 @@ mod error;
 mod growth;
 pub mod migrations;
 mod repo;
-mod versions;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod versions;
 
 pub use audit::{Audit, AuditEntry, MAX_SUBJECTS};
 pub use auth::LoginCandidate;

@@ -450,9 +450,7 @@ impl Db {
         else {
             return Ok(None);
         };
-        let info = version_from_row(&v, &m.key)?;
-        let content = self.load_content(org, &v).await?;
-        Ok(Some((info, content)))
+        Ok(Some(self.versioned(org, v, &m.key).await?))
     }
 
     /// The content of one version, by id.
@@ -473,8 +471,37 @@ impl Db {
             .one(&self.conn)
             .await?
             .ok_or_else(|| DbError::not_found("matrix"))?;
-        let info = version_from_row(&v, &m.key)?;
-        Ok((info, self.load_content(org, &v).await?))
+        self.versioned(org, v, &m.key).await
+    }
+
+    /// A version row with its content, read consistently: a draft can be replaced while its
+    /// rows are being read (several statements), so the revision is read again afterwards and
+    /// the whole read repeated if an edit committed in between.
+    pub(crate) async fn versioned(
+        &self,
+        org: OrgId,
+        mut v: matrix_version::Model,
+        key: &str,
+    ) -> Result<(VersionInfo, Matrix), DbError> {
+        for _ in 0..10 {
+            let content = self.load_content(org, &v).await;
+            if v.status != VersionStatus::Draft.as_str() {
+                return Ok((version_from_row(&v, key)?, content?));
+            }
+            let now = matrix_version::Entity::find()
+                .filter(matrix_version::Column::OrgId.eq(org.0))
+                .filter(matrix_version::Column::Id.eq(v.id))
+                .one(&self.conn)
+                .await?
+                .ok_or_else(|| DbError::not_found("matrix draft"))?;
+            if now.revision == v.revision && now.status == v.status {
+                return Ok((version_from_row(&v, key)?, content?));
+            }
+            v = now;
+        }
+        Err(DbError::Stale {
+            what: "the draft keeps changing while being read: try again".into(),
+        })
     }
 
     pub(crate) async fn load_content(
@@ -837,7 +864,10 @@ pub(crate) fn person_from_row(r: person::Model) -> Result<Person, DbError> {
     })
 }
 
-pub(crate) fn version_from_row(v: &matrix_version::Model, key: &str) -> Result<VersionInfo, DbError> {
+pub(crate) fn version_from_row(
+    v: &matrix_version::Model,
+    key: &str,
+) -> Result<VersionInfo, DbError> {
     Ok(VersionInfo {
         id: VersionId(v.id),
         matrix_id: MatrixId(v.matrix_id),

@@ -84,7 +84,10 @@ async fn publish_row<C: ConnectionTrait>(
             matrix_version::Column::DraftOf,
             Expr::value(Option::<Uuid>::None),
         )
-        .col_expr(matrix_version::Column::Note, Expr::value(note.map(str::to_owned)))
+        .col_expr(
+            matrix_version::Column::Note,
+            Expr::value(note.map(str::to_owned)),
+        )
         .col_expr(
             matrix_version::Column::PublishedBy,
             Expr::value(by.map(|p| p.0)),
@@ -161,8 +164,7 @@ impl Db {
         let Some(v) = q.one(&self.conn).await? else {
             return Ok(None);
         };
-        let info = version_from_row(&v, &m.key)?;
-        Ok(Some((info, self.load_content(org, &v).await?)))
+        Ok(Some(self.versioned(org, v, &m.key).await?))
     }
 
     /// Starts the draft of matrix `matrix` with `content`; CONFLICT when it already has one.

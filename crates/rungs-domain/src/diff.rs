@@ -140,13 +140,27 @@ impl Acc {
         let new: HashMap<String, &T> = to.iter().map(|x| (key(x), x)).collect();
         for x in from {
             if !new.contains_key(&key(x)) {
-                self.push(entity, ChangeKind::Removed, key(x), None, Some(label(x)), None);
+                self.push(
+                    entity,
+                    ChangeKind::Removed,
+                    key(x),
+                    None,
+                    Some(label(x)),
+                    None,
+                );
             }
         }
         let mut both = Vec::new();
         for x in to {
             match old.get(&key(x)) {
-                None => self.push(entity, ChangeKind::Added, key(x), None, None, Some(label(x))),
+                None => self.push(
+                    entity,
+                    ChangeKind::Added,
+                    key(x),
+                    None,
+                    None,
+                    Some(label(x)),
+                ),
                 Some(o) => both.push((*o, x)),
             }
         }
@@ -253,9 +267,8 @@ pub fn diff(from: &Matrix, to: &Matrix) -> MatrixDiff {
         |t| t.key.to_string(),
         |t| t.name.clone(),
     );
-    let order = |m: &Matrix| -> Vec<String> {
-        m.tracks().iter().map(|t| t.key.to_string()).collect()
-    };
+    let order =
+        |m: &Matrix| -> Vec<String> { m.tracks().iter().map(|t| t.key.to_string()).collect() };
     let (old_order, new_order): (Vec<String>, Vec<String>) = (order(from), order(to));
     let common = |xs: &[String], other: &[String]| -> Vec<String> {
         xs.iter().filter(|x| other.contains(x)).cloned().collect()
@@ -476,7 +489,11 @@ mod tests {
             (Entity::Level, ChangeKind::Renamed, level0),
             (Entity::Track, ChangeKind::Renamed, track0),
             (Entity::Cell, ChangeKind::Changed, cell0.clone()),
-            (Entity::Resource, ChangeKind::Added, format!("{cell0}: A book")),
+            (
+                Entity::Resource,
+                ChangeKind::Added,
+                format!("{cell0}: A book"),
+            ),
             (Entity::Expectation, ChangeKind::Moved, moved_key),
             (Entity::Expectation, ChangeKind::Removed, removed),
             (Entity::Expectation, ChangeKind::Added, "brand-new".into()),
@@ -484,8 +501,14 @@ mod tests {
             assert!(k.contains(&want), "missing {want:?} in {k:#?}");
         }
         let text = d.render_text();
-        assert!(text.contains("+ expectation `brand-new`: Brand new"), "{text}");
-        assert!(text.contains("1 renamed") || text.contains("2 renamed"), "{text}");
+        assert!(
+            text.contains("+ expectation `brand-new`: Brand new"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1 renamed") || text.contains("2 renamed"),
+            "{text}"
+        );
         // And back: every addition is a removal.
         let back = diff(&Matrix::new(&b).unwrap(), &Matrix::new(&a).unwrap());
         assert!(kinds(&back).contains(&(

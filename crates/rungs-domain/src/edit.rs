@@ -431,7 +431,10 @@ mod tests {
         let keys: Vec<_> = m.levels().iter().map(|l| l.key.as_str()).collect();
         assert_eq!(keys, ["l1", "l2", "lead", "l0"]);
         assert_eq!(m.level("l0").unwrap().rank.get(), 4);
-        assert!(m.cell("dev", "lead").is_some(), "the cell follows the rename");
+        assert!(
+            m.cell("dev", "lead").is_some(),
+            "the cell follows the rename"
+        );
         let m = edited(&[MatrixEdit::RemoveLevel { key: "l1".into() }]).unwrap();
         assert!(m.cell("dev", "l1").is_none());
         assert!(m.level("l1").is_none());

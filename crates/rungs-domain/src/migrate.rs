@@ -63,18 +63,34 @@ impl Mapping {
         };
         for (from, to) in &self.tracks {
             if target.track(to).is_none() {
-                push("tracks", from, format!("`{from}` maps to track `{to}`, which {v} does not have"));
+                push(
+                    "tracks",
+                    from,
+                    format!("`{from}` maps to track `{to}`, which {v} does not have"),
+                );
             }
             if !sources.is_empty() && !sources.iter().any(|m| m.track(from).is_some()) {
-                push("tracks", from, format!("`{from}` is not a track of any version the people move from"));
+                push(
+                    "tracks",
+                    from,
+                    format!("`{from}` is not a track of any version the people move from"),
+                );
             }
         }
         for (from, to) in &self.levels {
             if target.level(to).is_none() {
-                push("levels", from, format!("`{from}` maps to level `{to}`, which {v} does not have"));
+                push(
+                    "levels",
+                    from,
+                    format!("`{from}` maps to level `{to}`, which {v} does not have"),
+                );
             }
             if !sources.is_empty() && !sources.iter().any(|m| m.level(from).is_some()) {
-                push("levels", from, format!("`{from}` is not a level of any version the people move from"));
+                push(
+                    "levels",
+                    from,
+                    format!("`{from}` is not a level of any version the people move from"),
+                );
             }
         }
         let target_keys = expectation_keys(&[target]);
@@ -162,7 +178,13 @@ pub struct Target<'a> {
     pub by: Option<PersonId>,
 }
 
-fn gap_keys(m: &Matrix, version: VersionId, pos: &Position, a: &[Assessment], r: &ReadinessRule) -> Vec<String> {
+fn gap_keys(
+    m: &Matrix,
+    version: VersionId,
+    pos: &Position,
+    a: &[Assessment],
+    r: &ReadinessRule,
+) -> Vec<String> {
     growth_plan(PlanInput {
         matrix: m,
         version_id: version,
@@ -255,7 +277,11 @@ pub fn plan_move(
             to: to.clone(),
             carried: carried.len(),
             dropped: dropped.into_iter().collect(),
-            new_gaps: after.iter().filter(|g| !had.contains(*g)).cloned().collect(),
+            new_gaps: after
+                .iter()
+                .filter(|g| !had.contains(*g))
+                .cloned()
+                .collect(),
             gaps_before: before.len(),
             gaps_after: after.len(),
         });
@@ -358,7 +384,10 @@ mod tests {
         let mapping = Mapping {
             expectations: BTreeMap::from([
                 ("apis".into(), vec!["web-apis".into()]),
-                ("threads".into(), vec!["threads-basics".into(), "async".into()]),
+                (
+                    "threads".into(),
+                    vec!["threads-basics".into(), "async".into()],
+                ),
             ]),
             ..Default::default()
         };
@@ -378,8 +407,12 @@ mod tests {
             keys,
             BTreeSet::from(["web-apis", "threads-basics", "async", "syntax"].map(String::from))
         );
-        assert!(plan.assessments.iter().all(|a| a.version_id == id2
-            && ratings.iter().any(|r| Some(r.id) == a.carried_from && r.at == a.at)));
+        assert!(plan.assessments.iter().all(|a| {
+            a.version_id == id2
+                && ratings
+                    .iter()
+                    .any(|r| Some(r.id) == a.carried_from && r.at == a.at)
+        }));
         assert_eq!(plan.assignments[0].reason, "moved to version 2");
         assert_eq!(plan.assignments[0].version_id, id2);
     }
@@ -412,7 +445,9 @@ mod tests {
             from: &v1,
             assessments: &[],
         };
-        let err = plan_move(target, &[member], &mapping).unwrap_err().to_string();
+        let err = plan_move(target, &[member], &mapping)
+            .unwrap_err()
+            .to_string();
         for want in [
             "`l9` maps to level `l10`, which version 2 does not have",
             "`nope` is not an expectation of any version",

@@ -129,7 +129,12 @@ impl MappingFile {
 
     /// Checks every entry against the target version and the versions people move from;
     /// every problem comes back at once, located in the file.
-    pub fn check(&self, target: &Matrix, number: u32, sources: &[&Matrix]) -> Result<(), FileErrors> {
+    pub fn check(
+        &self,
+        target: &Matrix,
+        number: u32,
+        sources: &[&Matrix],
+    ) -> Result<(), FileErrors> {
         let problems = self.mapping.problems(target, number, sources);
         if problems.is_empty() {
             return Ok(());
@@ -139,7 +144,12 @@ impl MappingFile {
                 .into_iter()
                 .map(|p| {
                     let pos = self.positions.get(&(p.section, p.key.clone())).copied();
-                    located(&self.file, pos, Some(format!("{}.{}", p.section, p.key)), p.message)
+                    located(
+                        &self.file,
+                        pos,
+                        Some(format!("{}.{}", p.section, p.key)),
+                        p.message,
+                    )
                 })
                 .collect(),
         ))

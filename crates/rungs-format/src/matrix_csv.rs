@@ -190,7 +190,13 @@ impl Lines {
                     _ => "expectation_key",
                 }),
             ),
-            [Field("tracks"), Index(t), Field("cells"), Index(c), rest @ ..] => (
+            [
+                Field("tracks"),
+                Index(t),
+                Field("cells"),
+                Index(c),
+                rest @ ..,
+            ] => (
                 self.cells.get(*t).and_then(|x| x.get(*c)).copied(),
                 Some(match rest.first() {
                     Some(Field("titles")) => "titles",
@@ -233,21 +239,25 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
         .clone();
     let mut index: HashMap<&'static str, usize> = HashMap::new();
     let mut errors = Vec::new();
-    let err = |line: Option<u64>, col: Option<&str>, index: &HashMap<&str, usize>, m: String| {
-        FileError {
+    let err =
+        |line: Option<u64>, col: Option<&str>, index: &HashMap<&str, usize>, m: String| FileError {
             file: file.to_owned(),
             line,
             column: col.and_then(|c| index.get(c)).map(|i| *i as u64 + 1),
             field: col.map(str::to_owned),
             message: m,
-        }
-    };
+        };
     for (i, h) in headers.iter().enumerate() {
         let h = h.to_lowercase().replace(' ', "_");
         match COLUMNS.iter().find(|c| **c == h) {
             Some(c) => {
                 if index.insert(c, i).is_some() {
-                    errors.push(err(Some(1), Some(c), &index, "this column appears twice".into()));
+                    errors.push(err(
+                        Some(1),
+                        Some(c),
+                        &index,
+                        "this column appears twice".into(),
+                    ));
                 }
             }
             None if h.is_empty() => {}
@@ -256,7 +266,10 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
                 line: Some(1),
                 column: Some(i as u64 + 1),
                 field: None,
-                message: format!("unknown column `{h}`: the columns are {}", COLUMNS.join(", ")),
+                message: format!(
+                    "unknown column `{h}`: the columns are {}",
+                    COLUMNS.join(", ")
+                ),
             }),
         }
     }
@@ -336,12 +349,20 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
         let mut bad = false;
         for (col, v) in [("track", &track), ("level", &level)] {
             if v.is_empty() {
-                errors.push(err(line, Some(col), &index, format!("every row needs a {col} key")));
+                errors.push(err(
+                    line,
+                    Some(col),
+                    &index,
+                    format!("every row needs a {col} key"),
+                ));
                 bad = true;
             }
         }
         // The same value must not differ between rows (a track's name, a cell's titles...).
-        let agree = |col: &str, current: &mut String, given: String, errors: &mut Vec<FileError>| {
+        let agree = |col: &str,
+                     current: &mut String,
+                     given: String,
+                     errors: &mut Vec<FileError>| {
             if given.is_empty() {
                 return;
             }
@@ -352,7 +373,9 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
                     line,
                     Some(col),
                     &index,
-                    format!("`{given}` differs from `{current}` given on an earlier row: use one value"),
+                    format!(
+                        "`{given}` differs from `{current}` given on an earlier row: use one value"
+                    ),
                 ));
             }
         };
@@ -370,7 +393,12 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
             lines.levels.push(line.unwrap_or(0));
             draft.levels.len() - 1
         });
-        agree("level_name", &mut draft.levels[li].name, get("level_name"), &mut errors);
+        agree(
+            "level_name",
+            &mut draft.levels[li].name,
+            get("level_name"),
+            &mut errors,
+        );
         let rank = get("level_rank");
         if !rank.is_empty() {
             match rank.parse::<u32>() {
@@ -378,7 +406,9 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
                     line,
                     Some("level_rank"),
                     &index,
-                    format!("rank {r} differs from the rank given on an earlier row of level `{level}`"),
+                    format!(
+                        "rank {r} differs from the rank given on an earlier row of level `{level}`"
+                    ),
                 )),
                 Ok(r) => draft.levels[li].rank = Some(r),
                 Err(_) => errors.push(err(
@@ -402,7 +432,12 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
             lines.expectations.push(Vec::new());
             draft.tracks.len() - 1
         });
-        agree("track_name", &mut draft.tracks[ti].name, get("track_name"), &mut errors);
+        agree(
+            "track_name",
+            &mut draft.tracks[ti].name,
+            get("track_name"),
+            &mut errors,
+        );
         let ci = *cell_at.entry((ti, level.clone())).or_insert_with(|| {
             draft.tracks[ti].cells.push(CellDraft {
                 level: level.clone(),
@@ -424,7 +459,8 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
         if cell.titles.is_empty() {
             cell.titles = titles;
         }
-        cell.resources.extend(parse_resources(&get("cell_resources")));
+        cell.resources
+            .extend(parse_resources(&get("cell_resources")));
         let key = get("expectation_key");
         let name = get("name");
         if key.is_empty() {

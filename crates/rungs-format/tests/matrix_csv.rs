@@ -98,8 +98,14 @@ fn bad_rows_are_reported_with_row_and_column() {
                 dev,l2,res,Res,Book | ftp://x | course\n";
     let errs = errors(text);
     assert_eq!(errs.len(), 4, "{errs:#?}");
-    assert!(errs[0].starts_with("m.csv:3:3: expectation_key: duplicate expectation key `syntax`"), "{errs:#?}");
-    assert!(errs[1].starts_with("m.csv:4:3: expectation_key: "), "{errs:#?}");
+    assert!(
+        errs[0].starts_with("m.csv:3:3: expectation_key: duplicate expectation key `syntax`"),
+        "{errs:#?}"
+    );
+    assert!(
+        errs[1].starts_with("m.csv:4:3: expectation_key: "),
+        "{errs:#?}"
+    );
     assert!(errs[2].starts_with("m.csv:5:4: name: "), "{errs:#?}");
     assert!(errs[3].starts_with("m.csv:6:5: resources: "), "{errs:#?}");
     assert!(errs[3].contains("not a web link"), "{errs:#?}");
@@ -116,10 +122,13 @@ fn bad_headers_and_disagreeing_rows_are_refused() {
     );
     assert_eq!(
         errors("matrix,track,level,expectation_key,name\npython,dev,l1,a,A\nother,dev,l1,b,B\n"),
-        ["m.csv:3:1: matrix: this row is for matrix `other`, but the file imports `python`: one matrix per file"]
+        [
+            "m.csv:3:1: matrix: this row is for matrix `other`, but the file imports `python`: one matrix per file"
+        ]
     );
     assert_eq!(
-        rungs_format::matrix_csv::csv_matrix_key("\u{feff}Track,Matrix\r\n\r\ndev,python\r\n").as_deref(),
+        rungs_format::matrix_csv::csv_matrix_key("\u{feff}Track,Matrix\r\n\r\ndev,python\r\n")
+            .as_deref(),
         Some("python")
     );
     assert_eq!(
@@ -127,7 +136,9 @@ fn bad_headers_and_disagreeing_rows_are_refused() {
         ["m.csv: the file has a header but no rows: add one row per expectation"]
     );
     assert_eq!(
-        errors("track,track_name,level,titles,expectation_key,name\ndev,Dev,l1,Intern,a,A\ndev,Developer,l1,Junior,b,B\ndev,,l1,,,B\n"),
+        errors(
+            "track,track_name,level,titles,expectation_key,name\ndev,Dev,l1,Intern,a,A\ndev,Developer,l1,Junior,b,B\ndev,,l1,,,B\n"
+        ),
         [
             "m.csv:3:2: track_name: `Developer` differs from `Dev` given on an earlier row: use one value",
             "m.csv:3:4: titles: `Junior` differs from `Intern` given on an earlier row: use one value",
@@ -160,7 +171,12 @@ fn the_mapping_file_is_read_and_checked_against_the_versions() {
         ]
     );
     let bad = parse_mapping("expectatons: {}\n", MatrixFormat::Yaml, "map.yaml").unwrap_err();
-    assert!(bad.to_string().contains("map.yaml:1:1: unknown field `expectatons`"), "{bad}");
-    let json = parse_mapping("{\"tracks\": {\"a\": 1}}", MatrixFormat::Json, "map.json").unwrap_err();
+    assert!(
+        bad.to_string()
+            .contains("map.yaml:1:1: unknown field `expectatons`"),
+        "{bad}"
+    );
+    let json =
+        parse_mapping("{\"tracks\": {\"a\": 1}}", MatrixFormat::Json, "map.json").unwrap_err();
     assert!(json.to_string().contains("map.json:1:"), "{json}");
 }

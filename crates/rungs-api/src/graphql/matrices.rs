@@ -2,8 +2,8 @@
 
 use super::Ctx;
 use super::types::{Matrix, MatrixSummary, MatrixVersion};
-use async_graphql::connection::{Connection, Edge};
 use super::versions::{MatrixDiff, version_ref};
+use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use rungs_app::{DEFAULT_PAGE, ImportOutcome, MatrixSource};
 use rungs_format::MatrixFormat;
@@ -109,9 +109,7 @@ impl MatricesMutation {
         #[graphql(default)] draft: bool,
         #[graphql(desc = "CSV only: the matrix's key, for a file without a `matrix` column.")]
         key: Option<String>,
-        #[graphql(desc = "CSV only: a new matrix's name (default: its key).")] name: Option<
-            String,
-        >,
+        #[graphql(desc = "CSV only: a new matrix's name (default: its key).")] name: Option<String>,
     ) -> Result<MatrixImport> {
         let c = Ctx::of(ctx);
         let s = c.session()?;

@@ -509,11 +509,7 @@ impl From<MappingInput> for Mapping {
         Self {
             tracks: m.tracks.into_iter().map(|k| (k.from, k.to)).collect(),
             levels: m.levels.into_iter().map(|k| (k.from, k.to)).collect(),
-            expectations: m
-                .expectations
-                .into_iter()
-                .map(|e| (e.from, e.to))
-                .collect(),
+            expectations: m.expectations.into_iter().map(|e| (e.from, e.to)).collect(),
         }
     }
 }
@@ -524,10 +520,17 @@ pub struct VersionsQuery;
 #[Object]
 impl VersionsQuery {
     /// Every version of a matrix, published ones by number; the draft too for HR admins.
-    async fn matrix_versions(&self, ctx: &Context<'_>, key: String) -> Result<Vec<MatrixVersionEntry>> {
+    async fn matrix_versions(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+    ) -> Result<Vec<MatrixVersionEntry>> {
         let c = Ctx::of(ctx);
         let s = c.session()?;
-        let list = c.ok(c.app.matrix_versions(&s.actor, s.org.slug.as_str(), &key).await)?;
+        let list = c.ok(c
+            .app
+            .matrix_versions(&s.actor, s.org.slug.as_str(), &key)
+            .await)?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 
@@ -638,7 +641,14 @@ impl VersionsMutation {
         let mapping = mapping.map(|m| MappingFile::given(m.into(), "mapping"));
         let r = c.ok(c
             .app
-            .move_people(&s.actor, s.org.slug.as_str(), &key, to, mapping.as_ref(), dry_run)
+            .move_people(
+                &s.actor,
+                s.org.slug.as_str(),
+                &key,
+                to,
+                mapping.as_ref(),
+                dry_run,
+            )
             .await)?;
         Ok(r.into())
     }
