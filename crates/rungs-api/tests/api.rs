@@ -397,6 +397,73 @@ async fn table(s: &Server, home: &str, away: &str) {
             json!({ "c": format!("email,name\nimported@{home}.test,Imported One\n") }),
             [Unauth, Forbidden, Forbidden, Ok],
         ),
+        // ---- matrix versions (the draft is HR's; published versions are everyone's) ----
+        (
+            "matrixVersions",
+            "{ matrixVersions(key: \"python\") { version { number } } }",
+            json!({}),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "startMatrixDraft",
+            "mutation { startMatrixDraft(key: \"python\") { version { revision } } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "matrix(draft)",
+            "{ matrix(key: \"python\", version: \"draft\") { version { revision } } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "editMatrixDraft",
+            "mutation { editMatrixDraft(key: \"python\", revision: 0, edits: [{ addExpectation: { track: \"python-developer\", level: \"beginner\", key: \"table-new\", name: \"Table\" } }]) { version { revision } } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "matrixDiff(draft)",
+            "{ matrixDiff(key: \"python\", from: \"1\") { summary } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "exportMatrix(draft)",
+            "mutation { exportMatrix(key: \"python\", format: CSV, version: \"draft\") }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "publishMatrix",
+            "mutation { publishMatrix(key: \"python\", note: \"table\") { number } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "matrixDiff(published)",
+            "{ matrixDiff(key: \"python\", from: \"1\", to: \"2\") { summary } }",
+            json!({}),
+            [Unauth, Ok, Ok, Ok],
+        ),
+        (
+            "movePeople(dryRun)",
+            "mutation { movePeople(key: \"python\", to: 2, dryRun: true) { moves { email } } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "startMatrixDraft(again)",
+            "mutation { startMatrixDraft(key: \"python\") { version { revision } } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "discardMatrixDraft",
+            "mutation { discardMatrixDraft(key: \"python\") }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
         // ---- growth ----
         (
             "growthPlan(employee)",
@@ -1115,4 +1182,85 @@ async fn metrics_count_requests_by_operation_and_outcome() {
         "{text}"
     );
     t.drop_database().await;
+}
+
+// ---- matrix versions over HTTP -----------------------------------------------------------
+
+/// HR edits the draft field by field over HTTP: a stale revision is a CONFLICT that loses
+/// nothing, a broken edit is INVALID_INPUT with the reason; a spreadsheet round trip through
+/// the API changes nothing; a changed spreadsheet updates the draft and returns the diff.
+#[tokio::test]
+async fn the_draft_is_edited_field_by_field_over_http() {
+    on_every_backend(async |t| {
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let (hr, _) = s.login(DEMO_ADMIN, None).await;
+        let q = async |query: &str, vars: Value| s.gql(Some(&hr), query, vars).await;
+        let r = q(
+            "mutation { startMatrixDraft(key: \"python\") { version { label revision } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(r.ok()["startMatrixDraft"]["version"]["label"], "draft");
+        let edit = "mutation($r: Int!, $e: [MatrixEditInput!]!) { editMatrixDraft(key: \"python\", revision: $r, edits: $e) { version { revision } tracks { key cells { level titles expectations { key name } } } } }";
+        let rename = json!([{ "updateExpectation": { "key": "basic-syntax", "newKey": "python-syntax", "name": "Python syntax" } },
+                            { "setTitles": { "track": "python-developer", "level": "beginner", "titles": ["Apprentice"] } },
+                            { "moveTrack": { "key": "web-developer", "position": 0 } }]);
+        let r = q(edit, json!({ "r": 0, "e": rename })).await;
+        let m = &r.ok()["editMatrixDraft"];
+        assert_eq!(m["version"]["revision"], 1);
+        assert_eq!(m["tracks"][0]["key"], "web-developer");
+        let py = m["tracks"].as_array().unwrap().iter().find(|t| t["key"] == "python-developer").unwrap();
+        assert_eq!(py["cells"][0]["titles"], json!(["Apprentice"]));
+        assert_eq!(py["cells"][0]["expectations"][0]["key"], "python-syntax");
+        // Someone still holding revision 0 loses, and their edit is not applied.
+        let other = json!([{ "removeTrack": { "key": "data-analyst" } }]);
+        let r = q(edit, json!({ "r": 0, "e": other })).await;
+        assert_eq!(r.code(), Some("CONFLICT"), "{}", r.body);
+        assert!(r.body.to_string().contains("revision 1, not 0"), "{}", r.body);
+        // Exactly one field per edit, and edits that break the matrix are refused whole.
+        let r = q(edit, json!({ "r": 1, "e": [{ "removeTrack": { "key": "data-analyst" }, "removeLevel": { "key": "leader" } }] })).await;
+        assert!(r.body["errors"].is_array(), "{}", r.body);
+        let r = q(edit, json!({ "r": 1, "e": [{ "removeLevel": { "key": "nope" } }] })).await;
+        assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+        assert!(r.body.to_string().contains("edit 1: the draft has no level `nope`"), "{}", r.body);
+        let r = q("{ matrix(key: \"python\", version: \"draft\") { version { revision } tracks { key } } }", json!({})).await;
+        assert_eq!(r.ok()["matrix"]["version"]["revision"], 1, "nothing was applied");
+        assert_eq!(r.ok()["matrix"]["tracks"].as_array().unwrap().len(), 6);
+        // The diff as data.
+        let r = q("{ matrixDiff(key: \"python\", from: \"latest\") { summary changes { entity kind key field before after } } }", json!({})).await;
+        let d = &r.ok()["matrixDiff"];
+        assert_eq!(d["summary"], "1 added, 1 removed, 2 changed", "{d}");
+        assert!(d["changes"].as_array().unwrap().iter().any(|c| c["entity"] == "CELL" && c["field"] == "titles" && c["after"] == "Apprentice"), "{d}");
+
+        // The spreadsheet of the draft imports back unchanged; a changed one updates the draft.
+        let r = q("mutation { exportMatrix(key: \"python\", format: CSV, version: \"draft\") }", json!({})).await;
+        let csv = r.ok()["exportMatrix"].as_str().unwrap().to_owned();
+        let import = "mutation($c: String!) { importMatrix(format: CSV, content: $c) { outcome version { label revision } changes { summary } } }";
+        let r = q(import, json!({ "c": csv })).await;
+        assert_eq!(r.ok()["importMatrix"]["outcome"], "UNCHANGED", "{}", r.body);
+        let changed = csv.replace("Python syntax", "Python syntax and idioms");
+        let r = q(import, json!({ "c": changed })).await;
+        assert_eq!(r.ok()["importMatrix"]["outcome"], "DRAFT_UPDATED", "{}", r.body);
+        assert_eq!(r.ok()["importMatrix"]["version"]["revision"], 2);
+        assert_eq!(r.ok()["importMatrix"]["changes"]["summary"], "1 added, 1 removed, 2 changed");
+        // A broken spreadsheet: every problem with its row and column, nothing written.
+        let broken = "matrix,track,level,expectation_key,name\npython,python-developer,beginner,,Orphan\npython,python-developer,,x,X\n";
+        let r = q(import, json!({ "c": broken })).await;
+        assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+        let problems = r.body["errors"][0]["extensions"]["problems"].as_array().unwrap().clone();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!((problems[0]["line"].as_u64(), problems[0]["column"].as_u64()), (Some(2), Some(5)));
+        assert_eq!((problems[1]["line"].as_u64(), problems[1]["column"].as_u64()), (Some(3), Some(3)));
+        // Publishing, then the published version is what everyone reads.
+        let r = q("mutation { publishMatrix(key: \"python\", note: \"syntax renamed\", revision: 2) { number label } }", json!({})).await;
+        assert_eq!(r.ok()["publishMatrix"]["label"], "v2");
+        let (emp, _) = s.login(DEMO_EMPLOYEE, None).await;
+        let r = s.gql(Some(&emp), "{ matrix(key: \"python\") { version { number } } matrixVersions(key: \"python\") { version { label } publishedBy } }", json!({})).await;
+        assert_eq!(r.ok()["matrix"]["version"]["number"], 2);
+        let versions = r.ok()["matrixVersions"].as_array().unwrap().clone();
+        assert_eq!(versions.len(), 2);
+        assert!(versions[1]["publishedBy"].as_str().unwrap().contains(DEMO_ADMIN));
+    })
+    .await;
 }

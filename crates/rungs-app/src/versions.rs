@@ -118,6 +118,8 @@ pub struct MoveReport {
     /// People of this matrix already on the target or a newer version.
     pub already_there: usize,
     pub assessments_carried: usize,
+    /// People with an open promotion case: the move waits until those are decided.
+    pub blocked_by_open_cases: Vec<String>,
 }
 
 impl App {
@@ -569,7 +571,8 @@ impl App {
                 })
             })
             .collect();
-        // A case decided after the move would place its person back on the old version.
+        // A case decided after the move would place its person back on the old version: such
+        // cases block the move (a dry run lists them).
         let open: Vec<PersonId> = self
             .db
             .open_cases(org.id, rungs_db::Scope::Org)
@@ -578,14 +581,18 @@ impl App {
             .map(|c| c.person_id)
             .filter(|p| current.iter().any(|c| c.person_id == *p))
             .collect();
-        if !open.is_empty() {
-            let named = self.people_named(&org, &open).await?;
-            let mut emails: Vec<String> = named.values().map(|p| p.email.to_string()).collect();
-            emails.sort();
+        let mut blocked: Vec<String> = self
+            .people_named(&org, &open)
+            .await?
+            .values()
+            .map(|p| p.email.to_string())
+            .collect();
+        blocked.sort();
+        if !dry_run && !blocked.is_empty() {
             return Err(AppError::StateConflict(format!(
                 "{} people have an open promotion case against their current version ({}): approve, reject or withdraw those cases first",
-                emails.len(),
-                emails.join(", ")
+                blocked.len(),
+                blocked.join(", ")
             )));
         }
         let default_mapping = Mapping::default();
@@ -628,6 +635,7 @@ impl App {
             moves,
             already_there,
             assessments_carried: plan.assessments.len(),
+            blocked_by_open_cases: blocked,
         };
         if !dry_run && !plan.assignments.is_empty() {
             let audit = Audit::new(

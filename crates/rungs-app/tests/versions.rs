@@ -394,6 +394,11 @@ async fn story(t: &TestDb) {
     )
     .await
     .unwrap();
+    let dry = app
+        .move_people(&hr_a, "acme", "python", 2, Some(&mapping), true)
+        .await
+        .unwrap();
+    assert_eq!(dry.blocked_by_open_cases, ["ana@acme.test"], "{b}");
     let err = app
         .move_people(&hr_a, "acme", "python", 2, Some(&mapping), false)
         .await

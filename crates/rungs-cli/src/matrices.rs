@@ -397,6 +397,12 @@ fn print_move(r: &MoveReport) {
         println!("{t}");
     }
     let n = r.target.number.unwrap_or_default();
+    if !r.blocked_by_open_cases.is_empty() {
+        println!(
+            "blocked: {} have an open promotion case; decide or withdraw those cases before moving",
+            r.blocked_by_open_cases.join(", ")
+        );
+    }
     let gaining = r
         .moves
         .iter()

@@ -359,17 +359,15 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
             }
         }
         // The same value must not differ between rows (a track's name, a cell's titles...).
-        let agree = |col: &str,
-                     current: &mut String,
-                     given: String,
-                     errors: &mut Vec<FileError>| {
-            if given.is_empty() {
-                return;
-            }
-            if current.is_empty() {
-                *current = given;
-            } else if *current != given {
-                errors.push(err(
+        let agree =
+            |col: &str, current: &mut String, given: String, errors: &mut Vec<FileError>| {
+                if given.is_empty() {
+                    return;
+                }
+                if current.is_empty() {
+                    *current = given;
+                } else if *current != given {
+                    errors.push(err(
                     line,
                     Some(col),
                     &index,
@@ -377,8 +375,8 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
                         "`{given}` differs from `{current}` given on an earlier row: use one value"
                     ),
                 ));
-            }
-        };
+                }
+            };
         if bad {
             continue;
         }

@@ -148,6 +148,8 @@ pub struct MovePeopleResult {
     pub moves: Vec<PersonMove>,
     pub already_there: usize,
     pub assessments_carried: usize,
+    /// Emails of people with an open promotion case: the move waits until those are decided.
+    pub blocked_by_open_cases: Vec<String>,
 }
 
 impl From<MoveReport> for MovePeopleResult {
@@ -157,6 +159,7 @@ impl From<MoveReport> for MovePeopleResult {
             dry_run: r.dry_run,
             already_there: r.already_there,
             assessments_carried: r.assessments_carried,
+            blocked_by_open_cases: r.blocked_by_open_cases,
             moves: r
                 .moves
                 .into_iter()
