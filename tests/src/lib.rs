@@ -45,3 +45,33 @@ pub fn rungs_otel_bin() -> &'static Path {
         run.path().to_path_buf()
     })
 }
+
+/// The real binary on one database, run from one working directory.
+pub struct Rungs<'a> {
+    pub url: &'a str,
+    pub dir: &'a Path,
+}
+
+impl Rungs<'_> {
+    pub fn cmd(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        assert_cmd::Command::new(rungs_bin())
+            .current_dir(self.dir)
+            .env("RUNGS_DATABASE_URL", self.url)
+            .env_remove("RUNGS_LOG")
+            .args(args)
+            .assert()
+    }
+    /// Runs a command that must succeed; its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).success().get_output().stdout.clone();
+        String::from_utf8(out).expect("utf-8 output")
+    }
+    /// Runs a command that must fail; its standard error.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).failure().get_output().stderr.clone();
+        String::from_utf8(out).expect("utf-8 output")
+    }
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("valid JSON")
+    }
+}

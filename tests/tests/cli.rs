@@ -7,35 +7,8 @@
 
 use assert_cmd::Command;
 use rungs_db::testing::{TestDb, backends};
-use rungs_tests::rungs_bin;
+use rungs_tests::{Rungs, rungs_bin};
 use std::path::Path;
-
-struct Rungs<'a> {
-    url: &'a str,
-    dir: &'a Path,
-}
-
-impl Rungs<'_> {
-    fn cmd(&self, args: &[&str]) -> assert_cmd::assert::Assert {
-        Command::new(rungs_bin())
-            .current_dir(self.dir)
-            .env("RUNGS_DATABASE_URL", self.url)
-            .env_remove("RUNGS_LOG")
-            .args(args)
-            .assert()
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd(args).success().get_output().stdout.clone();
-        String::from_utf8(out).expect("utf-8 output")
-    }
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.cmd(args).failure().get_output().stderr.clone();
-        String::from_utf8(out).expect("utf-8 output")
-    }
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        serde_json::from_str(&self.ok(args)).expect("valid JSON")
-    }
-}
 
 const PEOPLE: &str = "\
 email,name,manager_email,track,level,admin

@@ -571,6 +571,25 @@ impl App {
                 })
             })
             .collect();
+        let default_mapping = Mapping::default();
+        if let Some(f) = mapping {
+            let sources: Vec<&Matrix> = contents.values().collect();
+            f.check(&tm, to, &sources)?;
+        }
+        let rule = self.db.readiness_rule(org.id).await?;
+        let plan = plan_move(
+            Target {
+                version_id: target.id,
+                number: to,
+                matrix: &tm,
+                rule: &rule,
+                today,
+                now: Utc::now(),
+                by: actor.person_id(),
+            },
+            &members,
+            mapping.map_or(&default_mapping, |f| &f.mapping),
+        )?;
         // A case decided after the move would place its person back on the old version: such
         // cases block the move (a dry run lists them).
         let open: Vec<PersonId> = self
@@ -595,25 +614,6 @@ impl App {
                 blocked.join(", ")
             )));
         }
-        let default_mapping = Mapping::default();
-        if let Some(f) = mapping {
-            let sources: Vec<&Matrix> = contents.values().collect();
-            f.check(&tm, to, &sources)?;
-        }
-        let rule = self.db.readiness_rule(org.id).await?;
-        let plan = plan_move(
-            Target {
-                version_id: target.id,
-                number: to,
-                matrix: &tm,
-                rule: &rule,
-                today,
-                now: Utc::now(),
-                by: actor.person_id(),
-            },
-            &members,
-            mapping.map_or(&default_mapping, |f| &f.mapping),
-        )?;
         let ids: Vec<PersonId> = plan.moves.iter().map(|m| m.person).collect();
         let people = self.people_named(&org, &ids).await?;
         let moves = plan
