@@ -8,7 +8,6 @@
 use assert_cmd::Command;
 use rungs_db::testing::{TestDb, backends};
 use rungs_tests::{Rungs, rungs_bin};
-use std::path::Path;
 
 const PEOPLE: &str = "\
 email,name,manager_email,track,level,admin

@@ -541,9 +541,8 @@ impl App {
         current.sort_by_key(|c| c.person_id.0);
         let mut contents: HashMap<VersionId, Matrix> = HashMap::new();
         for c in &current {
-            if !contents.contains_key(&c.version_id) {
-                let (_, m) = self.db.load_version(org.id, c.version_id).await?;
-                contents.insert(c.version_id, m);
+            if let std::collections::hash_map::Entry::Vacant(slot) = contents.entry(c.version_id) {
+                slot.insert(self.db.load_version(org.id, c.version_id).await?.1);
             }
         }
         let mut assessed: HashMap<

@@ -6,6 +6,7 @@
 
 mod at;
 pub mod errors;
+pub mod fuzz;
 pub mod mapping;
 pub mod matrix_csv;
 pub mod matrix_file;

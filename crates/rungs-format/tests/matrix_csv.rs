@@ -180,3 +180,59 @@ fn the_mapping_file_is_read_and_checked_against_the_versions() {
         parse_mapping("{\"tracks\": {\"a\": 1}}", MatrixFormat::Json, "map.json").unwrap_err();
     assert!(json.to_string().contains("map.json:1:"), "{json}");
 }
+
+mod fuzz_entry_points {
+    //! The fuzz targets' entry points on stable: generated and mutated inputs never panic, and
+    //! whatever reads round-trips.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn seeds() -> Vec<String> {
+        let m = python();
+        vec![
+            render_matrix(&m, ExportFormat::Yaml),
+            render_matrix(&m, ExportFormat::Json),
+            export_matrix_csv(&m),
+            "expectations:\n  a: [b, c]\nlevels: {x: y}\n".into(),
+            "email,name,manager_email\na@b.test,A,\n".into(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn mutated_files_never_panic(which in 0usize..5, at in any::<prop::sample::Index>(), cut in 0usize..64, junk in ".{0,16}") {
+            let s = &seeds()[which];
+            let i = at.index(s.len());
+            let i = (0..=i).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+            let j = (i + cut).min(s.len());
+            let j = (j..=s.len()).find(|j| s.is_char_boundary(*j)).unwrap_or(s.len());
+            let mutated = format!("{}{junk}{}", &s[..i], &s[j..]);
+            let b = mutated.as_bytes();
+            rungs_format::fuzz::matrix_yaml(b);
+            rungs_format::fuzz::matrix_json(b);
+            rungs_format::fuzz::matrix_csv(b);
+            rungs_format::fuzz::mapping(b);
+            rungs_format::fuzz::people_csv(b);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..512)) {
+            rungs_format::fuzz::matrix_yaml(&data);
+            rungs_format::fuzz::matrix_json(&data);
+            rungs_format::fuzz::matrix_csv(&data);
+            rungs_format::fuzz::mapping(&data);
+            rungs_format::fuzz::people_csv(&data);
+        }
+    }
+
+    #[test]
+    fn the_seeds_round_trip_through_the_entry_points() {
+        for s in seeds() {
+            let b = s.as_bytes();
+            rungs_format::fuzz::matrix_yaml(b);
+            rungs_format::fuzz::matrix_json(b);
+            rungs_format::fuzz::matrix_csv(b);
+        }
+    }
+}

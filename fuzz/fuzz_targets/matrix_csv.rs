@@ -1,0 +1,6 @@
+//! Fuzz target `matrix_csv`: any input is read without panicking; see `rungs_format::fuzz`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    rungs_format::fuzz::matrix_csv(data);
+});
