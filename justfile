@@ -38,3 +38,8 @@ bench-growth people="100000":
     cd target/bench-growth && time ../release/rungs demo seed --org bench --people {{people}}
     cd target/bench-growth && time ../release/rungs readiness --org bench --manager manager@bench.rungs.test --format json > subtree.json
     cd target/bench-growth && time ../release/rungs readiness --org bench --format json > everyone.json
+
+# Fuzz one parser (needs nightly and `cargo install cargo-fuzz`): matrix_yaml, matrix_json,
+# matrix_csv, mapping or people_csv. See docs/versions.md.
+fuzz target="matrix_yaml" secs="300":
+    cd fuzz && cargo +nightly fuzz run {{target}} corpus/{{target}} seeds/{{target}} -- -max_total_time={{secs}}
