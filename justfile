@@ -42,4 +42,5 @@ bench-growth people="100000":
 # Fuzz one parser (needs nightly and `cargo install cargo-fuzz`): matrix_yaml, matrix_json,
 # matrix_csv, mapping or people_csv. See docs/versions.md.
 fuzz target="matrix_yaml" secs="300":
+    mkdir -p fuzz/corpus/{{target}}
     cd fuzz && cargo +nightly fuzz run {{target}} corpus/{{target}} seeds/{{target}} -- -max_total_time={{secs}}
