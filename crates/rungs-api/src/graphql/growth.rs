@@ -211,6 +211,9 @@ pub struct Assessment {
     pub evidence: String,
     pub links: Vec<String>,
     pub assessed_at: DateTime<Utc>,
+    /// On a copy carried over to a newer matrix version: the assessment it was made as (against
+    /// the version in that assessment's `matrixVersionId`).
+    pub carried_from_id: Option<ID>,
 }
 
 impl From<d::assessment::Assessment> for Assessment {
@@ -227,6 +230,7 @@ impl From<d::assessment::Assessment> for Assessment {
             evidence: a.evidence.text,
             links: a.evidence.links,
             assessed_at: a.at,
+            carried_from_id: a.carried_from.map(|c| ID(c.0.to_string())),
         }
     }
 }
