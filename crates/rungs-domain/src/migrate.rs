@@ -61,36 +61,27 @@ impl Mapping {
                 message,
             })
         };
-        for (from, to) in &self.tracks {
-            if target.track(to).is_none() {
-                push(
-                    "tracks",
-                    from,
-                    format!("`{from}` maps to track `{to}`, which {v} does not have"),
-                );
-            }
-            if !sources.is_empty() && !sources.iter().any(|m| m.track(from).is_some()) {
-                push(
-                    "tracks",
-                    from,
-                    format!("`{from}` is not a track of any version the people move from"),
-                );
-            }
-        }
-        for (from, to) in &self.levels {
-            if target.level(to).is_none() {
-                push(
-                    "levels",
-                    from,
-                    format!("`{from}` maps to level `{to}`, which {v} does not have"),
-                );
-            }
-            if !sources.is_empty() && !sources.iter().any(|m| m.level(from).is_some()) {
-                push(
-                    "levels",
-                    from,
-                    format!("`{from}` is not a level of any version the people move from"),
-                );
+        type Has = fn(&Matrix, &str) -> bool;
+        let simple: [(&'static str, &str, &BTreeMap<String, String>, Has); 2] = [
+            ("tracks", "track", &self.tracks, |m, k| m.track(k).is_some()),
+            ("levels", "level", &self.levels, |m, k| m.level(k).is_some()),
+        ];
+        for (section, what, entries, has) in simple {
+            for (from, to) in entries {
+                if !has(target, to) {
+                    push(
+                        section,
+                        from,
+                        format!("`{from}` maps to {what} `{to}`, which {v} does not have"),
+                    );
+                }
+                if !sources.is_empty() && !sources.iter().any(|m| has(m, from)) {
+                    push(
+                        section,
+                        from,
+                        format!("`{from}` is not a {what} of any version the people move from"),
+                    );
+                }
             }
         }
         let target_keys = expectation_keys(&[target]);

@@ -61,3 +61,30 @@ impl FileErrors {
         }])
     }
 }
+
+/// The text of an uploaded file, checked for size and without a UTF-8 byte-order mark.
+pub(crate) fn bounded<'a>(
+    text: &'a str,
+    file: &str,
+    max: usize,
+    what: &str,
+) -> Result<&'a str, FileErrors> {
+    if text.len() > max {
+        return Err(FileErrors::one(
+            file,
+            format!(
+                "the file is {} bytes; {what} are limited to {max} bytes",
+                text.len()
+            ),
+        ));
+    }
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// A CSV reader as spreadsheets need it: fields trimmed, rows of any length.
+pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+}

@@ -53,13 +53,7 @@ pub fn parse_mapping(
     format: MatrixFormat,
     file: &str,
 ) -> Result<MappingFile, FileErrors> {
-    if text.len() > MAX_FILE_BYTES {
-        return Err(FileErrors::one(
-            file,
-            format!("the mapping file is larger than {MAX_FILE_BYTES} bytes"),
-        ));
-    }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::errors::bounded(text, file, MAX_FILE_BYTES, "mapping files")?;
     let doc: MappingDoc = if text.trim().is_empty() {
         return Err(FileErrors::one(
             file,

@@ -13,6 +13,7 @@
 //! levels, tracks and competencies, or competency names: those come from `base` (the matrix
 //! being updated, if any), so editing a matrix in a spreadsheet keeps them.
 
+use crate::errors::{bounded, csv_reader};
 use crate::people::{line_at, message_of};
 use crate::{FileError, FileErrors};
 use rungs_domain::matrix::{
@@ -129,11 +130,7 @@ pub fn export_matrix_csv(m: &Matrix) -> String {
 /// The matrix key named by the `matrix` column (its first non-empty value), if the file has
 /// one: the importer needs it to find the matrix being updated before reading the rest.
 pub fn csv_matrix_key(text: &str) -> Option<String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv_reader(text.strip_prefix('\u{feff}').unwrap_or(text));
     let col = reader
         .headers()
         .ok()?
@@ -219,20 +216,8 @@ impl Lines {
 /// Reads a matrix spreadsheet, checking every row and then the whole matrix; every problem
 /// comes back at once with its line and column.
 pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Matrix, FileErrors> {
-    if text.len() > MAX_FILE_BYTES {
-        return Err(FileErrors::one(
-            file,
-            format!(
-                "the file is {} bytes; matrix files are limited to {MAX_FILE_BYTES} bytes",
-                text.len()
-            ),
-        ));
-    }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let text = bounded(text, file, MAX_FILE_BYTES, "matrix files")?;
+    let mut reader = csv_reader(text);
     let headers = reader
         .headers()
         .map_err(|e| FileErrors::one(file, format!("cannot read the header row: {e}")))?

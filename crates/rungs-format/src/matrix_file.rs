@@ -500,16 +500,7 @@ pub(crate) fn json_error(file: &str, e: &serde_json::Error) -> FileError {
 
 /// Reads a matrix file, checking everything; `file` names it in errors.
 pub fn parse_matrix(text: &str, format: MatrixFormat, file: &str) -> Result<Matrix, FileErrors> {
-    if text.len() > MAX_FILE_BYTES {
-        return Err(FileErrors::one(
-            file,
-            format!(
-                "the file is {} bytes; matrix files are limited to {MAX_FILE_BYTES} bytes",
-                text.len()
-            ),
-        ));
-    }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::errors::bounded(text, file, MAX_FILE_BYTES, "matrix files")?;
     if text.trim().is_empty() {
         return Err(FileErrors::one(
             file,

@@ -36,13 +36,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 
 /// Reads and checks the whole file; returns every row or every error.
 pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors> {
-    if text.len() > MAX_FILE_BYTES {
-        return Err(FileErrors::one(
-            file,
-            format!("the file is larger than {MAX_FILE_BYTES} bytes"),
-        ));
-    }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::errors::bounded(text, file, MAX_FILE_BYTES, "people files")?;
     let err = |line: u64, field: Option<&str>, message: String| FileError {
         file: file.to_owned(),
         line: Some(line),
@@ -50,10 +44,7 @@ pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors
         field: field.map(str::to_owned),
         message,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = crate::errors::csv_reader(text);
     let headers = reader
         .headers()
         .map_err(|e| {
