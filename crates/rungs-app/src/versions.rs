@@ -448,6 +448,11 @@ impl App {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::EditMatrix(org.id))?;
         let (info, _) = self.version_of(&org, key, VersionRef::Draft).await?;
+        if self.db.latest_published(org.id, key).await?.is_none() {
+            return Err(AppError::Invalid(format!(
+                "matrix `{key}` has no published version: its draft is all there is; edit it or publish it"
+            )));
+        }
         let audit = Audit::new(
             actor.person_id(),
             "matrix.draft.discard",

@@ -527,3 +527,50 @@ async fn versions_story_on_every_backend() {
         t.drop_database().await;
     }
 }
+
+const MINI: &str = "format_version: 1\nkey: mini\nname: Mini\nlevels:\n  - key: one\n    name: One\ntracks:\n  - key: t\n    name: T\n    cells:\n      - level: one\n        expectations:\n          - key: e\n            name: E\n";
+
+/// A matrix imported as a draft: the same file again changes nothing, its only draft cannot be
+/// discarded, and publishing makes it version 1.
+#[tokio::test]
+async fn a_draft_only_matrix_on_every_backend() {
+    for backend in backends() {
+        let t = TestDb::fresh(backend).await;
+        let app = App::new(t.db.clone());
+        let sys = Actor::system();
+        app.create_org(&sys, "acme", "Acme").await.unwrap();
+        let file = || MatrixSource::File {
+            text: MINI,
+            format: MatrixFormat::Yaml,
+            name: "mini.yaml",
+        };
+        let first = app.import_matrix(&sys, "acme", file(), true).await.unwrap();
+        assert!(
+            matches!(first, ImportOutcome::Created { .. }),
+            "{backend:?}"
+        );
+        assert_eq!(first.version().number, None);
+        let again = app.import_matrix(&sys, "acme", file(), true).await.unwrap();
+        assert!(
+            matches!(again, ImportOutcome::Unchanged { .. }),
+            "{backend:?}"
+        );
+        assert_eq!(
+            code(app.discard_draft(&sys, "acme", "mini", None).await),
+            "INVALID_INPUT"
+        );
+        assert_eq!(
+            code(
+                app.matrix_version(&sys, "acme", "mini", VersionRef::Latest)
+                    .await
+            ),
+            "NOT_FOUND"
+        );
+        let v1 = app
+            .publish_matrix(&sys, "acme", "mini", "first", None)
+            .await
+            .unwrap();
+        assert_eq!(v1.number, Some(1), "{backend:?}");
+        t.drop_database().await;
+    }
+}
