@@ -272,6 +272,7 @@ impl App {
                     set_by: Some(hr.id),
                     recorded_at: now,
                     case_id: None,
+                    moved_from: None,
                 })
             })
             .collect::<Result<_, AppError>>()?;

@@ -285,6 +285,7 @@ impl App {
                     set_by: Some(me.id),
                     recorded_at: now,
                     case_id: Some(case.id),
+                    moved_from: None,
                 };
                 let e = CaseEvent::new(case.id, EventKind::Approved, me.id, note, now);
                 (e, Some(a))

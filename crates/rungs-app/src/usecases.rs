@@ -387,6 +387,7 @@ impl App {
                                 set_by: actor.person_id(),
                                 recorded_at: Utc::now(),
                                 case_id: None,
+                                moved_from: None,
                             });
                         }
                     }
@@ -487,6 +488,7 @@ impl App {
             set_by: actor.person_id(),
             recorded_at: Utc::now(),
             case_id: None,
+            moved_from: None,
         };
         let audit = Audit::new(
             actor.person_id(),

@@ -164,6 +164,7 @@ async fn team_readiness_statement_count_is_constant() {
                     set_by: None,
                     recorded_at: Utc::now(),
                     case_id: None,
+                    moved_from: None,
                 })
                 .collect();
             w.app

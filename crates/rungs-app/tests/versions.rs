@@ -456,6 +456,7 @@ async fn story(t: &TestDb) {
     assert_eq!(history[1].version_id, v2.id, "{b}");
     assert_eq!(history[1].reason, "moved to version 2", "{b}");
     assert_eq!(history[1].level.as_str(), "beginner", "{b}");
+    assert_eq!(history[1].moved_from, Some(history[0].id), "{b}");
     let rated = app
         .db()
         .assessments_in(emp.org_id, Scope::Person(emp.id), None)

@@ -132,6 +132,7 @@ entity!(level_assignment, "level_assignments", {
     set_by: Option<Uuid>,
     recorded_at: DateTime<Utc>,
     case_id: Option<Uuid>,
+    moved_from: Option<Uuid>,
 });
 
 entity!(audit_log, "audit_log", {

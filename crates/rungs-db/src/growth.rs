@@ -287,6 +287,7 @@ impl Db {
                     set_by: r.set_by.map(PersonId),
                     recorded_at: r.recorded_at,
                     case_id: r.case_id.map(CaseId),
+                    moved_from: r.moved_from.map(AssignmentId),
                 })
             })
             .collect()

@@ -710,6 +710,7 @@ pub(crate) async fn append_assignments<C: ConnectionTrait>(
             set_by: Set(a.set_by.map(|p| p.0)),
             recorded_at: Set(a.recorded_at),
             case_id: Set(a.case_id.map(|c| c.0)),
+            moved_from: Set(a.moved_from.map(|m| m.0)),
         });
     }
     insert_chunked::<level_assignment::Entity, _, _>(c, rows).await

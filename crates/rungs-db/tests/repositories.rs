@@ -178,6 +178,7 @@ async fn people_and_assignments_are_saved_together_and_history_appends() {
             set_by: None,
             recorded_at: Utc::now(),
             case_id: None,
+            moved_from: None,
         };
         t.db.save_people(
             a.id,

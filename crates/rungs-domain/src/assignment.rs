@@ -21,6 +21,10 @@ pub struct LevelAssignment {
     pub recorded_at: DateTime<Utc>,
     /// The approved promotion case that made this assignment, if one did.
     pub case_id: Option<CaseId>,
+    /// Set when moving to a newer matrix version made this assignment: the one it continues
+    /// (time in level runs on, even where the mapping renamed the track or level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<AssignmentId>,
 }
 
 /// Why a level changes, bounded so history stays readable.
@@ -65,6 +69,7 @@ mod tests {
             set_by: None,
             recorded_at: Utc.timestamp_opt(recorded_secs, 0).unwrap(),
             case_id: None,
+            moved_from: None,
         }
     }
 

@@ -512,13 +512,17 @@ pub fn in_level_since(history: &[LevelAssignment], today: NaiveDate) -> Option<N
     let mut in_effect: Vec<&LevelAssignment> =
         history.iter().filter(|a| a.effective <= today).collect();
     in_effect.sort_by_key(|a| (a.effective, a.recorded_at, a.id));
-    let current = *in_effect.last()?;
-    let mut since = current.effective;
-    for a in in_effect.iter().rev() {
-        if a.track != current.track || a.level != current.level {
+    let mut head = *in_effect.last()?;
+    let mut since = head.effective;
+    for a in in_effect.iter().rev().skip(1) {
+        // The same track and level, or the assignment a version move continued.
+        let continues =
+            (a.track == head.track && a.level == head.level) || head.moved_from == Some(a.id);
+        if !continues {
             break;
         }
         since = a.effective;
+        head = a;
     }
     Some(since)
 }
@@ -835,6 +839,7 @@ mod tests {
             set_by: None,
             recorded_at: Utc.timestamp_opt(secs, 0).unwrap(),
             case_id: None,
+            moved_from: None,
         }
     }
 
@@ -861,6 +866,15 @@ mod tests {
             assign("l2", "data", d(2, 1), 2),
         ];
         assert_eq!(in_level_since(&h2, d(6, 1)), Some(d(2, 1)));
+        // A version move that renamed the level continues the time in level.
+        let before = assign("lead", "dev", d(1, 1), 1);
+        let mut moved = assign("principal", "dev", d(4, 1), 2);
+        assert_eq!(
+            in_level_since(&[before.clone(), moved.clone()], d(6, 1)),
+            Some(d(4, 1))
+        );
+        moved.moved_from = Some(before.id);
+        assert_eq!(in_level_since(&[before, moved], d(6, 1)), Some(d(1, 1)));
     }
 
     mod props {

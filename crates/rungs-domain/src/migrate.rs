@@ -287,6 +287,7 @@ pub fn plan_move(
             set_by: target.by,
             recorded_at: target.now,
             case_id: None,
+            moved_from: Some(cur.id),
         });
         plan.assessments.extend(carried);
     }
@@ -315,6 +316,7 @@ mod tests {
             set_by: None,
             recorded_at: Utc::now(),
             case_id: None,
+            moved_from: None,
         }
     }
 
@@ -454,5 +456,10 @@ mod tests {
         };
         let plan = plan_move(target, &[member], &mapping).unwrap();
         assert_eq!(plan.assignments[0].level.as_str(), "lead");
+        assert_eq!(
+            plan.assignments[0].moved_from,
+            Some(p.id),
+            "time in level runs on"
+        );
     }
 }

@@ -78,6 +78,8 @@ pub struct LevelAssignment {
     pub recorded_at: DateTime<Utc>,
     /// The approved promotion case behind this change, if any.
     pub promotion_case_id: Option<ID>,
+    /// Set when a move to a newer matrix version made this assignment: the one it continues.
+    pub moved_from_id: Option<ID>,
 }
 
 impl From<d::assignment::LevelAssignment> for LevelAssignment {
@@ -92,6 +94,7 @@ impl From<d::assignment::LevelAssignment> for LevelAssignment {
             set_by: a.set_by.map(|p| ID(p.to_string())),
             recorded_at: a.recorded_at,
             promotion_case_id: a.case_id.map(|c| ID(c.to_string())),
+            moved_from_id: a.moved_from.map(|m| ID(m.to_string())),
         }
     }
 }

@@ -10,7 +10,8 @@
 //! - Triggers on every backend refuse UPDATE and DELETE of a published version and any INSERT,
 //!   UPDATE or DELETE of content rows (levels, competencies, tracks, cells, expectations,
 //!   resources) belonging to one. A version is therefore written as a draft and then published.
-//! - `assessments.carried_from` names the assessment a carried-over copy came from.
+//! - `assessments.carried_from` names the assessment a carried-over copy came from, and
+//!   `level_assignments.moved_from` the assignment a version move continues.
 
 use super::index;
 use sea_orm_migration::prelude::*;
@@ -70,6 +71,13 @@ impl MigrationTrait for Migration {
             Table::alter()
                 .table("assessments")
                 .add_column(uuid_null("carried_from"))
+                .take(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("level_assignments")
+                .add_column(uuid_null("moved_from"))
                 .take(),
         )
         .await?;
@@ -198,6 +206,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         for (table, col) in [
+            ("level_assignments", "moved_from"),
             ("assessments", "carried_from"),
             ("matrix_versions", "draft_of"),
             ("matrix_versions", "revision"),
