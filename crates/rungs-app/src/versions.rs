@@ -260,7 +260,7 @@ impl App {
         let draft_id = match info.status {
             VersionStatus::Draft => {
                 self.db
-                    .save_draft(org.id, info.id, None, &matrix, &audit)
+                    .save_draft(org.id, info.id, Some(info.revision), &matrix, &audit)
                     .await?;
                 info.id
             }
@@ -461,7 +461,7 @@ impl App {
         );
         Ok(self
             .db
-            .discard_draft(org.id, info.id, revision, &audit)
+            .discard_draft(org.id, info.id, revision.or(Some(info.revision)), &audit)
             .await?)
     }
 
@@ -496,7 +496,16 @@ impl App {
         let by = actor.person_id();
         let audit = Audit::new(by, "matrix.publish", [], format!("matrix `{key}`: {note}"));
         self.db
-            .publish_draft(org.id, info.id, revision, note, by, &audit)
+            // What was checked above is what gets published: the revision read, unless the
+            // caller named one.
+            .publish_draft(
+                org.id,
+                info.id,
+                revision.or(Some(info.revision)),
+                note,
+                by,
+                &audit,
+            )
             .await?;
         Ok(self.db.load_version(org.id, info.id).await?.0)
     }
