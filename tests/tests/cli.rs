@@ -663,3 +663,28 @@ async fn org_export_and_import_move_an_organisation_between_backends() {
         t.drop_database().await;
     }
 }
+
+/// `rungs … | head`: a reader that goes away early ends the command quietly.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/r.db", dir.path().display());
+    let r = Rungs {
+        url: &url,
+        dir: dir.path(),
+    };
+    r.ok(&["demo"]);
+    let mut child = std::process::Command::new(rungs_bin())
+        .current_dir(dir.path())
+        .env("RUNGS_DATABASE_URL", &url)
+        .args(["matrix", "show", "python", "--org", "demo"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+}

@@ -570,7 +570,26 @@ fn read_password() -> Result<secrecy::SecretString, Failure> {
     }
 }
 
+/// `rungs … | head` closes the pipe early: stop quietly, as other command-line tools do,
+/// instead of reporting a panic from `println!`.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let settings = match config::Settings::load(&cli.config) {
         Ok(s) => s,
