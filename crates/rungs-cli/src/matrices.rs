@@ -204,13 +204,14 @@ pub(crate) async fn run(url: &str, cmd: MatrixCommand) -> Result<(), Failure> {
                             key: key.as_deref(),
                             matrix_name: name.as_deref(),
                         },
-                        FileFormat::Yaml | FileFormat::Json => MatrixSource::File {
+                        FileFormat::Yaml => MatrixSource::File {
                             text: &text,
-                            format: if format == FileFormat::Json {
-                                MatrixFormat::Json
-                            } else {
-                                MatrixFormat::Yaml
-                            },
+                            format: MatrixFormat::Yaml,
+                            name: f,
+                        },
+                        FileFormat::Json => MatrixSource::File {
+                            text: &text,
+                            format: MatrixFormat::Json,
                             name: f,
                         },
                     };

@@ -133,11 +133,12 @@ fn apply_patch(
     }
 }
 
-/// Ranks follow the list's order after any level edit.
-fn renumber(levels: &mut [LevelDraft]) {
+/// Puts the levels in ladder order, so positions mean rungs.
+fn sort_by_rank(levels: &mut [LevelDraft]) {
     levels.sort_by_key(|l| l.rank.unwrap_or(u32::MAX));
 }
 
+/// Ranks follow the list's order after a level is added or moved.
 fn set_ranks(levels: &mut [LevelDraft]) {
     for (i, l) in levels.iter_mut().enumerate() {
         l.rank = Some(i as u32 + 1);
@@ -250,7 +251,7 @@ impl MatrixEdit {
                 apply_patch(&mut key, &mut d.name, &mut d.description, p);
             }
             Self::AddLevel { level, position } => {
-                renumber(&mut d.levels);
+                sort_by_rank(&mut d.levels);
                 insert_at(&mut d.levels, level.clone(), *position);
                 set_ranks(&mut d.levels);
             }
@@ -270,7 +271,7 @@ impl MatrixEdit {
                 }
             }
             Self::MoveLevel { key, position } => {
-                renumber(&mut d.levels);
+                sort_by_rank(&mut d.levels);
                 let i = d
                     .levels
                     .iter()

@@ -120,13 +120,14 @@ impl MatricesMutation {
                 key: key.as_deref(),
                 matrix_name: name.as_deref(),
             },
-            MatrixFileFormat::Yaml | MatrixFileFormat::Json => MatrixSource::File {
+            MatrixFileFormat::Yaml => MatrixSource::File {
                 text: &content,
-                format: if format == MatrixFileFormat::Json {
-                    MatrixFormat::Json
-                } else {
-                    MatrixFormat::Yaml
-                },
+                format: MatrixFormat::Yaml,
+                name: "content",
+            },
+            MatrixFileFormat::Json => MatrixSource::File {
+                text: &content,
+                format: MatrixFormat::Json,
                 name: "content",
             },
         };
