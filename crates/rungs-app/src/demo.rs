@@ -325,13 +325,13 @@ impl App {
         let total = placements.len() as u64;
         for (done, &(k, track, level)) in assessed.enumerate() {
             let p = &all[k];
-            let Some(next) = matrix.next_level(level) else {
+            let Some(next) = matrix.next_level(track, level) else {
                 continue;
             };
             let Some(manager) = p.manager_id else {
                 continue;
             };
-            let expectations = matrix.expectations_up_to(track, next.key.as_str())?;
+            let expectations = matrix.expectations_for(track, next.key.as_str())?;
             let mut all_met = true;
             for (e_i, (_, e)) in expectations.iter().enumerate() {
                 let rating = match (e_i + k) % 4 {

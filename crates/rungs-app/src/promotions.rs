@@ -164,12 +164,14 @@ impl App {
                 Position { track, level }
             }
             None => {
-                let next = m.next_level(current.level.as_str()).ok_or_else(|| {
-                    AppError::Invalid(format!(
-                        "{} holds the top level of `{}`: propose another track and level",
-                        person.email, current.track
-                    ))
-                })?;
+                let next = m
+                    .next_level(current.track.as_str(), current.level.as_str())
+                    .ok_or_else(|| {
+                        AppError::Invalid(format!(
+                            "{} holds the top level of `{}`: propose another track and level",
+                            person.email, current.track
+                        ))
+                    })?;
                 Position {
                     track: current.track.clone(),
                     level: next.key.clone(),

@@ -565,5 +565,10 @@ pub(crate) fn placement_keys(
             ),
         )
     })?;
+    // The level must be a rung of the track's own ladder.
+    m.check_position(track, level).map_err(|e| match e {
+        rungs_domain::DomainError::Invalid { message, .. } => ("level", message),
+        other => ("level", other.to_string()),
+    })?;
     Ok((t.key.clone(), l.key.clone()))
 }

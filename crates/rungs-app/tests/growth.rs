@@ -173,7 +173,7 @@ async fn team_readiness_statement_count_is_constant() {
                 .await
                 .unwrap();
             let next = m
-                .expectations_up_to("python-developer", "intermediate")
+                .expectations_for("python-developer", "intermediate")
                 .unwrap();
             let assessments: Vec<Assessment> = people
                 .iter()

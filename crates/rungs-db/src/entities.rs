@@ -61,6 +61,7 @@ entity!(matrix_version, "matrix_versions", {
     published_at: Option<DateTime<Utc>>,
     revision: i32,
     draft_of: Option<Uuid>,
+    level_style: String,
 });
 
 entity!(level, "levels", {
@@ -72,6 +73,15 @@ entity!(level, "levels", {
     description: Option<String>,
 });
 
+entity!(theme, "themes", {
+    org_id: Uuid,
+    version_id: Uuid,
+    position: i32,
+    key: String,
+    name: String,
+    description: Option<String>,
+});
+
 entity!(competency, "competencies", {
     org_id: Uuid,
     version_id: Uuid,
@@ -79,6 +89,7 @@ entity!(competency, "competencies", {
     key: String,
     name: String,
     description: Option<String>,
+    theme: Option<String>,
 });
 
 entity!(track, "tracks", {
@@ -88,6 +99,9 @@ entity!(track, "tracks", {
     key: String,
     name: String,
     description: Option<String>,
+    levels: Option<String>,
+    branch_track: Option<String>,
+    branch_level: Option<String>,
 });
 
 entity!(cell, "cells", {
@@ -96,6 +110,7 @@ entity!(cell, "cells", {
     track_id: Uuid,
     level_id: Uuid,
     titles: String,
+    summary: Option<String>,
 });
 
 entity!(expectation, "expectations", {
@@ -107,6 +122,17 @@ entity!(expectation, "expectations", {
     name: String,
     description: Option<String>,
     competency: Option<String>,
+    title: Option<String>,
+    examples: Option<String>,
+});
+
+// Which cells expect a criterion (`expectations` holds each criterion once).
+entity!(cell_expectation, "cell_expectations", {
+    org_id: Uuid,
+    version_id: Uuid,
+    cell_id: Uuid,
+    expectation_id: Uuid,
+    position: i32,
 });
 
 entity!(resource, "resources", {

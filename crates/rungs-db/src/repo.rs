@@ -8,8 +8,8 @@ use crate::migrations::Migrator;
 use chrono::Utc;
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::matrix::{
-    CellDraft, CompetencyDraft, ExpectationDraft, LevelDraft, Matrix, MatrixDraft, MatrixSummary,
-    ResourceDraft, TrackDraft, VersionInfo, VersionStatus,
+    BranchDraft, CellDraft, CompetencyDraft, ExpectationDraft, LevelDraft, LevelStyle, Matrix,
+    MatrixDraft, MatrixSummary, ResourceDraft, ThemeDraft, TrackDraft, VersionInfo, VersionStatus,
 };
 use rungs_domain::org::{Organisation, Slug};
 use rungs_domain::person::{Email, Person};
@@ -516,6 +516,12 @@ impl Db {
             .order_by_asc(level::Column::Rank)
             .all(&self.conn)
             .await?;
+        let themes = theme::Entity::find()
+            .filter(theme::Column::OrgId.eq(org.0))
+            .filter(theme::Column::VersionId.eq(vid))
+            .order_by_asc(theme::Column::Position)
+            .all(&self.conn)
+            .await?;
         let competencies = competency::Entity::find()
             .filter(competency::Column::OrgId.eq(org.0))
             .filter(competency::Column::VersionId.eq(vid))
@@ -533,10 +539,18 @@ impl Db {
             .filter(cell::Column::VersionId.eq(vid))
             .all(&self.conn)
             .await?;
-        let expectations = expectation::Entity::find()
+        let expectations: HashMap<Uuid, expectation::Model> = expectation::Entity::find()
             .filter(expectation::Column::OrgId.eq(org.0))
             .filter(expectation::Column::VersionId.eq(vid))
-            .order_by_asc(expectation::Column::Position)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+        let links = cell_expectation::Entity::find()
+            .filter(cell_expectation::Column::OrgId.eq(org.0))
+            .filter(cell_expectation::Column::VersionId.eq(vid))
+            .order_by_asc(cell_expectation::Column::Position)
             .all(&self.conn)
             .await?;
         let resources = resource::Entity::find()
@@ -561,10 +575,25 @@ impl Db {
                 })
                 .collect()
         };
+        let json_list = |s: &Option<String>| -> Option<Vec<String>> {
+            s.as_deref().and_then(|s| serde_json::from_str(s).ok())
+        };
+        // Every mention carries the whole definition; identical repeats are one criterion.
+        let criterion = |e: &expectation::Model| ExpectationDraft {
+            key: e.key.clone(),
+            name: e.name.clone(),
+            title: e.title.clone(),
+            description: e.description.clone(),
+            competency: e.competency.clone(),
+            examples: json_list(&e.examples).unwrap_or_default(),
+            resources: res_of(&|r| r.expectation_id == Some(e.id)),
+        };
         let draft = MatrixDraft {
             key: matrix_key_of(&self.conn, org, v.matrix_id).await?,
             name: v.name.clone(),
             description: v.description.clone(),
+            level_style: Some(v.level_style.clone())
+                .filter(|s| s != LevelStyle::Cumulative.as_str()),
             levels: levels
                 .iter()
                 .map(|l| LevelDraft {
@@ -574,12 +603,21 @@ impl Db {
                     description: l.description.clone(),
                 })
                 .collect(),
+            themes: themes
+                .iter()
+                .map(|t| ThemeDraft {
+                    key: t.key.clone(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                })
+                .collect(),
             competencies: competencies
                 .iter()
                 .map(|c| CompetencyDraft {
                     key: c.key.clone(),
                     name: c.name.clone(),
                     description: c.description.clone(),
+                    theme: c.theme.clone(),
                 })
                 .collect(),
             tracks: tracks
@@ -592,6 +630,14 @@ impl Db {
                         key: t.key.clone(),
                         name: t.name.clone(),
                         description: t.description.clone(),
+                        levels: json_list(&t.levels),
+                        branches_from: match (&t.branch_track, &t.branch_level) {
+                            (Some(track), Some(level)) => Some(BranchDraft {
+                                track: track.clone(),
+                                level: level.clone(),
+                            }),
+                            _ => None,
+                        },
                         cells: mine
                             .into_iter()
                             .map(|c| CellDraft {
@@ -600,16 +646,12 @@ impl Db {
                                     .map(|k| k.to_string())
                                     .unwrap_or_default(),
                                 titles: serde_json::from_str(&c.titles).unwrap_or_default(),
-                                expectations: expectations
+                                summary: c.summary.clone(),
+                                expectations: links
                                     .iter()
-                                    .filter(|e| e.cell_id == c.id)
-                                    .map(|e| ExpectationDraft {
-                                        key: e.key.clone(),
-                                        name: e.name.clone(),
-                                        description: e.description.clone(),
-                                        competency: e.competency.clone(),
-                                        resources: res_of(&|r| r.expectation_id == Some(e.id)),
-                                    })
+                                    .filter(|l| l.cell_id == c.id)
+                                    .filter_map(|l| expectations.get(&l.expectation_id))
+                                    .map(criterion)
                                     .collect(),
                                 resources: res_of(&|r| r.cell_id == Some(c.id)),
                             })
@@ -755,6 +797,21 @@ pub(crate) async fn write_content<C: ConnectionTrait>(
         });
     }
     insert_chunked::<level::Entity, _, _>(c, levels).await?;
+    let themes = m
+        .themes()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| theme::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(o),
+            version_id: Set(version),
+            position: Set(i as i32),
+            key: Set(t.key.to_string()),
+            name: Set(t.name.clone()),
+            description: Set(t.description.clone()),
+        })
+        .collect();
+    insert_chunked::<theme::Entity, _, _>(c, themes).await?;
     let comps = m
         .competencies()
         .iter()
@@ -767,12 +824,15 @@ pub(crate) async fn write_content<C: ConnectionTrait>(
             key: Set(comp.key.to_string()),
             name: Set(comp.name.clone()),
             description: Set(comp.description.clone()),
+            theme: Set(comp.theme.as_ref().map(ToString::to_string)),
         })
         .collect();
     insert_chunked::<competency::Entity, _, _>(c, comps).await?;
 
-    let (mut tracks, mut cells, mut exps, mut res) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut tracks, mut cells, mut exps, mut res, mut links) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let drafts = m.to_draft();
+    let mut criteria: HashMap<&str, Uuid> = HashMap::new();
     let mut position = 0i32;
     let resource = |cell_id: Option<Uuid>,
                     exp_id: Option<Uuid>,
@@ -791,7 +851,7 @@ pub(crate) async fn write_content<C: ConnectionTrait>(
             description: Set(r.description.clone()),
         }
     };
-    for (ti, t) in m.tracks().iter().enumerate() {
+    for (ti, (t, td)) in m.tracks().iter().zip(&drafts.tracks).enumerate() {
         let track_id = Uuid::now_v7();
         tracks.push(track::ActiveModel {
             id: Set(track_id),
@@ -801,6 +861,12 @@ pub(crate) async fn write_content<C: ConnectionTrait>(
             key: Set(t.key.to_string()),
             name: Set(t.name.clone()),
             description: Set(t.description.clone()),
+            levels: Set(td
+                .levels
+                .as_ref()
+                .and_then(|l| serde_json::to_string(l).ok())),
+            branch_track: Set(t.branches_from.as_ref().map(|b| b.track.to_string())),
+            branch_level: Set(t.branches_from.as_ref().map(|b| b.level.to_string())),
         });
         for cell in &t.cells {
             let cell_id = Uuid::now_v7();
@@ -814,33 +880,54 @@ pub(crate) async fn write_content<C: ConnectionTrait>(
                 track_id: Set(track_id),
                 level_id: Set(level_id),
                 titles: Set(serde_json::to_string(&cell.titles).unwrap_or_else(|_| "[]".into())),
+                summary: Set(cell.summary.clone()),
             });
             for (ri, r) in cell.resources.iter().enumerate() {
                 res.push(resource(Some(cell_id), None, ri, r));
             }
-            for e in &cell.expectations {
-                let exp_id = Uuid::now_v7();
-                exps.push(expectation::ActiveModel {
-                    id: Set(exp_id),
+            for (ei, e) in cell.expectations.iter().enumerate() {
+                let exp_id = match criteria.get(e.key.as_str()) {
+                    Some(id) => *id,
+                    None => {
+                        let exp_id = Uuid::now_v7();
+                        criteria.insert(e.key.as_str(), exp_id);
+                        exps.push(expectation::ActiveModel {
+                            id: Set(exp_id),
+                            org_id: Set(o),
+                            version_id: Set(version),
+                            cell_id: Set(cell_id),
+                            position: Set(position),
+                            key: Set(e.key.to_string()),
+                            name: Set(e.name.clone()),
+                            description: Set(e.description.clone()),
+                            competency: Set(e.competency.as_ref().map(ToString::to_string)),
+                            title: Set(e.title.clone()),
+                            examples: Set((!e.examples.is_empty())
+                                .then(|| serde_json::to_string(&e.examples).ok())
+                                .flatten()),
+                        });
+                        position += 1;
+                        for (ri, r) in e.resources.iter().enumerate() {
+                            res.push(resource(None, Some(exp_id), ri, r));
+                        }
+                        exp_id
+                    }
+                };
+                links.push(cell_expectation::ActiveModel {
+                    id: Set(Uuid::now_v7()),
                     org_id: Set(o),
                     version_id: Set(version),
                     cell_id: Set(cell_id),
-                    position: Set(position),
-                    key: Set(e.key.to_string()),
-                    name: Set(e.name.clone()),
-                    description: Set(e.description.clone()),
-                    competency: Set(e.competency.as_ref().map(ToString::to_string)),
+                    expectation_id: Set(exp_id),
+                    position: Set(ei as i32),
                 });
-                position += 1;
-                for (ri, r) in e.resources.iter().enumerate() {
-                    res.push(resource(None, Some(exp_id), ri, r));
-                }
             }
         }
     }
     insert_chunked::<track::Entity, _, _>(c, tracks).await?;
     insert_chunked::<cell::Entity, _, _>(c, cells).await?;
     insert_chunked::<expectation::Entity, _, _>(c, exps).await?;
+    insert_chunked::<cell_expectation::Entity, _, _>(c, links).await?;
     insert_chunked::<resource::Entity, _, _>(c, res).await?;
     Ok(())
 }

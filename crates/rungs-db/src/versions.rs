@@ -51,6 +51,7 @@ pub(crate) async fn insert_version<C: ConnectionTrait>(
         published_at: Set(None),
         revision: Set(0),
         draft_of: Set(Some(v.matrix_id)),
+        level_style: Set(v.content.level_style().as_str().to_owned()),
     })
     .exec_without_returning(c)
     .await
@@ -225,6 +226,10 @@ impl Db {
                 matrix_version::Column::Description,
                 Expr::value(content.description().map(str::to_owned)),
             )
+            .col_expr(
+                matrix_version::Column::LevelStyle,
+                Expr::value(content.level_style().as_str()),
+            )
             .filter(matrix_version::Column::OrgId.eq(org.0))
             .filter(matrix_version::Column::Id.eq(draft.0))
             .filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str()));
@@ -351,6 +356,15 @@ async fn delete_content<C: ConnectionTrait>(c: &C, org: OrgId, v: Uuid) -> Resul
                 .await?;
         )*};
     }
-    wipe!(resource, expectation, cell, track, competency, level);
+    wipe!(
+        resource,
+        cell_expectation,
+        expectation,
+        cell,
+        track,
+        competency,
+        theme,
+        level
+    );
     Ok(())
 }

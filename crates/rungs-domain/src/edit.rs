@@ -201,6 +201,18 @@ fn find_expectation(d: &MatrixDraft, key: &str) -> Result<(usize, usize, usize),
     Err(missing("expectation", key))
 }
 
+/// Every mention of a criterion.
+fn mentions_mut<'a>(
+    d: &'a mut MatrixDraft,
+    key: &'a str,
+) -> impl Iterator<Item = &'a mut ExpectationDraft> + 'a {
+    d.tracks
+        .iter_mut()
+        .flat_map(|t| t.cells.iter_mut())
+        .flat_map(|c| c.expectations.iter_mut())
+        .filter(move |e| e.key == key)
+}
+
 fn resources_mut<'a>(
     d: &'a mut MatrixDraft,
     owner: &ResourceOwner,
@@ -339,10 +351,26 @@ impl MatrixEdit {
                 competency,
             } => {
                 let (ti, ci, ei) = find_expectation(d, key)?;
+                if let Some(new) = patch.key.as_deref().filter(|k| *k != key)
+                    && find_expectation(d, new).is_ok()
+                {
+                    return Err(DomainError::invalid(
+                        "key",
+                        format!(
+                            "duplicate expectation key `{new}`: another criterion has it; criterion keys are unique in a matrix"
+                        ),
+                    ));
+                }
                 let e = &mut d.tracks[ti].cells[ci].expectations[ei];
                 apply_patch(&mut e.key, &mut e.name, &mut e.description, patch);
                 if let Some(c) = competency {
                     e.competency = (!c.trim().is_empty()).then(|| c.clone());
+                }
+                // A rename follows the criterion into every cell that refers to it.
+                if let Some(new) = &patch.key {
+                    for m in mentions_mut(d, key) {
+                        m.key = new.clone();
+                    }
                 }
             }
             Self::MoveExpectation {
@@ -357,8 +385,11 @@ impl MatrixEdit {
                 insert_at(&mut c.expectations, e, *position);
             }
             Self::RemoveExpectation { key } => {
-                let (ti, ci, ei) = find_expectation(d, key)?;
-                d.tracks[ti].cells[ci].expectations.remove(ei);
+                find_expectation(d, key)?;
+                // The criterion leaves the matrix: every cell that expected it.
+                for c in d.tracks.iter_mut().flat_map(|t| t.cells.iter_mut()) {
+                    c.expectations.retain(|e| e.key != *key);
+                }
             }
             Self::AddResource {
                 owner,

@@ -17,12 +17,13 @@
 
 use crate::assessment::{Assessment, AssessorRole, Rating, latest_by};
 use crate::assignment::LevelAssignment;
-use crate::matrix::{Expectation, Level, Matrix, Resource};
+use crate::matrix::{Cell, Expectation, Level, Matrix, Resource};
 use crate::promotion::{Position, PromotionCase};
 use crate::text::Key;
 use crate::{DomainError, VersionId};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// How an organisation decides readiness. Stored per organisation; [`Default`] is the rule a
 /// new organisation starts with.
@@ -122,6 +123,7 @@ pub struct Standing {
 
 impl Standing {
     fn of(matrix: &Matrix, pos: &Position) -> Result<Self, DomainError> {
+        matrix.check_position(pos.track.as_str(), pos.level.as_str())?;
         let track = matrix.track(pos.track.as_str()).ok_or_else(|| {
             DomainError::invalid(
                 "track",
@@ -242,7 +244,7 @@ pub fn growth_plan(input: PlanInput<'_>) -> Result<GrowthPlan, DomainError> {
     let mut top_of_track = false;
     let target = match (input.target, &current) {
         (Some(t), _) => Standing::of(m, t)?,
-        (None, Some(cur)) => match m.next_level(cur.level.key.as_str()) {
+        (None, Some(cur)) => match m.next_level(cur.track.as_str(), cur.level.key.as_str()) {
             Some(next) => Standing::of(
                 m,
                 &Position {
@@ -261,19 +263,24 @@ pub fn growth_plan(input: PlanInput<'_>) -> Result<GrowthPlan, DomainError> {
             ));
         }
     };
-    // The rank held on the target's track, if the person is on it.
-    let held_rank = current
-        .as_ref()
-        .filter(|c| c.track == target.track)
-        .map(|c| c.level.rank);
+    // What the current position requires is held: met without an assessment, on any track
+    // that shares it (the trunk of a branch, a criterion shared by several tracks).
+    let held: HashSet<&str> = match &current {
+        Some(c) => m
+            .expectations_for(c.track.as_str(), c.level.key.as_str())?
+            .into_iter()
+            .map(|(_, e)| e.key.as_str())
+            .collect(),
+        None => HashSet::new(),
+    };
     let items = m
-        .expectations_up_to(target.track.as_str(), target.level.key.as_str())?
+        .expectations_for(target.track.as_str(), target.level.key.as_str())?
         .into_iter()
         .map(|(level, e)| {
             let key = e.key.as_str();
             let manager = latest_by(input.assessments, key, AssessorRole::Manager).cloned();
             let myself = latest_by(input.assessments, key, AssessorRole::Myself).cloned();
-            let held = held_rank.is_some_and(|r| level.rank <= r);
+            let held = held.contains(key);
             let status = if held {
                 ExpectationStatus::Met
             } else {
@@ -289,19 +296,22 @@ pub fn growth_plan(input: PlanInput<'_>) -> Result<GrowthPlan, DomainError> {
             }
         })
         .collect();
+    // The rungs' own resources, for the rungs on the way that the person does not hold.
+    let held_rungs: Vec<&Cell> = match &current {
+        Some(c) => m
+            .rungs_up_to(c.track.as_str(), c.level.key.as_str())
+            .into_iter()
+            .filter_map(|(_, cell)| cell)
+            .collect(),
+        None => Vec::new(),
+    };
     let level_resources = m
-        .track(target.track.as_str())
-        .map(|t| {
-            t.cells
-                .iter()
-                .filter_map(|c| m.level(c.level.as_str()).map(|l| (l, c)))
-                .filter(|(l, _)| {
-                    l.rank <= target.level.rank && held_rank.is_none_or(|r| l.rank > r)
-                })
-                .flat_map(|(l, c)| c.resources.iter().map(|r| (l.key.clone(), r.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
+        .rungs_up_to(target.track.as_str(), target.level.key.as_str())
+        .into_iter()
+        .filter_map(|(l, c)| c.map(|c| (l, c)))
+        .filter(|(_, c)| !held_rungs.iter().any(|h| std::ptr::eq(*h, *c)))
+        .flat_map(|(l, c)| c.resources.iter().map(|r| (l.key.clone(), r.clone())))
+        .collect();
     Ok(GrowthPlan {
         version_id: input.version_id,
         lateral: current.as_ref().is_some_and(|c| c.track != target.track),
@@ -403,25 +413,25 @@ pub fn readiness(
             ),
         }),
         Some(p) => {
+            let mut missing_names = Vec::new();
             for item in p.items.iter().filter(|i| !i.held) {
-                let list = if item.is_met() {
-                    &mut out.met
+                if item.is_met() {
+                    out.met.push(item.expectation.key.clone());
                 } else {
-                    &mut out.missing
-                };
-                list.push(item.expectation.key.clone());
+                    out.missing.push(item.expectation.key.clone());
+                    missing_names.push(item.expectation.label());
+                }
             }
             let (met, total) = (out.met.len(), out.met.len() + out.missing.len());
             out.score = fraction(met, total);
             let enough = out.score >= rule.min_score;
             let mut message = format!(
-                "{met} of {total} expectations {} adds are met (needs {:.0}%)",
+                "{met} of {total} criteria new at {} are met (needs {:.0}%)",
                 p.target.level.name,
                 rule.min_score * 100.0
             );
-            if !out.missing.is_empty() {
-                let names: Vec<&str> = out.missing.iter().map(Key::as_str).collect();
-                message.push_str(&format!("; missing: {}", names.join(", ")));
+            if !missing_names.is_empty() {
+                message.push_str(&format!("; missing: {}", missing_names.join("; ")));
             }
             reasons.push(Reason {
                 kind: ReasonKind::Expectations,
@@ -569,6 +579,7 @@ mod tests {
                                 title: format!("course {t} {i}"),
                                 ..Default::default()
                             }],
+                            ..Default::default()
                         })
                         .collect(),
                     ..Default::default()
@@ -763,7 +774,7 @@ mod tests {
         );
         assert!(r.reasons.iter().all(|x| !x.ok));
         assert!(
-            r.reasons[0].message.contains("missing: dev-l2-e1"),
+            r.reasons[0].message.contains("missing: dev 2.1"),
             "{}",
             r.reasons[0].message
         );

@@ -1,6 +1,11 @@
-//! Leveling matrices: ordered levels crossed with tracks; each cell names the titles held at that
-//! level and the expectations it adds. Expectations are cumulative: holding level N of a track
-//! means meeting the expectations of levels 1..=N of that track.
+//! Leveling matrices: levels crossed with tracks. Each track has its own ladder (the levels it
+//! uses, possibly branching from another track's ladder at a level and sharing the trunk below
+//! it); each cell names the titles held at one rung of a track and the criteria it expects.
+//!
+//! A criterion ([`Expectation`]) is defined once, by its key, and may be expected by several
+//! cells: a later mention of the same key is a reference. How levels are written is the matrix's
+//! [`LevelStyle`]: cumulative (holding level N means meeting the criteria of every rung up to N of
+//! the track) or restated (each level's cell describes the whole role).
 //!
 //! [`MatrixDraft`] is unchecked input (its order mirrors the file it came from, so a violation's
 //! [`Path`] points back into that file). [`Matrix::new`] checks every rule at once and is the only
@@ -9,7 +14,7 @@
 use crate::text::{Key, required_text};
 use crate::{DomainError, Path, Violation};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// A level's position on the ladder, 1 (lowest) to [`LevelRank::MAX`].
@@ -47,6 +52,40 @@ impl From<LevelRank> for u32 {
 impl fmt::Display for LevelRank {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+/// How a matrix writes its levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelStyle {
+    /// Each level adds to the ones below it: holding level N of a track means meeting the
+    /// criteria of every rung of its ladder up to N.
+    #[default]
+    Cumulative,
+    /// Each level describes the whole role: holding level N means meeting the criteria of that
+    /// level's cell.
+    Restated,
+}
+
+impl LevelStyle {
+    pub const ALL: [LevelStyle; 2] = [Self::Cumulative, Self::Restated];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cumulative => "cumulative",
+            Self::Restated => "restated",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "level style",
+                    format!("`{s}` is not one of cumulative, restated"),
+                )
+            })
     }
 }
 
@@ -119,35 +158,79 @@ pub struct Resource {
 pub struct Level {
     pub key: Key,
     pub name: String,
+    /// Two levels may share a rank when they are rungs of different branches.
     pub rank: LevelRank,
     pub description: Option<String>,
 }
 
-/// A group of expectations across levels (communication, impact, technical skill...).
+/// A group of competencies (craft, people, impact...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Theme {
+    pub key: Key,
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// A group of criteria across levels (communication, technical skill...), optionally in a theme.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Competency {
     pub key: Key,
     pub name: String,
     pub description: Option<String>,
+    pub theme: Option<Key>,
 }
 
-/// One thing a level expects, such as "Basic syntax". Its key is stable across versions.
+/// One criterion, such as "Basic syntax". Its key is stable across versions, and it is defined
+/// once in a matrix however many cells expect it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expectation {
     pub key: Key,
+    /// The criterion's text: a short name or up to [`limits::CRITERION_LEN`] characters of
+    /// Markdown.
     pub name: String,
+    /// An optional short title, shown where the text would be too long.
+    pub title: Option<String>,
     pub description: Option<String>,
     pub competency: Option<Key>,
+    /// Examples of the criterion in practice.
+    pub examples: Vec<String>,
     pub resources: Vec<Resource>,
 }
 
-/// A track at one level: the titles held there and what the level adds.
+impl Expectation {
+    /// What a person reads: the title, or the text when it is short (its first line, cut at 80
+    /// characters otherwise).
+    pub fn label(&self) -> String {
+        if let Some(t) = &self.title {
+            return t.clone();
+        }
+        let first = self.name.lines().next().unwrap_or("").trim();
+        let first = first.trim_start_matches(['#', '-', '*']).trim();
+        if first.chars().count() <= 80 && self.name.lines().count() <= 1 {
+            first.to_owned()
+        } else {
+            let cut: String = first.chars().take(79).collect();
+            format!("{}…", cut.trim_end())
+        }
+    }
+}
+
+/// A track at one level: the titles held there and the criteria expected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
     pub level: Key,
     pub titles: Vec<String>,
+    /// A short summary of the rung.
+    pub summary: Option<String>,
     pub expectations: Vec<Expectation>,
     pub resources: Vec<Resource>,
+}
+
+/// Where a track leaves another: it shares that track's rungs up to and including `level`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branch {
+    pub track: Key,
+    pub level: Key,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,8 +238,29 @@ pub struct Track {
     pub key: Key,
     pub name: String,
     pub description: Option<String>,
-    /// Ordered by level rank; a track may leave levels out.
+    /// The track's ladder, lowest rung first: the shared trunk (for a branch) then its own
+    /// levels. One level per rank.
+    pub ladder: Vec<Key>,
+    pub branches_from: Option<Branch>,
+    /// The cells of the track's own rungs (a branch's trunk cells are its parent's), ordered by
+    /// rank; a rung may have no cell.
     pub cells: Vec<Cell>,
+}
+
+impl Track {
+    /// The levels this track owns (its ladder without the shared trunk).
+    pub fn own_levels(&self, m: &Matrix) -> Vec<Key> {
+        let trunk = self
+            .branches_from
+            .as_ref()
+            .and_then(|b| m.level(b.level.as_str()))
+            .map(|l| l.rank);
+        self.ladder
+            .iter()
+            .filter(|k| trunk.is_none_or(|r| m.level(k.as_str()).is_some_and(|l| l.rank > r)))
+            .cloned()
+            .collect()
+    }
 }
 
 /// Unchecked matrix input, as read from a file or built by an editor.
@@ -165,7 +269,10 @@ pub struct MatrixDraft {
     pub key: String,
     pub name: String,
     pub description: Option<String>,
+    /// `None`: cumulative.
+    pub level_style: Option<String>,
     pub levels: Vec<LevelDraft>,
+    pub themes: Vec<ThemeDraft>,
     pub competencies: Vec<CompetencyDraft>,
     pub tracks: Vec<TrackDraft>,
 }
@@ -180,10 +287,24 @@ pub struct LevelDraft {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThemeDraft {
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompetencyDraft {
     pub key: String,
     pub name: String,
     pub description: Option<String>,
+    pub theme: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BranchDraft {
+    pub track: String,
+    pub level: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -191,6 +312,10 @@ pub struct TrackDraft {
     pub key: String,
     pub name: String,
     pub description: Option<String>,
+    /// The track's own levels. `None`: every level of the matrix (or, for a branch, the levels
+    /// of its cells).
+    pub levels: Option<Vec<String>>,
+    pub branches_from: Option<BranchDraft>,
     pub cells: Vec<CellDraft>,
 }
 
@@ -198,17 +323,41 @@ pub struct TrackDraft {
 pub struct CellDraft {
     pub level: String,
     pub titles: Vec<String>,
+    pub summary: Option<String>,
     pub expectations: Vec<ExpectationDraft>,
     pub resources: Vec<ResourceDraft>,
 }
 
+/// A criterion's definition, or (with nothing but its key) a reference to one defined elsewhere
+/// in the matrix.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExpectationDraft {
     pub key: String,
     pub name: String,
+    pub title: Option<String>,
     pub description: Option<String>,
     pub competency: Option<String>,
+    pub examples: Vec<String>,
     pub resources: Vec<ResourceDraft>,
+}
+
+impl ExpectationDraft {
+    /// A reference to a criterion defined elsewhere.
+    pub fn reference(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            ..Default::default()
+        }
+    }
+    /// Nothing but the key.
+    pub fn is_reference(&self) -> bool {
+        self.name.trim().is_empty()
+            && self.title.is_none()
+            && self.description.is_none()
+            && self.competency.is_none()
+            && self.examples.is_empty()
+            && self.resources.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -225,19 +374,24 @@ pub struct Matrix {
     key: Key,
     name: String,
     description: Option<String>,
+    level_style: LevelStyle,
     levels: Vec<Level>,
+    themes: Vec<Theme>,
     competencies: Vec<Competency>,
     tracks: Vec<Track>,
 }
 
 /// Limits that keep a matrix readable and bounded.
 pub mod limits {
-    pub const MAX_LEVELS: usize = 20;
+    pub const MAX_LEVELS: usize = 40;
     pub const MAX_TRACKS: usize = 200;
     pub const MAX_EXPECTATIONS_PER_CELL: usize = 200;
     pub const MAX_TITLES_PER_CELL: usize = 10;
     pub const MAX_RESOURCES: usize = 100;
+    pub const MAX_EXAMPLES: usize = 20;
     pub const NAME_LEN: usize = 200;
+    /// A criterion's text, an example, a cell's summary: Markdown.
+    pub const CRITERION_LEN: usize = 2_000;
     pub const DESCRIPTION_LEN: usize = 10_000;
     pub const URL_LEN: usize = 2_000;
 }
@@ -260,8 +414,8 @@ impl Checker {
     fn key(&mut self, path: Path, s: &str) -> Option<Key> {
         Key::parse(s).map_err(|e| self.push_err(path, e)).ok()
     }
-    fn text(&mut self, path: Path, field: &'static str, s: &str) -> String {
-        match required_text(field, s, limits::NAME_LEN) {
+    fn text_of(&mut self, path: Path, field: &'static str, s: &str, max: usize) -> String {
+        match required_text(field, s, max) {
             Ok(t) => t,
             Err(e) => {
                 self.push_err(path, e);
@@ -269,15 +423,18 @@ impl Checker {
             }
         }
     }
-    fn description(&mut self, path: Path, s: &Option<String>) -> Option<String> {
+    fn text(&mut self, path: Path, field: &'static str, s: &str) -> String {
+        self.text_of(path, field, s, limits::NAME_LEN)
+    }
+    fn optional(&mut self, path: Path, s: &Option<String>, max: usize) -> Option<String> {
         let t = s.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
-        if t.chars().count() > limits::DESCRIPTION_LEN {
-            self.push(
-                path,
-                format!("is longer than {} characters", limits::DESCRIPTION_LEN),
-            );
+        if t.chars().count() > max {
+            self.push(path, format!("is longer than {max} characters"));
         }
         Some(t.to_owned())
+    }
+    fn description(&mut self, path: Path, s: &Option<String>) -> Option<String> {
+        self.optional(path, s, limits::DESCRIPTION_LEN)
     }
     fn max_len<T>(&mut self, path: Path, items: &[T], max: usize, what: &str) {
         if items.len() > max {
@@ -319,6 +476,254 @@ impl Checker {
             })
             .collect()
     }
+    /// A criterion's definition, checked.
+    fn expectation(
+        &mut self,
+        ep: &Path,
+        e: &ExpectationDraft,
+        comp_keys: &HashSet<String>,
+    ) -> Option<Expectation> {
+        let key = self.key(ep.field("key"), &e.key);
+        let name = self.text_of(ep.field("name"), "name", &e.name, limits::CRITERION_LEN);
+        let title = self.optional(ep.field("title"), &e.title, limits::NAME_LEN);
+        let description = self.description(ep.field("description"), &e.description);
+        let competency = match e.competency.as_deref() {
+            None => None,
+            Some(comp) if comp_keys.contains(comp) => Key::parse(comp).ok(),
+            Some(comp) => {
+                self.push(
+                    ep.field("competency"),
+                    format!(
+                        "unknown competency `{comp}`: add it under `competencies` or remove it"
+                    ),
+                );
+                None
+            }
+        };
+        self.max_len(
+            ep.field("examples"),
+            &e.examples,
+            limits::MAX_EXAMPLES,
+            "examples",
+        );
+        let examples = e
+            .examples
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                self.text_of(
+                    ep.field("examples").index(i),
+                    "example",
+                    x,
+                    limits::CRITERION_LEN,
+                )
+            })
+            .collect();
+        let resources = self.resources(ep.field("resources"), &e.resources);
+        key.map(|key| Expectation {
+            key,
+            name,
+            title,
+            description,
+            competency,
+            examples,
+            resources,
+        })
+    }
+}
+
+/// Works out each track's ladder (level keys, lowest first), following branches to their
+/// trunk, and reports what is wrong with it.
+struct Ladders<'a> {
+    draft: &'a MatrixDraft,
+    rank_of: &'a HashMap<&'a str, LevelRank>,
+    levels: &'a [Level],
+    index: HashMap<&'a str, usize>,
+    tp: Path,
+    out: Vec<Option<Option<Vec<String>>>>,
+    visiting: Vec<usize>,
+}
+
+impl Ladders<'_> {
+    fn of(&mut self, c: &mut Checker, ti: usize) -> Option<Vec<String>> {
+        if let Some(done) = &self.out[ti] {
+            return done.clone();
+        }
+        let t = &self.draft.tracks[ti];
+        let p = self.tp.index(ti);
+        if self.visiting.contains(&ti) {
+            c.push(
+                p.field("branches_from").field("track"),
+                format!("track `{}` branches from itself through other tracks: a branch needs a trunk that does not lead back to it", t.key),
+            );
+            return None;
+        }
+        self.visiting.push(ti);
+        // The trunk: the parent's ladder up to and including the branch level.
+        let mut trunk: Vec<String> = Vec::new();
+        let mut branch_rank = None;
+        let mut ok = true;
+        if let Some(b) = &t.branches_from {
+            let bp = p.field("branches_from");
+            match self.index.get(b.track.as_str()) {
+                None => {
+                    c.push(bp.field("track"), format!("unknown track `{}`", b.track));
+                    ok = false;
+                }
+                Some(&pi) if pi == ti => {
+                    c.push(
+                        bp.field("track"),
+                        format!("track `{}` cannot branch from itself", t.key),
+                    );
+                    ok = false;
+                }
+                Some(&pi) => match self.of(c, pi) {
+                    None => ok = false,
+                    Some(parent) => match parent.iter().position(|k| *k == b.level) {
+                        None => {
+                            c.push(
+                                bp.field("level"),
+                                format!(
+                                    "track `{}` has no level `{}` to branch from: its ladder is {}",
+                                    b.track,
+                                    b.level,
+                                    parent.join(", ")
+                                ),
+                            );
+                            ok = false;
+                        }
+                        Some(at) => {
+                            trunk = parent[..=at].to_vec();
+                            branch_rank = self.rank_of.get(b.level.as_str()).copied();
+                        }
+                    },
+                },
+            }
+        }
+        self.visiting.pop();
+        let own: Vec<String> = match &t.levels {
+            Some(list) => {
+                let mut seen = HashSet::new();
+                for (i, k) in list.iter().enumerate() {
+                    if !self.rank_of.contains_key(k.as_str()) {
+                        c.push(
+                            p.field("levels").index(i),
+                            format!(
+                                "unknown level `{k}`: the matrix defines {}",
+                                self.levels
+                                    .iter()
+                                    .map(|l| l.key.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        );
+                        ok = false;
+                    } else if !seen.insert(k.as_str()) {
+                        c.push(
+                            p.field("levels").index(i),
+                            format!("level `{k}` is listed twice"),
+                        );
+                        ok = false;
+                    }
+                }
+                list.clone()
+            }
+            None if t.branches_from.is_some() => t
+                .cells
+                .iter()
+                .map(|cell| cell.level.clone())
+                .filter(|k| self.rank_of.contains_key(k.as_str()) && !trunk.contains(k))
+                .collect(),
+            None => {
+                let mut all: Vec<String> = Vec::new();
+                for l in self.levels {
+                    if !all.contains(&l.key.to_string()) {
+                        all.push(l.key.to_string());
+                    }
+                }
+                all
+            }
+        };
+        if let Some(br) = branch_rank {
+            for (i, k) in own.iter().enumerate() {
+                if self.rank_of.get(k.as_str()).is_some_and(|r| *r <= br) && !trunk.contains(k) {
+                    let at = match &t.levels {
+                        Some(_) => p.field("levels").index(i),
+                        None => p.field("levels"),
+                    };
+                    c.push(
+                        at,
+                        format!(
+                            "level `{k}` is not above the branch point `{}` (rank {br}): a branch's own levels rank above the rungs it shares",
+                            t.branches_from.as_ref().map_or("", |b| b.level.as_str())
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let mut own_sorted: Vec<String> = own.into_iter().filter(|k| !trunk.contains(k)).collect();
+        own_sorted.sort_by_key(|k| self.rank_of.get(k.as_str()).copied());
+        let mut ladder = trunk;
+        ladder.extend(own_sorted);
+        let mut at_rank: std::collections::BTreeMap<LevelRank, Vec<&str>> = Default::default();
+        for k in &ladder {
+            if let Some(r) = self.rank_of.get(k.as_str()) {
+                at_rank.entry(*r).or_default().push(k);
+            }
+        }
+        for (r, keys) in at_rank.iter().filter(|(_, k)| k.len() > 1) {
+            let hint = if t.levels.is_none() {
+                "; list the track's own levels under `levels`"
+            } else {
+                ""
+            };
+            c.push(
+                p.field("levels"),
+                format!(
+                    "track `{}` would hold {} levels at rank {r} (`{}`): a ladder has one level per rank{hint}",
+                    t.key,
+                    keys.len(),
+                    keys.join("`, `")
+                ),
+            );
+            ok = false;
+        }
+        if ladder.is_empty() && ok {
+            c.push(p.field("levels"), "a track needs at least one level");
+            ok = false;
+        }
+        let result = ok.then_some(ladder);
+        self.out[ti] = Some(result.clone());
+        result
+    }
+}
+
+fn ladders(
+    c: &mut Checker,
+    draft: &MatrixDraft,
+    rank_of: &HashMap<&str, LevelRank>,
+    levels: &[Level],
+) -> Vec<Option<Vec<String>>> {
+    let mut l = Ladders {
+        draft,
+        rank_of,
+        levels,
+        index: draft
+            .tracks
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, t)| (t.key.as_str(), i))
+            .collect(),
+        tp: Path::root().field("tracks"),
+        out: vec![None; draft.tracks.len()],
+        visiting: Vec::new(),
+    };
+    for ti in 0..draft.tracks.len() {
+        l.of(c, ti);
+    }
+    l.out.into_iter().map(Option::flatten).collect()
 }
 
 impl Matrix {
@@ -332,8 +737,14 @@ impl Matrix {
         let key = c.key(root.field("key"), &draft.key);
         let name = c.text(root.field("name"), "name", &draft.name);
         let description = c.description(root.field("description"), &draft.description);
+        let level_style = match draft.level_style.as_deref().map(str::trim) {
+            None | Some("") => LevelStyle::Cumulative,
+            Some(s) => LevelStyle::parse(s)
+                .map_err(|e| c.push_err(root.field("level_style"), e))
+                .unwrap_or_default(),
+        };
 
-        // Levels: unique keys, unique ranks in range; kept sorted by rank.
+        // Levels: unique keys, ranks in range; kept sorted by rank (then file order).
         let lp = root.field("levels");
         if draft.levels.is_empty() {
             c.push(lp.clone(), "a matrix needs at least one level");
@@ -341,7 +752,6 @@ impl Matrix {
         c.max_len(lp.clone(), &draft.levels, limits::MAX_LEVELS, "levels");
         let mut levels = Vec::new();
         let mut level_keys: HashMap<String, usize> = HashMap::new();
-        let mut ranks: HashMap<u32, usize> = HashMap::new();
         for (i, l) in draft.levels.iter().enumerate() {
             let p = lp.index(i);
             let k = c.key(p.field("key"), &l.key);
@@ -358,9 +768,6 @@ impl Matrix {
             let rank = LevelRank::new(raw_rank)
                 .map_err(|e| c.push_err(p.field("rank"), e))
                 .ok();
-            if let Some(prev) = ranks.insert(raw_rank, i) {
-                c.push(p.field("rank"), format!("duplicate rank {raw_rank} (first used by levels[{prev}]): every level needs its own rank"));
-            }
             let name = c.text(p.field("name"), "name", &l.name);
             let description = c.description(p.field("description"), &l.description);
             if let (Some(key), Some(rank)) = (k, rank) {
@@ -376,7 +783,26 @@ impl Matrix {
         let rank_of: HashMap<&str, LevelRank> =
             levels.iter().map(|l| (l.key.as_str(), l.rank)).collect();
 
-        // Competencies.
+        // Themes, then competencies (which may name a theme).
+        let thp = root.field("themes");
+        let mut themes = Vec::new();
+        let mut theme_keys = HashSet::new();
+        for (i, th) in draft.themes.iter().enumerate() {
+            let p = thp.index(i);
+            if !theme_keys.insert(th.key.clone()) {
+                c.push(p.field("key"), format!("duplicate theme key `{}`", th.key));
+            }
+            let k = c.key(p.field("key"), &th.key);
+            let name = c.text(p.field("name"), "name", &th.name);
+            let description = c.description(p.field("description"), &th.description);
+            if let Some(key) = k {
+                themes.push(Theme {
+                    key,
+                    name,
+                    description,
+                });
+            }
+        }
         let cp = root.field("competencies");
         let mut competencies = Vec::new();
         let mut comp_keys = HashSet::new();
@@ -391,24 +817,68 @@ impl Matrix {
             let k = c.key(p.field("key"), &comp.key);
             let name = c.text(p.field("name"), "name", &comp.name);
             let description = c.description(p.field("description"), &comp.description);
+            let theme = match comp.theme.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(t) if theme_keys.contains(t) => Key::parse(t).ok(),
+                Some(t) => {
+                    c.push(
+                        p.field("theme"),
+                        format!("unknown theme `{t}`: add it under `themes` or remove it"),
+                    );
+                    None
+                }
+            };
             if let Some(key) = k {
                 competencies.push(Competency {
                     key,
                     name,
                     description,
+                    theme,
                 });
             }
         }
 
-        // Tracks, cells, expectations.
+        // Criteria: each defined once (a repeated definition must say the same), referred to by
+        // key anywhere else.
         let tp = root.field("tracks");
+        let mut definitions: HashMap<String, (Path, &ExpectationDraft, Option<Expectation>)> =
+            HashMap::new();
+        for (ti, t) in draft.tracks.iter().enumerate() {
+            for (ci, cell) in t.cells.iter().enumerate() {
+                let mut in_cell = HashSet::new();
+                for (ei, e) in cell.expectations.iter().enumerate() {
+                    if e.is_reference() || !in_cell.insert(e.key.as_str()) {
+                        continue;
+                    }
+                    let ep = tp
+                        .index(ti)
+                        .field("cells")
+                        .index(ci)
+                        .field("expectations")
+                        .index(ei);
+                    match definitions.get(&e.key) {
+                        Some((first, d, _)) => {
+                            if !same_definition(d, e) {
+                                c.push(ep.field("key"), format!("criterion `{}` is defined twice with different content (first at {first}): define it once and refer to it elsewhere by its key alone", e.key));
+                            }
+                        }
+                        None => {
+                            let checked = c.expectation(&ep, e, &comp_keys);
+                            definitions.insert(e.key.clone(), (ep, e, checked));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Tracks: ladders, then cells.
         if draft.tracks.is_empty() {
             c.push(tp.clone(), "a matrix needs at least one track");
         }
         c.max_len(tp.clone(), &draft.tracks, limits::MAX_TRACKS, "tracks");
+        let ladders = ladders(&mut c, draft, &rank_of, &levels);
         let mut tracks = Vec::new();
         let mut track_keys: HashMap<String, usize> = HashMap::new();
-        let mut expectation_keys: HashMap<String, Path> = HashMap::new();
         for (ti, t) in draft.tracks.iter().enumerate() {
             let p = tp.index(ti);
             if let Some(prev) = track_keys.insert(t.key.clone(), ti) {
@@ -423,6 +893,15 @@ impl Matrix {
             let tkey = c.key(p.field("key"), &t.key);
             let tname = c.text(p.field("name"), "name", &t.name);
             let tdesc = c.description(p.field("description"), &t.description);
+            let ladder = ladders[ti].clone();
+            let trunk: Vec<String> = match (&t.branches_from, &ladder) {
+                (Some(b), Some(l)) => l
+                    .iter()
+                    .position(|k| *k == b.level)
+                    .map(|at| l[..=at].to_vec())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
             let mut cells = Vec::new();
             let mut cell_levels: HashMap<String, usize> = HashMap::new();
             for (ci, cell) in t.cells.iter().enumerate() {
@@ -443,6 +922,21 @@ impl Matrix {
                             known.join(", ")
                         ),
                     );
+                } else if trunk.contains(&cell.level) {
+                    let parent = t.branches_from.as_ref().map_or("", |b| b.track.as_str());
+                    c.push(cp.field("level"), format!("level `{}` is on the trunk that track `{}` shares with `{parent}`: its cell belongs to `{parent}`", cell.level, t.key));
+                } else if let Some(l) = &ladder
+                    && !l.contains(&cell.level)
+                {
+                    c.push(
+                        cp.field("level"),
+                        format!(
+                            "track `{}` has no level `{}`: its ladder is {}",
+                            t.key,
+                            cell.level,
+                            l.join(", ")
+                        ),
+                    );
                 }
                 if let Some(prev) = cell_levels.insert(cell.level.clone(), ci) {
                     c.push(cp.field("level"), format!("track `{}` has two cells for level `{}` (the first is cells[{prev}]): merge them", t.key, cell.level));
@@ -459,6 +953,7 @@ impl Matrix {
                     .enumerate()
                     .map(|(i, title)| c.text(cp.field("titles").index(i), "title", title))
                     .collect();
+                let summary = c.optional(cp.field("summary"), &cell.summary, limits::CRITERION_LEN);
                 c.max_len(
                     cp.field("expectations"),
                     &cell.expectations,
@@ -466,31 +961,28 @@ impl Matrix {
                     "expectations",
                 );
                 let mut expectations = Vec::new();
+                let mut in_cell: HashMap<&str, usize> = HashMap::new();
                 for (ei, e) in cell.expectations.iter().enumerate() {
                     let ep = cp.field("expectations").index(ei);
-                    if let Some(prev) = expectation_keys.insert(e.key.clone(), ep.clone()) {
-                        c.push(ep.field("key"), format!("duplicate expectation key `{}` (first used at {prev}): expectation keys are unique in a matrix", e.key));
+                    if let Some(prev) = in_cell.insert(e.key.as_str(), ei) {
+                        c.push(
+                            ep.field("key"),
+                            format!(
+                                "criterion `{}` is listed twice in this cell (first as expectations[{prev}])",
+                                e.key
+                            ),
+                        );
+                        continue;
                     }
-                    let ekey = c.key(ep.field("key"), &e.key);
-                    let ename = c.text(ep.field("name"), "name", &e.name);
-                    let edesc = c.description(ep.field("description"), &e.description);
-                    let competency = match e.competency.as_deref() {
-                        None => None,
-                        Some(comp) if comp_keys.contains(comp) => Key::parse(comp).ok(),
-                        Some(comp) => {
-                            c.push(ep.field("competency"), format!("unknown competency `{comp}`: add it under `competencies` or remove it"));
-                            None
+                    match definitions.get(&e.key) {
+                        Some((_, _, Some(def))) => expectations.push(def.clone()),
+                        Some((_, _, None)) => {}
+                        None => {
+                            c.key(ep.field("key"), &e.key);
+                            if Key::parse(&e.key).is_ok() {
+                                c.push(ep.field("name"), format!("criterion `{}` is not defined anywhere: give it its text here, or define it in another cell", e.key));
+                            }
                         }
-                    };
-                    let resources = c.resources(ep.field("resources"), &e.resources);
-                    if let Some(key) = ekey {
-                        expectations.push(Expectation {
-                            key,
-                            name: ename,
-                            description: edesc,
-                            competency,
-                            resources,
-                        });
                     }
                 }
                 let resources = c.resources(cp.field("resources"), &cell.resources);
@@ -500,6 +992,7 @@ impl Matrix {
                         Cell {
                             level,
                             titles,
+                            summary,
                             expectations,
                             resources,
                         },
@@ -507,11 +1000,19 @@ impl Matrix {
                 }
             }
             cells.sort_by_key(|(rank, _)| *rank);
-            if let Some(key) = tkey {
+            let branches_from = t.branches_from.as_ref().and_then(|b| {
+                Some(Branch {
+                    track: Key::parse(&b.track).ok()?,
+                    level: Key::parse(&b.level).ok()?,
+                })
+            });
+            if let (Some(key), Some(ladder)) = (tkey, ladder) {
                 tracks.push(Track {
                     key,
                     name: tname,
                     description: tdesc,
+                    ladder: ladder.iter().filter_map(|k| Key::parse(k).ok()).collect(),
+                    branches_from,
                     cells: cells.into_iter().map(|(_, cell)| cell).collect(),
                 });
             }
@@ -522,7 +1023,9 @@ impl Matrix {
                 key,
                 name,
                 description,
+                level_style,
                 levels,
+                themes,
                 competencies,
                 tracks,
             }),
@@ -539,12 +1042,24 @@ impl Matrix {
     pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
     }
+    pub fn level_style(&self) -> LevelStyle {
+        self.level_style
+    }
     /// Levels, lowest rank first.
     pub fn levels(&self) -> &[Level] {
         &self.levels
     }
+    pub fn themes(&self) -> &[Theme] {
+        &self.themes
+    }
     pub fn competencies(&self) -> &[Competency] {
         &self.competencies
+    }
+    pub fn competency(&self, key: &str) -> Option<&Competency> {
+        self.competencies.iter().find(|c| c.key.as_str() == key)
+    }
+    pub fn theme(&self, key: &str) -> Option<&Theme> {
+        self.themes.iter().find(|t| t.key.as_str() == key)
     }
     pub fn tracks(&self) -> &[Track] {
         &self.tracks
@@ -555,49 +1070,142 @@ impl Matrix {
     pub fn track(&self, key: &str) -> Option<&Track> {
         self.tracks.iter().find(|t| t.key.as_str() == key)
     }
-    /// The level directly above `key`, if any.
-    pub fn next_level(&self, key: &str) -> Option<&Level> {
-        let rank = self.level(key)?.rank;
-        self.levels.iter().find(|l| l.rank > rank)
+    /// The levels of a track's ladder, lowest first (empty for an unknown track).
+    pub fn ladder(&self, track: &str) -> Vec<&Level> {
+        self.track(track)
+            .map(|t| {
+                t.ladder
+                    .iter()
+                    .filter_map(|k| self.level(k.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
-    pub fn cell(&self, track: &str, level: &str) -> Option<&Cell> {
-        self.track(track)?
-            .cells
+    /// Is `level` a rung of `track`?
+    pub fn has_position(&self, track: &str, level: &str) -> bool {
+        self.track(track)
+            .is_some_and(|t| t.ladder.iter().any(|k| k.as_str() == level))
+    }
+    /// Checks that `track` exists and has `level` on its ladder, with an error that names what
+    /// there is.
+    pub fn check_position(&self, track: &str, level: &str) -> Result<(), DomainError> {
+        let Some(t) = self.track(track) else {
+            let known: Vec<&str> = self.tracks.iter().map(|t| t.key.as_str()).collect();
+            return Err(DomainError::invalid(
+                "track",
+                format!(
+                    "matrix `{}` has no track `{track}`: its tracks are {}",
+                    self.key,
+                    known.join(", ")
+                ),
+            ));
+        };
+        if t.ladder.iter().any(|k| k.as_str() == level) {
+            return Ok(());
+        }
+        let rungs: Vec<String> = self
+            .ladder(track)
             .iter()
-            .find(|c| c.level.as_str() == level)
+            .map(|l| format!("{} ({})", l.key, l.name))
+            .collect();
+        Err(DomainError::invalid(
+            "level",
+            format!(
+                "track `{track}` has no level `{level}`: its levels are {}",
+                rungs.join(", ")
+            ),
+        ))
     }
-    /// The expectations of `track` at `level` and every level below it, lowest first: what
-    /// holding that level means (expectations are cumulative).
-    pub fn expectations_up_to(
+    /// The next rung of `track`'s ladder above `level`, if any.
+    pub fn next_level(&self, track: &str, level: &str) -> Option<&Level> {
+        let ladder = self.ladder(track);
+        let at = ladder.iter().position(|l| l.key.as_str() == level)?;
+        ladder.get(at + 1).copied()
+    }
+    /// The cell of `track` at `level`: its own, or for a rung of the shared trunk, the cell of
+    /// the track it branches from.
+    pub fn cell(&self, track: &str, level: &str) -> Option<&Cell> {
+        let mut t = self.track(track)?;
+        for _ in 0..=self.tracks.len() {
+            if let Some(c) = t.cells.iter().find(|c| c.level.as_str() == level) {
+                return Some(c);
+            }
+            let b = t.branches_from.as_ref()?;
+            let (br, lr) = (self.level(b.level.as_str())?, self.level(level)?);
+            if lr.rank > br.rank {
+                return None;
+            }
+            t = self.track(b.track.as_str())?;
+        }
+        None
+    }
+    /// The rungs of `track` up to and including `level`, each with its cell when it has one.
+    pub fn rungs_up_to(&self, track: &str, level: &str) -> Vec<(&Level, Option<&Cell>)> {
+        let ladder = self.ladder(track);
+        let Some(at) = ladder.iter().position(|l| l.key.as_str() == level) else {
+            return Vec::new();
+        };
+        ladder[..=at]
+            .iter()
+            .map(|l| (*l, self.cell(track, l.key.as_str())))
+            .collect()
+    }
+    /// What holding `level` of `track` requires, each criterion once with the rung that
+    /// introduces it, lowest first: the criteria of every rung up to it (cumulative) or of that
+    /// rung's cell (restated).
+    pub fn expectations_for(
         &self,
         track: &str,
         level: &str,
     ) -> Result<Vec<(&Level, &Expectation)>, DomainError> {
-        let t = self
-            .track(track)
-            .ok_or_else(|| DomainError::invalid("track", format!("unknown track `{track}`")))?;
-        let target = self
-            .level(level)
-            .ok_or_else(|| DomainError::invalid("level", format!("unknown level `{level}`")))?;
-        let by_key: BTreeMap<&str, &Level> =
-            self.levels.iter().map(|l| (l.key.as_str(), l)).collect();
-        Ok(t.cells
-            .iter()
-            .filter_map(|c| by_key.get(c.level.as_str()).map(|l| (*l, c)))
-            .filter(|(l, _)| l.rank <= target.rank)
-            .flat_map(|(l, c)| c.expectations.iter().map(move |e| (l, e)))
+        self.check_position(track, level)?;
+        let rungs = self.rungs_up_to(track, level);
+        let rungs: Vec<_> = match self.level_style {
+            LevelStyle::Cumulative => rungs,
+            LevelStyle::Restated => rungs.into_iter().last().into_iter().collect(),
+        };
+        let mut seen = HashSet::new();
+        Ok(rungs
+            .into_iter()
+            .flat_map(|(l, c)| {
+                c.into_iter()
+                    .flat_map(move |c| c.expectations.iter().map(move |e| (l, e)))
+            })
+            .filter(|(_, e)| seen.insert(e.key.as_str()))
             .collect())
     }
-    /// Number of expectations in the whole matrix.
-    pub fn expectation_count(&self) -> usize {
+    /// Every criterion once, in matrix order (first mention).
+    pub fn criteria(&self) -> Vec<&Expectation> {
+        let mut seen = HashSet::new();
         self.tracks
             .iter()
             .flat_map(|t| &t.cells)
-            .map(|c| c.expectations.len())
-            .sum()
+            .flat_map(|c| &c.expectations)
+            .filter(|e| seen.insert(e.key.as_str()))
+            .collect()
+    }
+    pub fn criterion(&self, key: &str) -> Option<&Expectation> {
+        self.tracks
+            .iter()
+            .flat_map(|t| &t.cells)
+            .flat_map(|c| &c.expectations)
+            .find(|e| e.key.as_str() == key)
+    }
+    /// Number of criteria in the whole matrix (each counted once).
+    pub fn expectation_count(&self) -> usize {
+        self.criteria().len()
+    }
+    /// The cells that expect a criterion, as `(track, level)`.
+    pub fn places_of(&self, key: &str) -> Vec<(&Track, &Cell)> {
+        self.tracks
+            .iter()
+            .flat_map(|t| t.cells.iter().map(move |c| (t, c)))
+            .filter(|(_, c)| c.expectations.iter().any(|e| e.key.as_str() == key))
+            .collect()
     }
 
-    /// The unchecked form of this matrix (for editing, or writing back to a file).
+    /// The unchecked form of this matrix (for editing, or writing back to a file): each
+    /// criterion is written in full where it is first mentioned and by key after that.
     pub fn to_draft(&self) -> MatrixDraft {
         let res = |rs: &[Resource]| {
             rs.iter()
@@ -609,10 +1217,63 @@ impl Matrix {
                 })
                 .collect()
         };
+        let all_levels: Vec<&Key> = self.levels.iter().map(|l| &l.key).collect();
+        let mut written: HashSet<&str> = HashSet::new();
+        let mut tracks = Vec::new();
+        for t in &self.tracks {
+            let own = t.own_levels(self);
+            let levels =
+                if t.branches_from.is_none() && own.iter().collect::<Vec<_>>() == all_levels {
+                    None
+                } else {
+                    Some(own.iter().map(ToString::to_string).collect())
+                };
+            let mut cells = Vec::new();
+            for c in &t.cells {
+                let mut expectations = Vec::new();
+                for e in &c.expectations {
+                    if written.insert(e.key.as_str()) {
+                        expectations.push(ExpectationDraft {
+                            key: e.key.to_string(),
+                            name: e.name.clone(),
+                            title: e.title.clone(),
+                            description: e.description.clone(),
+                            competency: e.competency.as_ref().map(ToString::to_string),
+                            examples: e.examples.clone(),
+                            resources: res(&e.resources),
+                        });
+                    } else {
+                        expectations.push(ExpectationDraft::reference(e.key.to_string()));
+                    }
+                }
+                cells.push(CellDraft {
+                    level: c.level.to_string(),
+                    titles: c.titles.clone(),
+                    summary: c.summary.clone(),
+                    expectations,
+                    resources: res(&c.resources),
+                });
+            }
+            tracks.push(TrackDraft {
+                key: t.key.to_string(),
+                name: t.name.clone(),
+                description: t.description.clone(),
+                levels,
+                branches_from: t.branches_from.as_ref().map(|b| BranchDraft {
+                    track: b.track.to_string(),
+                    level: b.level.to_string(),
+                }),
+                cells,
+            });
+        }
         MatrixDraft {
             key: self.key.to_string(),
             name: self.name.clone(),
             description: self.description.clone(),
+            level_style: match self.level_style {
+                LevelStyle::Cumulative => None,
+                s => Some(s.as_str().to_owned()),
+            },
             levels: self
                 .levels
                 .iter()
@@ -623,6 +1284,15 @@ impl Matrix {
                     description: l.description.clone(),
                 })
                 .collect(),
+            themes: self
+                .themes
+                .iter()
+                .map(|t| ThemeDraft {
+                    key: t.key.to_string(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                })
+                .collect(),
             competencies: self
                 .competencies
                 .iter()
@@ -630,39 +1300,28 @@ impl Matrix {
                     key: c.key.to_string(),
                     name: c.name.clone(),
                     description: c.description.clone(),
+                    theme: c.theme.as_ref().map(ToString::to_string),
                 })
                 .collect(),
-            tracks: self
-                .tracks
-                .iter()
-                .map(|t| TrackDraft {
-                    key: t.key.to_string(),
-                    name: t.name.clone(),
-                    description: t.description.clone(),
-                    cells: t
-                        .cells
-                        .iter()
-                        .map(|c| CellDraft {
-                            level: c.level.to_string(),
-                            titles: c.titles.clone(),
-                            expectations: c
-                                .expectations
-                                .iter()
-                                .map(|e| ExpectationDraft {
-                                    key: e.key.to_string(),
-                                    name: e.name.clone(),
-                                    description: e.description.clone(),
-                                    competency: e.competency.as_ref().map(ToString::to_string),
-                                    resources: res(&e.resources),
-                                })
-                                .collect(),
-                            resources: res(&c.resources),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            tracks,
         }
     }
+}
+
+/// Two definitions of one criterion say the same (whitespace around the text aside).
+fn same_definition(a: &ExpectationDraft, b: &ExpectationDraft) -> bool {
+    let t = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    a.name.trim() == b.name.trim()
+        && t(&a.title) == t(&b.title)
+        && t(&a.description) == t(&b.description)
+        && t(&a.competency) == t(&b.competency)
+        && a.examples == b.examples
+        && a.resources == b.resources
 }
 
 /// Where a matrix version stands. A published version never changes.
@@ -728,32 +1387,32 @@ pub(crate) mod tests {
             competencies: vec![CompetencyDraft {
                 key: "tech".into(),
                 name: "Technical".into(),
-                description: None,
+                ..Default::default()
             }],
             tracks: vec![TrackDraft {
                 key: "dev".into(),
                 name: "Developer".into(),
-                description: None,
                 cells: vec![
                     CellDraft {
                         level: "l2".into(),
                         titles: vec!["Developer".into()],
                         expectations: vec![exp("apis")],
-                        resources: vec![],
+                        ..Default::default()
                     },
                     CellDraft {
                         level: "l1".into(),
                         titles: vec!["Intern".into(), "Junior".into()],
                         expectations: vec![exp("syntax"), exp("data-structures")],
-                        resources: vec![],
+                        ..Default::default()
                     },
                     CellDraft {
                         level: "l3".into(),
                         titles: vec!["Senior".into()],
                         expectations: vec![exp("threads")],
-                        resources: vec![],
+                        ..Default::default()
                     },
                 ],
+                ..Default::default()
             }],
             ..Default::default()
         }
@@ -778,15 +1437,15 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(levels, ["l1", "l2", "l3"]);
         assert_eq!(m.expectation_count(), 4);
-        assert_eq!(m.next_level("l1").unwrap().key.as_str(), "l2");
-        assert!(m.next_level("l3").is_none());
+        assert_eq!(m.next_level("dev", "l1").unwrap().key.as_str(), "l2");
+        assert!(m.next_level("dev", "l3").is_none());
     }
 
     #[test]
     fn expectations_are_cumulative() {
         let m = Matrix::new(&small()).unwrap();
         let keys = |lvl| -> Vec<String> {
-            m.expectations_up_to("dev", lvl)
+            m.expectations_for("dev", lvl)
                 .unwrap()
                 .iter()
                 .map(|(_, e)| e.key.to_string())
@@ -795,7 +1454,7 @@ pub(crate) mod tests {
         assert_eq!(keys("l1"), ["syntax", "data-structures"]);
         assert_eq!(keys("l2"), ["syntax", "data-structures", "apis"]);
         assert_eq!(keys("l3"), ["syntax", "data-structures", "apis", "threads"]);
-        assert!(m.expectations_up_to("nope", "l1").is_err());
+        assert!(m.expectations_for("nope", "l1").is_err());
     }
 
     #[test]
@@ -820,10 +1479,11 @@ pub(crate) mod tests {
         let expected = [
             "levels[2].rank: 21 is out of range: ranks go from 1 to 20",
             "levels[3].key: duplicate level key `l1` (first used by levels[0])",
-            "levels[3].rank: duplicate rank 2 (first used by levels[1]): every level needs its own rank",
+            "tracks[0].levels: track `dev` would hold 2 levels at rank 2 (`l1`, `l2`): a ladder has one level per rank; list the track's own levels under `levels`",
+            "tracks[1].levels: track `dev` would hold 2 levels at rank 2 (`l1`, `l2`): a ladder has one level per rank; list the track's own levels under `levels`",
             "tracks[0].cells[0].level: unknown level `l9`: the matrix defines l1, l2, l3",
             "tracks[0].cells[1].expectations[0].competency: unknown competency `people`: add it under `competencies` or remove it",
-            "tracks[0].cells[1].expectations[1].key: duplicate expectation key `syntax` (first used at tracks[0].cells[1].expectations[0]): expectation keys are unique in a matrix",
+            "tracks[0].cells[1].expectations[1].key: criterion `syntax` is listed twice in this cell (first as expectations[0])",
             "tracks[1].key: duplicate track key `dev` (first used by tracks[0])",
             "tracks[1].name: must not be empty",
         ];

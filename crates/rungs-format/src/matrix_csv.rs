@@ -1,30 +1,35 @@
-//! The matrix as a spreadsheet: one row per expectation.
+//! The matrix as a spreadsheet: one row per criterion of a cell.
 //!
 //! Columns (matched by name, in any order, any case): `matrix` (the matrix's key, the same on
-//! every row), `track`, `track_name`, `level`,
-//! `level_name`, `level_rank`, `titles`, `expectation_key`, `name`, `description`, `competency`,
-//! `resources`, `cell_resources`. Only `track` and `level` are required. A row without an
-//! `expectation_key` describes a cell that has titles or resources but no expectation of its
-//! own. `titles` are separated by `;`; `resources` and `cell_resources` hold one resource per
-//! line, as `title | url | kind | description` (everything after the title optional). A UTF-8
-//! BOM, Windows line endings and blank lines are accepted.
+//! every row), `track`, `track_name`, `level`, `level_name`, `level_rank`, `titles`,
+//! `expectation_key`, `name`, `description`, `competency`, `resources`, `cell_resources`, and
+//! (format 2) `matrix_name`, `matrix_description`, `level_style`, `level_description`,
+//! `track_description`, `track_levels`, `branches_from`, `cell_summary`, `title`, `examples`,
+//! `competency_name`, `competency_description`, `theme`, `theme_name`, `theme_description`.
+//! Only `track` and `level` are required. A row without an `expectation_key` describes a cell
+//! (or only a level) without a criterion of its own; a row with a key and no text refers to a
+//! criterion defined on another row. `titles` and `track_levels` are separated by `;`;
+//! `branches_from` is `track/level`; `examples` hold one example per line; `resources` and
+//! `cell_resources` hold one resource per line, as `title | url | kind | description`
+//! (everything after the title optional). A value that describes a matrix, level, track, cell,
+//! competency or theme may be given on any of its rows, and must not differ between them. A
+//! UTF-8 BOM, Windows line endings and blank lines are accepted.
 //!
-//! A spreadsheet has no room for the matrix's own name and description, the descriptions of
-//! levels, tracks and competencies, or competency names: those come from `base` (the matrix
-//! being updated, if any), so editing a matrix in a spreadsheet keeps them.
+//! What a spreadsheet leaves out (names, descriptions) comes from `base` (the matrix being
+//! updated, if any), so editing an older spreadsheet keeps them.
 
 use crate::errors::{bounded, csv_reader};
 use crate::people::{line_at, message_of};
 use crate::{FileError, FileErrors};
 use rungs_domain::matrix::{
-    CellDraft, CompetencyDraft, ExpectationDraft, LevelDraft, Matrix, MatrixDraft, Resource,
-    ResourceDraft, TrackDraft,
+    BranchDraft, CellDraft, CompetencyDraft, ExpectationDraft, LevelDraft, Matrix, MatrixDraft,
+    ResourceDraft, ThemeDraft, TrackDraft,
 };
 use rungs_domain::{DomainError, Seg};
 use std::collections::HashMap;
 
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
-pub const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 28] = [
     "matrix",
     "track",
     "track_name",
@@ -38,6 +43,21 @@ pub const COLUMNS: [&str; 13] = [
     "competency",
     "resources",
     "cell_resources",
+    "matrix_name",
+    "matrix_description",
+    "level_style",
+    "level_description",
+    "track_description",
+    "track_levels",
+    "branches_from",
+    "cell_summary",
+    "title",
+    "examples",
+    "competency_name",
+    "competency_description",
+    "theme",
+    "theme_name",
+    "theme_description",
 ];
 const REQUIRED: [&str; 2] = ["track", "level"];
 
@@ -48,23 +68,6 @@ pub struct CsvBase<'a> {
     pub key: &'a str,
     pub name: &'a str,
     pub existing: Option<&'a Matrix>,
-}
-
-fn resource_line(r: &Resource) -> String {
-    let mut parts = vec![
-        r.title.clone(),
-        r.url.clone().unwrap_or_default(),
-        r.kind.as_str().to_owned(),
-        r.description.clone().unwrap_or_default(),
-    ];
-    while parts.last().is_some_and(String::is_empty) {
-        parts.pop();
-    }
-    parts.join(" | ")
-}
-
-fn resources_cell(rs: &[Resource]) -> String {
-    rs.iter().map(resource_line).collect::<Vec<_>>().join("\n")
 }
 
 fn parse_resources(cell: &str) -> Vec<ResourceDraft> {
@@ -89,42 +92,189 @@ fn parse_resources(cell: &str) -> Vec<ResourceDraft> {
 pub fn export_matrix_csv(m: &Matrix) -> String {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = w.write_record(COLUMNS);
-    for t in m.tracks() {
+    let d = m.to_draft();
+    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    let mut first_row = true;
+    let mut levels_written = std::collections::HashSet::new();
+    let mut comps_written = std::collections::HashSet::new();
+    let mut themes_written = std::collections::HashSet::new();
+    for t in &d.tracks {
+        let mut track_first = true;
+        // Every level of the track's own ladder gets a row, with a cell or without.
+        let track = m.track(&t.key);
+        let own: Vec<String> = track
+            .map(|tr| tr.own_levels(m).iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        let mut rows: Vec<(String, Option<&CellDraft>)> = own
+            .iter()
+            .map(|l| (l.clone(), t.cells.iter().find(|c| c.level == *l)))
+            .collect();
         for c in &t.cells {
-            let Some(level) = m.level(c.level.as_str()) else {
+            if !own.contains(&c.level) {
+                rows.push((c.level.clone(), Some(c)));
+            }
+        }
+        for (level_key, cell) in rows {
+            let Some(level) = m.level(&level_key) else {
                 continue;
             };
-            let row = |e: Option<&rungs_domain::matrix::Expectation>, first: bool| {
-                [
+            let level_first = levels_written.insert(level_key.clone());
+            let exps: Vec<Option<&ExpectationDraft>> = match cell {
+                Some(c) if !c.expectations.is_empty() => c.expectations.iter().map(Some).collect(),
+                _ => vec![None],
+            };
+            for (i, e) in exps.into_iter().enumerate() {
+                let cell_first = i == 0;
+                let comp = e
+                    .and_then(|e| e.competency.as_deref())
+                    .and_then(|k| m.competency(k))
+                    .filter(|c| comps_written.insert(c.key.to_string()));
+                let theme = comp
+                    .and_then(|c| c.theme.as_ref())
+                    .and_then(|k| m.theme(k.as_str()))
+                    .filter(|t| themes_written.insert(t.key.to_string()));
+                let mut record = vec![
                     m.key().to_string(),
-                    t.key.to_string(),
+                    t.key.clone(),
                     t.name.clone(),
                     level.key.to_string(),
                     level.name.clone(),
                     level.rank.to_string(),
-                    c.titles.join("; "),
-                    e.map(|e| e.key.to_string()).unwrap_or_default(),
+                    cell.map(|c| c.titles.join("; ")).unwrap_or_default(),
+                    e.map(|e| e.key.clone()).unwrap_or_default(),
                     e.map(|e| e.name.clone()).unwrap_or_default(),
-                    e.and_then(|e| e.description.clone()).unwrap_or_default(),
-                    e.and_then(|e| e.competency.as_ref().map(ToString::to_string))
+                    e.map(|e| opt(&e.description)).unwrap_or_default(),
+                    e.map(|e| opt(&e.competency)).unwrap_or_default(),
+                    e.map(|e| resources_draft_cell(&e.resources))
                         .unwrap_or_default(),
-                    e.map(|e| resources_cell(&e.resources)).unwrap_or_default(),
-                    if first {
-                        resources_cell(&c.resources)
+                    match cell {
+                        Some(c) if cell_first => resources_draft_cell(&c.resources),
+                        _ => String::new(),
+                    },
+                ];
+                record.extend([
+                    if first_row {
+                        m.name().to_owned()
                     } else {
                         String::new()
                     },
-                ]
-            };
-            if c.expectations.is_empty() {
-                let _ = w.write_record(row(None, true));
+                    if first_row {
+                        m.description().unwrap_or_default().to_owned()
+                    } else {
+                        String::new()
+                    },
+                    if first_row {
+                        opt(&d.level_style)
+                    } else {
+                        String::new()
+                    },
+                    if level_first {
+                        opt(&level.description)
+                    } else {
+                        String::new()
+                    },
+                    if track_first {
+                        opt(&t.description)
+                    } else {
+                        String::new()
+                    },
+                    if track_first {
+                        t.levels.as_ref().map(|l| l.join("; ")).unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
+                    if track_first {
+                        t.branches_from
+                            .as_ref()
+                            .map(|b| format!("{}/{}", b.track, b.level))
+                            .unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
+                    match cell {
+                        Some(c) if cell_first => opt(&c.summary),
+                        _ => String::new(),
+                    },
+                    e.map(|e| opt(&e.title)).unwrap_or_default(),
+                    e.map(|e| e.examples.join("\n")).unwrap_or_default(),
+                    comp.map(|c| c.name.clone()).unwrap_or_default(),
+                    comp.map(|c| opt(&c.description)).unwrap_or_default(),
+                    comp.and_then(|c| c.theme.as_ref().map(ToString::to_string))
+                        .unwrap_or_default(),
+                    theme.map(|t| t.name.clone()).unwrap_or_default(),
+                    theme.map(|t| opt(&t.description)).unwrap_or_default(),
+                ]);
+                let _ = w.write_record(&record);
+                first_row = false;
+                track_first = false;
             }
-            for (i, e) in c.expectations.iter().enumerate() {
-                let _ = w.write_record(row(Some(e), i == 0));
+        }
+    }
+    // Competencies and themes no criterion uses get a row each, on the first track and level,
+    // without a criterion.
+    let anchor = d
+        .tracks
+        .first()
+        .and_then(|t| Some((t, m.track(&t.key)?.ladder.first()?.to_string())));
+    if let Some((t, level_key)) = anchor {
+        let level = m.level(&level_key);
+        let mut extra = |comp: Option<&rungs_domain::matrix::Competency>,
+                         theme: Option<&rungs_domain::matrix::Theme>| {
+            let mut record = vec![String::new(); COLUMNS.len()];
+            record[0] = m.key().to_string();
+            record[1] = t.key.clone();
+            record[3] = level_key.clone();
+            record[5] = level.map(|l| l.rank.to_string()).unwrap_or_default();
+            if let Some(c) = comp {
+                record[10] = c.key.to_string();
+                record[23] = c.name.clone();
+                record[24] = opt(&c.description);
+            }
+            let theme_key = comp.and_then(|c| c.theme.as_ref().map(ToString::to_string));
+            if let Some(k) = theme_key.or(theme.map(|t| t.key.to_string())) {
+                record[25] = k;
+            }
+            if let Some(th) = theme {
+                record[26] = th.name.clone();
+                record[27] = opt(&th.description);
+            }
+            let _ = w.write_record(&record);
+        };
+        for c in m.competencies() {
+            if comps_written.insert(c.key.to_string()) {
+                let theme = c
+                    .theme
+                    .as_ref()
+                    .and_then(|k| m.theme(k.as_str()))
+                    .filter(|t| themes_written.insert(t.key.to_string()));
+                extra(Some(c), theme);
+            }
+        }
+        for th in m.themes() {
+            if themes_written.insert(th.key.to_string()) {
+                extra(None, Some(th));
             }
         }
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn resources_draft_cell(rs: &[ResourceDraft]) -> String {
+    rs.iter()
+        .map(|r| {
+            let mut parts = vec![
+                r.title.clone(),
+                r.url.clone().unwrap_or_default(),
+                r.kind.clone().unwrap_or_default(),
+                r.description.clone().unwrap_or_default(),
+            ];
+            while parts.last().is_some_and(String::is_empty) {
+                parts.pop();
+            }
+            parts.join(" | ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The matrix key named by the `matrix` column (its first non-empty value), if the file has
@@ -161,6 +311,7 @@ impl Lines {
                 self.levels.get(*i).copied(),
                 Some(match rest.first() {
                     Some(Field("name")) => "level_name",
+                    Some(Field("description")) => "level_description",
                     Some(Field("rank")) => "level_rank",
                     _ => "level",
                 }),
@@ -181,6 +332,8 @@ impl Lines {
                     .copied(),
                 Some(match rest.first() {
                     Some(Field("name")) => "name",
+                    Some(Field("title")) => "title",
+                    Some(Field("examples")) => "examples",
                     Some(Field("description")) => "description",
                     Some(Field("competency")) => "competency",
                     Some(Field("resources")) => "resources",
@@ -197,6 +350,7 @@ impl Lines {
                 self.cells.get(*t).and_then(|x| x.get(*c)).copied(),
                 Some(match rest.first() {
                     Some(Field("titles")) => "titles",
+                    Some(Field("summary")) => "cell_summary",
                     Some(Field("resources")) => "cell_resources",
                     _ => "level",
                 }),
@@ -205,6 +359,9 @@ impl Lines {
                 self.tracks.get(*t).copied(),
                 Some(match rest.first() {
                     Some(Field("name")) => "track_name",
+                    Some(Field("description")) => "track_description",
+                    Some(Field("levels")) => "track_levels",
+                    Some(Field("branches_from")) => "branches_from",
                     _ => "track",
                 }),
             ),
@@ -276,22 +433,16 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
     let existing = base.existing;
     let mut draft = MatrixDraft {
         key: base.key.to_owned(),
-        name: existing.map_or(base.name, |m| m.name()).to_owned(),
-        description: existing.and_then(|m| m.description().map(str::to_owned)),
-        competencies: existing
-            .map(|m| {
-                m.competencies()
-                    .iter()
-                    .map(|c| CompetencyDraft {
-                        key: c.key.to_string(),
-                        name: c.name.clone(),
-                        description: c.description.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
         ..Default::default()
     };
+    // Values given once for the whole matrix, a competency or a theme.
+    let (mut matrix_name, mut matrix_description, mut level_style) =
+        (String::new(), String::new(), String::new());
+    let mut comps: Vec<(String, [String; 3])> = Vec::new();
+    let mut themes: Vec<(String, [String; 2])> = Vec::new();
+    let mut track_extra: Vec<[String; 3]> = Vec::new();
+    let mut level_desc: Vec<String> = Vec::new();
+    let mut cell_summary: Vec<Vec<String>> = Vec::new();
     let mut lines = Lines::default();
     let mut level_at: HashMap<String, usize> = HashMap::new();
     let mut track_at: HashMap<String, usize> = HashMap::new();
@@ -365,17 +516,41 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
         if bad {
             continue;
         }
+        agree(
+            "matrix_name",
+            &mut matrix_name,
+            get("matrix_name"),
+            &mut errors,
+        );
+        agree(
+            "matrix_description",
+            &mut matrix_description,
+            get("matrix_description"),
+            &mut errors,
+        );
+        agree(
+            "level_style",
+            &mut level_style,
+            get("level_style"),
+            &mut errors,
+        );
         let li = *level_at.entry(level.clone()).or_insert_with(|| {
-            let old = existing.and_then(|m| m.level(&level));
             draft.levels.push(LevelDraft {
                 key: level.clone(),
                 name: String::new(),
                 rank: None,
-                description: old.and_then(|l| l.description.clone()),
+                description: None,
             });
+            level_desc.push(String::new());
             lines.levels.push(line.unwrap_or(0));
             draft.levels.len() - 1
         });
+        agree(
+            "level_description",
+            &mut level_desc[li],
+            get("level_description"),
+            &mut errors,
+        );
         agree(
             "level_name",
             &mut draft.levels[li].name,
@@ -403,13 +578,12 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
             }
         }
         let ti = *track_at.entry(track.clone()).or_insert_with(|| {
-            let old = existing.and_then(|m| m.track(&track));
             draft.tracks.push(TrackDraft {
                 key: track.clone(),
-                name: String::new(),
-                description: old.and_then(|t| t.description.clone()),
-                cells: Vec::new(),
+                ..Default::default()
             });
+            track_extra.push(Default::default());
+            cell_summary.push(Vec::new());
             lines.tracks.push(line.unwrap_or(0));
             lines.cells.push(Vec::new());
             lines.expectations.push(Vec::new());
@@ -421,15 +595,75 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
             get("track_name"),
             &mut errors,
         );
+        for (i, col) in ["track_description", "track_levels", "branches_from"]
+            .into_iter()
+            .enumerate()
+        {
+            agree(col, &mut track_extra[ti][i], get(col), &mut errors);
+        }
         let ci = *cell_at.entry((ti, level.clone())).or_insert_with(|| {
             draft.tracks[ti].cells.push(CellDraft {
                 level: level.clone(),
                 ..Default::default()
             });
+            cell_summary[ti].push(String::new());
             lines.cells[ti].push(line.unwrap_or(0));
             lines.expectations[ti].push(Vec::new());
             draft.tracks[ti].cells.len() - 1
         });
+        agree(
+            "cell_summary",
+            &mut cell_summary[ti][ci],
+            get("cell_summary"),
+            &mut errors,
+        );
+        // A competency and its theme, defined on any row that names them.
+        let theme_key = get("theme");
+        if !theme_key.is_empty() {
+            let at = match themes.iter().position(|(k, _)| *k == theme_key) {
+                Some(i) => i,
+                None => {
+                    themes.push((theme_key.clone(), Default::default()));
+                    themes.len() - 1
+                }
+            };
+            for (i, col) in ["theme_name", "theme_description"].into_iter().enumerate() {
+                agree(col, &mut themes[at].1[i], get(col), &mut errors);
+            }
+        }
+        let comp_key = get("competency");
+        if !comp_key.is_empty() {
+            let at = match comps.iter().position(|(k, _)| *k == comp_key) {
+                Some(i) => i,
+                None => {
+                    comps.push((comp_key.clone(), Default::default()));
+                    comps.len() - 1
+                }
+            };
+            let given = [
+                get("competency_name"),
+                get("competency_description"),
+                theme_key,
+            ];
+            for (i, (col, v)) in ["competency_name", "competency_description", "theme"]
+                .into_iter()
+                .zip(given)
+                .enumerate()
+            {
+                agree(col, &mut comps[at].1[i], v, &mut errors);
+            }
+        } else {
+            for col in ["competency_name", "competency_description"] {
+                if !get(col).is_empty() {
+                    errors.push(err(
+                        line,
+                        Some(col),
+                        &index,
+                        format!("`{col}` is given without a competency: name the competency's key in `competency`"),
+                    ));
+                }
+            }
+        }
         let cell = &mut draft.tracks[ti].cells[ci];
         let titles: Vec<String> = get("titles")
             .split(';')
@@ -447,7 +681,7 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
         let key = get("expectation_key");
         let name = get("name");
         if key.is_empty() {
-            for col in ["name", "description", "competency", "resources"] {
+            for col in ["name", "description", "resources", "title", "examples"] {
                 if !get(col).is_empty() {
                     errors.push(err(
                         line,
@@ -459,22 +693,21 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
             }
             continue;
         }
-        let competency = Some(get("competency")).filter(|c| !c.is_empty());
-        if let Some(c) = &competency
-            && !draft.competencies.iter().any(|x| x.key == *c)
-        {
-            draft.competencies.push(CompetencyDraft {
-                key: c.clone(),
-                name: c.clone(),
-                description: None,
-            });
-        }
+        let competency = Some(comp_key).filter(|c| !c.is_empty());
         let cell = &mut draft.tracks[ti].cells[ci];
+        let some = |v: String| Some(v).filter(|v| !v.is_empty());
         cell.expectations.push(ExpectationDraft {
             key,
             name,
-            description: Some(get("description")).filter(|d| !d.is_empty()),
+            title: some(get("title")),
+            description: some(get("description")),
             competency,
+            examples: get("examples")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
             resources: parse_resources(&get("resources")),
         });
         lines.expectations[ti][ci].push(line.unwrap_or(0));
@@ -485,21 +718,125 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
             "the file has a header but no rows: add one row per expectation",
         ));
     }
-    // Names left out fall back to the matrix being updated, then to the key.
-    for l in &mut draft.levels {
+    // What a row leaves out falls back to the matrix being updated, then to the key.
+    let some = |v: String| Some(v).filter(|v| !v.is_empty());
+    draft.name =
+        some(matrix_name).unwrap_or_else(|| existing.map_or(base.name, |m| m.name()).to_owned());
+    draft.description = some(matrix_description)
+        .or_else(|| existing.and_then(|m| m.description().map(str::to_owned)));
+    draft.level_style =
+        some(level_style).or_else(|| existing.and_then(|m| m.to_draft().level_style));
+    for (l, desc) in draft.levels.iter_mut().zip(level_desc) {
+        let old = existing.and_then(|m| m.level(&l.key));
         if l.name.is_empty() {
-            l.name = existing
-                .and_then(|m| m.level(&l.key))
-                .map_or_else(|| l.key.clone(), |x| x.name.clone());
+            l.name = old.map_or_else(|| l.key.clone(), |x| x.name.clone());
         }
+        l.description = some(desc).or_else(|| old.and_then(|x| x.description.clone()));
     }
-    for t in &mut draft.tracks {
+    for (ti, ((t, [desc, levels, branch]), summaries)) in draft
+        .tracks
+        .iter_mut()
+        .zip(track_extra)
+        .zip(cell_summary)
+        .enumerate()
+    {
+        let old = existing.and_then(|m| m.track(&t.key));
         if t.name.is_empty() {
-            t.name = existing
-                .and_then(|m| m.track(&t.key))
-                .map_or_else(|| t.key.clone(), |x| x.name.clone());
+            t.name = old.map_or_else(|| t.key.clone(), |x| x.name.clone());
+        }
+        t.description = some(desc).or_else(|| old.and_then(|x| x.description.clone()));
+        t.levels = some(levels).map(|l| {
+            l.split(';')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
+        t.branches_from = some(branch).map(|b| {
+            let (track, level) = b.split_once('/').unwrap_or((b.as_str(), ""));
+            BranchDraft {
+                track: track.trim().to_owned(),
+                level: level.trim().to_owned(),
+            }
+        });
+        for (c, summary) in t.cells.iter_mut().zip(summaries) {
+            c.summary = some(summary);
+        }
+        // A row that only names a level (no titles, summary, criteria or resources) defines
+        // the level without a cell.
+        let keep: Vec<bool> = t
+            .cells
+            .iter()
+            .map(|c| {
+                !(c.titles.is_empty()
+                    && c.summary.is_none()
+                    && c.expectations.is_empty()
+                    && c.resources.is_empty())
+            })
+            .collect();
+        let mut k = keep.iter();
+        t.cells.retain(|_| k.next().copied().unwrap_or(true));
+        let mut k = keep.iter();
+        lines.cells[ti].retain(|_| k.next().copied().unwrap_or(true));
+        let mut k = keep.iter();
+        lines.expectations[ti].retain(|_| k.next().copied().unwrap_or(true));
+    }
+    let old_comps = existing.map(Matrix::competencies).unwrap_or_default();
+    for c in old_comps {
+        if !comps.iter().any(|(k, _)| *k == c.key.as_str()) {
+            comps.push((
+                c.key.to_string(),
+                [
+                    c.name.clone(),
+                    c.description.clone().unwrap_or_default(),
+                    c.theme
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                ],
+            ));
         }
     }
+    draft.competencies = comps
+        .into_iter()
+        .map(|(key, [name, description, theme])| {
+            let old = existing.and_then(|m| m.competency(&key));
+            CompetencyDraft {
+                name: some(name)
+                    .or_else(|| old.map(|c| c.name.clone()))
+                    .unwrap_or_else(|| key.clone()),
+                description: some(description).or_else(|| old.and_then(|c| c.description.clone())),
+                theme: some(theme)
+                    .or_else(|| old.and_then(|c| c.theme.as_ref().map(ToString::to_string))),
+                key,
+            }
+        })
+        .collect();
+    for th in existing.map(Matrix::themes).unwrap_or_default() {
+        if !themes.iter().any(|(k, _)| *k == th.key.as_str()) {
+            themes.push((th.key.to_string(), Default::default()));
+        }
+    }
+    for c in &draft.competencies {
+        if let Some(t) = &c.theme
+            && !themes.iter().any(|(k, _)| k == t)
+        {
+            themes.push((t.clone(), Default::default()));
+        }
+    }
+    draft.themes = themes
+        .into_iter()
+        .map(|(key, [name, description])| {
+            let old = existing.and_then(|m| m.theme(&key));
+            ThemeDraft {
+                name: some(name)
+                    .or_else(|| old.map(|t| t.name.clone()))
+                    .unwrap_or_else(|| key.clone()),
+                description: some(description).or_else(|| old.and_then(|t| t.description.clone())),
+                key,
+            }
+        })
+        .collect();
     if !errors.is_empty() {
         return Err(FileErrors(errors));
     }

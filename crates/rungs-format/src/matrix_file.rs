@@ -7,31 +7,38 @@
 
 use crate::{At, FileError, FileErrors};
 use rungs_domain::matrix::{
-    CellDraft, CompetencyDraft, ExpectationDraft, LevelDraft, Matrix, MatrixDraft, ResourceDraft,
-    TrackDraft,
+    BranchDraft, CellDraft, CompetencyDraft, ExpectationDraft, LevelDraft, Matrix, MatrixDraft,
+    ResourceDraft, ThemeDraft, TrackDraft,
 };
 use rungs_domain::{DomainError, Path, Seg};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The version of the file format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest version of the file format this build reads and writes. Version 1 files (no
+/// ladders, themes, shared criteria, examples, summaries or restated levels) read unchanged, and a
+/// matrix that uses none of those is written as version 1.
+pub const FORMAT_VERSION: u32 = 2;
 /// Larger files are refused before parsing.
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 
 fn format_version() -> u32 {
-    FORMAT_VERSION
+    1
 }
 
-/// A Rungs leveling matrix: ordered levels crossed with tracks. Each track lists, per level, the
-/// titles held there and the expectations that level adds. Expectations are cumulative: holding
-/// level N means meeting the expectations of levels 1 to N of the track.
+/// A Rungs leveling matrix: levels crossed with career tracks. Each track has its ladder (by
+/// default every level; a track may list its own, or branch from another track's ladder and
+/// share the rungs below the branch point) and lists, per rung, the titles held there and the
+/// criteria expected. A criterion is defined once (key and text) and referred to elsewhere by its
+/// key alone. With `level_style: cumulative` (the default) holding level N means meeting the
+/// criteria of rungs 1 to N of the track; with `restated`, those of level N's cell.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Rungs matrix file")]
 pub struct MatrixFile {
-    /// The version of this file format. Always 1 for now.
+    /// The version of this file format: 1 or 2 (2 when the file uses ladders, branches, themes,
+    /// shared criteria, examples, summaries or restated levels). Defaults to 1.
     #[serde(default = "format_version")]
+    #[schemars(range(min = 1, max = 2))]
     pub format_version: u32,
     /// Stable machine key of the matrix, such as `python`: lowercase letters, digits, `-`, `_`.
     pub key: At<String>,
@@ -39,13 +46,31 @@ pub struct MatrixFile {
     pub name: At<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The levels, lowest first (or in any order, with explicit ranks).
+    /// How levels are written: `cumulative` (each level adds to the ones below it; the default)
+    /// or `restated` (each level's cell describes the whole role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_style: Option<LevelStyleFile>,
+    /// The levels, lowest first (or in any order, with explicit ranks). Two levels may share a
+    /// rank when they belong to different branches (`senior` and `manager-1`, both rank 4).
     pub levels: Vec<At<LevelFile>>,
-    /// Optional groups of expectations across levels (communication, technical skill...).
+    /// Optional groups of competencies (craft, people, impact...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub themes: Vec<At<ThemeFile>>,
+    /// Optional groups of criteria across levels (communication, technical skill...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub competencies: Vec<At<CompetencyFile>>,
     /// The career tracks.
     pub tracks: Vec<At<TrackFile>>,
+}
+
+/// How a matrix writes its levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelStyleFile {
+    /// Each level adds to the ones below it.
+    Cumulative,
+    /// Each level describes the whole role.
+    Restated,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -64,11 +89,23 @@ pub struct LevelFile {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ThemeFile {
+    pub key: At<String>,
+    pub name: At<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CompetencyFile {
     pub key: At<String>,
     pub name: At<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The key of one of the matrix's themes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<At<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -79,21 +116,42 @@ pub struct TrackFile {
     pub name: At<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// One cell per level the track uses.
+    /// The keys of the levels this track has (its own rungs, above the branch point for a
+    /// branch). Without it: every level of the matrix, or for a branch the levels of its cells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<Vec<At<String>>>,
+    /// This track branches from another: it shares that track's rungs up to and including
+    /// `level` (the trunk, with its cells), then continues with its own levels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branches_from: Option<At<BranchFile>>,
+    /// One cell per rung of the track's own that has titles or criteria.
     #[serde(default)]
     pub cells: Vec<At<CellFile>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct BranchFile {
+    /// The key of the track this one branches from.
+    pub track: At<String>,
+    /// The last rung shared with it.
+    pub level: At<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CellFile {
-    /// The key of one of the matrix's levels.
+    /// The key of one of the track's levels.
     pub level: At<String>,
     /// The job titles held at this level of the track (several when a ladder has more titles
     /// than the matrix has levels).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub titles: Vec<At<String>>,
-    /// What this level adds to the levels below it.
+    /// A short summary of the rung (Markdown, up to 2,000 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The criteria this rung expects: what it adds to the rungs below (cumulative), or the
+    /// whole role (restated).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expectations: Vec<At<ExpectationFile>>,
     /// Learning resources for the level as a whole.
@@ -101,18 +159,28 @@ pub struct CellFile {
     pub resources: Vec<At<ResourceFile>>,
 }
 
+/// A criterion: defined once with its text, and referred to in other cells by its key alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectationFile {
     /// Stable key, unique in the matrix, kept across versions (assessments follow it).
     pub key: At<String>,
-    /// Short name, such as "Basic syntax".
-    pub name: At<String>,
+    /// The criterion's text: a short name ("Basic syntax") or up to 2,000 characters of
+    /// Markdown. Leave it out (with every other field) to refer to a criterion defined in
+    /// another cell.
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "text")]
+    pub name: Option<At<String>>,
+    /// A short title, shown where the text would be too long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<At<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The key of one of the matrix's competencies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competency: Option<At<String>>,
+    /// Examples of the criterion in practice (Markdown, up to 2,000 characters each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<At<ResourceFile>>,
 }
@@ -151,6 +219,14 @@ fn kind_str(k: ResourceKindFile) -> String {
         .unwrap_or_else(|| "other".to_owned())
 }
 
+fn style_str(k: LevelStyleFile) -> String {
+    match k {
+        LevelStyleFile::Cumulative => "cumulative",
+        LevelStyleFile::Restated => "restated",
+    }
+    .to_owned()
+}
+
 impl MatrixFile {
     /// The unchecked domain form, in file order (so violation paths point back here).
     pub fn to_draft(&self) -> MatrixDraft {
@@ -164,56 +240,72 @@ impl MatrixFile {
                 })
                 .collect()
         };
+        let v = |a: &At<String>| a.value.clone();
         MatrixDraft {
-            key: self.key.value.clone(),
-            name: self.name.value.clone(),
+            key: v(&self.key),
+            name: v(&self.name),
             description: self.description.clone(),
+            level_style: self.level_style.map(style_str),
             levels: self
                 .levels
                 .iter()
                 .map(|l| LevelDraft {
-                    key: l.value.key.value.clone(),
-                    name: l.value.name.value.clone(),
+                    key: v(&l.value.key),
+                    name: v(&l.value.name),
                     rank: l.value.rank.as_ref().map(|r| r.value),
                     description: l.value.description.clone(),
+                })
+                .collect(),
+            themes: self
+                .themes
+                .iter()
+                .map(|t| ThemeDraft {
+                    key: v(&t.value.key),
+                    name: v(&t.value.name),
+                    description: t.value.description.clone(),
                 })
                 .collect(),
             competencies: self
                 .competencies
                 .iter()
                 .map(|c| CompetencyDraft {
-                    key: c.value.key.value.clone(),
-                    name: c.value.name.value.clone(),
+                    key: v(&c.value.key),
+                    name: v(&c.value.name),
                     description: c.value.description.clone(),
+                    theme: c.value.theme.as_ref().map(v),
                 })
                 .collect(),
             tracks: self
                 .tracks
                 .iter()
                 .map(|t| TrackDraft {
-                    key: t.value.key.value.clone(),
-                    name: t.value.name.value.clone(),
+                    key: v(&t.value.key),
+                    name: v(&t.value.name),
                     description: t.value.description.clone(),
+                    levels: t.value.levels.as_ref().map(|l| l.iter().map(v).collect()),
+                    branches_from: t.value.branches_from.as_ref().map(|b| BranchDraft {
+                        track: v(&b.value.track),
+                        level: v(&b.value.level),
+                    }),
                     cells: t
                         .value
                         .cells
                         .iter()
                         .map(|c| CellDraft {
-                            level: c.value.level.value.clone(),
-                            titles: c.value.titles.iter().map(|t| t.value.clone()).collect(),
+                            level: v(&c.value.level),
+                            titles: c.value.titles.iter().map(v).collect(),
+                            summary: c.value.summary.clone(),
                             expectations: c
                                 .value
                                 .expectations
                                 .iter()
                                 .map(|e| ExpectationDraft {
-                                    key: e.value.key.value.clone(),
-                                    name: e.value.name.value.clone(),
+                                    key: v(&e.value.key),
+                                    name: e.value.name.as_ref().map(v).unwrap_or_default(),
+                                    title: e.value.title.as_ref().map(v),
                                     description: e.value.description.clone(),
-                                    competency: e
-                                        .value
-                                        .competency
-                                        .as_ref()
-                                        .map(|c| c.value.clone()),
+                                    competency: e.value.competency.as_ref().map(v),
+                                    examples: e.value.examples.clone(),
                                     resources: res(&e.value.resources),
                                 })
                                 .collect(),
@@ -242,11 +334,16 @@ impl MatrixFile {
                 })
                 .collect()
         };
+        let version = if uses_version_2(&d) { 2 } else { 1 };
         Self {
-            format_version: FORMAT_VERSION,
+            format_version: version,
             key: At::new(d.key),
             name: At::new(d.name),
             description: d.description,
+            level_style: d.level_style.as_deref().map(|s| match s {
+                "restated" => LevelStyleFile::Restated,
+                _ => LevelStyleFile::Cumulative,
+            }),
             levels: d
                 .levels
                 .into_iter()
@@ -259,6 +356,17 @@ impl MatrixFile {
                     })
                 })
                 .collect(),
+            themes: d
+                .themes
+                .into_iter()
+                .map(|t| {
+                    At::new(ThemeFile {
+                        key: At::new(t.key),
+                        name: At::new(t.name),
+                        description: t.description,
+                    })
+                })
+                .collect(),
             competencies: d
                 .competencies
                 .into_iter()
@@ -267,6 +375,7 @@ impl MatrixFile {
                         key: At::new(c.key),
                         name: At::new(c.name),
                         description: c.description,
+                        theme: c.theme.map(At::new),
                     })
                 })
                 .collect(),
@@ -278,6 +387,13 @@ impl MatrixFile {
                         key: At::new(t.key),
                         name: At::new(t.name),
                         description: t.description,
+                        levels: t.levels.map(|l| l.into_iter().map(At::new).collect()),
+                        branches_from: t.branches_from.map(|b| {
+                            At::new(BranchFile {
+                                track: At::new(b.track),
+                                level: At::new(b.level),
+                            })
+                        }),
                         cells: t
                             .cells
                             .into_iter()
@@ -285,15 +401,20 @@ impl MatrixFile {
                                 At::new(CellFile {
                                     level: At::new(c.level),
                                     titles: c.titles.into_iter().map(At::new).collect(),
+                                    summary: c.summary,
                                     expectations: c
                                         .expectations
                                         .into_iter()
                                         .map(|e| {
                                             At::new(ExpectationFile {
                                                 key: At::new(e.key),
-                                                name: At::new(e.name),
+                                                name: Some(e.name)
+                                                    .filter(|n| !n.is_empty())
+                                                    .map(At::new),
+                                                title: e.title.map(At::new),
                                                 description: e.description,
                                                 competency: e.competency.map(At::new),
+                                                examples: e.examples,
                                                 resources: res(e.resources),
                                             })
                                         })
@@ -348,11 +469,21 @@ impl MatrixFile {
                 };
                 inner.or(l.pos)
             }
+            "themes" => {
+                let t = self.themes.get(index(1)?)?;
+                let inner = match field(2) {
+                    Some("key") => t.value.key.pos,
+                    Some("name") => t.value.name.pos,
+                    _ => None,
+                };
+                inner.or(t.pos)
+            }
             "competencies" => {
                 let c = self.competencies.get(index(1)?)?;
                 let inner = match field(2) {
                     Some("key") => c.value.key.pos,
                     Some("name") => c.value.name.pos,
+                    Some("theme") => c.value.theme.as_ref().and_then(|t| t.pos),
                     _ => None,
                 };
                 inner.or(c.pos)
@@ -364,6 +495,23 @@ impl MatrixFile {
                 match field(2) {
                     Some("key") => t.value.key.pos.or(t.pos),
                     Some("name") => t.value.name.pos.or(t.pos),
+                    Some("levels") => {
+                        let list = t.value.levels.as_ref();
+                        index(3)
+                            .and_then(|i| list.and_then(|l| l.get(i)))
+                            .and_then(|l| l.pos)
+                            .or_else(|| list.and_then(|l| l.first()).and_then(|l| l.pos))
+                            .or(t.pos)
+                    }
+                    Some("branches_from") => {
+                        let b = t.value.branches_from.as_ref();
+                        let inner = match field(3) {
+                            Some("track") => b.and_then(|b| b.value.track.pos),
+                            Some("level") => b.and_then(|b| b.value.level.pos),
+                            _ => None,
+                        };
+                        inner.or(b.and_then(|b| b.pos)).or(t.pos)
+                    }
                     Some("cells") => {
                         let Some(c) = index(3).and_then(|i| t.value.cells.get(i)) else {
                             return t.pos;
@@ -381,7 +529,8 @@ impl MatrixFile {
                                 .and_then(|e| {
                                     let inner = match field(6) {
                                         Some("key") => e.value.key.pos,
-                                        Some("name") => e.value.name.pos,
+                                        Some("name") => e.value.name.as_ref().and_then(|n| n.pos),
+                                        Some("title") => e.value.title.as_ref().and_then(|n| n.pos),
                                         Some("competency") => {
                                             e.value.competency.as_ref().and_then(|c| c.pos)
                                         }
@@ -521,13 +670,13 @@ pub fn parse_matrix(text: &str, format: MatrixFormat, file: &str) -> Result<Matr
             }
         }
     };
-    if parsed.format_version != FORMAT_VERSION {
+    if !(1..=FORMAT_VERSION).contains(&parsed.format_version) {
         return Err(FileErrors(vec![located(
             file,
             None,
             Some("format_version".into()),
             format!(
-                "format version {} is not supported: this build reads version {FORMAT_VERSION}",
+                "format version {} is not supported: this build reads versions 1 to {FORMAT_VERSION}",
                 parsed.format_version
             ),
         )]));
@@ -568,4 +717,24 @@ pub fn matrix_json_schema() -> String {
     let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Does a matrix need version 2 of the file format to be written?
+fn uses_version_2(d: &MatrixDraft) -> bool {
+    d.level_style.is_some()
+        || !d.themes.is_empty()
+        || d.competencies.iter().any(|c| c.theme.is_some())
+        || d.tracks.iter().any(|t| {
+            t.levels.is_some()
+                || t.branches_from.is_some()
+                || t.cells.iter().any(|c| {
+                    c.summary.is_some()
+                        || c.expectations.iter().any(|e| {
+                            e.is_reference()
+                                || e.title.is_some()
+                                || !e.examples.is_empty()
+                                || e.name.chars().count() > 200
+                        })
+                })
+        })
 }

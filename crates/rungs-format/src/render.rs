@@ -3,7 +3,7 @@
 //! and JSON stay the files Rungs reads back.)
 
 use crate::{MatrixFormat, export_matrix};
-use rungs_domain::matrix::{Matrix, Resource};
+use rungs_domain::matrix::{Cell, Expectation, Level, LevelStyle, Matrix, Resource, Track};
 
 /// Every way a matrix can be written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,35 +56,123 @@ fn md_resource(r: &Resource) -> String {
     }
 }
 
+/// A level's column header: "Level 2: Intermediate", or just "Level 2" when that is its name.
+fn level_header(l: &Level) -> String {
+    let plain = format!("Level {}", l.rank);
+    if l.name.eq_ignore_ascii_case(&plain) {
+        plain
+    } else {
+        format!("{plain}: {}", l.name)
+    }
+}
+
+/// Matrices wider than this are written track by track instead of as one table.
+const TABLE_MAX_LEVELS: usize = 5;
+
+/// Does the matrix say more than a tracks-by-levels table of short names can show?
+fn needs_details(m: &Matrix) -> bool {
+    m.levels().len() > TABLE_MAX_LEVELS
+        || m.tracks().iter().any(|t| {
+            t.branches_from.is_some()
+                || t.cells.iter().any(|c| {
+                    c.summary.is_some()
+                        || c.expectations.iter().any(|e| {
+                            e.title.is_some() || !e.examples.is_empty() || e.label() != e.name
+                        })
+                })
+        })
+}
+
+/// Markdown text kept as Markdown (lists, emphasis), without inline HTML, indented under a
+/// list item.
+fn md_block(s: &str, indent: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .lines()
+        .map(|l| format!("{indent}{l}").trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The rungs a track's section lists: its own (a branch's trunk is its parent's).
+fn own_rungs<'a>(m: &'a Matrix, t: &'a Track) -> Vec<(&'a Level, Option<&'a Cell>)> {
+    t.own_levels(m)
+        .iter()
+        .filter_map(|k| m.level(k.as_str()))
+        .map(|l| (l, t.cells.iter().find(|c| c.level == l.key)))
+        .collect()
+}
+
+fn ladder_line(m: &Matrix, t: &Track) -> String {
+    let rungs: Vec<String> = m
+        .ladder(t.key.as_str())
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
+    let mut line = format!("Ladder: {}", rungs.join(" → "));
+    if let Some(b) = &t.branches_from {
+        let parent = m
+            .track(b.track.as_str())
+            .map_or(b.track.as_str(), |p| p.name.as_str());
+        let at = m
+            .level(b.level.as_str())
+            .map_or(b.level.as_str(), |l| l.name.as_str());
+        line.push_str(&format!(" (branches from {parent} after {at})"));
+    }
+    line
+}
+
+fn competency_label(m: &Matrix, e: &Expectation) -> Option<String> {
+    let c = m.competency(e.competency.as_ref()?.as_str())?;
+    Some(match c.theme.as_ref().and_then(|t| m.theme(t.as_str())) {
+        Some(t) => format!("{} / {}", t.name, c.name),
+        None => c.name.clone(),
+    })
+}
+
 fn markdown(m: &Matrix) -> String {
     let mut out = format!("# {}\n\n", md(m.name()));
     if let Some(d) = m.description() {
         out.push_str(&format!("{}\n\n", d.trim()));
     }
-    out.push_str("| Track |");
-    for l in m.levels() {
-        out.push_str(&format!(" Level {}: {} |", l.rank, md(&l.name)));
+    if m.level_style() == LevelStyle::Restated {
+        out.push_str("Each level describes the whole role.\n\n");
     }
-    out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(m.levels().len()));
-    out.push('\n');
-    for t in m.tracks() {
-        out.push_str(&format!("| **{}** |", md(&t.name)));
+    let details = needs_details(m);
+    if m.levels().len() <= TABLE_MAX_LEVELS {
+        out.push_str("| Track |");
         for l in m.levels() {
-            let cell = t.cells.iter().find(|c| c.level == l.key);
-            let mut parts = Vec::new();
-            if let Some(c) = cell {
-                if !c.titles.is_empty() {
-                    parts.push(format!("*{}*", md(&c.titles.join(", "))));
-                }
-                parts.extend(c.expectations.iter().map(|e| format!("• {}", md(&e.name))));
-            }
-            out.push_str(&format!(" {} |", parts.join("<br>")));
+            out.push_str(&format!(" {} |", md(&level_header(l))));
         }
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(m.levels().len()));
         out.push('\n');
+        for t in m.tracks() {
+            out.push_str(&format!("| **{}** |", md(&t.name)));
+            for l in m.levels() {
+                let mut parts = Vec::new();
+                if let Some(c) = t.cells.iter().find(|c| c.level == l.key) {
+                    if !c.titles.is_empty() {
+                        parts.push(format!("*{}*", md(&c.titles.join(", "))));
+                    }
+                    parts.extend(
+                        c.expectations
+                            .iter()
+                            .map(|e| format!("• {}", md(&e.label()))),
+                    );
+                } else if m.has_position(t.key.as_str(), l.key.as_str())
+                    && t.branches_from.is_some()
+                {
+                    parts.push("(shared)".into());
+                }
+                out.push_str(&format!(" {} |", parts.join("<br>")));
+            }
+            out.push('\n');
+        }
     }
     for t in m.tracks() {
-        let ladder: Vec<&str> = t
+        let titles: Vec<&str> = t
             .cells
             .iter()
             .flat_map(|c| c.titles.iter().map(String::as_str))
@@ -96,18 +184,52 @@ fn markdown(m: &Matrix) -> String {
                 c.resources.iter().map(|r| (c.level.to_string(), r)).chain(
                     c.expectations
                         .iter()
-                        .flat_map(|e| e.resources.iter().map(|r| (e.name.clone(), r))),
+                        .flat_map(|e| e.resources.iter().map(|r| (e.label(), r))),
                 )
             })
             .collect();
-        if ladder.is_empty() && resources.is_empty() {
+        if !details && titles.is_empty() && resources.is_empty() {
             continue;
         }
         out.push_str(&format!("\n## {}\n\n", md(&t.name)));
-        if !ladder.is_empty() {
+        if let Some(d) = &t.description {
+            out.push_str(&format!("{}\n\n", d.trim()));
+        }
+        if details {
+            out.push_str(&format!("{}\n\n", md(&ladder_line(m, t))));
+            for (l, cell) in own_rungs(m, t) {
+                out.push_str(&format!("### {}", md(&level_header(l))));
+                if let Some(c) = cell.filter(|c| !c.titles.is_empty()) {
+                    out.push_str(&format!(" ({})", md(&c.titles.join(", "))));
+                }
+                out.push_str("\n\n");
+                let Some(c) = cell else { continue };
+                if let Some(sm) = &c.summary {
+                    out.push_str(&format!("{}\n\n", md_block(sm, "")));
+                }
+                for e in &c.expectations {
+                    let comp = competency_label(m, e).map(|c| format!(" *({})*", md(&c)));
+                    out.push_str(&format!(
+                        "- **{}**{}\n",
+                        md(&e.label()),
+                        comp.unwrap_or_default()
+                    ));
+                    if e.label() != e.name {
+                        out.push_str(&format!("\n{}\n\n", md_block(&e.name, "  ")));
+                    }
+                    for x in &e.examples {
+                        out.push_str(&format!(
+                            "  - Example: {}\n",
+                            md_block(x, "    ").trim_start()
+                        ));
+                    }
+                }
+                out.push('\n');
+            }
+        } else if !titles.is_empty() {
             out.push_str(&format!(
                 "Career progression: {}\n\n",
-                md(&ladder.join(" → "))
+                md(&titles.join(" → "))
             ));
         }
         for (at, r) in resources {
@@ -153,8 +275,52 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}\
 th,td{border:1px solid #999;padding:.4rem;vertical-align:top;text-align:left}\
 th{background:#eee}td.track{font-weight:bold;white-space:nowrap}\
 .titles{font-style:italic;color:#555;display:block;margin-bottom:.2rem}\
+.text{white-space:pre-wrap;margin:.2rem 0}.summary{margin:.2rem 0 .4rem}.muted{color:#555}\
 ul{margin:.2rem 0;padding-left:1.1rem}\
-@media print{body{margin:0}table{font-size:8pt}a{color:inherit}thead{display:table-header-group}tr{break-inside:avoid}}";
+@media print{body{margin:0}table{font-size:8pt}a{color:inherit}thead{display:table-header-group}tr{break-inside:avoid}\
+section.track+section.track{break-before:page}}\
+@page{size:A4 landscape;margin:1cm}";
+
+/// A cell's content: titles, summary, criteria (with their text and examples when they say more
+/// than their label).
+fn html_cell(m: &Matrix, c: &Cell, out: &mut String) {
+    if !c.titles.is_empty() {
+        out.push_str(&format!(
+            "<span class=\"titles\">{}</span>",
+            esc(&c.titles.join(", "))
+        ));
+    }
+    if let Some(sm) = &c.summary {
+        out.push_str(&format!("<div class=\"summary text\">{}</div>", esc(sm)));
+    }
+    if c.expectations.is_empty() {
+        return;
+    }
+    out.push_str("<ul>");
+    for e in &c.expectations {
+        let label = e.label();
+        if label == e.name && e.examples.is_empty() {
+            out.push_str(&format!("<li>{}</li>", esc(&e.name)));
+            continue;
+        }
+        out.push_str(&format!("<li><strong>{}</strong>", esc(&label)));
+        if let Some(comp) = competency_label(m, e) {
+            out.push_str(&format!(" <span class=\"muted\">({})</span>", esc(&comp)));
+        }
+        if label != e.name {
+            out.push_str(&format!("<div class=\"text\">{}</div>", esc(&e.name)));
+        }
+        if !e.examples.is_empty() {
+            out.push_str("<ul>");
+            for x in &e.examples {
+                out.push_str(&format!("<li>Example: {}</li>", esc(x)));
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ul>");
+}
 
 fn html(m: &Matrix) -> String {
     let mut out = format!(
@@ -163,39 +329,37 @@ fn html(m: &Matrix) -> String {
         esc(m.name())
     );
     if let Some(d) = m.description() {
-        out.push_str(&format!("<p>{}</p>\n", esc(d.trim())));
+        out.push_str(&format!("<p class=\"text\">{}</p>\n", esc(d.trim())));
     }
-    out.push_str("<table>\n<thead><tr><th>Track</th>");
-    for l in m.levels() {
-        out.push_str(&format!("<th>Level {}: {}</th>", l.rank, esc(&l.name)));
+    if m.level_style() == LevelStyle::Restated {
+        out.push_str("<p>Each level describes the whole role.</p>\n");
     }
-    out.push_str("</tr></thead>\n<tbody>\n");
-    for t in m.tracks() {
-        out.push_str(&format!("<tr><td class=\"track\">{}</td>", esc(&t.name)));
+    let wide = m.levels().len() > TABLE_MAX_LEVELS;
+    if !wide {
+        out.push_str("<table>\n<thead><tr><th>Track</th>");
         for l in m.levels() {
-            out.push_str("<td>");
-            if let Some(c) = t.cells.iter().find(|c| c.level == l.key) {
-                if !c.titles.is_empty() {
-                    out.push_str(&format!(
-                        "<span class=\"titles\">{}</span>",
-                        esc(&c.titles.join(", "))
-                    ));
-                }
-                if !c.expectations.is_empty() {
-                    out.push_str("<ul>");
-                    for e in &c.expectations {
-                        out.push_str(&format!("<li>{}</li>", esc(&e.name)));
-                    }
-                    out.push_str("</ul>");
-                }
-            }
-            out.push_str("</td>");
+            out.push_str(&format!("<th>{}</th>", esc(&level_header(l))));
         }
-        out.push_str("</tr>\n");
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for t in m.tracks() {
+            out.push_str(&format!("<tr><td class=\"track\">{}</td>", esc(&t.name)));
+            for l in m.levels() {
+                out.push_str("<td>");
+                if let Some(c) = t.cells.iter().find(|c| c.level == l.key) {
+                    html_cell(m, c, &mut out);
+                } else if t.branches_from.is_some()
+                    && m.has_position(t.key.as_str(), l.key.as_str())
+                {
+                    out.push_str("<span class=\"muted\">(shared)</span>");
+                }
+                out.push_str("</td>");
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
     }
-    out.push_str("</tbody>\n</table>\n");
     for t in m.tracks() {
-        let ladder: Vec<&str> = t
+        let titles: Vec<&str> = t
             .cells
             .iter()
             .flat_map(|c| c.titles.iter().map(String::as_str))
@@ -209,14 +373,34 @@ fn html(m: &Matrix) -> String {
                     .chain(c.expectations.iter().flat_map(|e| &e.resources))
             })
             .collect();
-        if ladder.is_empty() && resources.is_empty() {
+        if !wide && titles.is_empty() && resources.is_empty() {
             continue;
         }
-        out.push_str(&format!("<h2>{}</h2>\n", esc(&t.name)));
-        if !ladder.is_empty() {
+        out.push_str(&format!(
+            "<section class=\"track\">\n<h2>{}</h2>\n",
+            esc(&t.name)
+        ));
+        if wide {
+            // One table per track: a row per rung, so no column is lost however many levels.
+            out.push_str(&format!("<p>{}</p>\n", esc(&ladder_line(m, t))));
+            out.push_str(
+                "<table>\n<thead><tr><th>Level</th><th>Expects</th></tr></thead>\n<tbody>\n",
+            );
+            for (l, cell) in own_rungs(m, t) {
+                out.push_str(&format!(
+                    "<tr><td class=\"track\">{}</td><td>",
+                    esc(&level_header(l))
+                ));
+                if let Some(c) = cell {
+                    html_cell(m, c, &mut out);
+                }
+                out.push_str("</td></tr>\n");
+            }
+            out.push_str("</tbody>\n</table>\n");
+        } else if !titles.is_empty() {
             out.push_str(&format!(
                 "<p>Career progression: {}</p>\n",
-                esc(&ladder.join(" → "))
+                esc(&titles.join(" → "))
             ));
         }
         if !resources.is_empty() {
@@ -230,6 +414,7 @@ fn html(m: &Matrix) -> String {
             }
             out.push_str("</ul>\n");
         }
+        out.push_str("</section>\n");
     }
     out.push_str("</body>\n</html>\n");
     out

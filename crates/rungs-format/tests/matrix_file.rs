@@ -225,7 +225,7 @@ tracks:
         [
             "m.yaml:6:10: levels[1].key: duplicate level key `l1` (first used by levels[0])",
             "m.yaml:12:16: tracks[0].cells[0].level: unknown level `l9`: the matrix defines l1",
-            "m.yaml:16:18: tracks[0].cells[0].expectations[1].key: duplicate expectation key `syntax` (first used at tracks[0].cells[0].expectations[0]): expectation keys are unique in a matrix",
+            "m.yaml:16:18: tracks[0].cells[0].expectations[1].key: criterion `syntax` is listed twice in this cell (first as expectations[0])",
         ]
     );
 }

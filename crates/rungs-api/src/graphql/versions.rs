@@ -418,7 +418,7 @@ impl From<&MatrixEditInput> for MatrixEdit {
                     key: t.key.clone(),
                     name: t.name.clone(),
                     description: t.description.clone(),
-                    cells: Vec::new(),
+                    ..Default::default()
                 },
                 position: pos(t.position),
             },
@@ -445,6 +445,7 @@ impl From<&MatrixEditInput> for MatrixEdit {
                     description: a.description.clone(),
                     competency: a.competency.clone(),
                     resources: a.resources.iter().map(Into::into).collect(),
+                    ..Default::default()
                 },
                 position: pos(a.position),
             },

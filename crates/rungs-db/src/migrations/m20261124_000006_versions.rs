@@ -108,11 +108,7 @@ impl MigrationTrait for Migration {
                 ))
                 .await?;
                 for t in CONTENT_TABLES {
-                    c.execute_unprepared(&format!(
-                        "CREATE TRIGGER {t}_frozen BEFORE INSERT OR UPDATE OR DELETE ON {t} \
-                         FOR EACH ROW EXECUTE FUNCTION rungs_content_frozen()"
-                    ))
-                    .await?;
+                    freeze_content(c, DbBackend::Postgres, t).await?;
                 }
             }
             DbBackend::MySql => {
@@ -126,22 +122,7 @@ impl MigrationTrait for Migration {
                     .await?;
                 }
                 for t in CONTENT_TABLES {
-                    for (op, row) in [("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")] {
-                        // An UPDATE is checked on both sides: moving a row into a published
-                        // version is refused like changing one.
-                        let extra = if op == "UPDATE" {
-                            " OR (SELECT status FROM matrix_versions WHERE id = NEW.version_id) = 'published'"
-                        } else {
-                            ""
-                        };
-                        c.execute_unprepared(&format!(
-                            "CREATE TRIGGER {t}_frozen_{} BEFORE {op} ON {t} FOR EACH ROW BEGIN \
-                             IF (SELECT status FROM matrix_versions WHERE id = {row}.version_id) = 'published'{extra} \
-                             THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{FROZEN}'; END IF; END",
-                            op.to_lowercase()
-                        ))
-                        .await?;
-                    }
+                    freeze_content(c, DbBackend::MySql, t).await?;
                 }
             }
             _ => {
@@ -155,19 +136,7 @@ impl MigrationTrait for Migration {
                     .await?;
                 }
                 for t in CONTENT_TABLES {
-                    for (op, cond) in [
-                        ("INSERT", "NEW.version_id"),
-                        ("UPDATE", "OLD.version_id OR v.id = NEW.version_id"),
-                        ("DELETE", "OLD.version_id"),
-                    ] {
-                        c.execute_unprepared(&format!(
-                            "CREATE TRIGGER {t}_frozen_{} BEFORE {op} ON {t} \
-                             WHEN EXISTS (SELECT 1 FROM matrix_versions v WHERE (v.id = {cond}) AND v.status = 'published') \
-                             BEGIN SELECT RAISE(ABORT, '{FROZEN}'); END",
-                            op.to_lowercase()
-                        ))
-                        .await?;
-                    }
+                    freeze_content(c, DbBackend::Sqlite, t).await?;
                 }
             }
         }
@@ -191,10 +160,7 @@ impl MigrationTrait for Migration {
                     .await?;
                 }
                 for t in CONTENT_TABLES {
-                    for op in ["insert", "update", "delete"] {
-                        c.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {t}_frozen_{op}"))
-                            .await?;
-                    }
+                    unfreeze_content(c, m.get_database_backend(), t).await?;
                 }
             }
         }
@@ -216,4 +182,74 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// Creates the triggers that refuse writes to a content table's rows of a published version
+/// (on PostgreSQL, with the `rungs_content_frozen()` function this migration creates).
+pub(crate) async fn freeze_content<C: ConnectionTrait>(
+    c: &C,
+    backend: DbBackend,
+    t: &str,
+) -> Result<(), DbErr> {
+    match backend {
+        DbBackend::Postgres => {
+            c.execute_unprepared(&format!(
+                "CREATE TRIGGER {t}_frozen BEFORE INSERT OR UPDATE OR DELETE ON {t} \
+                 FOR EACH ROW EXECUTE FUNCTION rungs_content_frozen()"
+            ))
+            .await?;
+        }
+        DbBackend::MySql => {
+            for (op, row) in [("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")] {
+                // An UPDATE is checked on both sides: moving a row into a published version is
+                // refused like changing one.
+                let extra = if op == "UPDATE" {
+                    " OR (SELECT status FROM matrix_versions WHERE id = NEW.version_id) = 'published'"
+                } else {
+                    ""
+                };
+                c.execute_unprepared(&format!(
+                    "CREATE TRIGGER {t}_frozen_{} BEFORE {op} ON {t} FOR EACH ROW BEGIN \
+                     IF (SELECT status FROM matrix_versions WHERE id = {row}.version_id) = 'published'{extra} \
+                     THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{FROZEN}'; END IF; END",
+                    op.to_lowercase()
+                ))
+                .await?;
+            }
+        }
+        _ => {
+            for (op, cond) in [
+                ("INSERT", "NEW.version_id"),
+                ("UPDATE", "OLD.version_id OR v.id = NEW.version_id"),
+                ("DELETE", "OLD.version_id"),
+            ] {
+                c.execute_unprepared(&format!(
+                    "CREATE TRIGGER {t}_frozen_{} BEFORE {op} ON {t} \
+                     WHEN EXISTS (SELECT 1 FROM matrix_versions v WHERE (v.id = {cond}) AND v.status = 'published') \
+                     BEGIN SELECT RAISE(ABORT, '{FROZEN}'); END",
+                    op.to_lowercase()
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Drops what [`freeze_content`] created.
+pub(crate) async fn unfreeze_content<C: ConnectionTrait>(
+    c: &C,
+    backend: DbBackend,
+    t: &str,
+) -> Result<(), DbErr> {
+    if backend == DbBackend::Postgres {
+        c.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {t}_frozen ON {t}"))
+            .await?;
+        return Ok(());
+    }
+    for op in ["insert", "update", "delete"] {
+        c.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {t}_frozen_{op}"))
+            .await?;
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ mod m20261124_000003_growth;
 mod m20261124_000004_mysql_datetime;
 mod m20261124_000005_audit;
 mod m20261124_000006_versions;
+mod m20261130_000007_frameworks;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_mysql_datetime::Migration),
             Box::new(m20261124_000005_audit::Migration),
             Box::new(m20261124_000006_versions::Migration),
+            Box::new(m20261130_000007_frameworks::Migration),
         ]
     }
 }
