@@ -51,6 +51,10 @@ pub(crate) enum MatrixCommand {
         /// A version number, `draft` or `latest`.
         #[arg(long, default_value = "latest")]
         version: String,
+        /// Track by track: each rung's summary and each criterion's full text, competency and
+        /// examples (instead of the tracks-by-levels grid).
+        #[arg(long)]
+        details: bool,
         #[command(flatten)]
         out: OutArgs,
     },
@@ -229,12 +233,14 @@ pub(crate) async fn run(url: &str, cmd: MatrixCommand) -> Result<(), Failure> {
             key,
             org,
             version: v,
+            details,
             out,
         } => {
             let app = open(url, false).await?;
             let (info, m) = app.matrix_version(&sys, &org, &key, version(&v)?).await?;
             match out.format {
                 Out::Json => output::json(&serde_json::json!({ "version": info, "matrix": m })),
+                Out::Table if details => output::print_matrix_details(&info, &m),
                 Out::Table => print_matrix_grid(&info, &m),
             }
         }

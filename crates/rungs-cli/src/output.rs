@@ -171,20 +171,91 @@ pub fn history(out: Out, list: &[LevelAssignment]) {
     }
 }
 
-/// The matrix as the seed shows it: one row per track, one column per level; each cell lists
-/// its titles, then its expectations as bullets.
-pub fn print_matrix_grid(info: &VersionInfo, m: &Matrix) {
+fn matrix_heading(info: &VersionInfo, m: &Matrix) {
     let version = info
         .number
         .map(|n| format!("version {n}"))
         .unwrap_or_else(|| "draft".into());
     println!("{} ({}, {version})", m.name(), m.key());
-    let mut header = vec!["Career Path".to_owned()];
-    header.extend(
-        m.levels()
+}
+
+/// "Level 2: Intermediate", or "Level 2" when that is the level's name.
+fn level_header(l: &rungs_domain::matrix::Level) -> String {
+    let plain = format!("Level {}", l.rank);
+    if l.name.eq_ignore_ascii_case(&plain) {
+        plain
+    } else {
+        format!("{plain}: {}", l.name)
+    }
+}
+
+/// The matrix track by track: the ladder, then each own rung with its titles, summary and
+/// criteria (label, competency, full text, examples).
+pub fn print_matrix_details(info: &VersionInfo, m: &Matrix) {
+    matrix_heading(info, m);
+    println!("Levels are {}.", m.level_style().as_str());
+    let indent = |s: &str, by: &str| -> String {
+        s.lines()
+            .map(|l| format!("{by}{l}").trim_end().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for t in m.tracks() {
+        println!();
+        println!("{} ({})", t.name, t.key);
+        let ladder: Vec<String> = m
+            .ladder(t.key.as_str())
             .iter()
-            .map(|l| format!("Level {}: {}", l.rank, l.name)),
-    );
+            .map(|l| format!("{} ({})", l.name, l.key))
+            .collect();
+        println!("  ladder: {}", ladder.join(" → "));
+        if let Some(b) = &t.branches_from {
+            println!("  branches from {} after {}", b.track, b.level);
+        }
+        for k in t.own_levels(m) {
+            let Some(l) = m.level(k.as_str()) else {
+                continue;
+            };
+            let cell = t.cells.iter().find(|c| c.level == l.key);
+            let titles = cell
+                .filter(|c| !c.titles.is_empty())
+                .map(|c| format!(" [{}]", c.titles.join(", ")))
+                .unwrap_or_default();
+            println!("  {}{titles}", level_header(l));
+            let Some(c) = cell else { continue };
+            if let Some(sm) = &c.summary {
+                println!("{}", indent(sm, "    "));
+            }
+            for e in &c.expectations {
+                let comp = e
+                    .competency
+                    .as_ref()
+                    .and_then(|k| m.competency(k.as_str()))
+                    .map(
+                        |c| match c.theme.as_ref().and_then(|t| m.theme(t.as_str())) {
+                            Some(th) => format!(" ({} / {})", th.name, c.name),
+                            None => format!(" ({})", c.name),
+                        },
+                    )
+                    .unwrap_or_default();
+                println!("    • {} [{}]{comp}", e.label(), e.key);
+                if e.label() != e.name {
+                    println!("{}", indent(&e.name, "      "));
+                }
+                for x in &e.examples {
+                    println!("      example: {}", indent(x, "        ").trim_start());
+                }
+            }
+        }
+    }
+}
+
+/// The matrix as the seed shows it: one row per track, one column per level; each cell lists
+/// its titles, then its criteria as bullets.
+pub fn print_matrix_grid(info: &VersionInfo, m: &Matrix) {
+    matrix_heading(info, m);
+    let mut header = vec!["Career Path".to_owned()];
+    header.extend(m.levels().iter().map(level_header));
     let mut t = table(&header.iter().map(String::as_str).collect::<Vec<_>>());
     for track in m.tracks() {
         let mut row = vec![track.name.clone()];
@@ -194,7 +265,7 @@ pub fn print_matrix_grid(info: &VersionInfo, m: &Matrix) {
                 Some(c) => {
                     let mut lines: Vec<String> =
                         c.titles.iter().map(|t| format!("[{t}]")).collect();
-                    lines.extend(c.expectations.iter().map(|e| format!("• {}", e.name)));
+                    lines.extend(c.expectations.iter().map(|e| format!("• {}", e.label())));
                     lines.join("\n")
                 }
             };

@@ -22,7 +22,16 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Mapping {
     pub tracks: BTreeMap<String, String>,
     pub levels: BTreeMap<String, String>,
+    /// Whole positions, `track/level` -> `track/level`: for a new ladder structure (a branch
+    /// introduced, levels added), where a person's new place depends on both. They take
+    /// precedence over `tracks` and `levels`.
+    pub positions: BTreeMap<String, String>,
     pub expectations: BTreeMap<String, Vec<String>>,
+}
+
+/// `track/level` as a pair.
+fn split_position(s: &str) -> Option<(&str, &str)> {
+    s.split_once('/').map(|(t, l)| (t.trim(), l.trim()))
 }
 
 /// A mapping entry that does not fit the versions: its section (`tracks`, `levels`,
@@ -82,6 +91,24 @@ impl Mapping {
                         format!("`{from}` is not a {what} of any version the people move from"),
                     );
                 }
+            }
+        }
+        let has_position =
+            |m: &Matrix, p: &str| split_position(p).is_some_and(|(t, l)| m.has_position(t, l));
+        for (from, to) in &self.positions {
+            if !has_position(target, to) {
+                push(
+                    "positions",
+                    from,
+                    format!("`{from}` maps to `{to}`, which is not a track/level on {v}'s ladders"),
+                );
+            }
+            if !sources.is_empty() && !sources.iter().any(|m| has_position(m, from)) {
+                push(
+                    "positions",
+                    from,
+                    format!("`{from}` is not a track/level of any version the people move from"),
+                );
             }
         }
         let target_keys = expectation_keys(&[target]);
@@ -208,16 +235,34 @@ pub fn plan_move(
     let mut plan = MovePlan::default();
     for m in members {
         let cur = m.current;
-        let track = mapping
+        let mut track = mapping
             .tracks
             .get(cur.track.as_str())
             .cloned()
             .unwrap_or_else(|| cur.track.to_string());
-        let level = mapping
+        let mut level = mapping
             .levels
             .get(cur.level.as_str())
             .cloned()
             .unwrap_or_else(|| cur.level.to_string());
+        if let Some((pt, pl)) = mapping
+            .positions
+            .get(&format!("{}/{}", cur.track, cur.level))
+            .and_then(|p| split_position(p))
+        {
+            (track, level) = (pt.to_owned(), pl.to_owned());
+        }
+        if t.track(&track).is_some() && t.level(&level).is_some() && !t.has_position(&track, &level)
+        {
+            problem(
+                Path::root(),
+                format!(
+                    "a person at `{}/{}` would move to `{track}/{level}`, which is not on track `{track}`'s ladder in {v}: map them under `positions:` (`{}/{}: {track}/LEVEL`)",
+                    cur.track, cur.level, cur.track, cur.level
+                ),
+            );
+            continue;
+        }
         let (Some(tk), Some(lk)) = (t.track(&track), t.level(&level)) else {
             problem(
                 Path::root(),
@@ -336,6 +381,101 @@ mod tests {
     }
 
     #[test]
+    fn a_branch_introduced_is_a_mapping_of_positions() {
+        let v1 = Matrix::new(&small()).unwrap();
+        // v2: a `lead` track branches from `dev` after l2, with its own rung at rank 3.
+        let mut d = small();
+        d.levels.push(crate::matrix::LevelDraft {
+            key: "lead3".into(),
+            name: "Team lead".into(),
+            rank: Some(3),
+            ..Default::default()
+        });
+        d.tracks[0].levels = Some(vec!["l1".into(), "l2".into(), "l3".into()]);
+        d.tracks.push(crate::matrix::TrackDraft {
+            key: "lead".into(),
+            name: "Lead".into(),
+            branches_from: Some(crate::matrix::BranchDraft {
+                track: "dev".into(),
+                level: "l2".into(),
+            }),
+            levels: Some(vec!["lead3".into()]),
+            cells: vec![crate::matrix::CellDraft {
+                level: "lead3".into(),
+                expectations: vec![crate::matrix::ExpectationDraft {
+                    key: "leads".into(),
+                    name: "Leads".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        let v2 = Matrix::new(&d).unwrap();
+        let (id1, id2) = (VersionId::new(), VersionId::new());
+        let (senior, junior) = (assignment("dev", "l3", id1), assignment("dev", "l1", id1));
+        let ratings = vec![rated(&senior, "syntax")];
+        let rule = ReadinessRule::default();
+        let target = Target {
+            version_id: id2,
+            number: 2,
+            matrix: &v2,
+            rule: &rule,
+            today: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            now: Utc::now(),
+            by: None,
+        };
+        let members = [
+            Member {
+                current: &senior,
+                from: &v1,
+                assessments: &ratings,
+            },
+            Member {
+                current: &junior,
+                from: &v1,
+                assessments: &[],
+            },
+        ];
+        let mapping = Mapping {
+            positions: [("dev/l3".to_owned(), "lead/lead3".to_owned())].into(),
+            ..Default::default()
+        };
+        let plan = plan_move(target, &members, &mapping).unwrap();
+        let to: Vec<String> = plan
+            .moves
+            .iter()
+            .map(|m| format!("{}/{}", m.to.track, m.to.level))
+            .collect();
+        assert_eq!(to, ["lead/lead3", "dev/l1"]);
+        assert_eq!(plan.moves[0].carried, 1, "ratings carry by key");
+        // A level mapping that lands off the track's ladder is refused, naming the fix.
+        let wrong = Mapping {
+            levels: [("l3".to_owned(), "lead3".to_owned())].into(),
+            ..Default::default()
+        };
+        let err = plan_move(target, &members, &wrong).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "which is not on track `dev`'s ladder in version 2: map them under `positions:`"
+            ),
+            "{err}"
+        );
+        // Positions must exist on both sides.
+        let bad = Mapping {
+            positions: [("dev/l3".to_owned(), "dev/lead3".to_owned())].into(),
+            ..Default::default()
+        };
+        let err = plan_move(target, &members, &bad).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "`dev/l3` maps to `dev/lead3`, which is not a track/level on version 2's ladders"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn renamed_and_split_expectations_follow_the_mapping() {
         let v1 = Matrix::new(&small()).unwrap();
         // v2: `apis` (l2) is renamed `web-apis`; `threads` (l3) is split in two.
@@ -375,6 +515,7 @@ mod tests {
         assert_eq!(plain.moves[0].new_gaps, ["threads-basics", "async"]);
 
         let mapping = Mapping {
+            positions: Default::default(),
             expectations: BTreeMap::from([
                 ("apis".into(), vec!["web-apis".into()]),
                 (
@@ -429,6 +570,7 @@ mod tests {
             by: None,
         };
         let mapping = Mapping {
+            positions: Default::default(),
             levels: BTreeMap::from([("l9".into(), "l10".into())]),
             expectations: BTreeMap::from([("nope".into(), vec!["apis".into(), "gone".into()])]),
             ..Default::default()
@@ -451,6 +593,7 @@ mod tests {
         }
         // With the level mapped, the person moves to `lead`.
         let mapping = Mapping {
+            positions: Default::default(),
             levels: BTreeMap::from([("l3".into(), "lead".into())]),
             ..Default::default()
         };

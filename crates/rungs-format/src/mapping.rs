@@ -6,6 +6,8 @@
 //!   web: frontend
 //! levels:                 # optional: old level key -> new level key
 //!   leader: principal
+//! positions:              # optional: old track/level -> new track/level (a new ladder
+//!   ic/senior: manager/m4 # structure: a branch introduced); before tracks and levels
 //! expectations:           # old expectation key -> new key (a rename) or keys (a split)
 //!   basic-syntax: python-syntax
 //!   testing: [unit-testing, integration-testing]
@@ -36,6 +38,8 @@ struct MappingDoc {
     #[serde(default)]
     levels: BTreeMap<String, At<String>>,
     #[serde(default)]
+    positions: BTreeMap<String, At<String>>,
+    #[serde(default)]
     expectations: BTreeMap<String, At<OneOrMany>>,
 }
 
@@ -57,7 +61,7 @@ pub fn parse_mapping(
     let doc: MappingDoc = if text.trim().is_empty() {
         return Err(FileErrors::one(
             file,
-            "the mapping file is empty: give `tracks`, `levels` or `expectations`",
+            "the mapping file is empty: give `tracks`, `levels`, `positions` or `expectations`",
         ));
     } else {
         match format {
@@ -86,6 +90,7 @@ pub fn parse_mapping(
     };
     let tracks = simple("tracks", doc.tracks);
     let levels = simple("levels", doc.levels);
+    let positions_map = simple("positions", doc.positions);
     let expectations = doc
         .expectations
         .into_iter()
@@ -105,6 +110,7 @@ pub fn parse_mapping(
         mapping: Mapping {
             tracks,
             levels,
+            positions: positions_map,
             expectations,
         },
         positions,

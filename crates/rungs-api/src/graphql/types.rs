@@ -171,8 +171,13 @@ pub struct Matrix {
     pub name: String,
     pub description: Option<String>,
     pub version: MatrixVersion,
-    /// Ordered from the first rung up.
+    /// `cumulative` (each level adds to the ones below it) or `restated` (each level describes
+    /// the whole role).
+    pub level_style: String,
+    /// Ordered from the first rung up (two branches may hold the same rank).
     pub levels: Vec<Level>,
+    /// Groups of competencies.
+    pub themes: Vec<Theme>,
     pub competencies: Vec<Competency>,
     pub tracks: Vec<Track>,
 }
@@ -184,7 +189,17 @@ impl Matrix {
             name: m.name().to_owned(),
             description: m.description().map(str::to_owned),
             version: v.into(),
+            level_style: m.level_style().as_str().to_owned(),
             levels: m.levels().iter().map(Level::from).collect(),
+            themes: m
+                .themes()
+                .iter()
+                .map(|t| Theme {
+                    key: t.key.to_string(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                })
+                .collect(),
             competencies: m
                 .competencies()
                 .iter()
@@ -192,6 +207,7 @@ impl Matrix {
                     key: c.key.to_string(),
                     name: c.name.clone(),
                     description: c.description.clone(),
+                    theme: c.theme.as_ref().map(ToString::to_string),
                 })
                 .collect(),
             tracks: m
@@ -201,12 +217,18 @@ impl Matrix {
                     key: t.key.to_string(),
                     name: t.name.clone(),
                     description: t.description.clone(),
+                    ladder: t.ladder.iter().map(ToString::to_string).collect(),
+                    branches_from: t.branches_from.as_ref().map(|b| Branch {
+                        track: b.track.to_string(),
+                        level: b.level.to_string(),
+                    }),
                     cells: t
                         .cells
                         .iter()
                         .map(|c| Cell {
                             level: c.level.to_string(),
                             titles: c.titles.clone(),
+                            summary: c.summary.clone(),
                             expectations: c.expectations.iter().map(Expectation::from).collect(),
                             resources: c.resources.iter().map(Resource::from).collect(),
                         })
@@ -236,11 +258,28 @@ impl From<&d::matrix::Level> for Level {
     }
 }
 
+/// A group of competencies (craft, people...).
+#[derive(SimpleObject)]
+pub struct Theme {
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+}
+
 #[derive(SimpleObject)]
 pub struct Competency {
     pub key: String,
     pub name: String,
     pub description: Option<String>,
+    /// The key of its theme.
+    pub theme: Option<String>,
+}
+
+/// Where a track leaves another: it shares that track's rungs up to and including `level`.
+#[derive(SimpleObject)]
+pub struct Branch {
+    pub track: String,
+    pub level: String,
 }
 
 #[derive(SimpleObject)]
@@ -248,25 +287,39 @@ pub struct Track {
     pub key: String,
     pub name: String,
     pub description: Option<String>,
+    /// The keys of the track's levels, lowest first: the shared trunk (for a branch), then its
+    /// own. "Next level" and every placement follow it.
+    pub ladder: Vec<String>,
+    pub branches_from: Option<Branch>,
+    /// The cells of the track's own rungs (a branch's trunk cells are its parent's).
     pub cells: Vec<Cell>,
 }
 
-/// A track at one level: its titles and what that level adds.
+/// A track at one level: its titles and the criteria it expects.
 #[derive(SimpleObject)]
 pub struct Cell {
     pub level: String,
     pub titles: Vec<String>,
+    /// A short summary of the rung (Markdown).
+    pub summary: Option<String>,
     pub expectations: Vec<Expectation>,
     pub resources: Vec<Resource>,
 }
 
+/// A criterion. One criterion may be expected by several cells; it is assessed once.
 #[derive(SimpleObject)]
 pub struct Expectation {
     /// Stable across versions.
     pub key: String,
+    /// The criterion's text (up to 2,000 characters of Markdown).
     pub name: String,
+    /// The optional short title.
+    pub title: Option<String>,
+    /// What to show a person: the title, or the text's first line.
+    pub label: String,
     pub description: Option<String>,
     pub competency: Option<String>,
+    pub examples: Vec<String>,
     pub resources: Vec<Resource>,
 }
 
@@ -275,8 +328,11 @@ impl From<&d::matrix::Expectation> for Expectation {
         Self {
             key: e.key.to_string(),
             name: e.name.clone(),
+            title: e.title.clone(),
+            label: e.label(),
             description: e.description.clone(),
             competency: e.competency.as_ref().map(ToString::to_string),
+            examples: e.examples.clone(),
             resources: e.resources.iter().map(Resource::from).collect(),
         }
     }

@@ -504,6 +504,10 @@ pub struct MappingInput {
     pub tracks: Vec<KeyMappingInput>,
     #[graphql(default, validator(max_items = 500))]
     pub levels: Vec<KeyMappingInput>,
+    /// Whole positions, `track/level` to `track/level` (a new ladder structure); they take
+    /// precedence over `tracks` and `levels`.
+    #[graphql(default, validator(max_items = 2000))]
+    pub positions: Vec<KeyMappingInput>,
     #[graphql(default, validator(max_items = 5000))]
     pub expectations: Vec<ExpectationMappingInput>,
 }
@@ -513,6 +517,7 @@ impl From<MappingInput> for Mapping {
         Self {
             tracks: m.tracks.into_iter().map(|k| (k.from, k.to)).collect(),
             levels: m.levels.into_iter().map(|k| (k.from, k.to)).collect(),
+            positions: m.positions.into_iter().map(|k| (k.from, k.to)).collect(),
             expectations: m.expectations.into_iter().map(|e| (e.from, e.to)).collect(),
         }
     }
