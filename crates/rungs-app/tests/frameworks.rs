@@ -240,6 +240,89 @@ async fn story(t: &TestDb) {
     );
 }
 
+/// An installation with matrices, people and assessments upgrades through the framework
+/// migration: every expectation keeps its cell (now a link), versions stay published and
+/// frozen, and plans read the same before and after.
+#[tokio::test]
+async fn existing_data_survives_the_framework_migration_on_every_backend() {
+    for backend in backends() {
+        let t = TestDb::fresh(backend).await;
+        let b = format!("{backend:?}");
+        let app = App::new(t.db.clone());
+        let sys = Actor::system();
+        app.create_org(&sys, "acme", "Acme").await.unwrap();
+        app.import_matrix(&sys, "acme", MatrixSource::Template("python"), false)
+            .await
+            .unwrap();
+        let people = "email,name,manager_email,track,level,admin\n\
+                      mgr@acme.test,Max,,python-developer,expert,\n\
+                      emp@acme.test,Emma,mgr@acme.test,python-developer,beginner,\n";
+        app.import_people(&sys, "acme", people, "people.csv", None)
+            .await
+            .unwrap();
+        let mgr = app
+            .person_by_email(&sys, "acme", "mgr@acme.test")
+            .await
+            .unwrap();
+        let emp = app
+            .person_by_email(&sys, "acme", "emp@acme.test")
+            .await
+            .unwrap();
+        // A criterion the next level adds (not one already held).
+        let first = app
+            .growth_plan(&sys, "acme", emp.id, None)
+            .await
+            .unwrap()
+            .plan
+            .gaps()
+            .next()
+            .unwrap()
+            .expectation
+            .key
+            .to_string();
+        app.assess(
+            &actor(&mgr),
+            "acme",
+            AssessInput {
+                person: emp.id,
+                expectation: &first,
+                rating: Rating::Meets,
+                evidence: "seen in review",
+                links: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        let (_, before) = app
+            .matrix_version(&sys, "acme", "python", rungs_app::VersionRef::Latest)
+            .await
+            .unwrap();
+        let plan_before = app.growth_plan(&sys, "acme", emp.id, None).await.unwrap();
+
+        t.redo_migrations(1).await;
+
+        let (info, after) = app
+            .matrix_version(&sys, "acme", "python", rungs_app::VersionRef::Latest)
+            .await
+            .unwrap();
+        assert_eq!(after, before, "{b}");
+        assert_eq!(info.number, Some(1), "{b}");
+        let plan_after = app.growth_plan(&sys, "acme", emp.id, None).await.unwrap();
+        assert_eq!(plan_after.plan, plan_before.plan, "{b}");
+        let rated = plan_after
+            .plan
+            .items
+            .iter()
+            .find(|i| i.expectation.key.as_str() == first)
+            .unwrap();
+        assert!(
+            rated.manager.is_some() && rated.is_met() && !rated.held,
+            "{b}: the assessment still counts"
+        );
+        t.drop_database().await;
+    }
+}
+
 #[tokio::test]
 async fn a_branching_ladder_on_every_backend() {
     for backend in backends() {

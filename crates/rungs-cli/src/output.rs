@@ -5,7 +5,7 @@ use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL};
 use rungs_app::PersonView;
 use rungs_domain::assignment::LevelAssignment;
-use rungs_domain::matrix::{Matrix, MatrixSummary, VersionInfo};
+use rungs_domain::matrix::{Level, Matrix, MatrixSummary, VersionInfo};
 use rungs_domain::org::Organisation;
 use serde::Serialize;
 
@@ -179,16 +179,6 @@ fn matrix_heading(info: &VersionInfo, m: &Matrix) {
     println!("{} ({}, {version})", m.name(), m.key());
 }
 
-/// "Level 2: Intermediate", or "Level 2" when that is the level's name.
-fn level_header(l: &rungs_domain::matrix::Level) -> String {
-    let plain = format!("Level {}", l.rank);
-    if l.name.eq_ignore_ascii_case(&plain) {
-        plain
-    } else {
-        format!("{plain}: {}", l.name)
-    }
-}
-
 /// The matrix track by track: the ladder, then each own rung with its titles, summary and
 /// criteria (label, competency, full text, examples).
 pub fn print_matrix_details(info: &VersionInfo, m: &Matrix) {
@@ -221,22 +211,15 @@ pub fn print_matrix_details(info: &VersionInfo, m: &Matrix) {
                 .filter(|c| !c.titles.is_empty())
                 .map(|c| format!(" [{}]", c.titles.join(", ")))
                 .unwrap_or_default();
-            println!("  {}{titles}", level_header(l));
+            println!("  {}{titles}", l.header());
             let Some(c) = cell else { continue };
             if let Some(sm) = &c.summary {
                 println!("{}", indent(sm, "    "));
             }
             for e in &c.expectations {
-                let comp = e
-                    .competency
-                    .as_ref()
-                    .and_then(|k| m.competency(k.as_str()))
-                    .map(
-                        |c| match c.theme.as_ref().and_then(|t| m.theme(t.as_str())) {
-                            Some(th) => format!(" ({} / {})", th.name, c.name),
-                            None => format!(" ({})", c.name),
-                        },
-                    )
+                let comp = m
+                    .competency_label(e)
+                    .map(|c| format!(" ({c})"))
                     .unwrap_or_default();
                 println!("    • {} [{}]{comp}", e.label(), e.key);
                 if e.label() != e.name {
@@ -255,7 +238,7 @@ pub fn print_matrix_details(info: &VersionInfo, m: &Matrix) {
 pub fn print_matrix_grid(info: &VersionInfo, m: &Matrix) {
     matrix_heading(info, m);
     let mut header = vec!["Career Path".to_owned()];
-    header.extend(m.levels().iter().map(level_header));
+    header.extend(m.levels().iter().map(Level::header));
     let mut t = table(&header.iter().map(String::as_str).collect::<Vec<_>>());
     for track in m.tracks() {
         let mut row = vec![track.name.clone()];

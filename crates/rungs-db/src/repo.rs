@@ -831,7 +831,6 @@ pub(crate) async fn write_content<C: ConnectionTrait>(
 
     let (mut tracks, mut cells, mut exps, mut res, mut links) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let drafts = m.to_draft();
     let mut criteria: HashMap<&str, Uuid> = HashMap::new();
     let mut position = 0i32;
     let resource = |cell_id: Option<Uuid>,
@@ -851,7 +850,7 @@ pub(crate) async fn write_content<C: ConnectionTrait>(
             description: Set(r.description.clone()),
         }
     };
-    for (ti, (t, td)) in m.tracks().iter().zip(&drafts.tracks).enumerate() {
+    for (ti, t) in m.tracks().iter().enumerate() {
         let track_id = Uuid::now_v7();
         tracks.push(track::ActiveModel {
             id: Set(track_id),
@@ -861,10 +860,9 @@ pub(crate) async fn write_content<C: ConnectionTrait>(
             key: Set(t.key.to_string()),
             name: Set(t.name.clone()),
             description: Set(t.description.clone()),
-            levels: Set(td
-                .levels
-                .as_ref()
-                .and_then(|l| serde_json::to_string(l).ok())),
+            levels: Set(t
+                .levels_as_written(m)
+                .and_then(|l| serde_json::to_string(&l).ok())),
             branch_track: Set(t.branches_from.as_ref().map(|b| b.track.to_string())),
             branch_level: Set(t.branches_from.as_ref().map(|b| b.level.to_string())),
         });

@@ -103,6 +103,18 @@ impl TestDb {
         t
     }
 
+    /// Rolls the newest `n` migrations back and applies them again, on the data the database
+    /// holds: what an existing installation goes through when it upgrades.
+    pub async fn redo_migrations(&self, n: u32) {
+        let conn = self.db.conn_for_tests();
+        crate::migrations::Migrator::down(&conn, Some(n))
+            .await
+            .expect("down");
+        crate::migrations::Migrator::up(&conn, None)
+            .await
+            .expect("up");
+    }
+
     /// Removes a server database made for the test.
     pub async fn drop_database(self) {
         let TestDb { db, admin, .. } = self;

@@ -123,19 +123,14 @@ pub struct Standing {
 
 impl Standing {
     fn of(matrix: &Matrix, pos: &Position) -> Result<Self, DomainError> {
+        // The track exists and has the level on its ladder, or the error says what there is.
         matrix.check_position(pos.track.as_str(), pos.level.as_str())?;
-        let track = matrix.track(pos.track.as_str()).ok_or_else(|| {
-            DomainError::invalid(
-                "track",
-                format!("unknown track `{}` in matrix `{}`", pos.track, matrix.key()),
-            )
-        })?;
-        let level = matrix.level(pos.level.as_str()).ok_or_else(|| {
-            DomainError::invalid(
-                "level",
-                format!("unknown level `{}` in matrix `{}`", pos.level, matrix.key()),
-            )
-        })?;
+        let (Some(track), Some(level)) = (
+            matrix.track(pos.track.as_str()),
+            matrix.level(pos.level.as_str()),
+        ) else {
+            return Err(DomainError::invalid("position", "unknown track or level"));
+        };
         Ok(Self {
             track: track.key.clone(),
             track_name: track.name.clone(),

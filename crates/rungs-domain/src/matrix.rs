@@ -163,6 +163,19 @@ pub struct Level {
     pub description: Option<String>,
 }
 
+impl Level {
+    /// A column or section header: "Level 2: Intermediate", or just "Level 2" when that is the
+    /// level's name.
+    pub fn header(&self) -> String {
+        let plain = format!("Level {}", self.rank);
+        if self.name.eq_ignore_ascii_case(&plain) {
+            plain
+        } else {
+            format!("{plain}: {}", self.name)
+        }
+    }
+}
+
 /// A group of competencies (craft, people, impact...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Theme {
@@ -248,6 +261,15 @@ pub struct Track {
 }
 
 impl Track {
+    /// The track's `levels` as a file writes them: its own levels, or `None` when it is not a
+    /// branch and has every level of the matrix (the default).
+    pub fn levels_as_written(&self, m: &Matrix) -> Option<Vec<Key>> {
+        let own = self.own_levels(m);
+        let every =
+            own.len() == m.levels.len() && own.iter().zip(&m.levels).all(|(k, l)| *k == l.key);
+        (self.branches_from.is_some() || !every).then_some(own)
+    }
+
     /// The levels this track owns (its ladder without the shared trunk).
     pub fn own_levels(&self, m: &Matrix) -> Vec<Key> {
         let trunk = self
@@ -1058,6 +1080,16 @@ impl Matrix {
     pub fn competency(&self, key: &str) -> Option<&Competency> {
         self.competencies.iter().find(|c| c.key.as_str() == key)
     }
+    /// "Theme / Competency" (or the competency alone) of a criterion, when it has one.
+    pub fn competency_label(&self, e: &Expectation) -> Option<String> {
+        let c = self.competency(e.competency.as_ref()?.as_str())?;
+        Some(
+            match c.theme.as_ref().and_then(|t| self.theme(t.as_str())) {
+                Some(t) => format!("{} / {}", t.name, c.name),
+                None => c.name.clone(),
+            },
+        )
+    }
     pub fn theme(&self, key: &str) -> Option<&Theme> {
         self.themes.iter().find(|t| t.key.as_str() == key)
     }
@@ -1217,17 +1249,12 @@ impl Matrix {
                 })
                 .collect()
         };
-        let all_levels: Vec<&Key> = self.levels.iter().map(|l| &l.key).collect();
         let mut written: HashSet<&str> = HashSet::new();
         let mut tracks = Vec::new();
         for t in &self.tracks {
-            let own = t.own_levels(self);
-            let levels =
-                if t.branches_from.is_none() && own.iter().collect::<Vec<_>>() == all_levels {
-                    None
-                } else {
-                    Some(own.iter().map(ToString::to_string).collect())
-                };
+            let levels = t
+                .levels_as_written(self)
+                .map(|l| l.iter().map(ToString::to_string).collect());
             let mut cells = Vec::new();
             for c in &t.cells {
                 let mut expectations = Vec::new();

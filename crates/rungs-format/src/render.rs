@@ -3,7 +3,7 @@
 //! and JSON stay the files Rungs reads back.)
 
 use crate::{MatrixFormat, export_matrix};
-use rungs_domain::matrix::{Cell, Expectation, Level, LevelStyle, Matrix, Resource, Track};
+use rungs_domain::matrix::{Cell, Level, LevelStyle, Matrix, Resource, Track};
 
 /// Every way a matrix can be written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,16 +53,6 @@ fn md_resource(r: &Resource) -> String {
             u.replace('>', "%3E")
         ),
         None => md(&r.title),
-    }
-}
-
-/// A level's column header: "Level 2: Intermediate", or just "Level 2" when that is its name.
-fn level_header(l: &Level) -> String {
-    let plain = format!("Level {}", l.rank);
-    if l.name.eq_ignore_ascii_case(&plain) {
-        plain
-    } else {
-        format!("{plain}: {}", l.name)
     }
 }
 
@@ -123,14 +113,6 @@ fn ladder_line(m: &Matrix, t: &Track) -> String {
     line
 }
 
-fn competency_label(m: &Matrix, e: &Expectation) -> Option<String> {
-    let c = m.competency(e.competency.as_ref()?.as_str())?;
-    Some(match c.theme.as_ref().and_then(|t| m.theme(t.as_str())) {
-        Some(t) => format!("{} / {}", t.name, c.name),
-        None => c.name.clone(),
-    })
-}
-
 fn markdown(m: &Matrix) -> String {
     let mut out = format!("# {}\n\n", md(m.name()));
     if let Some(d) = m.description() {
@@ -143,7 +125,7 @@ fn markdown(m: &Matrix) -> String {
     if m.levels().len() <= TABLE_MAX_LEVELS {
         out.push_str("| Track |");
         for l in m.levels() {
-            out.push_str(&format!(" {} |", md(&level_header(l))));
+            out.push_str(&format!(" {} |", md(&l.header())));
         }
         out.push_str("\n|---|");
         out.push_str(&"---|".repeat(m.levels().len()));
@@ -198,7 +180,7 @@ fn markdown(m: &Matrix) -> String {
         if details {
             out.push_str(&format!("{}\n\n", md(&ladder_line(m, t))));
             for (l, cell) in own_rungs(m, t) {
-                out.push_str(&format!("### {}", md(&level_header(l))));
+                out.push_str(&format!("### {}", md(&l.header())));
                 if let Some(c) = cell.filter(|c| !c.titles.is_empty()) {
                     out.push_str(&format!(" ({})", md(&c.titles.join(", "))));
                 }
@@ -208,7 +190,7 @@ fn markdown(m: &Matrix) -> String {
                     out.push_str(&format!("{}\n\n", md_block(sm, "")));
                 }
                 for e in &c.expectations {
-                    let comp = competency_label(m, e).map(|c| format!(" *({})*", md(&c)));
+                    let comp = m.competency_label(e).map(|c| format!(" *({})*", md(&c)));
                     out.push_str(&format!(
                         "- **{}**{}\n",
                         md(&e.label()),
@@ -304,7 +286,7 @@ fn html_cell(m: &Matrix, c: &Cell, out: &mut String) {
             continue;
         }
         out.push_str(&format!("<li><strong>{}</strong>", esc(&label)));
-        if let Some(comp) = competency_label(m, e) {
+        if let Some(comp) = m.competency_label(e) {
             out.push_str(&format!(" <span class=\"muted\">({})</span>", esc(&comp)));
         }
         if label != e.name {
@@ -338,7 +320,7 @@ fn html(m: &Matrix) -> String {
     if !wide {
         out.push_str("<table>\n<thead><tr><th>Track</th>");
         for l in m.levels() {
-            out.push_str(&format!("<th>{}</th>", esc(&level_header(l))));
+            out.push_str(&format!("<th>{}</th>", esc(&l.header())));
         }
         out.push_str("</tr></thead>\n<tbody>\n");
         for t in m.tracks() {
@@ -389,7 +371,7 @@ fn html(m: &Matrix) -> String {
             for (l, cell) in own_rungs(m, t) {
                 out.push_str(&format!(
                     "<tr><td class=\"track\">{}</td><td>",
-                    esc(&level_header(l))
+                    esc(&l.header())
                 ));
                 if let Some(c) = cell {
                     html_cell(m, c, &mut out);

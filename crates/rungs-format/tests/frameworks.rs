@@ -229,8 +229,19 @@ fn wide_matrices_print_track_by_track_and_headers_do_not_repeat() {
     // Every rung of every ladder has its row: no column is lost.
     let rows: usize = m.tracks().iter().map(|t| t.ladder.len()).sum();
     assert_eq!(html.matches("<tr><td class=\"track\">").count(), rows);
-    assert!(html.contains("break-before:page"));
+    assert!(
+        !html.contains("<th>Track</th>"),
+        "no tracks-by-levels table"
+    );
     assert!(!html.contains("Level 1: Level 1"));
+    // Five levels or fewer keep the seed's one table.
+    let python = rungs_format::templates::template("python")
+        .unwrap()
+        .unwrap();
+    let narrow = render_matrix(&python, ExportFormat::Html);
+    assert!(narrow.contains("<th>Track</th>"));
+    assert!(!narrow.contains("<th>Level</th><th>Expects</th>"));
+    assert!(html.contains("<th>Level</th><th>Expects</th>"));
 
     // Seven levels across two branches: track by track too, the branch naming its trunk.
     let b = fixture("branching.yaml");
