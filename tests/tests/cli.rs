@@ -688,3 +688,82 @@ fn a_closed_pipe_ends_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success(), "{:?} {stderr}", out.status);
 }
+
+/// A branching framework from the command line (SQLite: the rules are the domain's, covered on
+/// every backend by rungs-app's tests): import the file, read it in detail, place people on
+/// their own ladders, and see a placement off the ladder refused with the levels it has.
+#[test]
+fn a_branching_framework_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("f.db").display());
+    let r = Rungs {
+        url: &url,
+        dir: dir.path(),
+    };
+    r.ok(&["db", "migrate"]);
+    r.ok(&["org", "create", "acme", "--name", "Acme"]);
+    std::fs::write(
+        dir.path().join("branching.yaml"),
+        include_str!("../../crates/rungs-format/tests/fixtures/branching.yaml"),
+    )
+    .expect("write");
+    let out = r.ok(&["matrix", "import", "branching.yaml", "--org", "acme"]);
+    assert!(out.contains("as version 1"), "{out}");
+    let details = r.ok(&[
+        "matrix",
+        "show",
+        "product-eng",
+        "--org",
+        "acme",
+        "--details",
+    ]);
+    for text in [
+        "Levels are cumulative.",
+        "  ladder: Engineer I (e1) → Engineer II (e2) → Engineer III (e3) → Engineering Manager (m4) → Senior Engineering Manager (m5)",
+        "  branches from ic after e3",
+        "    • Owns features [owns-features] (Craft / Delivery)",
+        "      1. writes a short design note and gets it reviewed;",
+        "      example: Fixed a reported bug, added a regression test and saw it through review.",
+        "    Leads a team of four to eight engineers.",
+    ] {
+        assert!(details.contains(text), "missing {text:?} in\n{details}");
+    }
+    // The plain grid stays a grid, without the long texts.
+    let grid = r.ok(&["matrix", "show", "product-eng", "--org", "acme"]);
+    assert!(!grid.contains("1. writes a short design note"), "{grid}");
+
+    std::fs::write(
+        dir.path().join("people.csv"),
+        "email,name,manager_email,track,level\n\
+         lead@acme.test,Lee Lead,,manager,m4\n\
+         ic@acme.test,Ida Senior,lead@acme.test,ic,e3\n",
+    )
+    .expect("write");
+    let out = r.ok(&["people", "import", "people.csv", "--org", "acme"]);
+    assert!(out.contains("2 added"), "{out}");
+    // The branch point's next rung is on the person's own track.
+    let plan = r.json(&[
+        "growth-plan",
+        "ic@acme.test",
+        "--org",
+        "acme",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(plan["plan"]["target"]["level"]["key"], "e4", "{plan}");
+    // A manager rung on the individual track is refused, naming the track's levels.
+    let err = r.fails(&[
+        "assign",
+        "ic@acme.test",
+        "--org",
+        "acme",
+        "--track",
+        "ic",
+        "--level",
+        "m4",
+    ]);
+    assert!(
+        err.contains("track `ic` has no level `m4`: its levels are e1 (Engineer I)"),
+        "{err}"
+    );
+}

@@ -46,11 +46,11 @@ fn story(r: &Rungs<'_>, b: &str) {
         "{b}: {out}"
     );
     for line in [
-        "- expectation `object-oriented-programming`: Object-oriented programming (python-developer/intermediate)",
-        "- expectation `apis`: APIs (python-developer/intermediate)",
-        "+ expectation `oop`: Object-oriented programming (python-developer/intermediate)",
-        "+ expectation `rest-apis`: REST APIs (python-developer/intermediate)",
-        "+ expectation `graphql-apis`: GraphQL APIs (python-developer/intermediate)",
+        "- expectation \"Object-oriented programming\" (`object-oriented-programming`): python-developer/intermediate",
+        "- expectation \"APIs\" (`apis`): python-developer/intermediate",
+        "+ expectation \"Object-oriented programming\" (`oop`): python-developer/intermediate",
+        "+ expectation \"REST APIs\" (`rest-apis`): python-developer/intermediate",
+        "+ expectation \"GraphQL APIs\" (`graphql-apis`): python-developer/intermediate",
         "3 added, 2 removed",
     ] {
         assert!(out.contains(line), "{b}: missing {line:?} in {out}");

@@ -1264,3 +1264,76 @@ async fn the_draft_is_edited_field_by_field_over_http() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_framework_is_built_in_the_draft_and_read_over_http() {
+    on_every_backend(async |t| {
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let (hr, _) = s.login(DEMO_ADMIN, None).await;
+        let q = async |query: &str, vars: Value| s.gql(Some(&hr), query, vars).await;
+        q("mutation { startMatrixDraft(key: \"python\") { version { revision } } }", json!({})).await.ok();
+        let edit = "mutation($r: Int!, $e: [MatrixEditInput!]!) { editMatrixDraft(key: \"python\", revision: $r, edits: $e) { version { revision } } }";
+        let long = "Leads the design of a system that several teams build:\n\n1. writes the proposal\n2. ".to_owned() + &"gathers feedback, ".repeat(100) + "and decides.";
+        assert!(long.chars().count() > 1_500 && long.chars().count() <= 2_000);
+        let edits = json!([
+            { "setLevelStyle": "restated" },
+            { "addTheme": { "key": "craft", "name": "Craft" } },
+            { "updateCompetency": { "key": "technical", "theme": "craft" } },
+            { "addTrack": { "key": "eng-manager", "name": "Engineering manager" } },
+            { "setLadder": { "track": "eng-manager", "levels": ["expert", "leader"], "branchesFrom": { "track": "python-developer", "level": "advanced" } } },
+            { "setTitles": { "track": "eng-manager", "level": "expert", "titles": ["Engineering manager"] } },
+            { "setSummary": { "track": "eng-manager", "level": "expert", "summary": "Runs a team of teams." } },
+            { "linkExpectation": { "key": "design-patterns", "track": "eng-manager", "level": "expert" } },
+            { "addExpectation": { "track": "eng-manager", "level": "leader", "key": "org-design", "name": long, "title": "Designs the organisation", "competency": "leadership", "examples": ["Split a team of twelve in two"] } },
+            { "updateExpectation": { "key": "design-patterns", "title": "Design patterns", "examples": ["Chose a strategy pattern for pricing"] } },
+        ]);
+        let r = q(edit, json!({ "r": 0, "e": edits })).await;
+        assert_eq!(r.ok()["editMatrixDraft"]["version"]["revision"], 1, "{}", r.body);
+
+        let read = "{ matrix(key: \"python\", version: \"draft\") { levelStyle themes { key name } competencies { key theme } tracks { key ladder branchesFrom { track level } cells { level titles summary expectations { key label title name examples competency } } } } }";
+        let r = q(read, json!({})).await;
+        let m = &r.ok()["matrix"];
+        assert_eq!(m["levelStyle"], "restated");
+        assert_eq!(m["themes"], json!([{ "key": "craft", "name": "Craft" }]));
+        assert_eq!(m["competencies"][0], json!({ "key": "technical", "theme": "craft" }));
+        let mgr = m["tracks"].as_array().unwrap().iter().find(|t| t["key"] == "eng-manager").unwrap();
+        assert_eq!(mgr["ladder"], json!(["beginner", "intermediate", "advanced", "expert", "leader"]));
+        assert_eq!(mgr["branchesFrom"], json!({ "track": "python-developer", "level": "advanced" }));
+        assert_eq!(mgr["cells"][0]["summary"], "Runs a team of teams.");
+        let shared = &mgr["cells"][0]["expectations"][0];
+        assert_eq!((shared["key"].as_str(), shared["label"].as_str()), (Some("design-patterns"), Some("Design patterns")));
+        assert_eq!(shared["examples"], json!(["Chose a strategy pattern for pricing"]));
+        let org = &mgr["cells"][1]["expectations"][0];
+        assert_eq!(org["name"].as_str(), Some(long.as_str()));
+        assert_eq!(org["label"], "Designs the organisation");
+        // The criterion is the same one in both tracks: one definition, read in each.
+        let py = m["tracks"].as_array().unwrap().iter().find(|t| t["key"] == "python-developer").unwrap();
+        let dp = py["cells"][3]["expectations"].as_array().unwrap().iter().find(|e| e["key"] == "design-patterns").unwrap();
+        assert_eq!(dp["examples"], shared["examples"]);
+
+        // A shared criterion moves only from a named cell; unlinking leaves the other.
+        let r = q(edit, json!({ "r": 1, "e": [{ "moveExpectation": { "key": "design-patterns", "track": "eng-manager", "level": "leader" } }] })).await;
+        assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+        assert!(r.body.to_string().contains("python-developer/expert, eng-manager/expert"), "{}", r.body);
+        let r = q(edit, json!({ "r": 1, "e": [{ "unlinkExpectation": { "key": "design-patterns", "track": "eng-manager", "level": "leader" } }] })).await;
+        assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+        assert!(r.body.to_string().contains("does not expect `design-patterns`"), "{}", r.body);
+        // A ladder that names a level twice is refused with the field.
+        let r = q(edit, json!({ "r": 1, "e": [{ "setLadder": { "track": "eng-manager", "levels": ["expert", "expert"], "branchesFrom": { "track": "python-developer", "level": "advanced" } } }] })).await;
+        assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
+        assert!(r.body.to_string().contains("listed twice"), "{}", r.body);
+
+        // The diff names criteria by what they say.
+        let r = q("{ matrixDiff(key: \"python\", from: \"latest\") { changes { entity kind key label field before after } } }", json!({})).await;
+        let changes = r.ok()["matrixDiff"]["changes"].as_array().unwrap().clone();
+        let has = |f: &dyn Fn(&Value) -> bool| changes.iter().any(f);
+        assert!(has(&|c| c["entity"] == "THEME" && c["kind"] == "ADDED" && c["key"] == "craft"), "{changes:?}");
+        assert!(has(&|c| c["entity"] == "MATRIX" && c["field"] == "level style" && c["after"] == "restated"), "{changes:?}");
+        assert!(has(&|c| c["entity"] == "EXPECTATION" && c["field"] == "cells" && c["label"] == "Design patterns"
+            && c["after"] == "python-developer/expert, eng-manager/expert"), "{changes:?}");
+        assert!(has(&|c| c["entity"] == "EXPECTATION" && c["kind"] == "ADDED" && c["label"] == "Designs the organisation"), "{changes:?}");
+        assert!(changes.iter().filter(|c| c["entity"] != "EXPECTATION").all(|c| c["label"].is_null()), "{changes:?}");
+    })
+    .await;
+}

@@ -14,7 +14,7 @@ use rungs_db::Scope;
 use rungs_db::testing::{TestDb, backends};
 use rungs_domain::assessment::Rating;
 use rungs_domain::diff::{ChangeKind, Entity};
-use rungs_domain::edit::{MatrixEdit, Patch};
+use rungs_domain::edit::{ExpectationPatch, MatrixEdit, Patch};
 use rungs_domain::growth::ExpectationStatus;
 use rungs_domain::matrix::ExpectationDraft;
 use rungs_domain::person::Person;
@@ -123,14 +123,18 @@ async fn story(t: &TestDb) {
     );
     let rename = [MatrixEdit::UpdateExpectation {
         key: "object-oriented-programming".into(),
-        patch: patch("oop", "Object-oriented design"),
-        competency: None,
+        change: ExpectationPatch {
+            patch: patch("oop", "Object-oriented design"),
+            ..Default::default()
+        },
     }];
     let split = [
         MatrixEdit::UpdateExpectation {
             key: "apis".into(),
-            patch: patch("rest-apis", "REST APIs"),
-            competency: None,
+            change: ExpectationPatch {
+                patch: patch("rest-apis", "REST APIs"),
+                ..Default::default()
+            },
         },
         MatrixEdit::AddExpectation {
             track: "python-developer".into(),
@@ -198,8 +202,10 @@ async fn story(t: &TestDb) {
             2,
             &[MatrixEdit::UpdateExpectation {
                 key: "oop".into(),
-                patch: patch("testing", "Clash"),
-                competency: None,
+                change: ExpectationPatch {
+                    patch: patch("testing", "Clash"),
+                    ..Default::default()
+                },
             }],
         )
         .await
@@ -320,14 +326,34 @@ async fn story(t: &TestDb) {
         .iter()
         .find(|m| m.email == "emp@acme.test")
         .unwrap();
+    let keys = |n: &[rungs_domain::migrate::Named]| -> Vec<String> {
+        n.iter().map(|x| x.key.clone()).collect()
+    };
     assert_eq!(
-        emma.change.dropped,
+        keys(&emma.change.dropped),
         ["apis", "object-oriented-programming"],
         "{b}"
     );
     assert_eq!(
-        emma.change.new_gaps,
+        keys(&emma.change.new_gaps),
         ["oop", "rest-apis", "graphql-apis", "testing"],
+        "{b}"
+    );
+    // ... named by what they say.
+    let labels: Vec<&str> = emma
+        .change
+        .new_gaps
+        .iter()
+        .map(|n| n.label.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "Object-oriented design",
+            "REST APIs",
+            "GraphQL APIs",
+            "Automated testing"
+        ],
         "{b}"
     );
     // A mapping that names a key version 2 lacks is refused with its line, nothing written.
@@ -360,7 +386,7 @@ async fn story(t: &TestDb) {
         .unwrap();
     assert_eq!(emma.change.carried, 3, "{b}");
     assert!(emma.change.dropped.is_empty(), "{b}");
-    assert_eq!(emma.change.new_gaps, ["testing"], "{b}");
+    assert_eq!(keys(&emma.change.new_gaps), ["testing"], "{b}");
     assert_eq!(
         (emma.change.gaps_before, emma.change.gaps_after),
         (0, 1),

@@ -380,6 +380,14 @@ fn print_import(org: &str, outcome: &ImportOutcome) {
     }
 }
 
+/// Criteria as people read them.
+fn labels(list: &[rungs_domain::migrate::Named]) -> String {
+    list.iter()
+        .map(|n| n.label.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn print_move(r: &MoveReport) {
     let mut t = output::table(&[
         "person", "from", "to", "carried", "dropped", "new gaps", "gaps",
@@ -395,8 +403,8 @@ fn print_move(r: &MoveReport) {
             ),
             format!("{}/{}", m.change.to.track, m.change.to.level),
             m.change.carried.to_string(),
-            m.change.dropped.join(", "),
-            m.change.new_gaps.join(", "),
+            labels(&m.change.dropped),
+            labels(&m.change.new_gaps),
             format!("{} -> {}", m.change.gaps_before, m.change.gaps_after),
         ]);
     }

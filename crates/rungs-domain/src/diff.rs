@@ -1,11 +1,13 @@
-//! What changed between two versions of a matrix, by stable key: levels, competencies, tracks,
-//! cells (their titles), expectations and resources added, removed, renamed, changed or moved.
-//! Resources have no key of their own: they are matched by title within their owner (an
-//! expectation, or a cell).
+//! What changed between two versions of a matrix, by stable key: the level style, levels,
+//! themes, competencies, tracks (their ladders and branch points), cells (titles and summaries),
+//! criteria (text, title, examples, the cells that expect them) and resources added, removed,
+//! renamed, changed or moved. Resources have no key of their own: they are matched by title
+//! within their owner (a criterion, or a cell). A criterion's change carries its label, so that
+//! people read what it says rather than its key.
 
-use crate::matrix::{Cell, Matrix, Resource};
+use crate::matrix::{Cell, Expectation, Matrix, Resource};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
 /// The kind of thing a change is about.
@@ -14,6 +16,7 @@ use std::fmt::Write;
 pub enum Entity {
     Matrix,
     Level,
+    Theme,
     Competency,
     Track,
     Cell,
@@ -26,6 +29,7 @@ impl Entity {
         match self {
             Self::Matrix => "matrix",
             Self::Level => "level",
+            Self::Theme => "theme",
             Self::Competency => "competency",
             Self::Track => "track",
             Self::Cell => "cell",
@@ -44,7 +48,7 @@ pub enum ChangeKind {
     Renamed,
     /// Another field changed (`field` says which).
     Changed,
-    /// An expectation went to another cell.
+    /// An expectation went from its one cell to another one.
     Moved,
 }
 
@@ -61,12 +65,15 @@ impl ChangeKind {
 }
 
 /// One difference. `key` is the stable key (`track/level` for a cell, `owner: title` for a
-/// resource); `before`/`after` hold the old and new value where there is one.
+/// resource); `label` what a person reads for a criterion (its title or text); `before`/`after`
+/// hold the old and new value where there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub entity: Entity,
     pub kind: ChangeKind,
     pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,6 +104,7 @@ impl Acc {
             entity,
             kind,
             key: key.into(),
+            label: None,
             field: field.map(str::to_owned),
             before,
             after,
@@ -125,6 +133,12 @@ impl Acc {
                 a.map(|v| v.to_string()),
                 b.map(|v| v.to_string()),
             );
+        }
+    }
+    /// Labels the changes pushed since `from` that have no label yet.
+    fn label_since(&mut self, from: usize, label: &str) {
+        for c in &mut self.0[from..] {
+            c.label.get_or_insert_with(|| label.to_owned());
         }
     }
     /// Added and removed items of two keyed lists; returns the pairs present in both.
@@ -189,18 +203,29 @@ impl Acc {
     }
 }
 
-/// Where each expectation sits: `track/level`, with the expectation.
-fn expectation_places(m: &Matrix) -> Vec<(String, &crate::matrix::Expectation)> {
-    m.tracks()
+/// The cells that expect a criterion, as `track/level`.
+fn places(m: &Matrix, key: &str) -> Vec<String> {
+    m.places_of(key)
         .iter()
-        .flat_map(|t| {
-            t.cells.iter().flat_map(move |c| {
-                c.expectations
-                    .iter()
-                    .map(move |e| (format!("{}/{}", t.key, c.level), e))
-            })
-        })
+        .map(|(t, c)| format!("{}/{}", t.key, c.level))
         .collect()
+}
+
+/// The keys of a list that both versions hold, in each version's order: `Some` when the order
+/// changed.
+fn reordered(a: &[String], b: &[String]) -> Option<(String, String)> {
+    let common = |xs: &[String], other: &[String]| -> Vec<String> {
+        xs.iter().filter(|x| other.contains(x)).cloned().collect()
+    };
+    let (ca, cb) = (common(a, b), common(b, a));
+    (ca != cb).then(|| (a.join(", "), b.join(", ")))
+}
+
+fn joined(keys: &[crate::text::Key]) -> String {
+    keys.iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Compares two versions of a matrix.
@@ -221,6 +246,13 @@ pub fn diff(from: &Matrix, to: &Matrix) -> MatrixDiff {
         from.description(),
         to.description(),
     );
+    acc.field(
+        Entity::Matrix,
+        &mk,
+        "level style",
+        Some(from.level_style().as_str()),
+        Some(to.level_style().as_str()),
+    );
 
     let levels = acc.keyed(
         Entity::Level,
@@ -235,6 +267,24 @@ pub fn diff(from: &Matrix, to: &Matrix) -> MatrixDiff {
         acc.field(Entity::Level, k, "rank", Some(a.rank), Some(b.rank));
         acc.field(
             Entity::Level,
+            k,
+            "description",
+            a.description.as_ref(),
+            b.description.as_ref(),
+        );
+    }
+    let themes = acc.keyed(
+        Entity::Theme,
+        from.themes(),
+        to.themes(),
+        |t| t.key.to_string(),
+        |t| t.name.clone(),
+    );
+    for (a, b) in themes {
+        let k = b.key.as_str();
+        acc.field(Entity::Theme, k, "name", Some(&a.name), Some(&b.name));
+        acc.field(
+            Entity::Theme,
             k,
             "description",
             a.description.as_ref(),
@@ -258,6 +308,13 @@ pub fn diff(from: &Matrix, to: &Matrix) -> MatrixDiff {
             a.description.as_ref(),
             b.description.as_ref(),
         );
+        acc.field(
+            Entity::Competency,
+            k,
+            "theme",
+            a.theme.as_ref().map(|t| t.to_string()),
+            b.theme.as_ref().map(|t| t.to_string()),
+        );
     }
 
     let tracks = acc.keyed(
@@ -269,18 +326,14 @@ pub fn diff(from: &Matrix, to: &Matrix) -> MatrixDiff {
     );
     let order =
         |m: &Matrix| -> Vec<String> { m.tracks().iter().map(|t| t.key.to_string()).collect() };
-    let (old_order, new_order): (Vec<String>, Vec<String>) = (order(from), order(to));
-    let common = |xs: &[String], other: &[String]| -> Vec<String> {
-        xs.iter().filter(|x| other.contains(x)).cloned().collect()
-    };
-    if common(&old_order, &new_order) != common(&new_order, &old_order) {
+    if let Some((b, a)) = reordered(&order(from), &order(to)) {
         acc.push(
             Entity::Matrix,
             ChangeKind::Changed,
             mk.clone(),
             Some("track order"),
-            Some(old_order.join(", ")),
-            Some(new_order.join(", ")),
+            Some(b),
+            Some(a),
         );
     }
     for (a, b) in tracks {
@@ -293,6 +346,19 @@ pub fn diff(from: &Matrix, to: &Matrix) -> MatrixDiff {
             a.description.as_ref(),
             b.description.as_ref(),
         );
+        acc.field(
+            Entity::Track,
+            tk,
+            "ladder",
+            Some(joined(&a.ladder)),
+            Some(joined(&b.ladder)),
+        );
+        let branch = |t: &crate::matrix::Track| {
+            t.branches_from
+                .as_ref()
+                .map(|br| format!("{}/{}", br.track, br.level))
+        };
+        acc.field(Entity::Track, tk, "branches from", branch(a), branch(b));
         let cell_key = |c: &Cell| format!("{tk}/{}", c.level);
         let cells = acc.keyed(Entity::Cell, &a.cells, &b.cells, cell_key, |c| {
             c.titles.join(" / ")
@@ -306,67 +372,88 @@ pub fn diff(from: &Matrix, to: &Matrix) -> MatrixDiff {
                 Some(ca.titles.join(" / ")),
                 Some(cb.titles.join(" / ")),
             );
+            acc.field(
+                Entity::Cell,
+                &ck,
+                "summary",
+                ca.summary.as_ref(),
+                cb.summary.as_ref(),
+            );
             let keys = |c: &Cell| -> Vec<String> {
                 c.expectations.iter().map(|e| e.key.to_string()).collect()
             };
-            let (ka, kb) = (keys(ca), keys(cb));
-            if common(&ka, &kb) != common(&kb, &ka) {
+            if let Some((b, a)) = reordered(&keys(ca), &keys(cb)) {
                 acc.push(
                     Entity::Cell,
                     ChangeKind::Changed,
                     ck.clone(),
                     Some("expectation order"),
-                    Some(ka.join(", ")),
-                    Some(kb.join(", ")),
+                    Some(b),
+                    Some(a),
                 );
             }
             acc.resources(&ck, &ca.resources, &cb.resources);
         }
     }
 
-    // Expectations are keyed across the whole matrix, so a move between cells is one change.
-    let old = expectation_places(from);
-    let new = expectation_places(to);
-    let old_by: BTreeMap<&str, &(String, &crate::matrix::Expectation)> =
-        old.iter().map(|p| (p.1.key.as_str(), p)).collect();
-    let new_by: BTreeMap<&str, &(String, &crate::matrix::Expectation)> =
-        new.iter().map(|p| (p.1.key.as_str(), p)).collect();
-    for (place, e) in &old {
-        if !new_by.contains_key(e.key.as_str()) {
+    // A criterion is defined once, whichever cells expect it: one set of changes per criterion,
+    // and a change of the cells that expect it is one change.
+    let (old, new) = (from.criteria(), to.criteria());
+    let old_by: BTreeMap<&str, &Expectation> = old.iter().map(|e| (e.key.as_str(), *e)).collect();
+    let new_keys: HashSet<&str> = new.iter().map(|e| e.key.as_str()).collect();
+    for e in &old {
+        if !new_keys.contains(e.key.as_str()) {
+            let at = acc.0.len();
             acc.push(
                 Entity::Expectation,
                 ChangeKind::Removed,
                 e.key.to_string(),
                 None,
-                Some(format!("{} ({place})", e.name)),
+                Some(places(from, e.key.as_str()).join(", ")),
                 None,
             );
+            acc.label_since(at, &e.label());
         }
     }
-    for (place, e) in &new {
+    for e in &new {
         let k = e.key.as_str();
-        let Some((old_place, o)) = old_by.get(k).map(|p| (&p.0, p.1)) else {
+        let at = acc.0.len();
+        let Some(o) = old_by.get(k) else {
             acc.push(
                 Entity::Expectation,
                 ChangeKind::Added,
                 k,
                 None,
                 None,
-                Some(format!("{} ({place})", e.name)),
+                Some(places(to, k).join(", ")),
             );
+            acc.label_since(at, &e.label());
             continue;
         };
-        if old_place != place {
+        let (was, is) = (places(from, k), places(to, k));
+        if was != is {
+            let (kind, field) = if was.len() == 1 && is.len() == 1 {
+                (ChangeKind::Moved, None)
+            } else {
+                (ChangeKind::Changed, Some("cells"))
+            };
             acc.push(
                 Entity::Expectation,
-                ChangeKind::Moved,
+                kind,
                 k,
-                None,
-                Some(old_place.clone()),
-                Some(place.clone()),
+                field,
+                Some(was.join(", ")),
+                Some(is.join(", ")),
             );
         }
         acc.field(Entity::Expectation, k, "name", Some(&o.name), Some(&e.name));
+        acc.field(
+            Entity::Expectation,
+            k,
+            "title",
+            o.title.as_ref(),
+            e.title.as_ref(),
+        );
         acc.field(
             Entity::Expectation,
             k,
@@ -381,7 +468,15 @@ pub fn diff(from: &Matrix, to: &Matrix) -> MatrixDiff {
             o.competency.as_ref().map(|c| c.to_string()),
             e.competency.as_ref().map(|c| c.to_string()),
         );
+        acc.field(
+            Entity::Expectation,
+            k,
+            "examples",
+            Some(o.examples.join("\n")),
+            Some(e.examples.join("\n")),
+        );
         acc.resources(k, &o.resources, &e.resources);
+        acc.label_since(at, &e.label());
     }
     MatrixDiff { changes: acc.0 }
 }
@@ -414,11 +509,14 @@ impl MatrixDiff {
     }
 
     /// One line per change, for a terminal: `+` added, `-` removed, `~` renamed or changed,
-    /// `>` moved; then the summary.
+    /// `>` moved; then the summary. A criterion is named by its label, then its key.
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         for c in &self.changes {
-            let what = format!("{} `{}`", c.entity.as_str(), c.key);
+            let what = match &c.label {
+                Some(l) => format!("{} \"{l}\" (`{}`)", c.entity.as_str(), c.key),
+                None => format!("{} `{}`", c.entity.as_str(), c.key),
+            };
             let b = c.before.as_deref().unwrap_or("(none)");
             let a = c.after.as_deref().unwrap_or("(none)");
             let _ = match c.kind {
@@ -502,7 +600,7 @@ mod tests {
         }
         let text = d.render_text();
         assert!(
-            text.contains("+ expectation `brand-new`: Brand new"),
+            text.contains("+ expectation \"Brand new\" (`brand-new`): dev/l2"),
             "{text}"
         );
         // The level and the track were renamed; the summary ends the text.
@@ -515,5 +613,117 @@ mod tests {
             ChangeKind::Removed,
             "brand-new".into()
         )));
+    }
+
+    #[test]
+    fn framework_changes_are_found_and_criteria_are_named() {
+        use crate::edit::{ExpectationPatch, MatrixEdit};
+        use crate::matrix::{BranchDraft, ThemeDraft};
+        let a = Matrix::new(&small()).unwrap();
+        // A manager track branching from `dev` at `l2`, then more.
+        let mut d = crate::edit::tests::branching().unwrap().to_draft();
+        for e in [
+            MatrixEdit::SetLevelStyle("restated".into()),
+            MatrixEdit::AddTheme {
+                theme: ThemeDraft {
+                    key: "craft".into(),
+                    name: "Craft".into(),
+                    ..Default::default()
+                },
+                position: None,
+            },
+            MatrixEdit::UpdateCompetency {
+                key: "tech".into(),
+                patch: Default::default(),
+                theme: Some("craft".into()),
+            },
+            MatrixEdit::LinkExpectation {
+                key: "threads".into(),
+                track: "mgr".into(),
+                level: "m3".into(),
+                position: None,
+            },
+            MatrixEdit::UpdateExpectation {
+                key: "threads".into(),
+                change: ExpectationPatch {
+                    title: Some("Concurrency".into()),
+                    examples: Some(vec!["Fixed a deadlock".into()]),
+                    ..Default::default()
+                },
+            },
+            MatrixEdit::SetSummary {
+                track: "dev".into(),
+                level: "l2".into(),
+                summary: "Works on their own.".into(),
+            },
+        ] {
+            e.apply(&mut d).unwrap();
+        }
+        let b = Matrix::new(&d).unwrap();
+        let dd = diff(&a, &b);
+        let fields: Vec<(Entity, &str, Option<&str>)> = dd
+            .changes
+            .iter()
+            .map(|c| (c.entity, c.key.as_str(), c.field.as_deref()))
+            .collect();
+        for want in [
+            (Entity::Matrix, "eng", Some("level style")),
+            (Entity::Theme, "craft", None),
+            (Entity::Competency, "tech", Some("theme")),
+            (Entity::Level, "m3", None),
+            (Entity::Track, "mgr", None),
+            (Entity::Cell, "dev/l2", Some("summary")),
+            (Entity::Expectation, "threads", Some("cells")),
+            (Entity::Expectation, "threads", Some("title")),
+            (Entity::Expectation, "threads", Some("examples")),
+        ] {
+            assert!(fields.contains(&want), "missing {want:?} in {fields:#?}");
+        }
+        // Every change of a criterion is labelled with what it now says.
+        assert!(
+            dd.changes
+                .iter()
+                .filter(|c| c.entity == Entity::Expectation)
+                .all(|c| c.label.as_deref() == Some("Concurrency"))
+        );
+        let text = dd.render_text();
+        assert!(
+            text.contains(
+                "~ expectation \"Concurrency\" (`threads`) cells: dev/l3 -> dev/l3, mgr/m3"
+            ),
+            "{text}"
+        );
+        // A ladder and a branch point changed the other way round.
+        let back = diff(&b, &a);
+        let ladder = back
+            .changes
+            .iter()
+            .find(|c| c.key == "mgr")
+            .expect("the track is removed");
+        assert_eq!(ladder.kind, ChangeKind::Removed);
+        let mut d2 = b.to_draft();
+        MatrixEdit::SetLadder {
+            track: "mgr".into(),
+            levels: Some(vec!["m3".into()]),
+            branches_from: Some(BranchDraft {
+                track: "dev".into(),
+                level: "l1".into(),
+            }),
+        }
+        .apply(&mut d2)
+        .unwrap();
+        let c = diff(&b, &Matrix::new(&d2).unwrap());
+        let got: Vec<_> = c
+            .changes
+            .iter()
+            .map(|c| (c.field.as_deref(), c.before.as_deref(), c.after.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("ladder"), Some("l1, l2, m3"), Some("l1, m3")),
+                (Some("branches from"), Some("dev/l2"), Some("dev/l1")),
+            ]
+        );
     }
 }

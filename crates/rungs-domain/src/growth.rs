@@ -891,6 +891,156 @@ mod tests {
             prop::sample::select(Rating::ALL.to_vec())
         }
 
+        /// A framework drawn at random: `n` levels (`l1`..), a trunk track on a sparse subset of
+        /// them, and a manager branch leaving it at one of its rungs with manager levels (`m..`)
+        /// that share ranks with the trunk's. Cells expect their own criteria and sometimes one
+        /// of the trunk's (a shared criterion).
+        fn framework(
+            n: usize,
+            trunk: &[bool],
+            branch_at: usize,
+            above: &[bool],
+            per_cell: usize,
+            share: bool,
+            restated: bool,
+        ) -> Option<Matrix> {
+            let lkeys: Vec<String> = (1..=n).map(|i| format!("l{i}")).collect();
+            let mut levels: Vec<LevelDraft> = lkeys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| LevelDraft {
+                    key: k.clone(),
+                    name: k.to_uppercase(),
+                    rank: Some(i as u32 + 1),
+                    ..Default::default()
+                })
+                .collect();
+            let ic: Vec<String> = lkeys
+                .iter()
+                .zip(trunk)
+                .filter(|(_, on)| **on)
+                .map(|(k, _)| k.clone())
+                .collect();
+            if ic.is_empty() {
+                return None;
+            }
+            let branch = &ic[branch_at % ic.len()];
+            let branch_rank = lkeys.iter().position(|k| k == branch).unwrap() + 1;
+            let mgr: Vec<String> = (branch_rank + 1..=n)
+                .filter(|r| above.get(*r - 1).copied().unwrap_or(false))
+                .map(|r| format!("m{r}"))
+                .collect();
+            for k in &mgr {
+                levels.push(LevelDraft {
+                    key: k.clone(),
+                    name: k.to_uppercase(),
+                    rank: Some(k[1..].parse().unwrap()),
+                    ..Default::default()
+                });
+            }
+            let cells =
+                |track: &str, own: &[String]| -> Vec<CellDraft> {
+                    own.iter()
+                        .map(|l| CellDraft {
+                            level: l.clone(),
+                            expectations: (0..per_cell)
+                                .map(|e| ExpectationDraft {
+                                    key: format!("{track}-{l}-e{e}"),
+                                    name: format!("{track} {l} {e}"),
+                                    ..Default::default()
+                                })
+                                .chain((share && track == "mgr" && per_cell > 0).then(|| {
+                                    ExpectationDraft::reference(format!("ic-{}-e0", ic[0]))
+                                }))
+                                .collect(),
+                            ..Default::default()
+                        })
+                        .collect()
+                };
+            let d = MatrixDraft {
+                key: "f".into(),
+                name: "F".into(),
+                level_style: restated.then(|| "restated".into()),
+                levels,
+                tracks: vec![
+                    TrackDraft {
+                        key: "ic".into(),
+                        name: "IC".into(),
+                        levels: Some(ic.clone()),
+                        cells: cells("ic", &ic),
+                        ..Default::default()
+                    },
+                    TrackDraft {
+                        key: "mgr".into(),
+                        name: "Manager".into(),
+                        levels: Some(mgr.clone()),
+                        branches_from: Some(crate::matrix::BranchDraft {
+                            track: "ic".into(),
+                            level: branch.clone(),
+                        }),
+                        cells: cells("mgr", &mgr),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            };
+            Some(Matrix::new(&d).expect("a generated framework is valid"))
+        }
+
+        proptest! {
+            #[test]
+            fn the_next_level_is_always_on_the_persons_ladder_and_progress_stays_in_bounds(
+                n in 2usize..8,
+                trunk in prop::collection::vec(any::<bool>(), 8),
+                branch_at in 0usize..8,
+                above in prop::collection::vec(any::<bool>(), 8),
+                per_cell in 0usize..3,
+                share: bool,
+                restated: bool,
+                ratings in prop::collection::vec((0usize..2, 1usize..9, 0usize..3, any_rating(), any::<bool>()), 0..30),
+            ) {
+                let Some(m) = framework(n, &trunk[..n], branch_at, &above, per_cell, share, restated) else {
+                    return Ok(());
+                };
+                let rule = ReadinessRule::new(Rating::Meets, 0, 1.0).unwrap();
+                let a: Vec<Assessment> = ratings.iter().map(|&(t, l, e, r, mgr)| {
+                    let (track, level) = if t == 0 { ("ic", format!("l{l}")) } else { ("mgr", format!("m{l}")) };
+                    rate(&format!("{track}-{level}-e{e}"), r, if mgr { M } else { S }, 0)
+                }).collect();
+                for t in m.tracks() {
+                    let ladder: Vec<&str> = t.ladder.iter().map(|k| k.as_str()).collect();
+                    for (i, l) in ladder.iter().enumerate() {
+                        prop_assert!(m.check_position(t.key.as_str(), l).is_ok());
+                        let next = m.next_level(t.key.as_str(), l);
+                        match ladder.get(i + 1) {
+                            // The next level is the next rung of this track, and it ranks higher.
+                            Some(want) => {
+                                let got = next.map(|x| x.key.as_str());
+                                prop_assert_eq!(got, Some(*want));
+                                prop_assert!(next.unwrap().rank > m.level(l).unwrap().rank);
+                            }
+                            // The top of a track is the top.
+                            None => prop_assert!(next.is_none()),
+                        }
+                        let cur = pos(t.key.as_str(), l);
+                        for target in m.tracks().iter().flat_map(|t2| t2.ladder.iter().map(move |k| pos(t2.key.as_str(), k.as_str()))) {
+                            let p = plan(&m, Some(&cur), Some(&target), &a, &rule).unwrap();
+                            prop_assert!((0.0..=1.0).contains(&p.progress()));
+                            prop_assert!(p.met() <= p.total());
+                            // Everything the current rung requires counts as held in any plan.
+                            let held = m.expectations_for(t.key.as_str(), l).unwrap();
+                            prop_assert!(p.items.iter().filter(|it| held.iter().any(|(_, h)| h.key == it.expectation.key)).all(|it| it.status == ExpectationStatus::Met));
+                        }
+                    }
+                    // A level off the ladder is refused, naming the levels the track has.
+                    for off in m.levels().iter().filter(|l| !ladder.contains(&l.key.as_str())) {
+                        let err = m.check_position(t.key.as_str(), off.key.as_str()).unwrap_err().to_string();
+                        prop_assert!(err.contains(ladder[0]), "{}", err);
+                    }
+                }
+            }
+        }
+
         proptest! {
             #[test]
             fn plans_are_consistent(

@@ -158,6 +158,24 @@ pub struct Member<'a> {
     pub assessments: &'a [Assessment],
 }
 
+/// A criterion as reports name it: its key, and what a person reads (title or text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub key: String,
+    pub label: String,
+}
+
+impl Named {
+    fn of(m: &Matrix, key: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            label: m
+                .criterion(key)
+                .map_or_else(|| key.to_owned(), |e| e.label()),
+        }
+    }
+}
+
 /// What the move does to one person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonMove {
@@ -169,9 +187,9 @@ pub struct PersonMove {
     pub carried: usize,
     /// Expectations with assessments that the new version no longer has and the mapping does
     /// not send anywhere: their ratings stay in history only.
-    pub dropped: Vec<String>,
+    pub dropped: Vec<Named>,
     /// Gaps toward the next level that the person did not have before the move.
-    pub new_gaps: Vec<String>,
+    pub new_gaps: Vec<Named>,
     pub gaps_before: usize,
     pub gaps_after: usize,
 }
@@ -312,11 +330,11 @@ pub fn plan_move(
             from,
             to: to.clone(),
             carried: carried.len(),
-            dropped: dropped.into_iter().collect(),
+            dropped: dropped.iter().map(|k| Named::of(m.from, k)).collect(),
             new_gaps: after
                 .iter()
                 .filter(|g| !had.contains(*g))
-                .cloned()
+                .map(|k| Named::of(t, k))
                 .collect(),
             gaps_before: before.len(),
             gaps_after: after.len(),
@@ -510,9 +528,20 @@ mod tests {
         };
         // Without a mapping the renamed and split ratings are dropped and new gaps appear.
         let plain = plan_move(target, &[member], &Mapping::default()).unwrap();
-        assert_eq!(plain.moves[0].dropped, ["apis", "threads"]);
+        let named = |n: &[Named]| -> Vec<(String, String)> {
+            n.iter().map(|x| (x.key.clone(), x.label.clone())).collect()
+        };
+        let pair = |k: &str, l: &str| (k.to_owned(), l.to_owned());
+        // Reports name each criterion by what it says, beside its key.
+        assert_eq!(
+            named(&plain.moves[0].dropped),
+            [pair("apis", "apis"), pair("threads", "threads")]
+        );
         assert_eq!(plain.moves[0].carried, 1);
-        assert_eq!(plain.moves[0].new_gaps, ["threads-basics", "async"]);
+        assert_eq!(
+            named(&plain.moves[0].new_gaps),
+            [pair("threads-basics", "threads"), pair("async", "Async")]
+        );
 
         let mapping = Mapping {
             positions: Default::default(),

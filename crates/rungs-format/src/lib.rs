@@ -8,6 +8,7 @@ mod at;
 pub mod errors;
 pub mod fuzz;
 pub mod mapping;
+pub mod markdown;
 pub mod matrix_csv;
 pub mod matrix_file;
 pub mod people;

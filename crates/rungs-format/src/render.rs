@@ -226,21 +226,7 @@ fn markdown(m: &Matrix) -> String {
     out
 }
 
-/// Text safe in HTML content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::markdown::{escape as esc, to_html as md_html};
 
 fn html_resource(r: &Resource) -> String {
     match &r.url {
@@ -257,7 +243,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}\
 th,td{border:1px solid #999;padding:.4rem;vertical-align:top;text-align:left}\
 th{background:#eee}td.track{font-weight:bold;white-space:nowrap}\
 .titles{font-style:italic;color:#555;display:block;margin-bottom:.2rem}\
-.text{white-space:pre-wrap;margin:.2rem 0}.summary{margin:.2rem 0 .4rem}.muted{color:#555}\
+.text{margin:.2rem 0}.text p,.summary p{margin:.2rem 0}.summary{margin:.2rem 0 .4rem}.muted{color:#555}\
 ul{margin:.2rem 0;padding-left:1.1rem}\
 @media print{body{margin:0}table{font-size:8pt}a{color:inherit}thead{display:table-header-group}tr{break-inside:avoid}\
 section.track+section.track{break-before:page}}\
@@ -273,7 +259,7 @@ fn html_cell(m: &Matrix, c: &Cell, out: &mut String) {
         ));
     }
     if let Some(sm) = &c.summary {
-        out.push_str(&format!("<div class=\"summary text\">{}</div>", esc(sm)));
+        out.push_str(&format!("<div class=\"summary\">{}</div>", md_html(sm)));
     }
     if c.expectations.is_empty() {
         return;
@@ -290,12 +276,12 @@ fn html_cell(m: &Matrix, c: &Cell, out: &mut String) {
             out.push_str(&format!(" <span class=\"muted\">({})</span>", esc(&comp)));
         }
         if label != e.name {
-            out.push_str(&format!("<div class=\"text\">{}</div>", esc(&e.name)));
+            out.push_str(&format!("<div class=\"text\">{}</div>", md_html(&e.name)));
         }
         if !e.examples.is_empty() {
             out.push_str("<ul>");
             for x in &e.examples {
-                out.push_str(&format!("<li>Example: {}</li>", esc(x)));
+                out.push_str(&format!("<li>Example: {}</li>", md_html(x)));
             }
             out.push_str("</ul>");
         }

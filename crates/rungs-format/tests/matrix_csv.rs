@@ -189,22 +189,43 @@ mod fuzz_entry_points {
     use super::*;
     use proptest::prelude::*;
 
+    /// The template, the framework fixtures (ladders, branches, shared criteria, themes, long
+    /// criteria; format 2) in every format, a mapping with positions and a people file.
     fn seeds() -> Vec<String> {
-        let m = python();
-        vec![
-            render_matrix(&m, ExportFormat::Yaml),
-            render_matrix(&m, ExportFormat::Json),
-            export_matrix_csv(&m),
-            "expectations:\n  a: [b, c]\nlevels: {x: y}\n".into(),
-            "email,name,manager_email\na@b.test,A,\n".into(),
-        ]
+        let mut out = Vec::new();
+        let branching = include_str!("fixtures/branching.yaml");
+        let fixtures = [
+            (branching, MatrixFormat::Yaml),
+            (include_str!("fixtures/ranges.yaml"), MatrixFormat::Yaml),
+            (include_str!("fixtures/restated.yaml"), MatrixFormat::Yaml),
+            (
+                include_str!("fixtures/long-criteria.json"),
+                MatrixFormat::Json,
+            ),
+        ];
+        let mut matrices = vec![python()];
+        for (text, format) in fixtures {
+            out.push(text.to_owned());
+            matrices.push(parse_matrix(text, format, "fixture").unwrap());
+        }
+        for m in &matrices {
+            out.push(render_matrix(m, ExportFormat::Yaml));
+            out.push(render_matrix(m, ExportFormat::Json));
+            out.push(export_matrix_csv(m));
+        }
+        out.push(include_str!("../../../fuzz/seeds/mapping/positions.yaml").into());
+        out.push("expectations:\n  a: [b, c]\nlevels: {x: y}\n".into());
+        out.push("email,name,manager_email\na@b.test,A,\n".into());
+        out
     }
+
+    static SEEDS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(seeds);
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]
-        fn mutated_files_never_panic(which in 0usize..5, at in any::<prop::sample::Index>(), cut in 0usize..64, junk in ".{0,16}") {
-            let s = &seeds()[which];
+        fn mutated_files_never_panic(which in any::<prop::sample::Index>(), at in any::<prop::sample::Index>(), cut in 0usize..64, junk in ".{0,16}") {
+            let s = &SEEDS[which.index(SEEDS.len())];
             let i = at.index(s.len());
             let i = (0..=i).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
             let j = (i + cut).min(s.len());
@@ -230,7 +251,14 @@ mod fuzz_entry_points {
 
     #[test]
     fn the_seeds_round_trip_through_the_entry_points() {
-        for s in seeds() {
+        let mapping = parse_mapping(
+            include_str!("../../../fuzz/seeds/mapping/positions.yaml"),
+            MatrixFormat::Yaml,
+            "positions.yaml",
+        )
+        .unwrap();
+        assert_eq!(mapping.mapping.positions.len(), 2);
+        for s in SEEDS.iter() {
             let b = s.as_bytes();
             rungs_format::fuzz::matrix_yaml(b);
             rungs_format::fuzz::matrix_json(b);

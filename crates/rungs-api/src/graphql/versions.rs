@@ -7,8 +7,11 @@ use super::types::{Matrix, MatrixVersion};
 use async_graphql::{Context, Enum, InputObject, Object, OneofObject, Result, SimpleObject};
 use rungs_app::{AppError, MoveReport, VersionDiff, VersionRef, VersionView};
 use rungs_domain::diff as dd;
-use rungs_domain::edit::{MatrixEdit, Patch, ResourceOwner};
-use rungs_domain::matrix::{ExpectationDraft, LevelDraft, ResourceDraft, TrackDraft};
+use rungs_domain::edit::{CellRef, ExpectationPatch, MatrixEdit, Patch, ResourceOwner};
+use rungs_domain::matrix::{
+    BranchDraft, CompetencyDraft, ExpectationDraft, LevelDraft, ResourceDraft, ThemeDraft,
+    TrackDraft,
+};
 use rungs_domain::migrate::Mapping;
 use rungs_format::mapping::MappingFile;
 
@@ -39,6 +42,7 @@ impl From<VersionView> for MatrixVersionEntry {
 pub enum ChangeEntity {
     Matrix,
     Level,
+    Theme,
     Competency,
     Track,
     Cell,
@@ -61,6 +65,8 @@ pub struct MatrixChange {
     pub entity: ChangeEntity,
     pub kind: ChangeKind,
     pub key: String,
+    /// What a person reads for a criterion: its title, or its text; null for other entities.
+    pub label: Option<String>,
     /// For `CHANGED`: which field.
     pub field: Option<String>,
     pub before: Option<String>,
@@ -73,6 +79,7 @@ impl From<dd::Change> for MatrixChange {
             entity: match c.entity {
                 dd::Entity::Matrix => ChangeEntity::Matrix,
                 dd::Entity::Level => ChangeEntity::Level,
+                dd::Entity::Theme => ChangeEntity::Theme,
                 dd::Entity::Competency => ChangeEntity::Competency,
                 dd::Entity::Track => ChangeEntity::Track,
                 dd::Entity::Cell => ChangeEntity::Cell,
@@ -87,6 +94,7 @@ impl From<dd::Change> for MatrixChange {
                 dd::ChangeKind::Moved => ChangeKind::Moved,
             },
             key: c.key,
+            label: c.label,
             field: c.field,
             before: c.before,
             after: c.after,
@@ -133,12 +141,37 @@ pub struct PersonMove {
     pub to_level: String,
     /// Assessments carried over to the new version.
     pub carried: usize,
-    /// Assessed expectations the new version drops (their ratings stay in history).
+    /// Keys of assessed criteria the new version drops (their ratings stay in history).
     pub dropped: Vec<String>,
-    /// Gaps toward the next level the person did not have before.
+    /// The same, with what each says.
+    pub dropped_criteria: Vec<CriterionName>,
+    /// Keys of gaps toward the next level the person did not have before.
     pub new_gaps: Vec<String>,
+    /// The same, with what each says.
+    pub new_gap_criteria: Vec<CriterionName>,
     pub gaps_before: usize,
     pub gaps_after: usize,
+}
+
+/// A criterion as a report names it.
+#[derive(SimpleObject)]
+pub struct CriterionName {
+    pub key: String,
+    /// Its title, or its text.
+    pub label: String,
+}
+
+fn names(list: &[rungs_domain::migrate::Named]) -> Vec<CriterionName> {
+    list.iter()
+        .map(|n| CriterionName {
+            key: n.key.clone(),
+            label: n.label.clone(),
+        })
+        .collect()
+}
+
+fn keys(list: &[rungs_domain::migrate::Named]) -> Vec<String> {
+    list.iter().map(|n| n.key.clone()).collect()
 }
 
 #[derive(SimpleObject)]
@@ -172,8 +205,10 @@ impl From<MoveReport> for MovePeopleResult {
                     to_track: m.change.to.track.to_string(),
                     to_level: m.change.to.level.to_string(),
                     carried: m.change.carried,
-                    dropped: m.change.dropped,
-                    new_gaps: m.change.new_gaps,
+                    dropped: keys(&m.change.dropped),
+                    dropped_criteria: names(&m.change.dropped),
+                    new_gaps: keys(&m.change.new_gaps),
+                    new_gap_criteria: names(&m.change.new_gaps),
                     gaps_before: m.change.gaps_before,
                     gaps_after: m.change.gaps_after,
                 })
@@ -197,12 +232,79 @@ pub struct UpdateInput {
 
 impl UpdateInput {
     fn patch(&self) -> Patch {
-        Patch {
-            key: self.new_key.clone(),
-            name: self.name.clone(),
-            description: self.description.clone(),
-        }
+        patch(&self.new_key, &self.name, &self.description)
     }
+}
+
+fn patch(key: &Option<String>, name: &Option<String>, description: &Option<String>) -> Patch {
+    Patch {
+        key: key.clone(),
+        name: name.clone(),
+        description: description.clone(),
+    }
+}
+
+/// A level's fields; `rank` puts it at a rank (two levels of different branches may share one).
+#[derive(InputObject)]
+pub struct UpdateLevelInput {
+    pub key: String,
+    pub new_key: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[graphql(validator(minimum = 1, maximum = 1000))]
+    pub rank: Option<i32>,
+}
+
+/// A competency's fields; `theme` is a theme key, empty to clear it.
+#[derive(InputObject)]
+pub struct UpdateCompetencyInput {
+    pub key: String,
+    pub new_key: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub theme: Option<String>,
+}
+
+/// A track's ladder.
+#[derive(InputObject)]
+pub struct SetLadderInput {
+    pub track: String,
+    /// The track's own levels; absent: every level of the matrix (for a branch, the levels of
+    /// its cells).
+    #[graphql(validator(max_items = 40))]
+    pub levels: Option<Vec<String>>,
+    /// The track and level it branches from, sharing that track's rungs up to that level.
+    pub branches_from: Option<CellInput>,
+}
+
+#[derive(InputObject)]
+pub struct AddCompetencyInput {
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// A theme key.
+    pub theme: Option<String>,
+    #[graphql(validator(minimum = 0))]
+    pub position: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct SetSummaryInput {
+    pub track: String,
+    pub level: String,
+    /// Markdown; empty clears it.
+    pub summary: String,
+}
+
+/// A criterion expected in one more cell, or in one cell less.
+#[derive(InputObject)]
+pub struct ExpectationCellInput {
+    pub key: String,
+    pub track: String,
+    pub level: String,
+    /// From 0 (for a link); default: the end.
+    #[graphql(validator(minimum = 0))]
+    pub position: Option<i32>,
 }
 
 #[derive(InputObject)]
@@ -234,8 +336,9 @@ pub struct AddLevelInput {
     pub position: Option<i32>,
 }
 
+/// A new track or theme.
 #[derive(InputObject)]
-pub struct AddTrackInput {
+pub struct NewItemInput {
     pub key: String,
     pub name: String,
     pub description: Option<String>,
@@ -276,28 +379,41 @@ pub struct AddExpectationInput {
     pub track: String,
     pub level: String,
     pub key: String,
+    /// The criterion's text: up to 2,000 characters of Markdown.
     pub name: String,
+    /// A short title, shown where the text is long.
+    pub title: Option<String>,
     pub description: Option<String>,
     pub competency: Option<String>,
+    #[graphql(default, validator(max_items = 20))]
+    pub examples: Vec<String>,
     #[graphql(default, validator(max_items = 100))]
     pub resources: Vec<ResourceInput>,
     #[graphql(validator(minimum = 0))]
     pub position: Option<i32>,
 }
 
+/// A criterion's fields, wherever it is expected; absent fields stay.
 #[derive(InputObject)]
 pub struct UpdateExpectationInput {
     pub key: String,
     pub new_key: Option<String>,
     pub name: Option<String>,
+    /// Empty clears it.
+    pub title: Option<String>,
     pub description: Option<String>,
     /// A competency key; empty clears it.
     pub competency: Option<String>,
+    /// The whole list of examples.
+    #[graphql(validator(max_items = 20))]
+    pub examples: Option<Vec<String>>,
 }
 
 #[derive(InputObject)]
 pub struct MoveExpectationInput {
     pub key: String,
+    /// The cell to move it from, when the criterion is expected in several.
+    pub from: Option<CellInput>,
     pub track: String,
     pub level: String,
     #[graphql(validator(minimum = 0))]
@@ -359,19 +475,40 @@ pub struct RemoveResourceInput {
 #[derive(OneofObject)]
 pub enum MatrixEditInput {
     SetMatrix(MatrixFieldsInput),
+    /// `cumulative` (each level adds to the ones below) or `restated` (each level describes the
+    /// whole role).
+    SetLevelStyle(String),
     AddLevel(AddLevelInput),
-    UpdateLevel(UpdateInput),
+    UpdateLevel(UpdateLevelInput),
+    /// Levels that share a rank keep sharing it.
     MoveLevel(MoveInput),
     /// Also removes every track's cell at that level.
     RemoveLevel(KeyInput),
-    AddTrack(AddTrackInput),
+    AddTrack(NewItemInput),
     UpdateTrack(UpdateInput),
     MoveTrack(MoveInput),
     RemoveTrack(KeyInput),
+    SetLadder(SetLadderInput),
+    AddTheme(NewItemInput),
+    UpdateTheme(UpdateInput),
+    MoveTheme(MoveInput),
+    /// Its competencies stay, without a theme.
+    RemoveTheme(KeyInput),
+    AddCompetency(AddCompetencyInput),
+    UpdateCompetency(UpdateCompetencyInput),
+    MoveCompetency(MoveInput),
+    /// Its criteria stay, without a competency.
+    RemoveCompetency(KeyInput),
     SetTitles(SetTitlesInput),
+    SetSummary(SetSummaryInput),
     AddExpectation(AddExpectationInput),
     UpdateExpectation(UpdateExpectationInput),
+    /// Expects a criterion defined elsewhere in one more cell.
+    LinkExpectation(ExpectationCellInput),
+    /// No longer expects a criterion in one cell; it stays in the others.
+    UnlinkExpectation(ExpectationCellInput),
     MoveExpectation(MoveExpectationInput),
+    /// Removes a criterion from every cell that expects it.
     RemoveExpectation(KeyInput),
     AddResource(AddResourceInput),
     UpdateResource(UpdateResourceInput),
@@ -404,9 +541,11 @@ impl From<&MatrixEditInput> for MatrixEdit {
                 },
                 position: pos(l.position),
             },
+            I::SetLevelStyle(style) => Self::SetLevelStyle(style.clone()),
             I::UpdateLevel(u) => Self::UpdateLevel {
                 key: u.key.clone(),
-                patch: u.patch(),
+                patch: patch(&u.new_key, &u.name, &u.description),
+                rank: u.rank.and_then(|r| u32::try_from(r).ok()),
             },
             I::MoveLevel(m) => Self::MoveLevel {
                 key: m.key.clone(),
@@ -431,6 +570,66 @@ impl From<&MatrixEditInput> for MatrixEdit {
                 position: idx(m.position),
             },
             I::RemoveTrack(k) => Self::RemoveTrack { key: k.key.clone() },
+            I::SetLadder(l) => Self::SetLadder {
+                track: l.track.clone(),
+                levels: l.levels.clone(),
+                branches_from: l.branches_from.as_ref().map(|b| BranchDraft {
+                    track: b.track.clone(),
+                    level: b.level.clone(),
+                }),
+            },
+            I::AddTheme(t) => Self::AddTheme {
+                theme: ThemeDraft {
+                    key: t.key.clone(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                },
+                position: pos(t.position),
+            },
+            I::UpdateTheme(u) => Self::UpdateTheme {
+                key: u.key.clone(),
+                patch: u.patch(),
+            },
+            I::MoveTheme(m) => Self::MoveTheme {
+                key: m.key.clone(),
+                position: idx(m.position),
+            },
+            I::RemoveTheme(k) => Self::RemoveTheme { key: k.key.clone() },
+            I::AddCompetency(c) => Self::AddCompetency {
+                competency: CompetencyDraft {
+                    key: c.key.clone(),
+                    name: c.name.clone(),
+                    description: c.description.clone(),
+                    theme: c.theme.clone(),
+                },
+                position: pos(c.position),
+            },
+            I::UpdateCompetency(u) => Self::UpdateCompetency {
+                key: u.key.clone(),
+                patch: patch(&u.new_key, &u.name, &u.description),
+                theme: u.theme.clone(),
+            },
+            I::MoveCompetency(m) => Self::MoveCompetency {
+                key: m.key.clone(),
+                position: idx(m.position),
+            },
+            I::RemoveCompetency(k) => Self::RemoveCompetency { key: k.key.clone() },
+            I::SetSummary(c) => Self::SetSummary {
+                track: c.track.clone(),
+                level: c.level.clone(),
+                summary: c.summary.clone(),
+            },
+            I::LinkExpectation(l) => Self::LinkExpectation {
+                key: l.key.clone(),
+                track: l.track.clone(),
+                level: l.level.clone(),
+                position: pos(l.position),
+            },
+            I::UnlinkExpectation(l) => Self::UnlinkExpectation {
+                key: l.key.clone(),
+                track: l.track.clone(),
+                level: l.level.clone(),
+            },
             I::SetTitles(t) => Self::SetTitles {
                 track: t.track.clone(),
                 level: t.level.clone(),
@@ -442,24 +641,29 @@ impl From<&MatrixEditInput> for MatrixEdit {
                 expectation: ExpectationDraft {
                     key: a.key.clone(),
                     name: a.name.clone(),
+                    title: a.title.clone(),
                     description: a.description.clone(),
                     competency: a.competency.clone(),
+                    examples: a.examples.clone(),
                     resources: a.resources.iter().map(Into::into).collect(),
-                    ..Default::default()
                 },
                 position: pos(a.position),
             },
             I::UpdateExpectation(u) => Self::UpdateExpectation {
                 key: u.key.clone(),
-                patch: Patch {
-                    key: u.new_key.clone(),
-                    name: u.name.clone(),
-                    description: u.description.clone(),
+                change: ExpectationPatch {
+                    patch: patch(&u.new_key, &u.name, &u.description),
+                    title: u.title.clone(),
+                    competency: u.competency.clone(),
+                    examples: u.examples.clone(),
                 },
-                competency: u.competency.clone(),
             },
             I::MoveExpectation(m) => Self::MoveExpectation {
                 key: m.key.clone(),
+                from: m.from.as_ref().map(|c| CellRef {
+                    track: c.track.clone(),
+                    level: c.level.clone(),
+                }),
                 track: m.track.clone(),
                 level: m.level.clone(),
                 position: pos(m.position),
