@@ -1,16 +1,15 @@
 //! People as the API sees them: one record, a filtered page, one's own, adding and updating
 //! people, and level history by id. Visibility follows the policy's reporting-line rules.
 
-use crate::policy::{Action, Actor, Relation, authorize};
+use crate::policy::{Action, Actor, authorize, people_reach};
 use crate::{App, AppError, PersonView};
-use chrono::{NaiveDate, Utc};
-use rungs_db::Audit;
-use rungs_domain::assignment::{LevelAssignment, current_as_of};
+use chrono::Utc;
+use rungs_db::{Audit, PeopleQuery};
+use rungs_domain::PersonId;
+use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::org::Organisation;
-use rungs_domain::person::{Email, Person, ReportingTree};
+use rungs_domain::person::{Email, Person};
 use rungs_domain::text::required_text;
-use rungs_domain::{DomainError, PersonId};
-use std::collections::HashMap;
 
 /// The largest page a list returns.
 pub const MAX_PAGE: usize = 100;
@@ -39,8 +38,10 @@ pub struct Page<T> {
     pub has_next: bool,
     /// How many match the filter (and are visible to the caller), over all pages.
     pub total: usize,
-    /// The position of the first item in the whole list.
+    /// The position of the first item in the whole list (0 for lists paged by key).
     pub offset: usize,
+    /// What to pass as `after` for the next page: opaque, and never personal data.
+    pub end_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -65,11 +66,13 @@ impl<T> Page<T> {
         let mut items: Vec<T> = all.into_iter().skip(start).take(first + 1).collect();
         let has_next = items.len() > first;
         items.truncate(first);
+        let end_cursor = Some((start + items.len()).to_string());
         Ok(Self {
             items,
             has_next,
             total,
             offset: start,
+            end_cursor,
         })
     }
 }
@@ -93,93 +96,10 @@ pub struct PersonChanges {
     pub active: Option<bool>,
 }
 
-/// An organisation's people with their reporting lines and level histories, loaded once.
-struct Directory {
-    org: Organisation,
-    people: HashMap<PersonId, Person>,
-    tree: ReportingTree,
-    history: HashMap<PersonId, Vec<LevelAssignment>>,
-}
-
-impl Directory {
-    fn relation(&self, actor: &Actor, person: PersonId) -> Relation {
-        match actor.person_id() {
-            Some(me) if me == person => Relation::Myself,
-            Some(me) if self.tree.manages(me, person) => Relation::Manager,
-            _ => Relation::Unrelated,
-        }
-    }
-
-    fn may_read(&self, actor: &Actor, person: PersonId) -> Result<(), AppError> {
-        authorize(
-            actor,
-            Action::ReadPerson(self.org.id, self.relation(actor, person)),
-        )
-    }
-
-    fn get(&self, id: PersonId) -> Result<&Person, AppError> {
-        self.people
-            .get(&id)
-            .ok_or_else(|| AppError::NotFound(format!("person `{id}`")))
-    }
-
-    fn view(&self, p: &Person, today: NaiveDate) -> PersonView {
-        PersonView {
-            manager_email: p
-                .manager_id
-                .and_then(|m| self.people.get(&m))
-                .map(|m| m.email.clone()),
-            current: self
-                .history
-                .get(&p.id)
-                .and_then(|h| current_as_of(h, today))
-                .cloned(),
-            person: p.clone(),
-        }
-    }
-
-    /// Names a reporting cycle by email instead of ids.
-    fn name_cycle(&self, e: DomainError) -> AppError {
-        match e {
-            DomainError::ReportingCycle { chain } => {
-                let names: Vec<String> = chain
-                    .iter()
-                    .map(|id| {
-                        self.people
-                            .values()
-                            .find(|p| p.id.to_string() == *id)
-                            .map_or_else(|| id.clone(), |p| p.email.to_string())
-                    })
-                    .collect();
-                AppError::Invalid(format!(
-                    "this manager would make the reporting lines a cycle: {}",
-                    names.join(" -> ")
-                ))
-            }
-            other => other.into(),
-        }
-    }
-}
-
 impl App {
-    async fn directory(&self, actor: &Actor, org_slug: &str) -> Result<Directory, AppError> {
-        let org = self.organisation(actor, org_slug).await?;
-        let people = self.db.list_people(org.id).await?;
-        let tree = ReportingTree::new(people.iter().map(|p| (p.id, p.manager_id)))
-            .map_err(|e| AppError::Internal(Box::new(e)))?;
-        let mut history: HashMap<PersonId, Vec<LevelAssignment>> = HashMap::new();
-        for a in self.db.assignments(org.id, None).await? {
-            history.entry(a.person_id).or_default().push(a);
-        }
-        Ok(Directory {
-            org,
-            people: people.into_iter().map(|p| (p.id, p)).collect(),
-            tree,
-            history,
-        })
-    }
-
-    /// One person, if the actor may see them.
+    /// One person, if the actor may see them: the person, whether the actor manages them
+    /// (walking up the person's reporting line), their position and their manager's email, a
+    /// handful of statements whatever the size of the organisation.
     #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn person_view(
         &self,
@@ -187,14 +107,38 @@ impl App {
         org_slug: &str,
         id: PersonId,
     ) -> Result<PersonView, AppError> {
-        let dir = self.directory(actor, org_slug).await?;
-        let p = dir.get(id)?;
-        dir.may_read(actor, id)?;
-        Ok(dir.view(p, Utc::now().date_naive()))
+        let org = self.organisation(actor, org_slug).await?;
+        let p = self.person_by_id(&org, id).await?;
+        let relation = self.relation_to(actor, &org, id).await?;
+        authorize(actor, Action::ReadPerson(org.id, relation))?;
+        Ok(self.views(&org, vec![p]).await?.remove(0))
+    }
+
+    /// People as views: each one's current position and manager's email, in three statements
+    /// for the whole list (plus the versions' keys).
+    async fn views(
+        &self,
+        org: &Organisation,
+        people: Vec<Person>,
+    ) -> Result<Vec<PersonView>, AppError> {
+        let today = Utc::now().date_naive();
+        let ids: Vec<PersonId> = people.iter().map(|p| p.id).collect();
+        let mut current = self.db.current_positions(org.id, &ids, today).await?;
+        let managers: Vec<PersonId> = people.iter().filter_map(|p| p.manager_id).collect();
+        let emails = self.db.emails_of(org.id, &managers).await?;
+        Ok(people
+            .into_iter()
+            .map(|p| PersonView {
+                manager_email: p.manager_id.and_then(|m| emails.get(&m).cloned()),
+                current: current.remove(&p.id),
+                person: p,
+            })
+            .collect())
     }
 
     /// The people the actor may see (HR admins: everyone; managers: themselves and their
-    /// reports; employees: themselves), filtered, ordered by email, one page at a time.
+    /// reports; employees: themselves), filtered, ordered by email, one page at a time: the
+    /// filter, the order and the page are SQL's, and the cursor is the last person's id.
     #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn people_page(
         &self,
@@ -208,46 +152,30 @@ impl App {
         if first > MAX_PAGE {
             return Err(AppError::Invalid(format!("`first` is at most {MAX_PAGE}")));
         }
-        let dir = self.directory(actor, org_slug).await?;
-        let today = Utc::now().date_naive();
-        let search = filter.search.as_deref().map(str::to_lowercase);
-        let mut all: Vec<PersonView> = dir
-            .people
-            .values()
-            .filter(|p| dir.may_read(actor, p.id).is_ok())
-            .filter(|p| filter.include_inactive || p.active)
-            .filter(|p| filter.manager.is_none_or(|m| p.manager_id == Some(m)))
-            .filter(|p| {
-                search.as_deref().is_none_or(|s| {
-                    p.email.as_str().contains(s) || p.display_name.to_lowercase().contains(s)
-                })
+        let after = after
+            .map(|c| {
+                c.parse::<PersonId>()
+                    .map_err(|_| AppError::Invalid(format!("`{c}` is not a cursor from this list")))
             })
-            .map(|p| dir.view(p, today))
-            .filter(|v| {
-                let cur = v.current.as_ref();
-                filter
-                    .track
-                    .as_deref()
-                    .is_none_or(|t| cur.is_some_and(|c| c.track.as_str() == t))
-                    && filter
-                        .level
-                        .as_deref()
-                        .is_none_or(|l| cur.is_some_and(|c| c.level.as_str() == l))
-            })
-            .collect();
-        all.sort_by(|a, b| a.person.email.cmp(&b.person.email));
-        let total = all.len();
-        let start = after.map_or(0, |after| {
-            all.partition_point(|v| v.person.email.as_str() <= after)
-        });
-        let mut items: Vec<PersonView> = all.into_iter().skip(start).take(first + 1).collect();
-        let has_next = items.len() > first;
-        items.truncate(first);
+            .transpose()?;
+        let org = self.organisation(actor, org_slug).await?;
+        let reach = people_reach(actor, org.id)?;
+        let q = PeopleQuery {
+            search: filter.search.clone(),
+            track: filter.track.clone(),
+            level: filter.level.clone(),
+            manager: filter.manager,
+            include_inactive: filter.include_inactive,
+            today: Some(Utc::now().date_naive()),
+        };
+        let page = self.db.people_page(org.id, reach, &q, after, first).await?;
+        let end_cursor = page.people.last().map(|p| p.id.to_string());
         Ok(Page {
-            items,
-            has_next,
-            total,
-            offset: start,
+            items: self.views(&org, page.people).await?,
+            has_next: page.has_next,
+            total: page.total,
+            offset: 0,
+            end_cursor,
         })
     }
 
@@ -259,10 +187,42 @@ impl App {
         org_slug: &str,
         id: PersonId,
     ) -> Result<Vec<LevelAssignment>, AppError> {
-        let dir = self.directory(actor, org_slug).await?;
-        dir.get(id)?;
-        dir.may_read(actor, id)?;
-        Ok(dir.history.get(&id).cloned().unwrap_or_default())
+        let org = self.organisation(actor, org_slug).await?;
+        self.person_by_id(&org, id).await?;
+        let relation = self.relation_to(actor, &org, id).await?;
+        authorize(actor, Action::ReadPerson(org.id, relation))?;
+        Ok(self.db.assignments(org.id, Some(id)).await?)
+    }
+
+    /// Refuses `manager` as `person`'s manager when it would close a loop in the reporting
+    /// lines, naming the loop by email. Walks up from the new manager only.
+    async fn refuse_cycle(
+        &self,
+        org: &Organisation,
+        person: PersonId,
+        manager: PersonId,
+    ) -> Result<(), AppError> {
+        let mut chain = vec![person, manager];
+        if manager != person {
+            let above = self.db.line_above(org.id, manager).await?;
+            let Some(at) = above.iter().position(|p| *p == person) else {
+                return Ok(());
+            };
+            chain.extend_from_slice(&above[..=at]);
+        }
+        let emails = self.db.emails_of(org.id, &chain).await?;
+        let names: Vec<String> = chain
+            .iter()
+            .map(|id| {
+                emails
+                    .get(id)
+                    .map_or_else(|| id.to_string(), ToString::to_string)
+            })
+            .collect();
+        Err(AppError::Invalid(format!(
+            "this manager would make the reporting lines a cycle: {}",
+            names.join(" -> ")
+        )))
     }
 
     /// Adds one person.
@@ -273,18 +233,18 @@ impl App {
         org_slug: &str,
         input: NewPersonInput,
     ) -> Result<Person, AppError> {
-        let dir = self.directory(actor, org_slug).await?;
-        authorize(actor, Action::ManagePeople(dir.org.id))?;
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ManagePeople(org.id))?;
         let email = Email::parse(&input.email)?;
-        if dir.people.values().any(|p| p.email == email) {
+        if self.db.person_by_email(org.id, &email).await?.is_some() {
             return Err(AppError::Conflict(format!("person `{email}`")));
         }
         if let Some(m) = input.manager {
-            dir.get(m)?;
+            self.person_by_id(&org, m).await?;
         }
         let person = Person {
             id: PersonId::new(),
-            org_id: dir.org.id,
+            org_id: org.id,
             email,
             display_name: required_text("displayName", &input.display_name, 200)?,
             manager_id: input.manager,
@@ -298,7 +258,7 @@ impl App {
             format!("added {}", person.email),
         );
         self.db
-            .save_people(dir.org.id, std::slice::from_ref(&person), &[], &[], &audit)
+            .save_people(org.id, std::slice::from_ref(&person), &[], &[], &audit)
             .await?;
         Ok(person)
     }
@@ -313,19 +273,17 @@ impl App {
         id: PersonId,
         changes: PersonChanges,
     ) -> Result<Person, AppError> {
-        let dir = self.directory(actor, org_slug).await?;
-        authorize(actor, Action::ManagePeople(dir.org.id))?;
-        let mut p = dir.get(id)?.clone();
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ManagePeople(org.id))?;
+        let mut p = self.person_by_id(&org, id).await?;
         let myself = actor.person_id() == Some(id);
         if let Some(name) = &changes.display_name {
             p.display_name = required_text("displayName", name, 200)?;
         }
         if let Some(manager) = changes.manager {
             if let Some(m) = manager {
-                dir.get(m)?;
-                dir.tree
-                    .check_new_manager(id, m)
-                    .map_err(|e| dir.name_cycle(e))?;
+                self.person_by_id(&org, m).await?;
+                self.refuse_cycle(&org, id, m).await?;
             }
             p.manager_id = manager;
         }
@@ -352,10 +310,10 @@ impl App {
             format!("updated {}: {changes:?}", p.email),
         );
         self.db
-            .save_people(dir.org.id, &[], std::slice::from_ref(&p), &[], &audit)
+            .save_people(org.id, &[], std::slice::from_ref(&p), &[], &audit)
             .await?;
         if !p.active {
-            self.db.revoke_person_tokens(dir.org.id, p.id).await?;
+            self.db.revoke_person_tokens(org.id, p.id).await?;
         }
         Ok(p)
     }

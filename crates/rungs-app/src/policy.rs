@@ -16,6 +16,7 @@
 //! - nobody reads or writes another organisation.
 
 use crate::AppError;
+use rungs_db::Reach;
 use rungs_domain::{OrgId, PersonId};
 
 /// Who is acting.
@@ -170,6 +171,17 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AppError> {
             )),
             _ => Err(AppError::Forbidden("this needs an HR admin".into())),
         },
+    }
+}
+
+/// Whose records a listing of people may hold: everyone, for those who may list people (HR
+/// admins, the operator); otherwise the actor and everyone below them in the reporting lines
+/// (an employee without reports: themselves).
+pub fn people_reach(actor: &Actor, org: OrgId) -> Result<Reach, AppError> {
+    match (authorize(actor, Action::ListPeople(org)), actor) {
+        (Ok(()), _) => Ok(Reach::Everyone),
+        (Err(_), Actor::Person { id, org: own, .. }) if *own == org => Ok(Reach::LinesOf(*id)),
+        (Err(e), _) => Err(e),
     }
 }
 

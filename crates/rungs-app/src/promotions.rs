@@ -391,6 +391,7 @@ impl App {
             has_next: page.has_next,
             total: page.total,
             offset: page.offset,
+            end_cursor: page.end_cursor,
         })
     }
 

@@ -512,7 +512,7 @@ pub(crate) async fn all_pages<T>(
     let mut after: Option<String> = None;
     while items.len() < limit {
         let page = fetch((limit - items.len()).min(100), after.as_deref()).await?;
-        after = Some((page.offset + page.items.len()).to_string());
+        after = page.end_cursor;
         items.extend(page.items);
         if !page.has_next {
             break;

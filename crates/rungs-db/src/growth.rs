@@ -38,7 +38,7 @@ pub enum Scope {
 
 impl Scope {
     /// The condition on `table.column` (a person id) that selects this scope, if any.
-    fn condition(
+    pub(crate) fn condition(
         self,
         backend: DbBackend,
         org: OrgId,
@@ -222,24 +222,6 @@ impl Db {
             .collect()
     }
 
-    /// Does `manager` manage `person`, directly or indirectly? One statement.
-    pub async fn manages(
-        &self,
-        org: OrgId,
-        manager: PersonId,
-        person: PersonId,
-    ) -> Result<bool, DbError> {
-        use sea_orm::PaginatorTrait;
-        let q = person::Entity::find()
-            .filter(person::Column::OrgId.eq(org.0))
-            .filter(person::Column::Id.eq(person.0));
-        Ok(self
-            .scoped(q, org, Scope::ReportsOf(manager), "people", "id")
-            .count(&self.conn)
-            .await?
-            > 0)
-    }
-
     /// The people with these ids (a page's worth), in no particular order.
     pub async fn people_by_ids(
         &self,
@@ -266,8 +248,31 @@ impl Db {
         scope: Scope,
     ) -> Result<Vec<LevelAssignment>, DbError> {
         let q = level_assignment::Entity::find().filter(level_assignment::Column::OrgId.eq(org.0));
-        let rows = self
-            .scoped(q, org, scope, "level_assignments", "person_id")
+        let q = self.scoped(q, org, scope, "level_assignments", "person_id");
+        self.assignments_where(org, q).await
+    }
+
+    /// The level histories of a few people (a page), oldest first.
+    pub async fn assignments_of(
+        &self,
+        org: OrgId,
+        people: &[PersonId],
+    ) -> Result<Vec<LevelAssignment>, DbError> {
+        if people.is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = level_assignment::Entity::find()
+            .filter(level_assignment::Column::OrgId.eq(org.0))
+            .filter(level_assignment::Column::PersonId.is_in(people.iter().map(|p| p.0)));
+        self.assignments_where(org, q).await
+    }
+
+    async fn assignments_where(
+        &self,
+        org: OrgId,
+        q: sea_orm::Select<level_assignment::Entity>,
+    ) -> Result<Vec<LevelAssignment>, DbError> {
+        let rows = q
             .order_by_asc(level_assignment::Column::Effective)
             .order_by_asc(level_assignment::Column::RecordedAt)
             .all(&self.conn)

@@ -9,6 +9,7 @@ mod entities;
 mod error;
 mod growth;
 pub mod migrations;
+mod people;
 mod repo;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -19,4 +20,5 @@ pub use auth::LoginCandidate;
 pub use dump::*;
 pub use error::DbError;
 pub use growth::{CaseFilter, Scope};
+pub use people::{PeoplePage, PeopleQuery, Reach};
 pub use repo::*;

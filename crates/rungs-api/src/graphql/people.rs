@@ -130,7 +130,7 @@ impl PeopleQuery {
         conn.edges.extend(
             page.items
                 .into_iter()
-                .map(|v| Edge::new(v.person.email.to_string(), Person::from(v))),
+                .map(|v| Edge::new(v.person.id.to_string(), Person::from(v))),
         );
         Ok(conn)
     }

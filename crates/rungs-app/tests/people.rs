@@ -1,0 +1,396 @@
+//! People reads in SQL, on every backend: one person, a page of people, a level history cost
+//! the same number of statements in an organisation of 10 people as in one of 10,000; pages
+//! follow keyset cursors that carry no personal data; search, track and level filters are
+//! SQL's and agree with the current position; a manager's reach is their own reporting lines,
+//! checked by walking up from the person.
+
+#![allow(clippy::unwrap_used)]
+
+use chrono::{Duration, Utc};
+use rungs_app::{Actor, App, MatrixSource, PeopleFilter, PersonChanges};
+use rungs_db::testing::{TestDb, backends};
+use rungs_domain::assignment::LevelAssignment;
+use rungs_domain::person::{Email, Person};
+use rungs_domain::text::Key;
+use rungs_domain::{AssignmentId, OrgId, PersonId, VersionId};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+fn person(org: OrgId, email: &str, name: &str, manager: Option<PersonId>, admin: bool) -> Person {
+    Person {
+        id: PersonId::new(),
+        org_id: org,
+        email: Email::parse(email).unwrap(),
+        display_name: name.to_owned(),
+        manager_id: manager,
+        is_admin: admin,
+        active: true,
+    }
+}
+
+fn as_person(p: &Person) -> Actor {
+    Actor::Person {
+        id: p.id,
+        org: p.org_id,
+        is_admin: p.is_admin,
+    }
+}
+
+fn placed(p: &Person, version: VersionId, level: &str, days_ago: i64) -> LevelAssignment {
+    LevelAssignment {
+        id: AssignmentId::new(),
+        person_id: p.id,
+        version_id: version,
+        track: Key::parse(if p.email.as_str().starts_with("d") {
+            "data-analyst"
+        } else {
+            "python-developer"
+        })
+        .unwrap(),
+        level: Key::parse(level).unwrap(),
+        effective: Utc::now().date_naive() - Duration::days(days_ago),
+        reason: "setup".into(),
+        set_by: None,
+        recorded_at: Utc::now(),
+        case_id: None,
+        moved_from: None,
+    }
+}
+
+/// `size` people under one head (`boss`, under `ceo`): leads of ten, each over nine. Everyone
+/// is placed at `beginner` a year ago; every third person was promoted to `intermediate` a month
+/// ago; every fifth has a promotion to `advanced` that takes effect next month (not current).
+/// Emails starting with `d` are on the data track.
+struct Org {
+    app: App,
+    hr: Person,
+    ceo: Person,
+    boss: Person,
+    /// Someone deep in the tree: a report of a lead.
+    deep: Person,
+    people: Vec<Person>,
+}
+
+async fn org(db: rungs_db::Db, size: usize) -> Org {
+    let app = App::new(db);
+    let sys = Actor::system();
+    let o = app.create_org(&sys, "acme", "Acme").await.unwrap();
+    app.import_matrix(&sys, "acme", MatrixSource::Template("python"), false)
+        .await
+        .unwrap();
+    let (info, _) = app.show_matrix(&sys, "acme", "python").await.unwrap();
+    let hr = person(o.id, "hr@acme.test", "Hana HR", None, true);
+    let ceo = person(o.id, "ceo@acme.test", "Cleo Chief", None, false);
+    let boss = person(o.id, "boss@acme.test", "Bo Boss", Some(ceo.id), false);
+    let mut people = vec![hr.clone(), ceo.clone(), boss.clone()];
+    let mut lead = boss.id;
+    for i in 0..size {
+        let manager = if i % 10 == 0 { boss.id } else { lead };
+        let prefix = if i % 4 == 0 { "d" } else { "p" };
+        let p = person(
+            o.id,
+            &format!("{prefix}{i:05}@acme.test"),
+            &format!("Person Number{i}"),
+            Some(manager),
+            false,
+        );
+        if i % 10 == 0 {
+            lead = p.id;
+        }
+        people.push(p);
+    }
+    let mut assignments = Vec::new();
+    for (i, p) in people.iter().enumerate().skip(3) {
+        assignments.push(placed(p, info.id, "beginner", 365));
+        if i % 3 == 0 {
+            assignments.push(placed(p, info.id, "intermediate", 30));
+        }
+        if i % 5 == 0 {
+            assignments.push(placed(p, info.id, "advanced", -30));
+        }
+    }
+    app.db()
+        .save_people(
+            o.id,
+            &people,
+            &[],
+            &assignments,
+            &rungs_db::Audit::new(None, "test.setup", [], "test set-up"),
+        )
+        .await
+        .unwrap();
+    let deep = people[3 + 2].clone();
+    Org {
+        app,
+        hr,
+        ceo,
+        boss,
+        deep,
+        people,
+    }
+}
+
+fn filter() -> PeopleFilter {
+    PeopleFilter::default()
+}
+
+/// Every listed read, with the statements it ran, for one organisation.
+async fn reads(o: &Org, statements: &AtomicU64) -> Vec<(&'static str, u64)> {
+    let mut out = Vec::new();
+    macro_rules! count {
+        ($name:literal, $e:expr) => {{
+            let before = statements.load(Ordering::Relaxed);
+            let r = $e.await;
+            out.push(($name, statements.load(Ordering::Relaxed) - before));
+            r.unwrap()
+        }};
+    }
+    let a = &o.app;
+    let me = count!("me", a.person_view(&as_person(&o.deep), "acme", o.deep.id));
+    assert_eq!(me.person.id, o.deep.id);
+    count!(
+        "person (a manager, deep report)",
+        a.person_view(&as_person(&o.ceo), "acme", o.deep.id)
+    );
+    count!(
+        "person (HR)",
+        a.person_view(&as_person(&o.hr), "acme", o.deep.id)
+    );
+    let page = count!(
+        "people (HR)",
+        a.people_page(&as_person(&o.hr), "acme", &filter(), Some(5), None)
+    );
+    count!(
+        "people (HR, next page)",
+        a.people_page(
+            &as_person(&o.hr),
+            "acme",
+            &filter(),
+            Some(5),
+            page.end_cursor.as_deref()
+        )
+    );
+    count!(
+        "people (search)",
+        a.people_page(
+            &as_person(&o.hr),
+            "acme",
+            &PeopleFilter {
+                search: Some("number1".into()),
+                ..filter()
+            },
+            Some(20),
+            None
+        )
+    );
+    count!(
+        "people (track and level)",
+        a.people_page(
+            &as_person(&o.hr),
+            "acme",
+            &PeopleFilter {
+                track: Some("python-developer".into()),
+                level: Some("intermediate".into()),
+                ..filter()
+            },
+            Some(20),
+            None
+        )
+    );
+    count!(
+        "people (a manager)",
+        a.people_page(&as_person(&o.boss), "acme", &filter(), Some(20), None)
+    );
+    count!(
+        "level history",
+        a.level_history_of(&as_person(&o.ceo), "acme", o.deep.id)
+    );
+    out
+}
+
+#[tokio::test]
+async fn people_reads_cost_the_same_at_10_and_10000_people() {
+    for backend in backends() {
+        let mut runs = Vec::new();
+        for size in [10usize, 10_000] {
+            let t = TestDb::fresh(backend).await;
+            let mut db = t.db.clone();
+            let statements = Arc::new(AtomicU64::new(0));
+            let counter = statements.clone();
+            db.observe_statements(move |_, _, _| {
+                counter.fetch_add(1, Ordering::Relaxed);
+            });
+            let o = org(db, size).await;
+            runs.push(reads(&o, &statements).await);
+            t.drop_database().await;
+        }
+        println!("{backend:?}: statements per read at 10 and 10,000 people: {runs:?}");
+        assert_eq!(
+            runs[0], runs[1],
+            "{backend:?}: a read grew with the organisation"
+        );
+        for (name, n) in &runs[0] {
+            assert!(*n <= 10, "{backend:?}: {name} ran {n} statements");
+        }
+    }
+}
+
+#[tokio::test]
+async fn people_pages_filter_and_page_in_sql() {
+    for backend in backends() {
+        let b = format!("{backend:?}");
+        let t = TestDb::fresh(backend).await;
+        let o = org(t.db.clone(), 120).await;
+        let a = &o.app;
+        let hr = as_person(&o.hr);
+
+        // Walking every page as HR lists everyone once, in email order; cursors are ids.
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = a
+                .people_page(&hr, "acme", &filter(), Some(7), after.as_deref())
+                .await
+                .unwrap();
+            assert_eq!(page.total, o.people.len(), "{b}");
+            seen.extend(page.items.iter().map(|v| v.person.email.to_string()));
+            let cursor = page.end_cursor.clone().unwrap();
+            assert!(!cursor.contains('@'), "{b}: a cursor carries no email");
+            assert!(cursor.parse::<PersonId>().is_ok(), "{b}: {cursor}");
+            if !page.has_next {
+                break;
+            }
+            after = Some(cursor);
+        }
+        let mut want: Vec<String> = o.people.iter().map(|p| p.email.to_string()).collect();
+        want.sort();
+        assert_eq!(seen, want, "{b}");
+        let err = a
+            .people_page(&hr, "acme", &filter(), Some(5), Some("someone@acme.test"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{b}");
+
+        // Search: part of a name or an email, any case; LIKE's own characters are literal.
+        let found = |f: PeopleFilter| {
+            let hr = hr.clone();
+            async move {
+                a.people_page(&hr, "acme", &f, Some(100), None)
+                    .await
+                    .unwrap()
+            }
+        };
+        let p = found(PeopleFilter {
+            search: Some("NUMBER11".into()),
+            ..filter()
+        })
+        .await;
+        let names: BTreeSet<String> = p
+            .items
+            .iter()
+            .map(|v| v.person.display_name.clone())
+            .collect();
+        let want: BTreeSet<String> = o
+            .people
+            .iter()
+            .filter(|p| p.display_name.to_lowercase().contains("number11"))
+            .map(|p| p.display_name.clone())
+            .collect();
+        assert_eq!(names, want, "{b}");
+        assert_eq!(p.total, 11, "{b}: 11 and 110..=119");
+        let p = found(PeopleFilter {
+            search: Some("d0000".into()),
+            ..filter()
+        })
+        .await;
+        assert_eq!(p.total, 3, "{b}: d00000, d00004, d00008");
+        let p = found(PeopleFilter {
+            search: Some("%".into()),
+            ..filter()
+        })
+        .await;
+        assert_eq!(p.total, 0, "{b}: % is a character, not a wildcard");
+
+        // Track and level: the position in force today (a promotion next month is not yet).
+        let p = found(PeopleFilter {
+            track: Some("python-developer".into()),
+            level: Some("intermediate".into()),
+            ..filter()
+        })
+        .await;
+        assert!(p.total > 0, "{b}");
+        for v in &p.items {
+            let c = v.current.as_ref().unwrap();
+            assert_eq!(
+                (c.track.as_str(), c.level.as_str()),
+                ("python-developer", "intermediate"),
+                "{b}"
+            );
+        }
+        let expected = o
+            .people
+            .iter()
+            .enumerate()
+            .skip(3)
+            .filter(|(i, p)| i % 3 == 0 && !p.email.as_str().starts_with('d'))
+            .count();
+        assert_eq!(p.total, expected, "{b}");
+        let p = found(PeopleFilter {
+            level: Some("advanced".into()),
+            ..filter()
+        })
+        .await;
+        assert_eq!(p.total, 0, "{b}: next month's promotions are not current");
+
+        // A manager's reach: themselves and their lines; an employee: themselves.
+        let ceo_sees = a
+            .people_page(&as_person(&o.ceo), "acme", &filter(), Some(100), None)
+            .await
+            .unwrap();
+        assert_eq!(ceo_sees.total, o.people.len() - 1, "{b}: all but HR");
+        let deep_sees = a
+            .people_page(&as_person(&o.deep), "acme", &filter(), Some(100), None)
+            .await
+            .unwrap();
+        assert_eq!(deep_sees.total, 1, "{b}");
+        // Reading one person: a manager above them may; someone beside them may not.
+        let peer = o
+            .people
+            .iter()
+            .find(|p| p.manager_id == o.deep.manager_id && p.id != o.deep.id)
+            .unwrap();
+        let err = a
+            .person_view(&as_person(peer), "acme", o.deep.id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "FORBIDDEN", "{b}");
+        let v = a
+            .person_view(&as_person(&o.ceo), "acme", o.deep.id)
+            .await
+            .unwrap();
+        assert!(v.manager_email.is_some() && v.current.is_some(), "{b}");
+
+        // A manager change that would close a loop is refused and named by email.
+        let err = a
+            .update_person(
+                &hr,
+                "acme",
+                o.ceo.id,
+                PersonChanges {
+                    manager: Some(Some(o.deep.id)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{b}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("cycle: ceo@acme.test -> {} -> ", o.deep.email))
+                && msg.ends_with("-> boss@acme.test -> ceo@acme.test"),
+            "{b}: {msg}"
+        );
+        t.drop_database().await;
+    }
+}

@@ -1,0 +1,272 @@
+//! People read page by page in SQL, never the whole organisation: one person, whether one person
+//! manages another (walking up the reporting line from the person), a filtered page of the
+//! people a caller may see (keyset-paged by email), and the current positions of a page.
+
+use crate::entities::*;
+use crate::error::DbError;
+use crate::growth::Scope;
+use crate::repo::{Db, person_from_row};
+
+use chrono::NaiveDate;
+use rungs_domain::assignment::{LevelAssignment, current_as_of};
+use rungs_domain::person::{Email, Person};
+use rungs_domain::{OrgId, PersonId};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
+use std::collections::HashMap;
+
+/// Whom a listing may include; the policy decides which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Everyone in the organisation.
+    Everyone,
+    /// The person and everyone below them in the reporting lines.
+    LinesOf(PersonId),
+}
+
+/// Which people a page holds (all conditions must hold).
+#[derive(Debug, Clone, Default)]
+pub struct PeopleQuery {
+    /// Part of the name or email, any case.
+    pub search: Option<String>,
+    /// The track and level keys of the current position (as of `today`).
+    pub track: Option<String>,
+    pub level: Option<String>,
+    /// Direct reports of this person.
+    pub manager: Option<PersonId>,
+    pub include_inactive: bool,
+    pub today: Option<NaiveDate>,
+}
+
+/// One page, ordered by email.
+#[derive(Debug, Clone)]
+pub struct PeoplePage {
+    pub people: Vec<Person>,
+    pub has_next: bool,
+    /// How many match, over all pages.
+    pub total: usize,
+}
+
+/// `$n` on PostgreSQL, `?` elsewhere: custom SQL's placeholders.
+fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
+/// A LIKE pattern that matches `s` anywhere, with `!` escaping LIKE's own characters.
+fn contains_pattern(s: &str) -> String {
+    let mut p = String::with_capacity(s.len() + 2);
+    p.push('%');
+    for c in s.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '!') {
+            p.push('!');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+impl Db {
+    /// The reporting line above `person`, nearest first: their manager, that manager's, and
+    /// so on. One statement that walks up from the person, as deep as their line goes.
+    pub async fn line_above(&self, org: OrgId, person: PersonId) -> Result<Vec<PersonId>, DbError> {
+        let b = self.conn.get_database_backend();
+        let ph = |n| placeholder(b, n);
+        // The depth bound guards against a cycle that slipped past the domain's checks.
+        let sql = format!(
+            "WITH RECURSIVE up(id, manager_id, depth) AS (\
+             SELECT p.id, p.manager_id, 0 FROM people p WHERE p.org_id = {} AND p.id = {} \
+             UNION ALL SELECT m.id, m.manager_id, up.depth + 1 FROM up CROSS JOIN people m \
+             WHERE m.id = up.manager_id AND m.org_id = {} AND up.depth < 10000) \
+             SELECT up.id AS id FROM up WHERE up.depth > 0 ORDER BY up.depth",
+            ph(1),
+            ph(2),
+            ph(3)
+        );
+        let rows = self
+            .conn
+            .query_all_raw(Statement::from_sql_and_values(
+                b,
+                sql,
+                [org.0.into(), person.0.into(), org.0.into()],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| Ok(PersonId(r.try_get::<uuid::Uuid>("", "id")?)))
+            .collect()
+    }
+
+    /// Whether `manager` is above `person` in the reporting lines: walks up from the person,
+    /// never down the manager's subtree.
+    pub async fn manages(
+        &self,
+        org: OrgId,
+        manager: PersonId,
+        person: PersonId,
+    ) -> Result<bool, DbError> {
+        Ok(self.line_above(org, person).await?.contains(&manager))
+    }
+
+    /// The conditions of a people query, without the page's cursor.
+    fn people_conditions(&self, org: OrgId, reach: Reach, q: &PeopleQuery) -> Vec<SimpleExpr> {
+        let b = self.conn.get_database_backend();
+        let ph = |n| placeholder(b, n);
+        let mut c: Vec<SimpleExpr> = vec![person::Column::OrgId.eq(org.0)];
+        if let Reach::LinesOf(me) = reach {
+            let below = Scope::ReportsOf(me)
+                .condition(b, org, "people", "id")
+                .expect("a subtree has a condition");
+            c.push(person::Column::Id.eq(me.0).or(below));
+        }
+        if !q.include_inactive {
+            c.push(person::Column::Active.eq(true));
+        }
+        if let Some(m) = q.manager {
+            c.push(person::Column::ManagerId.eq(m.0));
+        }
+        if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let pattern = contains_pattern(s);
+            c.push(Expr::cust_with_values(
+                format!(
+                    "(people.email LIKE {} ESCAPE '!' OR LOWER(people.display_name) LIKE {} ESCAPE '!')",
+                    ph(1),
+                    ph(2)
+                ),
+                [pattern.clone(), pattern],
+            ));
+        }
+        if q.track.is_some() || q.level.is_some() {
+            let today = q.today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            // The assignment in force today: none later as of today (ties: recorded later,
+            // then the larger id, as `current_as_of` decides).
+            let mut sql = format!(
+                "people.id IN (SELECT a.person_id FROM level_assignments a \
+                 WHERE a.org_id = {} AND a.effective <= {} AND NOT EXISTS (\
+                 SELECT 1 FROM level_assignments b WHERE b.org_id = a.org_id \
+                 AND b.person_id = a.person_id AND b.effective <= {} AND (b.effective > a.effective \
+                 OR (b.effective = a.effective AND (b.recorded_at > a.recorded_at \
+                 OR (b.recorded_at = a.recorded_at AND b.id > a.id)))))",
+                ph(1),
+                ph(2),
+                ph(3)
+            );
+            let mut values: Vec<sea_orm::Value> = vec![org.0.into(), today.into(), today.into()];
+            let mut n = 4;
+            for (table, column, key) in [
+                ("tracks", "track_id", &q.track),
+                ("levels", "level_id", &q.level),
+            ] {
+                if let Some(k) = key {
+                    sql.push_str(&format!(
+                        " AND a.{column} IN (SELECT x.id FROM {table} x WHERE x.org_id = {} AND x.key = {})",
+                        ph(n),
+                        ph(n + 1)
+                    ));
+                    values.push(org.0.into());
+                    values.push(k.clone().into());
+                    n += 2;
+                }
+            }
+            sql.push(')');
+            c.push(Expr::cust_with_values(sql, values));
+        }
+        c
+    }
+
+    /// A page of the people `reach` allows that match `q`, ordered by email, after the person
+    /// `after` (the previous page's last), with the total over all pages. Three statements at
+    /// most, whatever the size of the organisation.
+    pub async fn people_page(
+        &self,
+        org: OrgId,
+        reach: Reach,
+        q: &PeopleQuery,
+        after: Option<PersonId>,
+        first: usize,
+    ) -> Result<PeoplePage, DbError> {
+        let conditions = self.people_conditions(org, reach, q);
+        let filtered = || {
+            conditions
+                .iter()
+                .cloned()
+                .fold(person::Entity::find(), |s, c| s.filter(c))
+        };
+        let total = filtered().count(&self.conn).await?;
+        let mut page = filtered();
+        if let Some(a) = after {
+            let b = self.conn.get_database_backend();
+            page = page.filter(Expr::cust_with_values(
+                format!(
+                    "people.email > (SELECT c.email FROM people c WHERE c.org_id = {} AND c.id = {})",
+                    placeholder(b, 1),
+                    placeholder(b, 2)
+                ),
+                [org.0, a.0],
+            ));
+        }
+        let mut people: Vec<Person> = page
+            .order_by_asc(person::Column::Email)
+            .limit(first as u64 + 1)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(person_from_row)
+            .collect::<Result<_, _>>()?;
+        let has_next = people.len() > first;
+        people.truncate(first);
+        Ok(PeoplePage {
+            people,
+            has_next,
+            total: usize::try_from(total).unwrap_or(usize::MAX),
+        })
+    }
+
+    /// The position in force on `today` of each of `people` who has one (two statements
+    /// besides the version keys, whatever their number).
+    pub async fn current_positions(
+        &self,
+        org: OrgId,
+        people: &[PersonId],
+        today: NaiveDate,
+    ) -> Result<HashMap<PersonId, LevelAssignment>, DbError> {
+        let mut by_person: HashMap<PersonId, Vec<LevelAssignment>> = HashMap::new();
+        for a in self.assignments_of(org, people).await? {
+            by_person.entry(a.person_id).or_default().push(a);
+        }
+        Ok(by_person
+            .into_iter()
+            .filter_map(|(p, h)| current_as_of(&h, today).cloned().map(|a| (p, a)))
+            .collect())
+    }
+
+    /// The emails of a few people by id (for managers named on a page).
+    pub async fn emails_of(
+        &self,
+        org: OrgId,
+        ids: &[PersonId],
+    ) -> Result<HashMap<PersonId, Email>, DbError> {
+        Ok(self
+            .people_by_ids(org, ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.email))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_like_itself() {
+        assert_eq!(contains_pattern("Mira_B%"), "%mira!_b!%%");
+        assert_eq!(contains_pattern("a!b"), "%a!!b%");
+    }
+}
