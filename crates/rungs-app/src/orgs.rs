@@ -44,26 +44,35 @@ impl App {
     ) -> Result<crate::Page<AuditView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::ReadAudit(org.id))?;
-        let mut all = self.db.audit_log(org.id).await?;
-        if let Some(a) = action {
-            all.retain(|e| e.action == a);
+        let first = first.unwrap_or(crate::DEFAULT_PAGE);
+        if first > crate::MAX_PAGE {
+            return Err(AppError::Invalid(format!(
+                "`first` is at most {}",
+                crate::MAX_PAGE
+            )));
         }
-        let page = crate::Page::by_offset(all, first, after)?;
-        let ids: Vec<PersonId> = page.items.iter().filter_map(|e| e.actor_id).collect();
+        let after = after
+            .map(|c| {
+                c.parse::<uuid::Uuid>()
+                    .map_err(|_| AppError::Invalid(format!("`{c}` is not a cursor from this list")))
+            })
+            .transpose()?;
+        let (entries, has_next, total) = self.db.audit_page(org.id, action, after, first).await?;
+        let ids: Vec<PersonId> = entries.iter().filter_map(|e| e.actor_id).collect();
         let people = self.people_named(&org, &ids).await?;
+        let end_cursor = entries.last().map(|e| e.id.to_string());
         Ok(crate::Page {
-            items: page
-                .items
+            items: entries
                 .into_iter()
                 .map(|entry| AuditView {
                     actor: entry.actor_id.and_then(|a| people.get(&a).cloned()),
                     entry,
                 })
                 .collect(),
-            has_next: page.has_next,
-            total: page.total,
-            offset: page.offset,
-            end_cursor: page.end_cursor,
+            has_next,
+            total,
+            offset: 0,
+            end_cursor,
         })
     }
 

@@ -206,6 +206,20 @@ async fn reads(o: &Org, statements: &AtomicU64) -> Vec<(&'static str, u64)> {
         "level history",
         a.level_history_of(&as_person(&o.ceo), "acme", o.deep.id)
     );
+    let log = count!(
+        "audit log",
+        a.audit_log(&as_person(&o.hr), "acme", None, Some(1), None)
+    );
+    count!(
+        "audit log (next page)",
+        a.audit_log(
+            &as_person(&o.hr),
+            "acme",
+            None,
+            Some(1),
+            log.end_cursor.as_deref()
+        )
+    );
     out
 }
 
@@ -391,6 +405,63 @@ async fn people_pages_filter_and_page_in_sql() {
                 && msg.ends_with("-> boss@acme.test -> ceo@acme.test"),
             "{b}: {msg}"
         );
+
+        // The audit log pages by key too: newest first, every entry once, ids as cursors.
+        for i in 0..12 {
+            a.update_person(
+                &hr,
+                "acme",
+                o.deep.id,
+                PersonChanges {
+                    display_name: Some(format!("Renamed {i}")),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let whole = a
+            .audit_log(&hr, "acme", None, Some(100), None)
+            .await
+            .unwrap();
+        let ids = |p: &rungs_app::Page<rungs_app::AuditView>| -> Vec<String> {
+            p.items.iter().map(|v| v.entry.id.to_string()).collect()
+        };
+        assert!(whole.total >= 13, "{b}: {}", whole.total);
+        assert!(
+            whole
+                .items
+                .windows(2)
+                .all(|w| w[0].entry.at >= w[1].entry.at),
+            "{b}: newest first"
+        );
+        let mut walked = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = a
+                .audit_log(
+                    &hr,
+                    "acme",
+                    Some("person.update"),
+                    Some(5),
+                    after.as_deref(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(page.total, 12, "{b}");
+            walked.extend(ids(&page));
+            if !page.has_next {
+                break;
+            }
+            after = page.end_cursor.clone();
+        }
+        let updates: Vec<String> = whole
+            .items
+            .iter()
+            .filter(|v| v.entry.action == "person.update")
+            .map(|v| v.entry.id.to_string())
+            .collect();
+        assert_eq!(walked, updates, "{b}");
         t.drop_database().await;
     }
 }

@@ -51,7 +51,7 @@ pub struct PeoplePage {
 }
 
 /// `$n` on PostgreSQL, `?` elsewhere: custom SQL's placeholders.
-fn placeholder(backend: DbBackend, n: usize) -> String {
+pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
     match backend {
         DbBackend::Postgres => format!("${n}"),
         _ => "?".to_owned(),

@@ -611,6 +611,20 @@ fn connection<T, U>(
 where
     U: async_graphql::OutputType,
 {
+    let offset = page.offset;
+    connection_by(page, after, |i, _| (offset + i + 1).to_string(), f)
+}
+
+/// A connection whose cursors `cursor` makes from each item (and its index in the page).
+fn connection_by<T, U>(
+    page: app::Page<T>,
+    after: bool,
+    cursor: impl Fn(usize, &T) -> String,
+    f: impl Fn(T) -> U,
+) -> Connection<String, U, Total>
+where
+    U: async_graphql::OutputType,
+{
     let mut conn = Connection::with_additional_fields(
         after,
         page.has_next,
@@ -618,12 +632,11 @@ where
             total_count: page.total,
         },
     );
-    let offset = page.offset;
     conn.edges.extend(
         page.items
             .into_iter()
             .enumerate()
-            .map(|(i, t)| Edge::new((offset + i + 1).to_string(), f(t))),
+            .map(|(i, t)| Edge::new(cursor(i, &t), f(t))),
     );
     conn
 }
@@ -901,8 +914,13 @@ impl AuditQuery {
                 after.as_deref(),
             )
             .await)?;
-        Ok(connection(page, after.is_some(), |v: app::AuditView| {
-            AuditEntry {
+        // The cursor is the entry's id: the log is paged by key.
+        let by_id = |_: usize, v: &app::AuditView| v.entry.id.to_string();
+        Ok(connection_by(
+            page,
+            after.is_some(),
+            by_id,
+            |v: app::AuditView| AuditEntry {
                 id: ID(v.entry.id.to_string()),
                 at: v.entry.at,
                 actor_id: v.entry.actor_id.map(|p| ID(p.to_string())),
@@ -911,8 +929,8 @@ impl AuditQuery {
                 subjects: v.entry.subjects.iter().map(|u| ID(u.to_string())).collect(),
                 subject_count: v.entry.subject_count,
                 detail: v.entry.detail,
-            }
-        }))
+            },
+        ))
     }
 }
 
