@@ -263,34 +263,46 @@ impl App {
         let person = self.person_by_id(&org, person).await?;
         let relation = self.relation_to(actor, &org, person.id).await?;
         authorize(actor, Action::ReadGrowth(org.id, relation))?;
-        let mut all = self
+        let first = first.unwrap_or(crate::DEFAULT_PAGE);
+        if first > crate::MAX_PAGE {
+            return Err(AppError::Invalid(format!(
+                "`first` is at most {}",
+                crate::MAX_PAGE
+            )));
+        }
+        let after = after
+            .map(|c| {
+                c.parse::<uuid::Uuid>()
+                    .map(AssessmentId)
+                    .map_err(|_| AppError::Invalid(format!("`{c}` is not a cursor from this list")))
+            })
+            .transpose()?;
+        let (items, has_next, total) = self
             .db
-            .assessments_in(org.id, Scope::Person(person.id), None)
+            .assessments_page(
+                org.id,
+                person.id,
+                filter.expectation.as_deref(),
+                filter.role,
+                after,
+                first,
+            )
             .await?;
-        all.retain(|a| {
-            filter
-                .expectation
-                .as_deref()
-                .is_none_or(|k| a.expectation.as_str() == k)
-                && filter.role.is_none_or(|r| a.role == r)
-        });
-        all.reverse();
-        let page = Page::by_offset(all, first, after)?;
-        let ids: Vec<PersonId> = page.items.iter().map(|a| a.assessor_id).collect();
+        let ids: Vec<PersonId> = items.iter().map(|a| a.assessor_id).collect();
         let names = self.people_named(&org, &ids).await?;
+        let end_cursor = items.last().map(|a| a.id.0.to_string());
         Ok(Page {
-            items: page
-                .items
+            items: items
                 .into_iter()
                 .map(|a| AssessmentView {
                     assessor: names.get(&a.assessor_id).cloned(),
                     assessment: a,
                 })
                 .collect(),
-            has_next: page.has_next,
-            total: page.total,
-            offset: page.offset,
-            end_cursor: page.end_cursor,
+            has_next,
+            total,
+            offset: 0,
+            end_cursor,
         })
     }
 

@@ -611,6 +611,54 @@ async fn assessments_plans_and_the_readiness_rule() {
             "advanced-data-structures"
         );
         assert_eq!(history.items[0].assessor.as_ref().unwrap().id, w.mgr.id);
+        // The next page by key: the rest, newest first, nothing twice; filters are SQL's.
+        let rest = w
+            .app
+            .assessments(
+                &emp,
+                "acme",
+                w.emp.id,
+                &Default::default(),
+                Some(2),
+                history.end_cursor.as_deref(),
+            )
+            .await
+            .unwrap();
+        assert_eq!((rest.items.len(), rest.has_next, rest.total), (1, false, 3));
+        assert!(rest.items[0].assessment.at <= history.items[1].assessment.at);
+        assert!(
+            history
+                .items
+                .iter()
+                .all(|h| h.assessment.id != rest.items[0].assessment.id)
+        );
+        let one = w
+            .app
+            .assessments(
+                &emp,
+                "acme",
+                w.emp.id,
+                &rungs_app::AssessmentFilter {
+                    expectation: Some("advanced-data-structures".into()),
+                    role: None,
+                },
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(one.total >= 1);
+        assert!(
+            one.items
+                .iter()
+                .all(|a| a.assessment.expectation.as_str() == "advanced-data-structures")
+        );
+        let bad = w
+            .app
+            .assessments(&emp, "acme", w.emp.id, &Default::default(), None, Some("3"))
+            .await
+            .unwrap_err();
+        assert_eq!(code(bad), "INVALID_INPUT");
         // Calibration: HR only; counts per track and level.
         let cal = w.app.calibration(&hr, "acme", None).await.unwrap();
         assert_eq!((cal.people, cal.unplaced), (6, 3));

@@ -1,8 +1,8 @@
-//! People reads in SQL, on every backend: one person, a page of people, a level history cost
-//! the same number of statements in an organisation of 10 people as in one of 10,000; pages
-//! follow keyset cursors that carry no personal data; search, track and level filters are
-//! SQL's and agree with the current position; a manager's reach is their own reporting lines,
-//! checked by walking up from the person.
+//! People reads in SQL, on every backend: one person, a page of people, a level history, an
+//! assessment history and the audit log cost the same number of statements in an organisation of
+//! 10 people as in one of 10,000; pages follow keyset cursors that carry no personal data; search,
+//! track and level filters are SQL's and agree with the current position; a manager's reach is
+//! their own reporting lines, checked by walking up from the person.
 
 #![allow(clippy::unwrap_used)]
 
@@ -205,6 +205,17 @@ async fn reads(o: &Org, statements: &AtomicU64) -> Vec<(&'static str, u64)> {
     count!(
         "level history",
         a.level_history_of(&as_person(&o.ceo), "acme", o.deep.id)
+    );
+    count!(
+        "assessments",
+        a.assessments(
+            &as_person(&o.ceo),
+            "acme",
+            o.deep.id,
+            &Default::default(),
+            Some(20),
+            None
+        )
     );
     let log = count!(
         "audit log",

@@ -6,7 +6,6 @@ use crate::error::DbError;
 use crate::repo::Db;
 use chrono::{DateTime, SubsecRound, Utc};
 use rungs_domain::{OrgId, PersonId};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -130,23 +129,7 @@ impl Db {
         let total = q.clone().count(&self.conn).await?;
         if let Some(a) = after {
             let b = self.conn.get_database_backend();
-            let ph = |n| crate::people::placeholder(b, n);
-            let at = |n: usize| {
-                format!(
-                    "(SELECT c.at FROM audit_log c WHERE c.org_id = {} AND c.id = {})",
-                    ph(n),
-                    ph(n + 1)
-                )
-            };
-            q = q.filter(Expr::cust_with_values(
-                format!(
-                    "(audit_log.at < {} OR (audit_log.at = {} AND audit_log.id < {}))",
-                    at(1),
-                    at(3),
-                    ph(5)
-                ),
-                [org.0, a, org.0, a, a],
-            ));
+            q = q.filter(crate::paging::older_than(b, "audit_log", "at", org, a));
         }
         let mut rows: Vec<AuditEntry> = q
             .order_by_desc(audit_log::Column::At)

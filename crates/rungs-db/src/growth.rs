@@ -335,6 +335,69 @@ impl Db {
             .order_by_asc(assessment::Column::Id)
             .all(&self.conn)
             .await?;
+        self.assessments_from(org, rows).await
+    }
+
+    /// One page of a person's assessments, newest first, optionally of one criterion (by key,
+    /// in any version) or one assessor role, after the assessment `after`: filter, order and
+    /// page in SQL. Returns the page, whether there is more, and the total.
+    pub async fn assessments_page(
+        &self,
+        org: OrgId,
+        person: PersonId,
+        expectation: Option<&str>,
+        role: Option<AssessorRole>,
+        after: Option<AssessmentId>,
+        first: usize,
+    ) -> Result<(Vec<Assessment>, bool, usize), DbError> {
+        use sea_orm::{PaginatorTrait, QuerySelect};
+        let b = self.conn.get_database_backend();
+        let mut q = assessment::Entity::find()
+            .filter(assessment::Column::OrgId.eq(org.0))
+            .filter(assessment::Column::PersonId.eq(person.0));
+        if let Some(k) = expectation {
+            q = q.filter(Expr::cust_with_values(
+                format!(
+                    "assessments.expectation_id IN (SELECT x.id FROM expectations x WHERE x.org_id = {} AND x.key = {})",
+                    crate::paging::placeholder(b, 1),
+                    crate::paging::placeholder(b, 2)
+                ),
+                [sea_orm::Value::from(org.0), k.into()],
+            ));
+        }
+        if let Some(r) = role {
+            q = q.filter(assessment::Column::AssessorRole.eq(r.as_str()));
+        }
+        let total = q.clone().count(&self.conn).await?;
+        if let Some(a) = after {
+            q = q.filter(crate::paging::older_than(
+                b,
+                "assessments",
+                "assessed_at",
+                org,
+                a.0,
+            ));
+        }
+        let mut rows = q
+            .order_by_desc(assessment::Column::AssessedAt)
+            .order_by_desc(assessment::Column::Id)
+            .limit(first as u64 + 1)
+            .all(&self.conn)
+            .await?;
+        let has_next = rows.len() > first;
+        rows.truncate(first);
+        Ok((
+            self.assessments_from(org, rows).await?,
+            has_next,
+            usize::try_from(total).unwrap_or(usize::MAX),
+        ))
+    }
+
+    async fn assessments_from(
+        &self,
+        org: OrgId,
+        rows: Vec<assessment::Model>,
+    ) -> Result<Vec<Assessment>, DbError> {
         let versions = distinct(rows.iter().map(|r| r.version_id));
         let keys = Keys::load(&self.conn, org, &versions, Want::EXPECTATIONS).await?;
         rows.into_iter()

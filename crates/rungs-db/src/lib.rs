@@ -9,6 +9,7 @@ mod entities;
 mod error;
 mod growth;
 pub mod migrations;
+mod paging;
 mod people;
 mod repo;
 #[cfg(feature = "testing")]

@@ -5,6 +5,7 @@
 use crate::entities::*;
 use crate::error::DbError;
 use crate::growth::Scope;
+use crate::paging::placeholder;
 use crate::repo::{Db, person_from_row};
 
 use chrono::NaiveDate;
@@ -13,7 +14,7 @@ use rungs_domain::person::{Email, Person};
 use rungs_domain::{OrgId, PersonId};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Statement,
 };
 use std::collections::HashMap;
@@ -48,14 +49,6 @@ pub struct PeoplePage {
     pub has_next: bool,
     /// How many match, over all pages.
     pub total: usize,
-}
-
-/// `$n` on PostgreSQL, `?` elsewhere: custom SQL's placeholders.
-pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
 }
 
 /// A LIKE pattern that matches `s` anywhere, with `!` escaping LIKE's own characters.

@@ -739,7 +739,14 @@ impl GrowthQuery {
                 after.as_deref(),
             )
             .await)?;
-        Ok(connection(page, after.is_some(), Assessment::from))
+        // The cursor is the assessment's id: the history is paged by key.
+        let by_id = |_: usize, a: &app::AssessmentView| a.assessment.id.0.to_string();
+        Ok(connection_by(
+            page,
+            after.is_some(),
+            by_id,
+            Assessment::from,
+        ))
     }
 
     /// Readiness for the next level, with its reasons (`personId` defaults to the caller).
