@@ -29,6 +29,8 @@ pub struct PeopleFilter {
     pub manager: Option<PersonId>,
     /// Deactivated people are left out unless asked for.
     pub include_inactive: bool,
+    /// The caller does not need `Page::total` (it is then 0): the count is skipped.
+    pub skip_total: bool,
 }
 
 /// One page of a list ordered by email; `after` is the last email of the previous page.
@@ -167,6 +169,7 @@ impl App {
             manager: filter.manager,
             include_inactive: filter.include_inactive,
             today: Some(Utc::now().date_naive()),
+            skip_total: filter.skip_total,
         };
         let page = self.db.people_page(org.id, reach, &q, after, first).await?;
         let end_cursor = page.people.last().map(|p| p.id.to_string());

@@ -108,6 +108,8 @@ impl PeopleQuery {
                 .map(|m| person_id(&c, m))
                 .transpose()?,
             include_inactive: f.include_inactive,
+            // Counting every match costs more than the page: only when it is asked for.
+            skip_total: !ctx.look_ahead().field("totalCount").exists(),
         };
         let first = first.and_then(|f| usize::try_from(f).ok());
         let page = c.ok(c
