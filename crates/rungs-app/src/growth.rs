@@ -263,20 +263,8 @@ impl App {
         let person = self.person_by_id(&org, person).await?;
         let relation = self.relation_to(actor, &org, person.id).await?;
         authorize(actor, Action::ReadGrowth(org.id, relation))?;
-        let first = first.unwrap_or(crate::DEFAULT_PAGE);
-        if first > crate::MAX_PAGE {
-            return Err(AppError::Invalid(format!(
-                "`first` is at most {}",
-                crate::MAX_PAGE
-            )));
-        }
-        let after = after
-            .map(|c| {
-                c.parse::<uuid::Uuid>()
-                    .map(AssessmentId)
-                    .map_err(|_| AppError::Invalid(format!("`{c}` is not a cursor from this list")))
-            })
-            .transpose()?;
+        let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
+        let after = after.map(AssessmentId);
         let (items, has_next, total) = self
             .db
             .assessments_page(

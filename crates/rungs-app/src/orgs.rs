@@ -44,19 +44,7 @@ impl App {
     ) -> Result<crate::Page<AuditView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::ReadAudit(org.id))?;
-        let first = first.unwrap_or(crate::DEFAULT_PAGE);
-        if first > crate::MAX_PAGE {
-            return Err(AppError::Invalid(format!(
-                "`first` is at most {}",
-                crate::MAX_PAGE
-            )));
-        }
-        let after = after
-            .map(|c| {
-                c.parse::<uuid::Uuid>()
-                    .map_err(|_| AppError::Invalid(format!("`{c}` is not a cursor from this list")))
-            })
-            .transpose()?;
+        let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
         let (entries, has_next, total) = self.db.audit_page(org.id, action, after, first).await?;
         let ids: Vec<PersonId> = entries.iter().filter_map(|e| e.actor_id).collect();
         let people = self.people_named(&org, &ids).await?;

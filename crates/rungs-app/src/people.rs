@@ -46,6 +46,25 @@ pub struct Page<T> {
     pub end_cursor: Option<String>,
 }
 
+/// A page's arguments, checked: its size (by default [`DEFAULT_PAGE`], at most [`MAX_PAGE`]),
+/// and the cursor read as what the list pages by (a position, or the key of the last item).
+pub(crate) fn page_args<K: std::str::FromStr>(
+    first: Option<usize>,
+    after: Option<&str>,
+) -> Result<(usize, Option<K>), AppError> {
+    let first = first.unwrap_or(DEFAULT_PAGE);
+    if first > MAX_PAGE {
+        return Err(AppError::Invalid(format!("`first` is at most {MAX_PAGE}")));
+    }
+    let after = after
+        .map(|c| {
+            c.parse::<K>()
+                .map_err(|_| AppError::Invalid(format!("`{c}` is not a cursor from this list")))
+        })
+        .transpose()?;
+    Ok((first, after))
+}
+
 impl<T> Page<T> {
     /// A page of an already ordered list; the cursor is the position after the last item
     /// returned (opaque to clients).
@@ -54,16 +73,8 @@ impl<T> Page<T> {
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<Self, AppError> {
-        let first = first.unwrap_or(DEFAULT_PAGE);
-        if first > MAX_PAGE {
-            return Err(AppError::Invalid(format!("`first` is at most {MAX_PAGE}")));
-        }
-        let start = match after {
-            None => 0,
-            Some(c) => c
-                .parse::<usize>()
-                .map_err(|_| AppError::Invalid(format!("`{c}` is not a cursor from this list")))?,
-        };
+        let (first, start) = page_args::<usize>(first, after)?;
+        let start = start.unwrap_or(0);
         let total = all.len();
         let mut items: Vec<T> = all.into_iter().skip(start).take(first + 1).collect();
         let has_next = items.len() > first;
@@ -150,16 +161,7 @@ impl App {
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<Page<PersonView>, AppError> {
-        let first = first.unwrap_or(DEFAULT_PAGE);
-        if first > MAX_PAGE {
-            return Err(AppError::Invalid(format!("`first` is at most {MAX_PAGE}")));
-        }
-        let after = after
-            .map(|c| {
-                c.parse::<PersonId>()
-                    .map_err(|_| AppError::Invalid(format!("`{c}` is not a cursor from this list")))
-            })
-            .transpose()?;
+        let (first, after) = page_args::<PersonId>(first, after)?;
         let org = self.organisation(actor, org_slug).await?;
         let reach = people_reach(actor, org.id)?;
         let q = PeopleQuery {

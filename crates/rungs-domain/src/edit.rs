@@ -205,6 +205,11 @@ fn insert_at<T>(list: &mut Vec<T>, item: T, position: Option<usize>) {
     list.insert(at, item);
 }
 
+/// An edited optional text: blank clears it.
+fn non_blank(v: &str) -> Option<String> {
+    (!v.trim().is_empty()).then(|| v.to_owned())
+}
+
 fn apply_patch(
     key: &mut String,
     name: &mut String,
@@ -218,7 +223,7 @@ fn apply_patch(
         *name = n.clone();
     }
     if let Some(d) = &patch.description {
-        *description = (!d.trim().is_empty()).then(|| d.clone());
+        *description = non_blank(d);
     }
 }
 
@@ -587,7 +592,7 @@ impl MatrixEdit {
                 let c = &mut d.competencies[i];
                 apply_patch(&mut c.key, &mut c.name, &mut c.description, patch);
                 if let Some(t) = theme {
-                    c.theme = (!t.trim().is_empty()).then(|| t.clone());
+                    c.theme = non_blank(t);
                 }
                 if let Some(new) = &patch.key {
                     repoint(
@@ -612,7 +617,7 @@ impl MatrixEdit {
                 summary,
             } => {
                 let c = cell_mut(d, track, level)?;
-                c.summary = (!summary.trim().is_empty()).then(|| summary.clone());
+                c.summary = non_blank(summary);
             }
             Self::SetTitles {
                 track,
@@ -654,12 +659,11 @@ impl MatrixEdit {
                 }
                 let e = &mut d.tracks[ti].cells[ci].expectations[ei];
                 apply_patch(&mut e.key, &mut e.name, &mut e.description, patch);
-                let clear = |v: &String| (!v.trim().is_empty()).then(|| v.clone());
                 if let Some(t) = &change.title {
-                    e.title = clear(t);
+                    e.title = non_blank(t);
                 }
                 if let Some(c) = &change.competency {
-                    e.competency = clear(c);
+                    e.competency = non_blank(c);
                 }
                 if let Some(x) = &change.examples {
                     e.examples = x.clone();
