@@ -6,7 +6,7 @@ use crate::people::Page;
 use crate::policy::{Action, Actor, Relation, authorize};
 use crate::{App, AppError};
 use chrono::{NaiveDate, Utc};
-use rungs_db::{Audit, Scope};
+use rungs_db::{Audit, Scope, StandingOrder, StandingsQuery};
 use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
 use rungs_domain::growth::{
@@ -63,7 +63,7 @@ pub struct ReadinessView {
 /// How a team is sorted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TeamSort {
-    /// Most ready first (score, then time in level), then by name.
+    /// Ready first, then the higher score, then the longer in level, then by name.
     #[default]
     Readiness,
     Name,
@@ -356,34 +356,34 @@ impl App {
         let person = self.person_by_id(&org, person).await?;
         let relation = self.relation_to(actor, &org, person.id).await?;
         authorize(actor, Action::ReadGrowth(org.id, relation))?;
-        let scope = Scope::Person(person.id);
-        let mut views = self.readiness_in(&org, scope, vec![person], None).await?;
+        let rule = self.db.readiness_rule(org.id).await?;
+        let mut views = self.readiness_for(&org, &[person.id], None, &rule).await?;
         views
             .pop()
             .ok_or_else(|| AppError::NotFound("person".into()))
     }
 
-    /// Readiness for each of `people` (all in `scope`), from a constant number of reads.
-    async fn readiness_in(
+    /// Readiness for each of `ids` (a page), in that order, from a constant number of reads.
+    async fn readiness_for(
         &self,
         org: &Organisation,
-        scope: Scope,
-        people: Vec<Person>,
+        ids: &[PersonId],
         manager: Option<PersonId>,
+        rule: &ReadinessRule,
     ) -> Result<Vec<ReadinessView>, AppError> {
         let today = Utc::now().date_naive();
-        let rule = self.db.readiness_rule(org.id).await?;
+        let mut people: HashMap<PersonId, Person> = self.people_named(org, ids).await?;
         let mut history: HashMap<PersonId, Vec<LevelAssignment>> = HashMap::new();
-        for a in self.db.assignments_in(org.id, scope).await? {
+        for a in self.db.assignments_of(org.id, ids).await? {
             history.entry(a.person_id).or_default().push(a);
         }
         let mut assessed: HashMap<PersonId, Vec<Assessment>> = HashMap::new();
-        for a in self.db.assessments_in(org.id, scope, None).await? {
+        for a in self.db.assessments_of(org.id, ids).await? {
             assessed.entry(a.person_id).or_default().push(a);
         }
         let open: HashMap<PersonId, PromotionCase> = self
             .db
-            .open_cases(org.id, scope)
+            .open_cases_of(org.id, ids)
             .await?
             .into_iter()
             .map(|c| (c.person_id, c))
@@ -392,10 +392,11 @@ impl App {
             .iter()
             .filter_map(|(p, h)| current_as_of(h, today).map(|c| (*p, c.clone())))
             .collect();
-        let ids: Vec<VersionId> = current.values().map(|c| c.version_id).collect();
-        let versions = self.versions(org, ids).await?;
-        Ok(people
-            .into_iter()
+        let version_ids: Vec<VersionId> = current.values().map(|c| c.version_id).collect();
+        let versions = self.versions(org, version_ids).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| people.remove(id))
             .map(|p| {
                 let cur = current.get(&p.id);
                 let h = history.get(&p.id).map_or(&[][..], Vec::as_slice);
@@ -405,7 +406,7 @@ impl App {
                     &versions,
                     assessed.get(&p.id).map_or(&[][..], Vec::as_slice),
                     open.get(&p.id),
-                    &rule,
+                    rule,
                     today,
                 );
                 ReadinessView {
@@ -419,16 +420,67 @@ impl App {
             .collect())
     }
 
+    /// A page of the active people in `scope`, sorted in SQL from their kept standings, each
+    /// with their readiness computed in full (a page's worth, whatever the scope's size).
+    async fn standings_page(
+        &self,
+        org: &Organisation,
+        scope: Scope,
+        sort: TeamSort,
+        want_total: bool,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<ReadinessView>, AppError> {
+        let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
+        let today = Utc::now().date_naive();
+        let rule = self.db.readiness_rule(org.id).await?;
+        self.db.refresh_due_standings(org.id, today).await?;
+        let q = StandingsQuery {
+            scope,
+            order: match sort {
+                TeamSort::Readiness => StandingOrder::Readiness,
+                TeamSort::Name => StandingOrder::Name,
+                TeamSort::Level => StandingOrder::Level,
+            },
+            rule: &rule,
+            today,
+        };
+        let (ids, has_next) = self
+            .db
+            .standings_page(org.id, &q, after.map(PersonId), first)
+            .await?;
+        let total = if want_total {
+            self.db.standings_count(org.id, scope).await?
+        } else {
+            0
+        };
+        let manager = match scope {
+            Scope::ReportsOf(m) => Some(m),
+            _ => None,
+        };
+        let items = self.readiness_for(org, &ids, manager, &rule).await?;
+        Ok(Page {
+            end_cursor: ids.last().map(|p| p.0.to_string()),
+            items,
+            has_next,
+            total,
+            offset: 0,
+        })
+    }
+
     /// A manager's direct and indirect reports (active ones) with their level, readiness and
-    /// open cases, sorted and paginated. Managers see their own team and their reports'; HR
-    /// admins any. `manager` defaults to the actor.
+    /// open cases, sorted and paged in SQL (cursors are person ids). Managers see their own
+    /// team and their reports'; HR admins any. `manager` defaults to the actor. The total is
+    /// counted only when `want_total`.
     #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    #[allow(clippy::too_many_arguments)]
     pub async fn team(
         &self,
         actor: &Actor,
         org_slug: &str,
         manager: Option<PersonId>,
         sort: TeamSort,
+        want_total: bool,
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<Page<ReadinessView>, AppError> {
@@ -439,49 +491,34 @@ impl App {
         self.person_by_id(&org, manager).await?;
         let relation = self.relation_to(actor, &org, manager).await?;
         authorize(actor, Action::ReadTeam(org.id, relation))?;
-        let all = self.team_readiness(&org, manager, sort).await?;
-        Page::by_offset(all, first, after)
-    }
-
-    /// Every active report of `manager`, with readiness, sorted (no paging: the CLI's table).
-    pub(crate) async fn team_readiness(
-        &self,
-        org: &Organisation,
-        manager: PersonId,
-        sort: TeamSort,
-    ) -> Result<Vec<ReadinessView>, AppError> {
         let scope = Scope::ReportsOf(manager);
-        let mut people = self.db.people_in(org.id, scope).await?;
-        people.retain(|p| p.active);
-        let mut all = self.readiness_in(org, scope, people, Some(manager)).await?;
-        sort_team(&mut all, sort);
-        Ok(all)
+        self.standings_page(&org, scope, sort, want_total, first, after)
+            .await
     }
 
-    /// Readiness of everyone active in the organisation, or in a manager's subtree, most ready
-    /// first (HR admins and operators: the `rungs readiness` report).
+    /// One page of the readiness report: everyone active in the organisation, or in a
+    /// manager's subtree, most ready first (HR admins and operators: `rungs readiness` reads
+    /// it page by page, so a report of any size holds one page in memory).
     #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn readiness_report(
         &self,
         actor: &Actor,
         org_slug: &str,
         manager: Option<PersonId>,
-    ) -> Result<Vec<ReadinessView>, AppError> {
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<ReadinessView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::Calibrate(org.id))?;
-        match manager {
+        let scope = match manager {
             Some(m) => {
                 self.person_by_id(&org, m).await?;
-                self.team_readiness(&org, m, TeamSort::Readiness).await
+                Scope::ReportsOf(m)
             }
-            None => {
-                let mut people = self.db.people_in(org.id, Scope::Org).await?;
-                people.retain(|p| p.active);
-                let mut all = self.readiness_in(&org, Scope::Org, people, None).await?;
-                sort_team(&mut all, TeamSort::Readiness);
-                Ok(all)
-            }
-        }
+            None => Scope::Org,
+        };
+        self.standings_page(&org, scope, TeamSort::Readiness, false, first, after)
+            .await
     }
 
     /// A person by email, for the command line (operators and HR admins).
@@ -672,28 +709,4 @@ fn person_readiness(
         ),
         standing,
     )
-}
-
-/// Orders a team for display.
-fn sort_team(all: &mut [ReadinessView], sort: TeamSort) {
-    let name = |v: &ReadinessView| (v.person.display_name.to_lowercase(), v.person.email.clone());
-    match sort {
-        TeamSort::Name => all.sort_by_key(name),
-        TeamSort::Readiness => all.sort_by(|a, b| {
-            b.readiness
-                .ready
-                .cmp(&a.readiness.ready)
-                .then(b.readiness.score.total_cmp(&a.readiness.score))
-                .then(
-                    b.readiness
-                        .months_in_level
-                        .cmp(&a.readiness.months_in_level),
-                )
-                .then_with(|| name(a).cmp(&name(b)))
-        }),
-        TeamSort::Level => all.sort_by(|a, b| {
-            let rank = |v: &ReadinessView| v.standing.as_ref().map(|s| s.level.rank);
-            rank(b).cmp(&rank(a)).then_with(|| name(a).cmp(&name(b)))
-        }),
-    }
 }

@@ -206,6 +206,7 @@ async fn team_readiness_statement_count_is_constant() {
                     "acme",
                     None,
                     TeamSort::Readiness,
+                    true,
                     Some(100),
                     None,
                 )
@@ -684,6 +685,331 @@ async fn assessments_plans_and_the_readiness_rule() {
             .await
             .unwrap();
         assert_eq!(sub.people, 3);
+        t.drop_database().await;
+    }
+}
+
+/// The reference order of a team: every member's readiness computed in full (one use case
+/// call each), sorted as `TeamSort` documents.
+async fn team_by_hand(w: &World, members: &[PersonId], sort: TeamSort) -> Vec<PersonId> {
+    let hr = as_person(&w.hr);
+    let mut views = Vec::new();
+    for id in members {
+        let v = w.app.readiness_of(&hr, "acme", *id).await.unwrap();
+        if v.person.active {
+            views.push(v);
+        }
+    }
+    let name = |v: &rungs_app::ReadinessView| {
+        (
+            v.person.display_name.to_lowercase(),
+            v.person.email.to_string(),
+        )
+    };
+    views.sort_by(|a, b| {
+        let (ra, rb) = (&a.readiness, &b.readiness);
+        let since = |r: &rungs_domain::growth::Readiness| {
+            r.in_level_since.unwrap_or(chrono::NaiveDate::MAX)
+        };
+        let rank = |v: &rungs_app::ReadinessView| v.standing.as_ref().map(|s| s.level.rank);
+        match sort {
+            TeamSort::Readiness => rb
+                .ready
+                .cmp(&ra.ready)
+                .then(rb.score.total_cmp(&ra.score))
+                .then(since(ra).cmp(&since(rb)))
+                .then_with(|| name(a).cmp(&name(b))),
+            TeamSort::Name => name(a).cmp(&name(b)),
+            TeamSort::Level => rank(b).cmp(&rank(a)).then_with(|| name(a).cmp(&name(b))),
+        }
+    });
+    views.into_iter().map(|v| v.person.id).collect()
+}
+
+/// The team as `team` pages it (pages of 7, following the cursors).
+async fn team_paged(w: &World, sort: TeamSort) -> Vec<PersonId> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = w
+            .app
+            .team(
+                &as_person(&w.boss),
+                "acme",
+                None,
+                sort,
+                false,
+                Some(7),
+                after.as_deref(),
+            )
+            .await
+            .unwrap();
+        out.extend(page.items.iter().map(|v| v.person.id));
+        after = page.end_cursor;
+        if !page.has_next {
+            return out;
+        }
+    }
+}
+
+/// The kept standings follow every write that changes readiness, and time: after each step, a
+/// team walked page by page in every order is the order computed in full for every member.
+#[tokio::test]
+async fn team_pages_follow_every_write_that_changes_readiness() {
+    for backend in backends() {
+        let t = TestDb::fresh(backend).await;
+        let w = world(t.db.clone()).await;
+        let sys = Actor::system();
+        let hr = as_person(&w.hr);
+        let (info, m) = w.app.show_matrix(&sys, "acme", "python").await.unwrap();
+        let org = w.hr.org_id;
+        let today = Utc::now().date_naive();
+        // Thirty more under `boss` and `mgr`, on three levels, placed on different days.
+        let levels = ["beginner", "intermediate", "advanced"];
+        let people: Vec<Person> = (0..30)
+            .map(|i| {
+                let mut p = person(
+                    org,
+                    &format!("t{i}@acme.test"),
+                    Some(if i % 2 == 0 { w.boss.id } else { w.mgr.id }),
+                    false,
+                );
+                p.display_name = format!("n{:02}x", (i * 7) % 30);
+                p
+            })
+            .collect();
+        let assignments: Vec<LevelAssignment> = people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| LevelAssignment {
+                id: AssignmentId::new(),
+                person_id: p.id,
+                version_id: info.id,
+                track: Key::parse("python-developer").unwrap(),
+                level: Key::parse(levels[i % 3]).unwrap(),
+                effective: today - Duration::days(20 + (i as i64 * 37) % 400),
+                reason: "load".into(),
+                set_by: None,
+                recorded_at: Utc::now(),
+                case_id: None,
+                moved_from: None,
+            })
+            .collect();
+        w.app
+            .db()
+            .save_people(org, &people, &[], &assignments, &setup())
+            .await
+            .unwrap();
+        let mut members: Vec<PersonId> = people.iter().map(|p| p.id).collect();
+        members.extend([w.mgr.id, w.emp.id, w.other.id]);
+        let check = async |step: &str| {
+            for sort in [TeamSort::Readiness, TeamSort::Name, TeamSort::Level] {
+                let want = team_by_hand(&w, &members, sort).await;
+                let got = team_paged(&w, sort).await;
+                assert_eq!(got, want, "{backend:?}, {step}, {sort:?}");
+            }
+        };
+        check("placed").await;
+
+        // Manager ratings: everything the next level asks for some, part of it for others.
+        let mut rated = Vec::new();
+        for (i, (p, a)) in people.iter().zip(&assignments).enumerate() {
+            let next = m.next_level("python-developer", a.level.as_str()).unwrap();
+            let wanted = m
+                .expectations_for("python-developer", next.key.as_str())
+                .unwrap();
+            for (k, (_, e)) in wanted.iter().enumerate() {
+                if i % 3 == 0 || k % (i % 4 + 1) == 0 {
+                    rated.push(Assessment {
+                        id: AssessmentId::new(),
+                        person_id: p.id,
+                        version_id: info.id,
+                        expectation: e.key.clone(),
+                        rating: [Rating::Developing, Rating::Meets, Rating::Exceeds][(i + k) % 3],
+                        assessor_id: p.manager_id.unwrap(),
+                        role: AssessorRole::Manager,
+                        evidence: Evidence::default(),
+                        at: Utc::now(),
+                        carried_from: None,
+                    });
+                }
+            }
+        }
+        w.app
+            .db()
+            .append_assessments(org, &rated, &setup())
+            .await
+            .unwrap();
+        check("assessed").await;
+
+        // One assessment through the use case, by the manager.
+        let first = m
+            .expectations_for("python-developer", "advanced")
+            .unwrap()
+            .last()
+            .unwrap()
+            .1
+            .key
+            .clone();
+        w.app
+            .assess(
+                &as_person(&w.mgr),
+                "acme",
+                AssessInput {
+                    person: w.emp.id,
+                    expectation: first.as_str(),
+                    rating: Rating::Exceeds,
+                    evidence: "shipped it",
+                    links: Vec::new(),
+                },
+            )
+            .await
+            .unwrap();
+        check("assess").await;
+
+        // The rule: it changes who is ready and the scores, and rewrites nothing.
+        w.app
+            .set_readiness_rule(
+                &hr,
+                "acme",
+                ReadinessRule::new(Rating::Developing, 3, 0.5).unwrap(),
+            )
+            .await
+            .unwrap();
+        check("rule").await;
+
+        // A new level, a promotion approved, a rename and a deactivation.
+        w.app
+            .assign_level(
+                &sys,
+                "acme",
+                "t4@acme.test",
+                Placement {
+                    matrix: None,
+                    track: "python-developer",
+                    level: "expert",
+                    effective: None,
+                    reason: "moved up",
+                },
+            )
+            .await
+            .unwrap();
+        let case = w
+            .app
+            .propose_promotion(
+                &as_person(&w.boss),
+                "acme",
+                Proposal {
+                    person: people[6].id,
+                    target: None,
+                    justification: "ready",
+                },
+            )
+            .await
+            .unwrap();
+        w.app
+            .decide_promotion(
+                &hr,
+                "acme",
+                case.case.id,
+                Verdict::Approve {
+                    note: "yes",
+                    effective: None,
+                },
+            )
+            .await
+            .unwrap();
+        w.app
+            .update_person(
+                &hr,
+                "acme",
+                people[8].id,
+                rungs_app::PersonChanges {
+                    display_name: Some("AAA first".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        w.app
+            .update_person(
+                &hr,
+                "acme",
+                people[10].id,
+                rungs_app::PersonChanges {
+                    active: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        check("assigned, promoted, renamed, deactivated").await;
+
+        // A level that takes effect tomorrow is not current today; then a day passes (both the
+        // assignment and the day its row expires move one day back).
+        let tomorrow = today + Duration::days(1);
+        w.app
+            .assign_level(
+                &sys,
+                "acme",
+                "t12@acme.test",
+                Placement {
+                    matrix: None,
+                    track: "python-developer",
+                    level: "expert",
+                    effective: Some(tomorrow),
+                    reason: "from tomorrow",
+                },
+            )
+            .await
+            .unwrap();
+        check("tomorrow's level").await;
+        t.execute(&format!(
+            "UPDATE level_assignments SET effective = '{today}' WHERE effective = '{tomorrow}'"
+        ))
+        .await;
+        t.execute(&format!(
+            "UPDATE standings SET valid_until = '{today}' WHERE valid_until = '{tomorrow}'"
+        ))
+        .await;
+        check("a day later").await;
+        let v = w
+            .app
+            .readiness_of(&hr, "acme", people[12].id)
+            .await
+            .unwrap();
+        assert_eq!(v.current.unwrap().level.as_str(), "expert", "{backend:?}");
+
+        // A new version with one more criterion at `intermediate`, and everyone moved to it.
+        let (draft, _) = w.app.start_draft(&hr, "acme", "python").await.unwrap();
+        w.app
+            .edit_draft(
+                &hr,
+                "acme",
+                "python",
+                draft.revision,
+                &[rungs_domain::edit::MatrixEdit::AddExpectation {
+                    track: "python-developer".into(),
+                    level: "intermediate".into(),
+                    expectation: rungs_domain::matrix::ExpectationDraft {
+                        key: "type-hints".into(),
+                        name: "Type hints".into(),
+                        ..Default::default()
+                    },
+                    position: None,
+                }],
+            )
+            .await
+            .unwrap();
+        w.app
+            .publish_matrix(&hr, "acme", "python", "type hints", None)
+            .await
+            .unwrap();
+        w.app
+            .move_people(&hr, "acme", "python", 2, None, false)
+            .await
+            .unwrap();
+        check("moved to version 2").await;
         t.drop_database().await;
     }
 }

@@ -223,15 +223,55 @@ pub async fn readiness(url: &str, a: ReadinessArgs) -> Result<(), Failure> {
         Some(m) => Some(app.person_by_email(&sys, &a.org, m).await?.id),
         None => None,
     };
-    let all = app.readiness_report(&sys, &a.org, manager).await?;
-    match a.out.format {
-        Out::Json => output::json(&all),
-        Out::Table => print_readiness(&all),
+    // Page by page, so a report of any size holds one page in memory.
+    let (mut after, mut people, mut ready) = (None::<String>, 0usize, 0usize);
+    let json = matches!(a.out.format, Out::Json);
+    let mut out = std::io::stdout().lock();
+    let write = |out: &mut std::io::StdoutLock, s: &str| {
+        use std::io::Write;
+        out.write_all(s.as_bytes())
+            .map_err(|e| Failure(format!("cannot write the report: {e}")))
+    };
+    if json {
+        write(&mut out, "[")?;
+    }
+    loop {
+        let page = app
+            .readiness_report(&sys, &a.org, manager, Some(REPORT_PAGE), after.as_deref())
+            .await?;
+        for v in &page.items {
+            if json {
+                let item = serde_json::to_string_pretty(v)
+                    .map_err(|e| Failure(format!("cannot print JSON: {e}")))?;
+                let sep = if people == 0 { "\n" } else { ",\n" };
+                write(&mut out, &format!("{sep}{item}"))?;
+            }
+            people += 1;
+            ready += usize::from(v.readiness.ready);
+        }
+        if !json && !page.items.is_empty() {
+            write(&mut out, &format!("{}\n", readiness_table(&page.items)))?;
+        }
+        after = page.end_cursor;
+        if !page.has_next {
+            break;
+        }
+    }
+    if json {
+        write(&mut out, "\n]\n")?;
+    } else {
+        write(
+            &mut out,
+            &format!("{people} people, {ready} ready for their next level\n"),
+        )?;
     }
     Ok(())
 }
 
-fn print_readiness(all: &[ReadinessView]) {
+/// People per page of `rungs readiness` (each page is one table).
+const REPORT_PAGE: usize = 100;
+
+fn readiness_table(all: &[ReadinessView]) -> comfy_table::Table {
     let mut t = table(&[
         "email", "name", "track", "level", "next", "score", "ready", "months", "case", "missing",
     ]);
@@ -265,9 +305,7 @@ fn print_readiness(all: &[ReadinessView]) {
                 .join(", "),
         ]);
     }
-    println!("{t}");
-    let ready = all.iter().filter(|v| v.readiness.ready).count();
-    println!("{} people, {ready} ready for their next level", all.len());
+    t
 }
 
 pub async fn readiness_rule(url: &str, a: ReadinessRuleArgs) -> Result<(), Failure> {

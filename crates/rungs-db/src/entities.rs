@@ -243,3 +243,33 @@ mod growth_tables {
     });
 }
 pub use growth_tables::*;
+
+/// One person's standing (the table's `id` is the person's): not `Eq`, it holds scores.
+pub mod standing {
+    use chrono::NaiveDate;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "standings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub org_id: Uuid,
+        pub sort_name: String,
+        pub version_id: Option<Uuid>,
+        pub track: Option<String>,
+        pub level: Option<String>,
+        pub rank: Option<i32>,
+        pub valid_until: Option<NaiveDate>,
+        pub in_level_since: Option<NaiveDate>,
+        pub has_target: bool,
+        pub score_developing: f64,
+        pub score_meets: f64,
+        pub score_exceeds: f64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

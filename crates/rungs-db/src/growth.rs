@@ -272,30 +272,7 @@ impl Db {
         org: OrgId,
         q: sea_orm::Select<level_assignment::Entity>,
     ) -> Result<Vec<LevelAssignment>, DbError> {
-        let rows = q
-            .order_by_asc(level_assignment::Column::Effective)
-            .order_by_asc(level_assignment::Column::RecordedAt)
-            .all(&self.conn)
-            .await?;
-        let versions = distinct(rows.iter().map(|r| r.version_id));
-        let keys = Keys::load(&self.conn, org, &versions, Want::POSITIONS).await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(LevelAssignment {
-                    id: AssignmentId(r.id),
-                    person_id: PersonId(r.person_id),
-                    version_id: VersionId(r.version_id),
-                    track: Keys::key(&keys.tracks, "track", r.track_id)?,
-                    level: Keys::key(&keys.levels, "level", r.level_id)?,
-                    effective: r.effective,
-                    reason: r.reason,
-                    set_by: r.set_by.map(PersonId),
-                    recorded_at: r.recorded_at,
-                    case_id: r.case_id.map(CaseId),
-                    moved_from: r.moved_from.map(AssignmentId),
-                })
-            })
-            .collect()
+        assignments_where(&self.conn, org, q).await
     }
 
     // ---- assessments -----------------------------------------------------------------------
@@ -312,6 +289,12 @@ impl Db {
         }
         let txn = self.conn.begin().await?;
         insert_assessments(&txn, org, list).await?;
+        // Self-ratings do not count toward readiness.
+        let rated = list
+            .iter()
+            .filter(|a| a.role == AssessorRole::Manager)
+            .map(|a| a.person_id);
+        crate::standings::refresh(&txn, org, rated).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
@@ -331,6 +314,25 @@ impl Db {
         }
         let rows = self
             .scoped(q, org, scope, "assessments", "person_id")
+            .order_by_asc(assessment::Column::AssessedAt)
+            .order_by_asc(assessment::Column::Id)
+            .all(&self.conn)
+            .await?;
+        self.assessments_from(org, rows).await
+    }
+
+    /// The assessments of a few people (a page), oldest first.
+    pub async fn assessments_of(
+        &self,
+        org: OrgId,
+        people: &[PersonId],
+    ) -> Result<Vec<Assessment>, DbError> {
+        if people.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = assessment::Entity::find()
+            .filter(assessment::Column::OrgId.eq(org.0))
+            .filter(assessment::Column::PersonId.is_in(distinct(people.iter().map(|p| p.0))))
             .order_by_asc(assessment::Column::AssessedAt)
             .order_by_asc(assessment::Column::Id)
             .all(&self.conn)
@@ -398,27 +400,7 @@ impl Db {
         org: OrgId,
         rows: Vec<assessment::Model>,
     ) -> Result<Vec<Assessment>, DbError> {
-        let versions = distinct(rows.iter().map(|r| r.version_id));
-        let keys = Keys::load(&self.conn, org, &versions, Want::EXPECTATIONS).await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Assessment {
-                    id: AssessmentId(r.id),
-                    person_id: PersonId(r.person_id),
-                    version_id: VersionId(r.version_id),
-                    expectation: Keys::key(&keys.expectations, "expectation", r.expectation_id)?,
-                    rating: Rating::parse(&r.rating)?,
-                    assessor_id: PersonId(r.assessor_id),
-                    role: AssessorRole::parse(&r.assessor_role)?,
-                    evidence: Evidence {
-                        text: r.evidence_text,
-                        links: serde_json::from_str(&r.evidence_links).unwrap_or_default(),
-                    },
-                    at: r.assessed_at,
-                    carried_from: r.carried_from.map(AssessmentId),
-                })
-            })
-            .collect()
+        assessments_from(&self.conn, org, rows).await
     }
 
     // ---- promotion cases ---------------------------------------------------------------------
@@ -471,6 +453,24 @@ impl Db {
             .scoped(q, org, filter.scope, "promotion_cases", "person_id")
             .order_by_desc(promotion_case::Column::ProposedAt)
             .order_by_desc(promotion_case::Column::Id)
+            .all(&self.conn)
+            .await?;
+        cases_from_rows(&self.conn, org, rows).await
+    }
+
+    /// The open (proposed) cases of a few people (a page).
+    pub async fn open_cases_of(
+        &self,
+        org: OrgId,
+        people: &[PersonId],
+    ) -> Result<Vec<PromotionCase>, DbError> {
+        if people.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = promotion_case::Entity::find()
+            .filter(promotion_case::Column::OrgId.eq(org.0))
+            .filter(promotion_case::Column::Status.eq(PromotionStatus::Proposed.as_str()))
+            .filter(promotion_case::Column::PersonId.is_in(distinct(people.iter().map(|p| p.0))))
             .all(&self.conn)
             .await?;
         cases_from_rows(&self.conn, org, rows).await
@@ -579,6 +579,7 @@ impl Db {
         insert_event(&txn, org, event).await?;
         if let Some(a) = assignment {
             crate::repo::append_assignments(&txn, org, std::slice::from_ref(a)).await?;
+            crate::standings::refresh(&txn, org, [a.person_id]).await?;
         }
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
@@ -787,6 +788,67 @@ async fn cases_from_rows<C: ConnectionTrait>(
                 proposed_at: r.proposed_at,
                 decision,
                 effective: r.effective,
+            })
+        })
+        .collect()
+}
+
+/// The assignments `q` selects, oldest first, with their track and level keys.
+pub(crate) async fn assignments_where<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    q: sea_orm::Select<level_assignment::Entity>,
+) -> Result<Vec<LevelAssignment>, DbError> {
+    let rows = q
+        .order_by_asc(level_assignment::Column::Effective)
+        .order_by_asc(level_assignment::Column::RecordedAt)
+        .all(c)
+        .await?;
+    let versions = distinct(rows.iter().map(|r| r.version_id));
+    let keys = Keys::load(c, org, &versions, Want::POSITIONS).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(LevelAssignment {
+                id: AssignmentId(r.id),
+                person_id: PersonId(r.person_id),
+                version_id: VersionId(r.version_id),
+                track: Keys::key(&keys.tracks, "track", r.track_id)?,
+                level: Keys::key(&keys.levels, "level", r.level_id)?,
+                effective: r.effective,
+                reason: r.reason,
+                set_by: r.set_by.map(PersonId),
+                recorded_at: r.recorded_at,
+                case_id: r.case_id.map(CaseId),
+                moved_from: r.moved_from.map(AssignmentId),
+            })
+        })
+        .collect()
+}
+
+/// Assessment rows as domain values, with their criteria's keys.
+pub(crate) async fn assessments_from<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    rows: Vec<assessment::Model>,
+) -> Result<Vec<Assessment>, DbError> {
+    let versions = distinct(rows.iter().map(|r| r.version_id));
+    let keys = Keys::load(c, org, &versions, Want::EXPECTATIONS).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Assessment {
+                id: AssessmentId(r.id),
+                person_id: PersonId(r.person_id),
+                version_id: VersionId(r.version_id),
+                expectation: Keys::key(&keys.expectations, "expectation", r.expectation_id)?,
+                rating: Rating::parse(&r.rating)?,
+                assessor_id: PersonId(r.assessor_id),
+                role: AssessorRole::parse(&r.assessor_role)?,
+                evidence: Evidence {
+                    text: r.evidence_text,
+                    links: serde_json::from_str(&r.evidence_links).unwrap_or_default(),
+                },
+                at: r.assessed_at,
+                carried_from: r.carried_from.map(AssessmentId),
             })
         })
         .collect()

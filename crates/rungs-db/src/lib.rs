@@ -12,6 +12,7 @@ pub mod migrations;
 mod paging;
 mod people;
 mod repo;
+mod standings;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod versions;
@@ -23,3 +24,4 @@ pub use error::DbError;
 pub use growth::{CaseFilter, Scope};
 pub use people::{PeoplePage, PeopleQuery, Reach};
 pub use repo::*;
+pub use standings::{StandingOrder, StandingsQuery};

@@ -147,6 +147,8 @@ impl Db {
     pub async fn migrate(&self) -> Result<usize, DbError> {
         let pending = Migrator::get_pending_migrations(&self.conn).await?.len();
         Migrator::up(&self.conn, None).await?;
+        // Derived rows for people stored before they existed.
+        self.fill_missing_standings().await?;
         Ok(pending)
     }
 
@@ -297,6 +299,13 @@ impl Db {
                 .await?;
         }
         append_assignments(&txn, org, assignments).await?;
+        let touched = inserts.iter().chain(updates).map(|p| p.id);
+        crate::standings::refresh(
+            &txn,
+            org,
+            touched.chain(assignments.iter().map(|a| a.person_id)),
+        )
+        .await?;
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
@@ -509,158 +518,7 @@ impl Db {
         org: OrgId,
         v: &matrix_version::Model,
     ) -> Result<Matrix, DbError> {
-        let vid = v.id;
-        let levels = level::Entity::find()
-            .filter(level::Column::OrgId.eq(org.0))
-            .filter(level::Column::VersionId.eq(vid))
-            .order_by_asc(level::Column::Rank)
-            .all(&self.conn)
-            .await?;
-        let themes = theme::Entity::find()
-            .filter(theme::Column::OrgId.eq(org.0))
-            .filter(theme::Column::VersionId.eq(vid))
-            .order_by_asc(theme::Column::Position)
-            .all(&self.conn)
-            .await?;
-        let competencies = competency::Entity::find()
-            .filter(competency::Column::OrgId.eq(org.0))
-            .filter(competency::Column::VersionId.eq(vid))
-            .order_by_asc(competency::Column::Position)
-            .all(&self.conn)
-            .await?;
-        let tracks = track::Entity::find()
-            .filter(track::Column::OrgId.eq(org.0))
-            .filter(track::Column::VersionId.eq(vid))
-            .order_by_asc(track::Column::Position)
-            .all(&self.conn)
-            .await?;
-        let cells = cell::Entity::find()
-            .filter(cell::Column::OrgId.eq(org.0))
-            .filter(cell::Column::VersionId.eq(vid))
-            .all(&self.conn)
-            .await?;
-        let expectations: HashMap<Uuid, expectation::Model> = expectation::Entity::find()
-            .filter(expectation::Column::OrgId.eq(org.0))
-            .filter(expectation::Column::VersionId.eq(vid))
-            .all(&self.conn)
-            .await?
-            .into_iter()
-            .map(|e| (e.id, e))
-            .collect();
-        let links = cell_expectation::Entity::find()
-            .filter(cell_expectation::Column::OrgId.eq(org.0))
-            .filter(cell_expectation::Column::VersionId.eq(vid))
-            .order_by_asc(cell_expectation::Column::Position)
-            .all(&self.conn)
-            .await?;
-        let resources = resource::Entity::find()
-            .filter(resource::Column::OrgId.eq(org.0))
-            .filter(resource::Column::VersionId.eq(vid))
-            .order_by_asc(resource::Column::Position)
-            .all(&self.conn)
-            .await?;
-
-        let level_key: HashMap<Uuid, &str> =
-            levels.iter().map(|l| (l.id, l.key.as_str())).collect();
-        let level_rank: HashMap<Uuid, i32> = levels.iter().map(|l| (l.id, l.rank)).collect();
-        let res_of = |pred: &dyn Fn(&resource::Model) -> bool| -> Vec<ResourceDraft> {
-            resources
-                .iter()
-                .filter(|r| pred(r))
-                .map(|r| ResourceDraft {
-                    title: r.title.clone(),
-                    url: r.url.clone(),
-                    kind: Some(r.kind.clone()),
-                    description: r.description.clone(),
-                })
-                .collect()
-        };
-        let json_list = |s: &Option<String>| -> Option<Vec<String>> {
-            s.as_deref().and_then(|s| serde_json::from_str(s).ok())
-        };
-        // Every mention carries the whole definition; identical repeats are one criterion.
-        let criterion = |e: &expectation::Model| ExpectationDraft {
-            key: e.key.clone(),
-            name: e.name.clone(),
-            title: e.title.clone(),
-            description: e.description.clone(),
-            competency: e.competency.clone(),
-            examples: json_list(&e.examples).unwrap_or_default(),
-            resources: res_of(&|r| r.expectation_id == Some(e.id)),
-        };
-        let draft = MatrixDraft {
-            key: matrix_key_of(&self.conn, org, v.matrix_id).await?,
-            name: v.name.clone(),
-            description: v.description.clone(),
-            level_style: Some(v.level_style.clone())
-                .filter(|s| s != LevelStyle::Cumulative.as_str()),
-            levels: levels
-                .iter()
-                .map(|l| LevelDraft {
-                    key: l.key.clone(),
-                    name: l.name.clone(),
-                    rank: u32::try_from(l.rank).ok(),
-                    description: l.description.clone(),
-                })
-                .collect(),
-            themes: themes
-                .iter()
-                .map(|t| ThemeDraft {
-                    key: t.key.clone(),
-                    name: t.name.clone(),
-                    description: t.description.clone(),
-                })
-                .collect(),
-            competencies: competencies
-                .iter()
-                .map(|c| CompetencyDraft {
-                    key: c.key.clone(),
-                    name: c.name.clone(),
-                    description: c.description.clone(),
-                    theme: c.theme.clone(),
-                })
-                .collect(),
-            tracks: tracks
-                .iter()
-                .map(|t| {
-                    let mut mine: Vec<&cell::Model> =
-                        cells.iter().filter(|c| c.track_id == t.id).collect();
-                    mine.sort_by_key(|c| level_rank.get(&c.level_id).copied().unwrap_or(i32::MAX));
-                    TrackDraft {
-                        key: t.key.clone(),
-                        name: t.name.clone(),
-                        description: t.description.clone(),
-                        levels: json_list(&t.levels),
-                        branches_from: match (&t.branch_track, &t.branch_level) {
-                            (Some(track), Some(level)) => Some(BranchDraft {
-                                track: track.clone(),
-                                level: level.clone(),
-                            }),
-                            _ => None,
-                        },
-                        cells: mine
-                            .into_iter()
-                            .map(|c| CellDraft {
-                                level: level_key
-                                    .get(&c.level_id)
-                                    .map(|k| k.to_string())
-                                    .unwrap_or_default(),
-                                titles: serde_json::from_str(&c.titles).unwrap_or_default(),
-                                summary: c.summary.clone(),
-                                expectations: links
-                                    .iter()
-                                    .filter(|l| l.cell_id == c.id)
-                                    .filter_map(|l| expectations.get(&l.expectation_id))
-                                    .map(criterion)
-                                    .collect(),
-                                resources: res_of(&|r| r.cell_id == Some(c.id)),
-                            })
-                            .collect(),
-                    }
-                })
-                .collect(),
-        };
-        Ok(Matrix::new(&draft)?)
+        load_content(&self.conn, org, v).await
     }
 
     // ---- level assignments ---------------------------------------------------------------
@@ -673,6 +531,7 @@ impl Db {
     ) -> Result<(), DbError> {
         let txn = self.conn.begin().await?;
         append_assignments(&txn, org, std::slice::from_ref(a)).await?;
+        crate::standings::refresh(&txn, org, [a.person_id]).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
@@ -689,8 +548,166 @@ impl Db {
     }
 }
 
-async fn matrix_key_of(
-    conn: &DatabaseConnection,
+/// The content of a version, read on `c` (a transaction sees its own writes).
+pub(crate) async fn load_content<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    v: &matrix_version::Model,
+) -> Result<Matrix, DbError> {
+    let vid = v.id;
+    let levels = level::Entity::find()
+        .filter(level::Column::OrgId.eq(org.0))
+        .filter(level::Column::VersionId.eq(vid))
+        .order_by_asc(level::Column::Rank)
+        .all(c)
+        .await?;
+    let themes = theme::Entity::find()
+        .filter(theme::Column::OrgId.eq(org.0))
+        .filter(theme::Column::VersionId.eq(vid))
+        .order_by_asc(theme::Column::Position)
+        .all(c)
+        .await?;
+    let competencies = competency::Entity::find()
+        .filter(competency::Column::OrgId.eq(org.0))
+        .filter(competency::Column::VersionId.eq(vid))
+        .order_by_asc(competency::Column::Position)
+        .all(c)
+        .await?;
+    let tracks = track::Entity::find()
+        .filter(track::Column::OrgId.eq(org.0))
+        .filter(track::Column::VersionId.eq(vid))
+        .order_by_asc(track::Column::Position)
+        .all(c)
+        .await?;
+    let cells = cell::Entity::find()
+        .filter(cell::Column::OrgId.eq(org.0))
+        .filter(cell::Column::VersionId.eq(vid))
+        .all(c)
+        .await?;
+    let expectations: HashMap<Uuid, expectation::Model> = expectation::Entity::find()
+        .filter(expectation::Column::OrgId.eq(org.0))
+        .filter(expectation::Column::VersionId.eq(vid))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let links = cell_expectation::Entity::find()
+        .filter(cell_expectation::Column::OrgId.eq(org.0))
+        .filter(cell_expectation::Column::VersionId.eq(vid))
+        .order_by_asc(cell_expectation::Column::Position)
+        .all(c)
+        .await?;
+    let resources = resource::Entity::find()
+        .filter(resource::Column::OrgId.eq(org.0))
+        .filter(resource::Column::VersionId.eq(vid))
+        .order_by_asc(resource::Column::Position)
+        .all(c)
+        .await?;
+
+    let level_key: HashMap<Uuid, &str> = levels.iter().map(|l| (l.id, l.key.as_str())).collect();
+    let level_rank: HashMap<Uuid, i32> = levels.iter().map(|l| (l.id, l.rank)).collect();
+    let res_of = |pred: &dyn Fn(&resource::Model) -> bool| -> Vec<ResourceDraft> {
+        resources
+            .iter()
+            .filter(|r| pred(r))
+            .map(|r| ResourceDraft {
+                title: r.title.clone(),
+                url: r.url.clone(),
+                kind: Some(r.kind.clone()),
+                description: r.description.clone(),
+            })
+            .collect()
+    };
+    let json_list = |s: &Option<String>| -> Option<Vec<String>> {
+        s.as_deref().and_then(|s| serde_json::from_str(s).ok())
+    };
+    // Every mention carries the whole definition; identical repeats are one criterion.
+    let criterion = |e: &expectation::Model| ExpectationDraft {
+        key: e.key.clone(),
+        name: e.name.clone(),
+        title: e.title.clone(),
+        description: e.description.clone(),
+        competency: e.competency.clone(),
+        examples: json_list(&e.examples).unwrap_or_default(),
+        resources: res_of(&|r| r.expectation_id == Some(e.id)),
+    };
+    let draft = MatrixDraft {
+        key: matrix_key_of(c, org, v.matrix_id).await?,
+        name: v.name.clone(),
+        description: v.description.clone(),
+        level_style: Some(v.level_style.clone()).filter(|s| s != LevelStyle::Cumulative.as_str()),
+        levels: levels
+            .iter()
+            .map(|l| LevelDraft {
+                key: l.key.clone(),
+                name: l.name.clone(),
+                rank: u32::try_from(l.rank).ok(),
+                description: l.description.clone(),
+            })
+            .collect(),
+        themes: themes
+            .iter()
+            .map(|t| ThemeDraft {
+                key: t.key.clone(),
+                name: t.name.clone(),
+                description: t.description.clone(),
+            })
+            .collect(),
+        competencies: competencies
+            .iter()
+            .map(|c| CompetencyDraft {
+                key: c.key.clone(),
+                name: c.name.clone(),
+                description: c.description.clone(),
+                theme: c.theme.clone(),
+            })
+            .collect(),
+        tracks: tracks
+            .iter()
+            .map(|t| {
+                let mut mine: Vec<&cell::Model> =
+                    cells.iter().filter(|c| c.track_id == t.id).collect();
+                mine.sort_by_key(|c| level_rank.get(&c.level_id).copied().unwrap_or(i32::MAX));
+                TrackDraft {
+                    key: t.key.clone(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                    levels: json_list(&t.levels),
+                    branches_from: match (&t.branch_track, &t.branch_level) {
+                        (Some(track), Some(level)) => Some(BranchDraft {
+                            track: track.clone(),
+                            level: level.clone(),
+                        }),
+                        _ => None,
+                    },
+                    cells: mine
+                        .into_iter()
+                        .map(|c| CellDraft {
+                            level: level_key
+                                .get(&c.level_id)
+                                .map(|k| k.to_string())
+                                .unwrap_or_default(),
+                            titles: serde_json::from_str(&c.titles).unwrap_or_default(),
+                            summary: c.summary.clone(),
+                            expectations: links
+                                .iter()
+                                .filter(|l| l.cell_id == c.id)
+                                .filter_map(|l| expectations.get(&l.expectation_id))
+                                .map(criterion)
+                                .collect(),
+                            resources: res_of(&|r| r.cell_id == Some(c.id)),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    };
+    Ok(Matrix::new(&draft)?)
+}
+
+async fn matrix_key_of<C: ConnectionTrait>(
+    conn: &C,
     org: OrgId,
     matrix_id: Uuid,
 ) -> Result<String, DbError> {

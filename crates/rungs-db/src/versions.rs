@@ -339,6 +339,7 @@ impl Db {
         let txn = self.conn.begin().await?;
         append_assignments(&txn, org, assignments).await?;
         crate::growth::insert_assessments(&txn, org, assessments).await?;
+        crate::standings::refresh(&txn, org, assignments.iter().map(|a| a.person_id)).await?;
         write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())

@@ -469,6 +469,46 @@ pub fn readiness(
     out
 }
 
+/// The readiness scores of a plan toward the next level under each minimum rating a rule may
+/// set (`developing`, `meets`, `exceeds`, in that order): what a listing sorts by without
+/// computing plans per request. Each equals [`readiness`]'s `score` for a rule with that
+/// minimum; 0 with no next level (the top of a track), as [`readiness`] says.
+pub fn scores_by_min_rating(plan: &GrowthPlan) -> [f64; 3] {
+    if plan.top_of_track {
+        return [0.0; 3];
+    }
+    let new: Vec<Option<Rating>> = plan
+        .items
+        .iter()
+        .filter(|i| !i.held)
+        .map(|i| i.manager.as_ref().map(|a| a.rating))
+        .collect();
+    [Rating::Developing, Rating::Meets, Rating::Exceeds].map(|min| {
+        let met = new.iter().filter(|r| r.is_some_and(|r| r >= min)).count();
+        fraction(met, new.len())
+    })
+}
+
+/// The latest date, not after `today`, since which a level has been held for at least `months`
+/// whole months on `today` ([`whole_months`] `>= months`): "long enough in level" as a
+/// comparison of dates (a level is only ever held since a day up to today).
+pub fn in_level_cutoff(today: NaiveDate, months: u32) -> NaiveDate {
+    let mut d = today
+        .checked_sub_months(chrono::Months::new(months))
+        .unwrap_or(NaiveDate::MIN);
+    // Month arithmetic clamps at month ends; settle on the exact boundary.
+    while d > NaiveDate::MIN && whole_months(d, today) < months {
+        d = d.pred_opt().unwrap_or(NaiveDate::MIN);
+    }
+    while let Some(next) = d
+        .succ_opt()
+        .filter(|n| *n <= today && whole_months(*n, today) >= months)
+    {
+        d = next;
+    }
+    d
+}
+
 /// Whole calendar months from `from` to `to` (0 when `to` is earlier).
 pub fn whole_months(from: NaiveDate, to: NaiveDate) -> u32 {
     if to <= from {
@@ -1087,6 +1127,31 @@ mod tests {
                 prop_assert!((0.0..=1.0).contains(&r.score));
                 prop_assert!(!r.ready || r.score >= rule.min_score);
                 prop_assert!(r.met.iter().all(|k| !r.missing.contains(k)));
+                // The kept scores (what team listings sort by) are readiness's, for every
+                // minimum rating a rule may set.
+                if target.is_none() {
+                    let kept = scores_by_min_rating(&p);
+                    for (i, min) in [Rating::Developing, Rating::Meets, Rating::Exceeds].into_iter().enumerate() {
+                        let rule = ReadinessRule::new(min, 0, 1.0).unwrap();
+                        let again = plan(&m, current, None, &a, &rule).unwrap();
+                        let r = readiness(Some(&again), None, NaiveDate::MIN, None, &rule);
+                        prop_assert_eq!(kept[i].to_bits(), r.score.to_bits(), "minimum {:?}", min);
+                    }
+                }
+            }
+        }
+
+        proptest! {
+            /// "Held since on or before the cutoff" is exactly "at least `months` whole months".
+            #[test]
+            fn the_cutoff_is_the_whole_months_boundary(
+                days in 0i64..3000, back in 0i64..4000, months in 0u32..121,
+            ) {
+                let today = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(days);
+                let since = today - chrono::Duration::days(back);
+                let cutoff = in_level_cutoff(today, months);
+                prop_assert!(cutoff <= today);
+                prop_assert_eq!(since <= cutoff, whole_months(since, today) >= months);
             }
         }
     }

@@ -786,11 +786,17 @@ impl GrowthQuery {
                 s.org.slug.as_str(),
                 Some(id),
                 sort,
+                ctx.look_ahead().field("totalCount").exists(),
                 self::first(first),
                 after.as_deref(),
             )
             .await)?;
-        Ok(connection(page, after.is_some(), Readiness::from))
+        Ok(connection_by(
+            page,
+            after.is_some(),
+            |_, r| r.person.id.0.to_string(),
+            Readiness::from,
+        ))
     }
 
     /// Level distribution per track and level across the organisation, or a manager's

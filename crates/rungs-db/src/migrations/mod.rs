@@ -11,6 +11,7 @@ mod m20261124_000004_mysql_datetime;
 mod m20261124_000005_audit;
 mod m20261124_000006_versions;
 mod m20261130_000007_frameworks;
+mod m20261201_000008_standings;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_audit::Migration),
             Box::new(m20261124_000006_versions::Migration),
             Box::new(m20261130_000007_frameworks::Migration),
+            Box::new(m20261201_000008_standings::Migration),
         ]
     }
 }

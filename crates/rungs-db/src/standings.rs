@@ -1,0 +1,398 @@
+//! Standings: one row per person with what listings sort and filter by (the position in force,
+//! since when it is held, and the readiness score under each minimum rating a rule may set).
+//!
+//! A row is recomputed, by [`refresh`], inside the transaction of every write that changes it:
+//! level assignments (people import, `assign`, an approved promotion, a version move, a
+//! restore), manager assessments, and people's names. Time changes it too: a row records the
+//! day a later assignment takes over (`valid_until`), and readers refresh the organisation's
+//! rows that are due before they read ([`Db::refresh_due_standings`], one indexed statement
+//! when none is). "Ready" is decided at read time from the stored scores, `in_level_since` and
+//! the rule, so a rule change rewrites nothing.
+
+use crate::entities::*;
+use crate::error::DbError;
+use crate::growth::{Scope, assessments_from, assignments_where};
+use crate::paging::placeholder;
+use crate::repo::{Db, insert_chunked, load_content};
+use chrono::{NaiveDate, Utc};
+use rungs_domain::assessment::AssessorRole;
+use rungs_domain::assessment::Rating;
+use rungs_domain::assignment::{LevelAssignment, current_as_of};
+use rungs_domain::growth::{
+    PlanInput, ReadinessRule, growth_plan, in_level_cutoff, in_level_since, scores_by_min_rating,
+};
+use rungs_domain::matrix::Matrix;
+use rungs_domain::promotion::Position;
+use rungs_domain::{OrgId, PersonId};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, Statement, TransactionTrait, Value,
+};
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+/// People recomputed per round: a few statements each, whatever the number.
+const ROUND: usize = 1000;
+
+/// Recomputes the standings of `people` (ids of `org`; others are ignored) on `c`, which is
+/// the transaction of the write that changed them.
+pub(crate) async fn refresh<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    people: impl IntoIterator<Item = PersonId>,
+) -> Result<(), DbError> {
+    let today = Utc::now().date_naive();
+    let ids: Vec<Uuid> = people
+        .into_iter()
+        .map(|p| p.0)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut matrices: HashMap<Uuid, Option<Matrix>> = HashMap::new();
+    for round in ids.chunks(ROUND) {
+        refresh_round(c, org, round, today, &mut matrices).await?;
+    }
+    Ok(())
+}
+
+async fn refresh_round<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    ids: &[Uuid],
+    today: NaiveDate,
+    matrices: &mut HashMap<Uuid, Option<Matrix>>,
+) -> Result<(), DbError> {
+    let people = person::Entity::find()
+        .filter(person::Column::OrgId.eq(org.0))
+        .filter(person::Column::Id.is_in(ids.to_vec()))
+        .all(c)
+        .await?;
+    let mut history: HashMap<Uuid, Vec<LevelAssignment>> = HashMap::new();
+    let q = level_assignment::Entity::find()
+        .filter(level_assignment::Column::OrgId.eq(org.0))
+        .filter(level_assignment::Column::PersonId.is_in(ids.to_vec()));
+    for a in assignments_where(c, org, q).await? {
+        history.entry(a.person_id.0).or_default().push(a);
+    }
+    let current: HashMap<Uuid, &LevelAssignment> = history
+        .iter()
+        .filter_map(|(p, h)| current_as_of(h, today).map(|a| (*p, a)))
+        .collect();
+    let versions: BTreeSet<Uuid> = current.values().map(|a| a.version_id.0).collect();
+    for v in &versions {
+        if !matrices.contains_key(v) {
+            let row = matrix_version::Entity::find()
+                .filter(matrix_version::Column::OrgId.eq(org.0))
+                .filter(matrix_version::Column::Id.eq(*v))
+                .one(c)
+                .await?;
+            let m = match row {
+                Some(row) => Some(load_content(c, org, &row).await?),
+                None => None,
+            };
+            matrices.insert(*v, m);
+        }
+    }
+    // Only manager ratings count, and only those against the version of the current level.
+    let mut rated: HashMap<Uuid, Vec<_>> = HashMap::new();
+    if !versions.is_empty() {
+        let rows = assessment::Entity::find()
+            .filter(assessment::Column::OrgId.eq(org.0))
+            .filter(assessment::Column::PersonId.is_in(ids.to_vec()))
+            .filter(assessment::Column::VersionId.is_in(versions))
+            .filter(assessment::Column::AssessorRole.eq(AssessorRole::Manager.as_str()))
+            .all(c)
+            .await?;
+        for a in assessments_from(c, org, rows).await? {
+            if current
+                .get(&a.person_id.0)
+                .is_some_and(|cur| cur.version_id == a.version_id)
+            {
+                rated.entry(a.person_id.0).or_default().push(a);
+            }
+        }
+    }
+    let rule = ReadinessRule::default();
+    let rows = people.iter().map(|p| {
+        let h = history.get(&p.id).map_or(&[][..], Vec::as_slice);
+        let cur = current.get(&p.id).copied();
+        let plan = cur.and_then(|a| {
+            let m = matrices.get(&a.version_id.0)?.as_ref()?;
+            growth_plan(PlanInput {
+                matrix: m,
+                version_id: a.version_id,
+                current: Some(&Position {
+                    track: a.track.clone(),
+                    level: a.level.clone(),
+                }),
+                target: None,
+                assessments: rated.get(&p.id).map_or(&[][..], Vec::as_slice),
+                rule: &rule,
+            })
+            .ok()
+        });
+        let scores = plan.as_ref().map_or([0.0; 3], scores_by_min_rating);
+        standing::ActiveModel {
+            id: Set(p.id),
+            org_id: Set(org.0),
+            sort_name: Set(p.display_name.to_lowercase().chars().take(255).collect()),
+            version_id: Set(cur.map(|a| a.version_id.0)),
+            track: Set(cur.map(|a| a.track.to_string())),
+            level: Set(cur.map(|a| a.level.to_string())),
+            rank: Set(plan
+                .as_ref()
+                .and_then(|p| p.current.as_ref())
+                .map(|s| s.level.rank.get() as i32)),
+            valid_until: Set(h.iter().map(|a| a.effective).filter(|e| *e > today).min()),
+            in_level_since: Set(in_level_since(h, today)),
+            has_target: Set(plan.as_ref().is_some_and(|p| !p.top_of_track)),
+            score_developing: Set(scores[0]),
+            score_meets: Set(scores[1]),
+            score_exceeds: Set(scores[2]),
+        }
+    });
+    let rows: Vec<standing::ActiveModel> = rows.collect();
+    standing::Entity::delete_many()
+        .filter(standing::Column::OrgId.eq(org.0))
+        .filter(standing::Column::Id.is_in(ids.to_vec()))
+        .exec(c)
+        .await?;
+    insert_chunked::<standing::Entity, _, _>(c, rows).await
+}
+
+/// How a team listing is ordered; every order ends with the email, then the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StandingOrder {
+    /// Ready first, then the higher score, then the longer in level (the earlier
+    /// `in_level_since`), then by name.
+    #[default]
+    Readiness,
+    Name,
+    /// The higher level first (no level last), then by name.
+    Level,
+}
+
+/// Which people a standings listing holds: active people of the organisation, or of a
+/// manager's subtree (`Scope::ReportsOf`).
+#[derive(Debug, Clone, Copy)]
+pub struct StandingsQuery<'a> {
+    pub scope: Scope,
+    pub order: StandingOrder,
+    /// Decides "ready" for [`StandingOrder::Readiness`].
+    pub rule: &'a ReadinessRule,
+    pub today: NaiveDate,
+}
+
+/// Custom SQL with its values bound in the order they appear.
+struct Bound {
+    backend: DbBackend,
+    values: Vec<Value>,
+}
+
+impl Bound {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        placeholder(self.backend, self.values.len())
+    }
+}
+
+/// `r` comes after `c` in the order `keys` (column, descending?): a keyset condition.
+fn after_row(keys: &[(&str, bool)]) -> String {
+    match keys {
+        [] => "1 = 0".into(),
+        [(k, desc), rest @ ..] => {
+            let op = if *desc { "<" } else { ">" };
+            if rest.is_empty() {
+                format!("r.{k} {op} c.{k}")
+            } else {
+                format!(
+                    "(r.{k} {op} c.{k} OR (r.{k} = c.{k} AND {}))",
+                    after_row(rest)
+                )
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Recomputes the organisation's standings that a later assignment has taken over by
+    /// `today` (one indexed statement when there is none).
+    pub async fn refresh_due_standings(
+        &self,
+        org: OrgId,
+        today: NaiveDate,
+    ) -> Result<usize, DbError> {
+        let due: Vec<Uuid> = standing::Entity::find()
+            .select_only()
+            .column(standing::Column::Id)
+            .filter(standing::Column::OrgId.eq(org.0))
+            .filter(standing::Column::ValidUntil.lte(today))
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        if !due.is_empty() {
+            let txn = self.conn.begin().await?;
+            refresh(&txn, org, due.iter().copied().map(PersonId)).await?;
+            txn.commit().await?;
+        }
+        Ok(due.len())
+    }
+
+    /// Gives every person without a standing one (after a migration, for people stored
+    /// before standings existed). Returns how many were filled.
+    pub(crate) async fn fill_missing_standings(&self) -> Result<usize, DbError> {
+        let missing: Vec<(Uuid, Uuid)> = self
+            .conn
+            .query_all_raw(Statement::from_string(
+                self.conn.get_database_backend(),
+                "SELECT p.org_id AS org_id, p.id AS id FROM people p \
+                 LEFT JOIN standings s ON s.id = p.id WHERE s.id IS NULL",
+            ))
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("", "org_id")?, r.try_get("", "id")?)))
+            .collect::<Result<_, DbError>>()?;
+        let mut by_org: HashMap<Uuid, Vec<PersonId>> = HashMap::new();
+        for (org, id) in &missing {
+            by_org.entry(*org).or_default().push(PersonId(*id));
+        }
+        for (org, ids) in by_org {
+            let txn = self.conn.begin().await?;
+            refresh(&txn, OrgId(org), ids).await?;
+            txn.commit().await?;
+        }
+        Ok(missing.len())
+    }
+
+    /// One page of active people in `q.scope`, in `q.order`, after the person `after` (the
+    /// previous page's last): ids only, and whether more follow. One statement.
+    pub async fn standings_page(
+        &self,
+        org: OrgId,
+        q: &StandingsQuery<'_>,
+        after: Option<PersonId>,
+        first: usize,
+    ) -> Result<(Vec<PersonId>, bool), DbError> {
+        let score = match q.rule.min_rating {
+            Rating::Developing | Rating::NotYet => "score_developing",
+            Rating::Meets => "score_meets",
+            Rating::Exceeds => "score_exceeds",
+        };
+        let mut b = Bound {
+            backend: self.conn.get_database_backend(),
+            values: Vec::new(),
+        };
+        let (with, from) = match q.scope {
+            Scope::ReportsOf(m) => (
+                // As in `Scope::condition`: CROSS JOIN keeps SQLite walking from the queue.
+                format!(
+                    "WITH RECURSIVE subtree(id) AS (\
+                     SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {} \
+                     UNION ALL SELECT p.id FROM subtree t CROSS JOIN people p \
+                     WHERE p.manager_id = t.id AND p.org_id = {}), ",
+                    b.bind(org.0),
+                    b.bind(m.0),
+                    b.bind(org.0)
+                ),
+                "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND"
+                    .to_owned(),
+            ),
+            Scope::Person(me) => (
+                "WITH ".to_owned(),
+                format!(
+                    "people p CROSS JOIN standings s WHERE p.id = {} AND",
+                    b.bind(me.0)
+                ),
+            ),
+            Scope::Org => (
+                "WITH ".to_owned(),
+                "people p CROSS JOIN standings s WHERE".to_owned(),
+            ),
+        };
+        let ranked = format!(
+            "ranked AS (SELECT p.id AS id, p.email AS email, s.sort_name AS sort_name, \
+             CASE WHEN s.has_target = {} AND s.{score} >= {} AND s.in_level_since <= {} \
+             THEN 1 ELSE 0 END AS ready, s.{score} AS score, \
+             COALESCE(s.in_level_since, {}) AS since, COALESCE(s.rank, -1) AS rnk \
+             FROM {from} s.id = p.id AND p.org_id = {} AND p.active = {})",
+            b.bind(true),
+            b.bind(q.rule.min_score),
+            b.bind(in_level_cutoff(q.today, q.rule.min_months_in_level)),
+            b.bind(NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date")),
+            b.bind(org.0),
+            b.bind(true),
+        );
+        let keys: &[(&str, bool)] = match q.order {
+            StandingOrder::Readiness => &[
+                ("ready", true),
+                ("score", true),
+                ("since", false),
+                ("sort_name", false),
+                ("email", false),
+                ("id", false),
+            ],
+            StandingOrder::Name => &[("sort_name", false), ("email", false), ("id", false)],
+            StandingOrder::Level => &[
+                ("rnk", true),
+                ("sort_name", false),
+                ("email", false),
+                ("id", false),
+            ],
+        };
+        let select = match after {
+            Some(a) => format!(
+                "SELECT r.id AS id FROM ranked r CROSS JOIN ranked c WHERE c.id = {} AND {}",
+                b.bind(a.0),
+                after_row(keys)
+            ),
+            None => "SELECT r.id AS id FROM ranked r".to_owned(),
+        };
+        let order: Vec<String> = keys
+            .iter()
+            .map(|(k, desc)| format!("r.{k} {}", if *desc { "DESC" } else { "ASC" }))
+            .collect();
+        let sql = format!(
+            "{with}{ranked} {select} ORDER BY {} LIMIT {}",
+            order.join(", "),
+            first + 1
+        );
+        let rows = self
+            .conn
+            .query_all_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
+            .await?;
+        let mut ids: Vec<PersonId> = rows
+            .iter()
+            .map(|r| Ok(PersonId(r.try_get::<Uuid>("", "id")?)))
+            .collect::<Result<_, DbError>>()?;
+        let more = ids.len() > first;
+        ids.truncate(first);
+        Ok((ids, more))
+    }
+
+    /// How many active people `scope` holds (the total of a team listing). One statement.
+    pub async fn standings_count(&self, org: OrgId, scope: Scope) -> Result<usize, DbError> {
+        use sea_orm::PaginatorTrait;
+        let q = person::Entity::find()
+            .filter(person::Column::OrgId.eq(org.0))
+            .filter(person::Column::Active.eq(true));
+        let q = match scope.condition(self.conn.get_database_backend(), org, "people", "id") {
+            Some(c) => q.filter(c),
+            None => q,
+        };
+        Ok(usize::try_from(q.count(&self.conn).await?).unwrap_or(usize::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_row;
+
+    #[test]
+    fn keyset_conditions_follow_each_direction() {
+        assert_eq!(after_row(&[("a", false)]), "r.a > c.a");
+        assert_eq!(
+            after_row(&[("a", true), ("b", false)]),
+            "(r.a < c.a OR (r.a = c.a AND r.b > c.b))"
+        );
+    }
+}
