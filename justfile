@@ -39,6 +39,12 @@ bench-growth people="100000":
     cd target/bench-growth && time ../release/rungs readiness --org bench --manager manager@bench.rungs.test --format json > subtree.json
     cd target/bench-growth && time ../release/rungs readiness --org bench --format json > everyone.json
 
+# The API under load (release build, PostgreSQL, wrk; PostGraphile 4.14.1 from npm for
+# comparison): seeds `people`, measures each query and prints requests/s, p50, p99, the ratios
+# and the server's peak RSS. Figures go in docs/performance.md. See scripts/bench-api.sh.
+bench-api people="100000":
+    bash scripts/bench-api.sh {{people}}
+
 # Fuzz one parser (needs nightly and `cargo install cargo-fuzz`): matrix_yaml, matrix_json,
 # matrix_csv, mapping or people_csv. See docs/versions.md.
 fuzz target="matrix_yaml" secs="300":

@@ -415,6 +415,7 @@ impl App {
             }
         }
         progress("promotion cases", case_total, case_total);
+        self.db.analyze().await?;
 
         let (assessments, open_cases) = self.db.growth_counts(org.id).await?;
         Ok(DemoSummary {

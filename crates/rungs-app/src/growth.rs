@@ -60,6 +60,9 @@ pub struct ReadinessView {
     pub readiness: Readiness,
 }
 
+/// People per chunk of the readiness report.
+pub const REPORT_CHUNK: usize = 100;
+
 /// How a team is sorted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TeamSort {
@@ -447,7 +450,7 @@ impl App {
         };
         let (ids, has_next) = self
             .db
-            .standings_page(org.id, &q, after.map(PersonId), first)
+            .standings_page(org.id, &q, after.map(PersonId), Some(first))
             .await?;
         let total = if want_total {
             self.db.standings_count(org.id, scope).await?
@@ -496,18 +499,18 @@ impl App {
             .await
     }
 
-    /// One page of the readiness report: everyone active in the organisation, or in a
-    /// manager's subtree, most ready first (HR admins and operators: `rungs readiness` reads
-    /// it page by page, so a report of any size holds one page in memory).
-    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    /// The readiness report: everyone active in the organisation, or in a manager's subtree,
+    /// most ready first (HR admins and operators). The order is read in one statement (ids
+    /// only); then `each` gets the report [`REPORT_CHUNK`] people at a time, so a report of any
+    /// size holds one chunk of readiness in memory.
+    #[tracing::instrument(skip(self, each), err(level = "debug", Display))]
     pub async fn readiness_report(
         &self,
         actor: &Actor,
         org_slug: &str,
         manager: Option<PersonId>,
-        first: Option<usize>,
-        after: Option<&str>,
-    ) -> Result<Page<ReadinessView>, AppError> {
+        mut each: impl FnMut(Vec<ReadinessView>) -> Result<(), AppError>,
+    ) -> Result<(), AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::Calibrate(org.id))?;
         let scope = match manager {
@@ -517,8 +520,24 @@ impl App {
             }
             None => Scope::Org,
         };
-        self.standings_page(&org, scope, TeamSort::Readiness, false, first, after)
-            .await
+        let today = Utc::now().date_naive();
+        let rule = self.db.readiness_rule(org.id).await?;
+        self.db.refresh_due_standings(org.id, today).await?;
+        let q = StandingsQuery {
+            scope,
+            order: StandingOrder::Readiness,
+            rule: &rule,
+            today,
+        };
+        let (ids, _) = self.db.standings_page(org.id, &q, None, None).await?;
+        let manager = match scope {
+            Scope::ReportsOf(m) => Some(m),
+            _ => None,
+        };
+        for chunk in ids.chunks(REPORT_CHUNK) {
+            each(self.readiness_for(&org, chunk, manager, &rule).await?)?;
+        }
+        Ok(())
     }
 
     /// A person by email, for the command line (operators and HR admins).

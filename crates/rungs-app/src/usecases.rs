@@ -76,6 +76,9 @@ pub struct PeopleImportSummary {
     pub levels_assigned: usize,
 }
 
+/// Rows a people import writes before the planner's statistics are refreshed.
+const BULK: usize = 1_000;
+
 impl App {
     pub fn new(db: Db) -> Self {
         Self { db, auth: None }
@@ -351,11 +354,13 @@ impl App {
         } else {
             None
         };
-        let history = if placing {
-            self.db.assignments(org.id, None).await?
-        } else {
-            Vec::new()
-        };
+        // Each person's history, found by id (not searched for per row: imports are linear).
+        let mut history: HashMap<PersonId, Vec<LevelAssignment>> = HashMap::new();
+        if placing {
+            for a in self.db.assignments(org.id, None).await? {
+                history.entry(a.person_id).or_default().push(a);
+            }
+        }
         let today = Utc::now().date_naive();
         let mut assignments = Vec::new();
         if let Some((info, m)) = &matrix {
@@ -367,12 +372,8 @@ impl App {
                     Err((field, message)) => errors.push(err(r.line, field, message)),
                     Ok((track, level)) => {
                         let id = ids[&r.email];
-                        let mine: Vec<LevelAssignment> = history
-                            .iter()
-                            .filter(|a| a.person_id == id)
-                            .cloned()
-                            .collect();
-                        let same = current_as_of(&mine, today).is_some_and(|c| {
+                        let mine = history.get(&id).map_or(&[][..], Vec::as_slice);
+                        let same = current_as_of(mine, today).is_some_and(|c| {
                             c.version_id == info.id && c.track == track && c.level == level
                         });
                         if !same {
@@ -431,6 +432,9 @@ impl App {
         self.db
             .save_people(org.id, &inserts, &updates, &assignments, &audit)
             .await?;
+        if inserts.len() + assignments.len() >= BULK {
+            self.db.analyze().await?;
+        }
         Ok(summary)
     }
 

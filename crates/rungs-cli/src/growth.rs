@@ -223,53 +223,43 @@ pub async fn readiness(url: &str, a: ReadinessArgs) -> Result<(), Failure> {
         Some(m) => Some(app.person_by_email(&sys, &a.org, m).await?.id),
         None => None,
     };
-    // Page by page, so a report of any size holds one page in memory.
-    let (mut after, mut people, mut ready) = (None::<String>, 0usize, 0usize);
+    // Chunk by chunk, so a report of any size holds one chunk in memory.
+    let (mut people, mut ready) = (0usize, 0usize);
     let json = matches!(a.out.format, Out::Json);
     let mut out = std::io::stdout().lock();
-    let write = |out: &mut std::io::StdoutLock, s: &str| {
+    let mut write = |s: &str| {
         use std::io::Write;
         out.write_all(s.as_bytes())
-            .map_err(|e| Failure(format!("cannot write the report: {e}")))
+            .map_err(|e| rungs_app::AppError::Invalid(format!("cannot write the report: {e}")))
     };
     if json {
-        write(&mut out, "[")?;
+        write("[")?;
     }
-    loop {
-        let page = app
-            .readiness_report(&sys, &a.org, manager, Some(REPORT_PAGE), after.as_deref())
-            .await?;
-        for v in &page.items {
+    app.readiness_report(&sys, &a.org, manager, |chunk| {
+        for v in &chunk {
             if json {
                 let item = serde_json::to_string_pretty(v)
-                    .map_err(|e| Failure(format!("cannot print JSON: {e}")))?;
-                let sep = if people == 0 { "\n" } else { ",\n" };
-                write(&mut out, &format!("{sep}{item}"))?;
+                    .map_err(|e| rungs_app::AppError::Invalid(format!("cannot print JSON: {e}")))?;
+                write(&format!("{}{item}", if people == 0 { "\n" } else { ",\n" }))?;
             }
             people += 1;
             ready += usize::from(v.readiness.ready);
         }
-        if !json && !page.items.is_empty() {
-            write(&mut out, &format!("{}\n", readiness_table(&page.items)))?;
+        if !json && !chunk.is_empty() {
+            write(&format!("{}\n", readiness_table(&chunk)))?;
         }
-        after = page.end_cursor;
-        if !page.has_next {
-            break;
-        }
-    }
+        Ok(())
+    })
+    .await?;
     if json {
-        write(&mut out, "\n]\n")?;
+        write("\n]\n")?;
     } else {
-        write(
-            &mut out,
-            &format!("{people} people, {ready} ready for their next level\n"),
-        )?;
+        write(&format!(
+            "{people} people, {ready} ready for their next level\n"
+        ))?;
     }
     Ok(())
 }
-
-/// People per page of `rungs readiness` (each page is one table).
-const REPORT_PAGE: usize = 100;
 
 fn readiness_table(all: &[ReadinessView]) -> comfy_table::Table {
     let mut t = table(&[

@@ -20,7 +20,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// What `format` says in an export.
@@ -99,26 +98,14 @@ fn us(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
-/// People ordered so that every manager comes before their reports.
+/// People ordered so that every manager comes before their reports (siblings by email).
 fn managers_first(people: Vec<PersonRecord>) -> Vec<PersonRecord> {
-    let mut by_manager: HashMap<Option<PersonId>, Vec<PersonRecord>> = HashMap::new();
-    let ids: HashSet<PersonId> = people.iter().map(|p| p.person.id).collect();
-    for p in people {
-        // A manager outside the list (impossible in a valid dump) is treated as a root.
-        let m = p.person.manager_id.filter(|m| ids.contains(m));
-        by_manager.entry(m).or_default().push(p);
-    }
-    let mut out = Vec::new();
-    let mut queue: Vec<Option<PersonId>> = vec![None];
-    while let Some(m) = queue.pop() {
-        let mut reports = by_manager.remove(&m).unwrap_or_default();
-        reports.sort_by(|a, b| a.person.email.cmp(&b.person.email));
-        for r in reports.into_iter().rev() {
-            queue.push(Some(r.person.id));
-            out.push(r);
-        }
-    }
-    out
+    crate::repo::managers_first(
+        people,
+        |p| p.person.id,
+        |p| p.person.manager_id,
+        |p| p.person.email.to_string(),
+    )
 }
 
 impl Db {

@@ -31,6 +31,9 @@ use sea_orm::{
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
+/// Where people without a level sort by time in level: after everyone.
+const FAR: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date");
+
 /// People recomputed per round: a few statements each, whatever the number.
 const ROUND: usize = 1000;
 
@@ -48,6 +51,14 @@ pub(crate) async fn refresh<C: ConnectionTrait>(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    if ids.len() > ROUND && c.get_database_backend() == DbBackend::Postgres {
+        // A bulk write (an import, a seed, a version move): the statistics may still say these
+        // tables are empty, and PostgreSQL would then scan them whole for every round's
+        // `IN (...)` (a second a round at 100,000 people). ANALYZE is transactional there and
+        // sees this transaction's rows. (MariaDB's would commit the transaction: not there.)
+        c.execute_unprepared("ANALYZE people, level_assignments, assessments, standings")
+            .await?;
+    }
     let mut matrices: HashMap<Uuid, Option<Matrix>> = HashMap::new();
     for round in ids.chunks(ROUND) {
         refresh_round(c, org, round, today, &mut matrices).await?;
@@ -196,19 +207,24 @@ impl Bound {
     }
 }
 
-/// `r` comes after `c` in the order `keys` (column, descending?): a keyset condition.
-fn after_row(keys: &[(&str, bool)]) -> String {
+/// A row comes after the cursor whose keys are `cursor`, in the order `keys` (column,
+/// descending?): a keyset condition on `r`, with the cursor's values bound.
+fn after_values(
+    keys: &[(&str, bool)],
+    cursor: &HashMap<&'static str, Value>,
+    b: &mut Bound,
+) -> String {
     match keys {
         [] => "1 = 0".into(),
         [(k, desc), rest @ ..] => {
             let op = if *desc { "<" } else { ">" };
+            let v = cursor.get(k).cloned().unwrap_or(Value::Bool(None));
+            let first = format!("r.{k} {op} {}", b.bind(v.clone()));
             if rest.is_empty() {
-                format!("r.{k} {op} c.{k}")
+                first
             } else {
-                format!(
-                    "(r.{k} {op} c.{k} OR (r.{k} = c.{k} AND {}))",
-                    after_row(rest)
-                )
+                let eq = format!("r.{k} = {}", b.bind(v));
+                format!("({first} OR ({eq} AND {}))", after_values(rest, cursor, b))
             }
         }
     }
@@ -271,7 +287,7 @@ impl Db {
         org: OrgId,
         q: &StandingsQuery<'_>,
         after: Option<PersonId>,
-        first: usize,
+        first: Option<usize>,
     ) -> Result<(Vec<PersonId>, bool), DbError> {
         let score = match q.rule.min_rating {
             Rating::Developing | Rating::NotYet => "score_developing",
@@ -318,7 +334,7 @@ impl Db {
             b.bind(true),
             b.bind(q.rule.min_score),
             b.bind(in_level_cutoff(q.today, q.rule.min_months_in_level)),
-            b.bind(NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date")),
+            b.bind(FAR),
             b.bind(org.0),
             b.bind(true),
         );
@@ -340,21 +356,23 @@ impl Db {
             ],
         };
         let select = match after {
-            Some(a) => format!(
-                "SELECT r.id AS id FROM ranked r CROSS JOIN ranked c WHERE c.id = {} AND {}",
-                b.bind(a.0),
-                after_row(keys)
-            ),
+            Some(a) => {
+                let cursor = self.cursor_keys(org, q, a).await?;
+                format!(
+                    "SELECT r.id AS id FROM ranked r WHERE {}",
+                    after_values(keys, &cursor, &mut b)
+                )
+            }
             None => "SELECT r.id AS id FROM ranked r".to_owned(),
         };
         let order: Vec<String> = keys
             .iter()
             .map(|(k, desc)| format!("r.{k} {}", if *desc { "DESC" } else { "ASC" }))
             .collect();
+        let limit = first.map_or(String::new(), |n| format!(" LIMIT {}", n + 1));
         let sql = format!(
-            "{with}{ranked} {select} ORDER BY {} LIMIT {}",
-            order.join(", "),
-            first + 1
+            "{with}{ranked} {select} ORDER BY {}{limit}",
+            order.join(", ")
         );
         let rows = self
             .conn
@@ -364,9 +382,51 @@ impl Db {
             .iter()
             .map(|r| Ok(PersonId(r.try_get::<Uuid>("", "id")?)))
             .collect::<Result<_, DbError>>()?;
-        let more = ids.len() > first;
-        ids.truncate(first);
+        let more = first.is_some_and(|n| ids.len() > n);
+        if let Some(n) = first {
+            ids.truncate(n);
+        }
         Ok((ids, more))
+    }
+
+    /// The sort keys of the person a page starts after, as the page query computes them (two
+    /// statements by primary key; a bad cursor is "not found").
+    async fn cursor_keys(
+        &self,
+        org: OrgId,
+        q: &StandingsQuery<'_>,
+        after: PersonId,
+    ) -> Result<HashMap<&'static str, Value>, DbError> {
+        let s = standing::Entity::find()
+            .filter(standing::Column::OrgId.eq(org.0))
+            .filter(standing::Column::Id.eq(after.0))
+            .one(&self.conn)
+            .await?
+            .ok_or_else(|| DbError::not_found("the person a page starts after"))?;
+        let p = person::Entity::find()
+            .filter(person::Column::OrgId.eq(org.0))
+            .filter(person::Column::Id.eq(after.0))
+            .one(&self.conn)
+            .await?
+            .ok_or_else(|| DbError::not_found("the person a page starts after"))?;
+        let score = match q.rule.min_rating {
+            Rating::Developing | Rating::NotYet => s.score_developing,
+            Rating::Meets => s.score_meets,
+            Rating::Exceeds => s.score_exceeds,
+        };
+        let cutoff = in_level_cutoff(q.today, q.rule.min_months_in_level);
+        let ready = s.has_target
+            && score >= q.rule.min_score
+            && s.in_level_since.is_some_and(|d| d <= cutoff);
+        Ok(HashMap::from([
+            ("ready", Value::from(i32::from(ready))),
+            ("score", Value::from(score)),
+            ("since", Value::from(s.in_level_since.unwrap_or(FAR))),
+            ("sort_name", Value::from(s.sort_name)),
+            ("email", Value::from(p.email)),
+            ("id", Value::from(p.id)),
+            ("rnk", Value::from(s.rank.unwrap_or(-1))),
+        ]))
     }
 
     /// How many active people `scope` holds (the total of a team listing). One statement.
@@ -380,19 +440,5 @@ impl Db {
             None => q,
         };
         Ok(usize::try_from(q.count(&self.conn).await?).unwrap_or(usize::MAX))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::after_row;
-
-    #[test]
-    fn keyset_conditions_follow_each_direction() {
-        assert_eq!(after_row(&[("a", false)]), "r.a > c.a");
-        assert_eq!(
-            after_row(&[("a", true), ("b", false)]),
-            "(r.a < c.a OR (r.a = c.a AND r.b > c.b))"
-        );
     }
 }

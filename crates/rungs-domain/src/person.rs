@@ -103,32 +103,35 @@ impl ReportingTree {
                 tree.reports_of.entry(m).or_default().push(person);
             }
         }
+        // Each walk up stops at someone already known to lead to the top, so the whole check
+        // is linear in the number of people, however deep the lines.
+        let mut safe: HashSet<PersonId> = HashSet::new();
         for &start in tree.manager_of.keys() {
-            if let Some(cycle) = tree.cycle_from(start) {
-                return Err(DomainError::ReportingCycle {
-                    chain: cycle.iter().map(ToString::to_string).collect(),
-                });
+            let mut path: Vec<PersonId> = Vec::new();
+            let mut on_path: HashSet<PersonId> = HashSet::new();
+            let mut cur = start;
+            loop {
+                if safe.contains(&cur) {
+                    break;
+                }
+                if on_path.contains(&cur) {
+                    let from = path.iter().position(|p| *p == cur).unwrap_or(0);
+                    let mut chain = path[from..].to_vec();
+                    chain.push(cur);
+                    return Err(DomainError::ReportingCycle {
+                        chain: chain.iter().map(ToString::to_string).collect(),
+                    });
+                }
+                path.push(cur);
+                on_path.insert(cur);
+                match tree.manager_of.get(&cur) {
+                    Some(&m) => cur = m,
+                    None => break,
+                }
             }
+            safe.extend(path);
         }
         Ok(tree)
-    }
-
-    fn cycle_from(&self, start: PersonId) -> Option<Vec<PersonId>> {
-        let mut seen = HashSet::new();
-        let mut chain = vec![start];
-        let mut cur = start;
-        while let Some(&m) = self.manager_of.get(&cur) {
-            if m == start {
-                chain.push(m);
-                return Some(chain);
-            }
-            if !seen.insert(m) {
-                return None; // a cycle further up, found from its own members
-            }
-            chain.push(m);
-            cur = m;
-        }
-        None
     }
 
     pub fn manager_of(&self, person: PersonId) -> Option<PersonId> {
@@ -212,5 +215,24 @@ mod tests {
         let err = ReportingTree::new([(p[0], Some(p[2])), (p[1], Some(p[0])), (p[2], Some(p[1]))])
             .unwrap_err();
         assert!(matches!(err, DomainError::ReportingCycle { ref chain } if chain.len() == 4));
+    }
+
+    /// One line 100,000 deep is checked once (every walk stops where an earlier one reached the
+    /// top), and a cycle at the end of a long line is named by its members only.
+    #[test]
+    fn deep_lines_are_checked_in_one_pass() {
+        let p = ids(100_000);
+        let line = || (1..p.len()).map(|i| (p[i], Some(p[i - 1])));
+        assert!(ReportingTree::new(line()).is_ok());
+        // The top three now manage each other; everyone below leads into that cycle.
+        let looped = line().chain([(p[0], Some(p[2]))]);
+        let err = ReportingTree::new(looped).unwrap_err();
+        let DomainError::ReportingCycle { chain } = err else {
+            panic!("{err}");
+        };
+        assert_eq!(chain.len(), 4, "{chain:?}");
+        assert_eq!(chain.first(), chain.last());
+        let top: Vec<String> = p[..3].iter().map(ToString::to_string).collect();
+        assert!(chain.iter().all(|c| top.contains(c)), "{chain:?}");
     }
 }
