@@ -117,6 +117,23 @@ async fn world(db: rungs_db::Db) -> World {
     }
 }
 
+/// `p` placed on the python developer track at `level`, `days` ago.
+fn placed(p: &Person, version: rungs_domain::VersionId, level: &str, days: i64) -> LevelAssignment {
+    LevelAssignment {
+        id: AssignmentId::new(),
+        person_id: p.id,
+        version_id: version,
+        track: Key::parse("python-developer").unwrap(),
+        level: Key::parse(level).unwrap(),
+        effective: Utc::now().date_naive() - Duration::days(days),
+        reason: "load".into(),
+        set_by: None,
+        recorded_at: Utc::now(),
+        case_id: None,
+        moved_from: None,
+    }
+}
+
 fn code(e: AppError) -> &'static str {
     e.code()
 }
@@ -150,22 +167,9 @@ async fn team_readiness_statement_count_is_constant() {
                 }
                 people.push(p);
             }
-            let today = Utc::now().date_naive();
             let assignments: Vec<LevelAssignment> = people
                 .iter()
-                .map(|p| LevelAssignment {
-                    id: AssignmentId::new(),
-                    person_id: p.id,
-                    version_id: info.id,
-                    track: Key::parse("python-developer").unwrap(),
-                    level: Key::parse("beginner").unwrap(),
-                    effective: today - Duration::days(200),
-                    reason: "load".into(),
-                    set_by: None,
-                    recorded_at: Utc::now(),
-                    case_id: None,
-                    moved_from: None,
-                })
+                .map(|p| placed(p, info.id, "beginner", 200))
                 .collect();
             w.app
                 .db()
@@ -781,19 +785,7 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
         let assignments: Vec<LevelAssignment> = people
             .iter()
             .enumerate()
-            .map(|(i, p)| LevelAssignment {
-                id: AssignmentId::new(),
-                person_id: p.id,
-                version_id: info.id,
-                track: Key::parse("python-developer").unwrap(),
-                level: Key::parse(levels[i % 3]).unwrap(),
-                effective: today - Duration::days(20 + (i as i64 * 37) % 400),
-                reason: "load".into(),
-                set_by: None,
-                recorded_at: Utc::now(),
-                case_id: None,
-                moved_from: None,
-            })
+            .map(|(i, p)| placed(p, info.id, levels[i % 3], 20 + (i as i64 * 37) % 400))
             .collect();
         w.app
             .db()
