@@ -6,7 +6,7 @@ use crate::people::Page;
 use crate::policy::{Action, Actor, Relation, authorize};
 use crate::{App, AppError};
 use chrono::{NaiveDate, Utc};
-use rungs_db::{Audit, Scope, StandingOrder, StandingsQuery};
+use rungs_db::{Audit, Scope, StandingsQuery};
 use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
 use rungs_domain::growth::{
@@ -63,16 +63,9 @@ pub struct ReadinessView {
 /// People per chunk of the readiness report.
 pub const REPORT_CHUNK: usize = 100;
 
-/// How a team is sorted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum TeamSort {
-    /// Ready first, then the higher score, then the longer in level, then by name.
-    #[default]
-    Readiness,
-    Name,
-    /// Highest level first, then by name.
-    Level,
-}
+/// How a team is sorted: the order the kept standings are paged in (ready first, then the
+/// higher score, then the longer in level, then by name; by name; or the highest level first).
+pub use rungs_db::StandingOrder as TeamSort;
 
 /// How many people hold one level of one track.
 #[derive(Debug, Clone, Serialize)]
@@ -423,8 +416,32 @@ impl App {
             .collect())
     }
 
-    /// A page of the active people in `scope`, sorted in SQL from their kept standings, each
-    /// with their readiness computed in full (a page's worth, whatever the scope's size).
+    /// The ids of the active people in `scope`, in `sort`, after the person `after` (all of
+    /// them when `first` is `None`), sorted in SQL from their kept standings (due rows
+    /// refreshed first); with whether more follow and the rule "ready" was decided by.
+    async fn ranked(
+        &self,
+        org: &Organisation,
+        scope: Scope,
+        sort: TeamSort,
+        after: Option<PersonId>,
+        first: Option<usize>,
+    ) -> Result<(Vec<PersonId>, bool, ReadinessRule), AppError> {
+        let today = Utc::now().date_naive();
+        let rule = self.db.readiness_rule(org.id).await?;
+        self.db.refresh_due_standings(org.id, today).await?;
+        let q = StandingsQuery {
+            scope,
+            order: sort,
+            rule: &rule,
+            today,
+        };
+        let (ids, more) = self.db.standings_page(org.id, &q, after, first).await?;
+        Ok((ids, more, rule))
+    }
+
+    /// A page of the active people in `scope`, each with their readiness computed in full (a
+    /// page's worth, whatever the scope's size).
     async fn standings_page(
         &self,
         org: &Organisation,
@@ -435,33 +452,17 @@ impl App {
         after: Option<&str>,
     ) -> Result<Page<ReadinessView>, AppError> {
         let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
-        let today = Utc::now().date_naive();
-        let rule = self.db.readiness_rule(org.id).await?;
-        self.db.refresh_due_standings(org.id, today).await?;
-        let q = StandingsQuery {
-            scope,
-            order: match sort {
-                TeamSort::Readiness => StandingOrder::Readiness,
-                TeamSort::Name => StandingOrder::Name,
-                TeamSort::Level => StandingOrder::Level,
-            },
-            rule: &rule,
-            today,
-        };
-        let (ids, has_next) = self
-            .db
-            .standings_page(org.id, &q, after.map(PersonId), Some(first))
+        let (ids, has_next, rule) = self
+            .ranked(org, scope, sort, after.map(PersonId), Some(first))
             .await?;
         let total = if want_total {
             self.db.standings_count(org.id, scope).await?
         } else {
             0
         };
-        let manager = match scope {
-            Scope::ReportsOf(m) => Some(m),
-            _ => None,
-        };
-        let items = self.readiness_for(org, &ids, manager, &rule).await?;
+        let items = self
+            .readiness_for(org, &ids, scope_manager(scope), &rule)
+            .await?;
         Ok(Page {
             end_cursor: ids.last().map(|p| p.0.to_string()),
             items,
@@ -520,22 +521,14 @@ impl App {
             }
             None => Scope::Org,
         };
-        let today = Utc::now().date_naive();
-        let rule = self.db.readiness_rule(org.id).await?;
-        self.db.refresh_due_standings(org.id, today).await?;
-        let q = StandingsQuery {
-            scope,
-            order: StandingOrder::Readiness,
-            rule: &rule,
-            today,
-        };
-        let (ids, _) = self.db.standings_page(org.id, &q, None, None).await?;
-        let manager = match scope {
-            Scope::ReportsOf(m) => Some(m),
-            _ => None,
-        };
+        let (ids, _, rule) = self
+            .ranked(&org, scope, TeamSort::Readiness, None, None)
+            .await?;
         for chunk in ids.chunks(REPORT_CHUNK) {
-            each(self.readiness_for(&org, chunk, manager, &rule).await?)?;
+            each(
+                self.readiness_for(&org, chunk, scope_manager(scope), &rule)
+                    .await?,
+            )?;
         }
         Ok(())
     }
@@ -686,6 +679,14 @@ impl App {
             .set_readiness_rule(org.id, &rule, actor.person_id(), &audit)
             .await?;
         Ok(rule)
+    }
+}
+
+/// The manager whose team `scope` is, if it is one (for the `direct` flag).
+fn scope_manager(scope: Scope) -> Option<PersonId> {
+    match scope {
+        Scope::ReportsOf(m) => Some(m),
+        _ => None,
     }
 }
 

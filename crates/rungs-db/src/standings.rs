@@ -15,8 +15,7 @@ use crate::growth::{Scope, assessments_from, assignments_where};
 use crate::paging::placeholder;
 use crate::repo::{Db, insert_chunked, load_content};
 use chrono::{NaiveDate, Utc};
-use rungs_domain::assessment::AssessorRole;
-use rungs_domain::assessment::Rating;
+use rungs_domain::assessment::{AssessorRole, Rating};
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
 use rungs_domain::growth::{
     PlanInput, ReadinessRule, growth_plan, in_level_cutoff, in_level_since, scores_by_min_rating,
@@ -194,6 +193,18 @@ pub struct StandingsQuery<'a> {
     pub today: NaiveDate,
 }
 
+/// The score columns, in the order of [`scores_by_min_rating`].
+const SCORES: [&str; 3] = ["score_developing", "score_meets", "score_exceeds"];
+
+/// Which of the kept scores `rule` reads (its minimum rating; `not_yet` is refused by the rule).
+fn score_index(rule: &ReadinessRule) -> usize {
+    match rule.min_rating {
+        Rating::NotYet | Rating::Developing => 0,
+        Rating::Meets => 1,
+        Rating::Exceeds => 2,
+    }
+}
+
 /// Custom SQL with its values bound in the order they appear.
 struct Bound {
     backend: DbBackend,
@@ -281,7 +292,8 @@ impl Db {
     }
 
     /// One page of active people in `q.scope`, in `q.order`, after the person `after` (the
-    /// previous page's last): ids only, and whether more follow. One statement.
+    /// previous page's last; every one when `first` is `None`): ids only, and whether more
+    /// follow. One statement, and two by primary key for the cursor's sort keys.
     pub async fn standings_page(
         &self,
         org: OrgId,
@@ -289,11 +301,7 @@ impl Db {
         after: Option<PersonId>,
         first: Option<usize>,
     ) -> Result<(Vec<PersonId>, bool), DbError> {
-        let score = match q.rule.min_rating {
-            Rating::Developing | Rating::NotYet => "score_developing",
-            Rating::Meets => "score_meets",
-            Rating::Exceeds => "score_exceeds",
-        };
+        let score = SCORES[score_index(q.rule)];
         let mut b = Bound {
             backend: self.conn.get_database_backend(),
             values: Vec::new(),
@@ -409,11 +417,7 @@ impl Db {
             .one(&self.conn)
             .await?
             .ok_or_else(|| DbError::not_found("the person a page starts after"))?;
-        let score = match q.rule.min_rating {
-            Rating::Developing | Rating::NotYet => s.score_developing,
-            Rating::Meets => s.score_meets,
-            Rating::Exceeds => s.score_exceeds,
-        };
+        let score = [s.score_developing, s.score_meets, s.score_exceeds][score_index(q.rule)];
         let cutoff = in_level_cutoff(q.today, q.rule.min_months_in_level);
         let ready = s.has_target
             && score >= q.rule.min_score
