@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod cache;
 mod dump;
 mod entities;
 mod error;

@@ -44,6 +44,8 @@ pub struct PoolStats {
 #[derive(Clone)]
 pub struct Db {
     pub(crate) conn: DatabaseConnection,
+    /// Published versions already read (shared by every clone of the pool).
+    versions: std::sync::Arc<crate::cache::VersionCache>,
 }
 
 impl std::fmt::Debug for Db {
@@ -127,7 +129,10 @@ impl Db {
             conn.execute_unprepared("PRAGMA journal_mode=WAL").await?;
             conn.execute_unprepared("PRAGMA foreign_keys=ON").await?;
         }
-        let mut db = Self { conn };
+        let mut db = Self {
+            conn,
+            versions: Default::default(),
+        };
         db.observe_statements(|_, _, _| {});
         Ok(db)
     }
@@ -523,12 +528,15 @@ impl Db {
         Ok(Some(self.versioned(org, v, &m.key).await?))
     }
 
-    /// The content of one version, by id.
+    /// The content of one version, by id (no statement for a published version read before).
     pub async fn load_version(
         &self,
         org: OrgId,
         version: VersionId,
     ) -> Result<(VersionInfo, Matrix), DbError> {
+        if let Some(v) = self.versions.get(org, version) {
+            return Ok((*v).clone());
+        }
         let v = matrix_version::Entity::find()
             .filter(matrix_version::Column::OrgId.eq(org.0))
             .filter(matrix_version::Column::Id.eq(version.0))
@@ -553,10 +561,16 @@ impl Db {
         mut v: matrix_version::Model,
         key: &str,
     ) -> Result<(VersionInfo, Matrix), DbError> {
+        let id = VersionId(v.id);
+        if let Some(kept) = self.versions.get(org, id) {
+            return Ok((*kept).clone());
+        }
         for _ in 0..10 {
             let content = self.load_content(org, &v).await;
             if v.status != VersionStatus::Draft.as_str() {
-                return Ok((version_from_row(&v, key)?, content?));
+                let read = std::sync::Arc::new((version_from_row(&v, key)?, content?));
+                self.versions.keep(org, &read);
+                return Ok((*read).clone());
             }
             let now = matrix_version::Entity::find()
                 .filter(matrix_version::Column::OrgId.eq(org.0))

@@ -145,6 +145,77 @@ async fn matrices_round_trip_through_the_database_and_stay_in_their_tenant() {
     .await;
 }
 
+/// A published version is read from the database once per process; a draft every time (it
+/// changes with each edit), and another organisation never gets one by id.
+#[tokio::test]
+async fn published_versions_are_read_once_and_drafts_every_time() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let python = rungs_format::templates::template("python")
+        .unwrap()
+        .unwrap();
+    on_every_backend(async |t: &TestDb| {
+        let (a, b) = (org("acme"), org("globex"));
+        t.db.create_org(&a, &setup()).await.unwrap();
+        t.db.create_org(&b, &setup()).await.unwrap();
+        let mut db = t.db.clone();
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.observe_statements(move |_, _, _| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        let count = || statements.load(Ordering::Relaxed);
+        let published = db
+            .create_matrix(
+                a.id,
+                &python,
+                VersionStatus::Published,
+                None,
+                None,
+                &setup(),
+            )
+            .await
+            .unwrap();
+        let before = count();
+        let first = db.load_version(a.id, published.id).await.unwrap();
+        assert!(count() > before, "the first read goes to the database");
+        let before = count();
+        let again = db.load_version(a.id, published.id).await.unwrap();
+        assert_eq!(count(), before, "{:?}: read again", t.backend);
+        assert_eq!((again.0.id, &again.1), (first.0.id, &first.1));
+        assert!(matches!(
+            db.load_version(b.id, published.id).await,
+            Err(DbError::NotFound { .. })
+        ));
+
+        let draft = db
+            .create_matrix(b.id, &python, VersionStatus::Draft, None, None, &setup())
+            .await
+            .unwrap();
+        let (_, content) = db.load_version(b.id, draft.id).await.unwrap();
+        let before = count();
+        db.load_version(b.id, draft.id).await.unwrap();
+        assert!(count() > before, "a draft is read every time");
+        let mut edited = content.to_draft();
+        edited.name = "Python, renamed".into();
+        let renamed = rungs_domain::matrix::Matrix::new(&edited).unwrap();
+        db.save_draft(b.id, draft.id, Some(draft.revision), &renamed, &setup())
+            .await
+            .unwrap();
+        let (info, now) = db.load_version(b.id, draft.id).await.unwrap();
+        assert_eq!(now.name(), "Python, renamed");
+        db.publish_draft(b.id, draft.id, Some(info.revision), "", None, &setup())
+            .await
+            .unwrap();
+        let (info, now) = db.load_version(b.id, draft.id).await.unwrap();
+        assert_eq!(
+            (info.status, now.name()),
+            (VersionStatus::Published, "Python, renamed")
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn people_and_assignments_are_saved_together_and_history_appends() {
     let python = rungs_format::templates::template("python")
