@@ -10,7 +10,7 @@ use rungs_app::AppError;
 pub struct RequestId(pub String);
 
 /// Converts a use-case error for the client, logging internal ones.
-pub fn to_gql(e: AppError, request: &RequestId) -> async_graphql::Error {
+pub fn to_gql(e: &AppError, request: &RequestId) -> async_graphql::Error {
     let code = e.code();
     match e {
         AppError::Internal(cause) => {

@@ -3,7 +3,7 @@
 //! a body limit, a request timeout and a cap on batched operations.
 
 use crate::error::RequestId;
-use crate::graphql::{RungsSchema, SchemaLimits, build_schema};
+use crate::graphql::{RungsSchema, SchemaLimits, build_schema, graph};
 use crate::metrics::Metrics;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
@@ -257,7 +257,17 @@ async fn graphql(
     let started = Instant::now();
     let mut batch = batch.data(id.clone());
     if let Some(Extension(s)) = session {
-        batch = batch.data(s);
+        // Each operation gets its own loaders: nothing one reads is kept for the next.
+        let with_loaders = |r: async_graphql::Request| match graph::loaders(&st.app, &s) {
+            Some(l) => r.data(l),
+            None => r,
+        };
+        batch = match batch.data(s.clone()) {
+            BatchRequest::Single(r) => BatchRequest::Single(with_loaders(r)),
+            BatchRequest::Batch(v) => {
+                BatchRequest::Batch(v.into_iter().map(with_loaders).collect())
+            }
+        };
     }
     let mut response = st.schema.execute_batch(batch).await;
     match &mut response {

@@ -256,8 +256,22 @@ impl App {
         after: Option<&str>,
     ) -> Result<Page<AssessmentView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
-        let person = self.person_by_id(&org, person).await?;
-        let relation = self.relation_to(actor, &org, person.id).await?;
+        self.assessments_in(actor, &org, person, filter, first, after)
+            .await
+    }
+
+    /// [`App::assessments`] in an organisation already resolved for the actor.
+    pub(crate) async fn assessments_in(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        person: PersonId,
+        filter: &AssessmentFilter,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<AssessmentView>, AppError> {
+        let person = self.person_by_id(org, person).await?;
+        let relation = self.relation_to(actor, org, person.id).await?;
         authorize(actor, Action::ReadGrowth(org.id, relation))?;
         let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
         let after = after.map(AssessmentId);
@@ -273,7 +287,7 @@ impl App {
             )
             .await?;
         let ids: Vec<PersonId> = items.iter().map(|a| a.assessor_id).collect();
-        let names = self.people_named(&org, &ids).await?;
+        let names = self.people_named(org, &ids).await?;
         let end_cursor = items.last().map(|a| a.id.0.to_string());
         Ok(Page {
             items: items
@@ -312,27 +326,12 @@ impl App {
             Some(c) => self.db.load_version(org.id, c.version_id).await?,
             None => self.placement_matrix(&org, None).await?,
         };
-        let target = target
-            .map(|(t, l)| {
-                crate::usecases::placement_keys(&matrix, t, l)
-                    .map(|(track, level)| Position { track, level })
-                    .map_err(|(_, m)| AppError::Invalid(m))
-            })
-            .transpose()?;
         let assessments = self
             .db
             .assessments_in(org.id, Scope::Person(person.id), Some(version.id))
             .await?;
         let rule = self.db.readiness_rule(org.id).await?;
-        let cur = current.map(position_of);
-        let plan = growth_plan(PlanInput {
-            matrix: &matrix,
-            version_id: version.id,
-            current: cur.as_ref(),
-            target: target.as_ref(),
-            assessments: &assessments,
-            rule: &rule,
-        })?;
+        let plan = plan_against(&matrix, version.id, current, target, &assessments, &rule)?;
         Ok(PlanView {
             person,
             version,
@@ -360,7 +359,7 @@ impl App {
     }
 
     /// Readiness for each of `ids` (a page), in that order, from a constant number of reads.
-    async fn readiness_for(
+    pub(crate) async fn readiness_for(
         &self,
         org: &Organisation,
         ids: &[PersonId],
@@ -702,21 +701,7 @@ fn person_readiness(
 ) -> (Readiness, Option<Standing>) {
     let plan = current.and_then(|c| {
         let (_, m) = versions.get(&c.version_id)?;
-        let mine: Vec<Assessment> = assessments
-            .iter()
-            .filter(|a| a.version_id == c.version_id)
-            .cloned()
-            .collect();
-        let pos = position_of(c);
-        growth_plan(PlanInput {
-            matrix: m,
-            version_id: c.version_id,
-            current: Some(&pos),
-            target: None,
-            assessments: &mine,
-            rule,
-        })
-        .ok()
+        plan_against(m, c.version_id, Some(c), None, assessments, rule).ok()
     });
     let standing = plan.as_ref().and_then(|p| p.current.clone());
     (
@@ -729,4 +714,38 @@ fn person_readiness(
         ),
         standing,
     )
+}
+
+/// The growth plan toward `target` (track, level; by default the next rung of the person's
+/// ladder) against one version, from the person's position in force and their assessments
+/// (those against other versions are left out here).
+pub(crate) fn plan_against(
+    matrix: &Matrix,
+    version: VersionId,
+    current: Option<&LevelAssignment>,
+    target: Option<(&str, &str)>,
+    assessments: &[Assessment],
+    rule: &ReadinessRule,
+) -> Result<GrowthPlan, AppError> {
+    let target = target
+        .map(|(t, l)| {
+            crate::usecases::placement_keys(matrix, t, l)
+                .map(|(track, level)| Position { track, level })
+                .map_err(|(_, m)| AppError::Invalid(m))
+        })
+        .transpose()?;
+    let mine: Vec<Assessment> = assessments
+        .iter()
+        .filter(|a| a.version_id == version)
+        .cloned()
+        .collect();
+    let cur = current.map(position_of);
+    Ok(growth_plan(PlanInput {
+        matrix,
+        version_id: version,
+        current: cur.as_ref(),
+        target: target.as_ref(),
+        assessments: &mine,
+        rule,
+    })?)
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod demo;
 mod error;
+mod graph;
 mod growth;
 mod orgs;
 mod people;
@@ -13,6 +14,7 @@ mod usecases;
 mod versions;
 
 pub use error::AppError;
+pub use graph::{Each, Reader};
 pub use growth::*;
 pub use orgs::*;
 pub use people::*;

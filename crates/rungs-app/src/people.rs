@@ -129,7 +129,7 @@ impl App {
 
     /// People as views: each one's current position and manager's email, in three statements
     /// for the whole list (plus the versions' keys).
-    async fn views(
+    pub(crate) async fn views(
         &self,
         org: &Organisation,
         people: Vec<Person>,
@@ -161,8 +161,20 @@ impl App {
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<Page<PersonView>, AppError> {
-        let (first, after) = page_args::<PersonId>(first, after)?;
         let org = self.organisation(actor, org_slug).await?;
+        self.people_page_in(actor, &org, filter, first, after).await
+    }
+
+    /// [`App::people_page`] in an organisation already resolved for the actor.
+    pub(crate) async fn people_page_in(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        filter: &PeopleFilter,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<PersonView>, AppError> {
+        let (first, after) = page_args::<PersonId>(first, after)?;
         let reach = people_reach(actor, org.id)?;
         let q = PeopleQuery {
             search: filter.search.clone(),
@@ -176,7 +188,7 @@ impl App {
         let page = self.db.people_page(org.id, reach, &q, after, first).await?;
         let end_cursor = page.people.last().map(|p| p.id.to_string());
         Ok(Page {
-            items: self.views(&org, page.people).await?,
+            items: self.views(org, page.people).await?,
             has_next: page.has_next,
             total: page.total,
             offset: 0,

@@ -69,7 +69,7 @@ pub enum Verdict<'a> {
 
 impl App {
     /// Names the people a set of cases refers to (one statement).
-    async fn case_views(
+    pub(crate) async fn case_views(
         &self,
         org: &Organisation,
         cases: Vec<(PromotionCase, Vec<CaseEvent>)>,

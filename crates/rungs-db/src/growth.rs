@@ -476,6 +476,23 @@ impl Db {
         cases_from_rows(&self.conn, org, rows).await
     }
 
+    /// A few cases by id (a page's); unknown ids are left out.
+    pub async fn cases_by_ids(
+        &self,
+        org: OrgId,
+        ids: &[CaseId],
+    ) -> Result<Vec<PromotionCase>, DbError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = promotion_case::Entity::find()
+            .filter(promotion_case::Column::OrgId.eq(org.0))
+            .filter(promotion_case::Column::Id.is_in(distinct(ids.iter().map(|c| c.0))))
+            .all(&self.conn)
+            .await?;
+        cases_from_rows(&self.conn, org, rows).await
+    }
+
     /// The open (proposed) cases of everyone in `scope`.
     pub async fn open_cases(
         &self,
@@ -504,17 +521,25 @@ impl Db {
             .await?
             .pop()
             .ok_or_else(|| DbError::not_found("promotion case"))?;
-        let events = promotion_event::Entity::find()
+        let events = self.events_of(org, &[id]).await?;
+        Ok(Some((case, events)))
+    }
+
+    /// The events of a few cases (a page), oldest first.
+    pub async fn events_of(&self, org: OrgId, cases: &[CaseId]) -> Result<Vec<CaseEvent>, DbError> {
+        if cases.is_empty() {
+            return Ok(Vec::new());
+        }
+        promotion_event::Entity::find()
             .filter(promotion_event::Column::OrgId.eq(org.0))
-            .filter(promotion_event::Column::CaseId.eq(id.0))
+            .filter(promotion_event::Column::CaseId.is_in(distinct(cases.iter().map(|c| c.0))))
             .order_by_asc(promotion_event::Column::At)
             .order_by_asc(promotion_event::Column::Id)
             .all(&self.conn)
             .await?
             .into_iter()
             .map(event_from_row)
-            .collect::<Result<_, DbError>>()?;
-        Ok(Some((case, events)))
+            .collect()
     }
 
     /// Appends a comment (or any event that does not change the case's status).

@@ -17,7 +17,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Statement,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Whom a listing may include; the policy decides which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +106,52 @@ impl Db {
         person: PersonId,
     ) -> Result<bool, DbError> {
         Ok(self.line_above(org, person).await?.contains(&manager))
+    }
+
+    /// Which of `people` have `manager` above them in the reporting lines: one statement that
+    /// walks up from each of them (stopping at `manager`), never down the manager's subtree.
+    pub async fn managed_among(
+        &self,
+        org: OrgId,
+        manager: PersonId,
+        people: &[PersonId],
+    ) -> Result<HashSet<PersonId>, DbError> {
+        let mut people: Vec<uuid::Uuid> = people.iter().map(|p| p.0).collect();
+        people.sort_unstable();
+        people.dedup();
+        if people.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let b = self.conn.get_database_backend();
+        let ph = |n| placeholder(b, n);
+        let n = people.len();
+        let list: Vec<String> = (0..n).map(|i| ph(i + 2)).collect();
+        // Placeholders in the order they appear (`?` is positional). The depth bound guards
+        // against a cycle that slipped past the domain's checks.
+        let sql = format!(
+            "WITH RECURSIVE up(start, id, depth) AS (\
+             SELECT p.id, p.manager_id, 1 FROM people p WHERE p.org_id = {} \
+             AND p.manager_id IS NOT NULL AND p.id IN ({}) \
+             UNION ALL SELECT up.start, m.manager_id, up.depth + 1 FROM up CROSS JOIN people m \
+             WHERE m.id = up.id AND m.org_id = {} AND m.manager_id IS NOT NULL \
+             AND up.id <> {} AND up.depth < 10000) \
+             SELECT DISTINCT up.start AS id FROM up WHERE up.id = {}",
+            ph(1),
+            list.join(", "),
+            ph(n + 2),
+            ph(n + 3),
+            ph(n + 4),
+        );
+        let mut values: Vec<sea_orm::Value> = vec![org.0.into()];
+        values.extend(people.into_iter().map(Into::into));
+        values.extend([org.0.into(), manager.0.into(), manager.0.into()]);
+        let rows = self
+            .conn
+            .query_all_raw(Statement::from_sql_and_values(b, sql, values))
+            .await?;
+        rows.iter()
+            .map(|r| Ok(PersonId(r.try_get::<uuid::Uuid>("", "id")?)))
+            .collect()
     }
 
     /// The conditions of a people query, without the page's cursor.

@@ -198,6 +198,7 @@ impl From<&d::promotion::Position> for Position {
 
 /// One rating of one expectation, with its evidence.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Assessment {
     pub id: ID,
     pub person_id: ID,
@@ -206,8 +207,11 @@ pub struct Assessment {
     pub rating: Rating,
     pub role: AssessorRole,
     pub assessor_id: ID,
-    /// Absent in growth plans (see `assessments` for names).
-    pub assessor: Option<Person>,
+    #[graphql(skip)]
+    pub assessor_key: PersonId,
+    /// The assessor, when already read with the assessment.
+    #[graphql(skip)]
+    pub known_assessor: Option<d::person::Person>,
     pub evidence: String,
     pub links: Vec<String>,
     pub assessed_at: DateTime<Utc>,
@@ -226,7 +230,8 @@ impl From<d::assessment::Assessment> for Assessment {
             rating: a.rating.into(),
             role: a.role.into(),
             assessor_id: ID(a.assessor_id.to_string()),
-            assessor: None,
+            assessor_key: a.assessor_id,
+            known_assessor: None,
             evidence: a.evidence.text,
             links: a.evidence.links,
             assessed_at: a.at,
@@ -238,7 +243,7 @@ impl From<d::assessment::Assessment> for Assessment {
 impl From<app::AssessmentView> for Assessment {
     fn from(v: app::AssessmentView) -> Self {
         Self {
-            assessor: v.assessor.map(Into::into),
+            known_assessor: v.assessor,
             ..v.assessment.into()
         }
     }
@@ -413,79 +418,95 @@ impl From<app::ReadinessView> for Readiness {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct CaseEvent {
     pub id: ID,
     pub kind: CaseEventKind,
     pub actor_id: ID,
-    pub actor: Option<Person>,
+    #[graphql(skip)]
+    pub actor_key: PersonId,
+    #[graphql(skip)]
+    pub known_actor: Option<d::person::Person>,
     pub note: String,
     pub at: DateTime<Utc>,
 }
 
+impl From<app::EventView> for CaseEvent {
+    fn from(e: app::EventView) -> Self {
+        Self {
+            id: ID(e.event.id.to_string()),
+            kind: e.event.kind.into(),
+            actor_id: ID(e.event.actor_id.to_string()),
+            actor_key: e.event.actor_id,
+            known_actor: e.actor,
+            note: e.event.note,
+            at: e.event.at,
+        }
+    }
+}
+
 /// A proposed promotion and what became of it.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct PromotionCase {
     pub id: ID,
     pub person_id: ID,
-    pub person: Option<Person>,
     pub matrix_version_id: ID,
     pub from: Position,
     pub to: Position,
     pub proposer_id: ID,
-    pub proposer: Option<Person>,
     pub justification: String,
     pub status: PromotionStatus,
     pub proposed_at: DateTime<Utc>,
-    pub decided_by: Option<Person>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
     /// When the new level takes effect (approved cases).
     pub effective: Option<NaiveDate>,
-    /// Oldest first; filled by `promotionCase` and the mutations, empty in lists.
-    pub events: Vec<CaseEvent>,
+    #[graphql(skip)]
+    pub case: d::promotion::PromotionCase,
+    /// The people it names, when already read with it.
+    #[graphql(skip)]
+    pub known_people: Vec<d::person::Person>,
+    #[graphql(skip)]
+    pub known_events: Option<Vec<app::EventView>>,
 }
 
 impl PromotionCase {
-    fn bare(c: d::promotion::PromotionCase) -> Self {
+    pub(crate) fn bare(c: d::promotion::PromotionCase) -> Self {
         Self {
             id: ID(c.id.to_string()),
             person_id: ID(c.person_id.to_string()),
-            person: None,
             matrix_version_id: ID(c.version_id.to_string()),
             from: (&c.from).into(),
             to: (&c.to).into(),
             proposer_id: ID(c.proposer_id.to_string()),
-            proposer: None,
-            justification: c.justification,
+            justification: c.justification.clone(),
             status: c.status.into(),
             proposed_at: c.proposed_at,
-            decided_by: None,
             decided_at: c.decision.as_ref().map(|d| d.at),
-            decision_note: c.decision.map(|d| d.note),
+            decision_note: c.decision.as_ref().map(|d| d.note.clone()),
             effective: c.effective,
-            events: Vec::new(),
+            case: c,
+            known_people: Vec::new(),
+            known_events: None,
         }
     }
 }
 
 impl From<app::CaseView> for PromotionCase {
     fn from(v: app::CaseView) -> Self {
+        let known_events = if v.events.is_empty() {
+            // Lists leave events out: they are loaded when asked for.
+            None
+        } else {
+            Some(v.events)
+        };
         Self {
-            person: v.person.map(Into::into),
-            proposer: v.proposer.map(Into::into),
-            decided_by: v.decided_by.map(Into::into),
-            events: v
-                .events
+            known_people: [v.person, v.proposer, v.decided_by]
                 .into_iter()
-                .map(|e| CaseEvent {
-                    id: ID(e.event.id.to_string()),
-                    kind: e.event.kind.into(),
-                    actor_id: ID(e.event.actor_id.to_string()),
-                    actor: e.actor.map(Into::into),
-                    note: e.event.note,
-                    at: e.event.at,
-                })
+                .flatten()
                 .collect(),
+            known_events,
             ..Self::bare(v.case)
         }
     }
@@ -641,6 +662,16 @@ where
     conn
 }
 
+/// A page of assessments as a connection: the cursor is the assessment's id (the history is
+/// paged by key).
+pub(super) fn assessment_connection(
+    page: app::Page<app::AssessmentView>,
+    after: bool,
+) -> Connection<String, Assessment, Total> {
+    let by_id = |_: usize, a: &app::AssessmentView| a.assessment.id.0.to_string();
+    connection_by(page, after, by_id, Assessment::from)
+}
+
 fn parse_id<T: std::str::FromStr>(c: &Ctx<'_>, what: &str, id: &ID) -> Result<T> {
     id.parse::<T>().map_err(|_| {
         c.err(AppError::Invalid(format!(
@@ -739,14 +770,7 @@ impl GrowthQuery {
                 after.as_deref(),
             )
             .await)?;
-        // The cursor is the assessment's id: the history is paged by key.
-        let by_id = |_: usize, a: &app::AssessmentView| a.assessment.id.0.to_string();
-        Ok(connection_by(
-            page,
-            after.is_some(),
-            by_id,
-            Assessment::from,
-        ))
+        Ok(assessment_connection(page, after.is_some()))
     }
 
     /// Readiness for the next level, with its reasons (`personId` defaults to the caller).

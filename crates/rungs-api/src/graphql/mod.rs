@@ -2,6 +2,8 @@
 //! `MergedObject`; `types` holds the GraphQL objects built from domain values.
 
 mod auth;
+mod fields;
+pub mod graph;
 mod growth;
 mod matrices;
 mod organisation;
@@ -91,7 +93,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn err(&self, e: AppError) -> async_graphql::Error {
-        to_gql(e, &self.request)
+        to_gql(&e, &self.request)
     }
 
     /// Maps a use-case result for the client.

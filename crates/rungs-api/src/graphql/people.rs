@@ -80,6 +80,26 @@ pub struct AssignLevelInput {
     pub reason: String,
 }
 
+/// A page of people as a connection (cursors are person ids).
+pub(super) fn person_connection(
+    page: rungs_app::Page<rungs_app::PersonView>,
+    after: bool,
+) -> Connection<String, Person, PeopleTotal> {
+    let mut conn = Connection::with_additional_fields(
+        after,
+        page.has_next,
+        PeopleTotal {
+            total_count: page.total,
+        },
+    );
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .map(|v| Edge::new(v.person.id.to_string(), Person::from(v))),
+    );
+    conn
+}
+
 #[derive(Default)]
 pub struct PeopleQuery;
 
@@ -122,19 +142,7 @@ impl PeopleQuery {
                 after.as_deref(),
             )
             .await)?;
-        let mut conn = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next,
-            PeopleTotal {
-                total_count: page.total,
-            },
-        );
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|v| Edge::new(v.person.id.to_string(), Person::from(v))),
-        );
-        Ok(conn)
+        Ok(person_connection(page, after.is_some()))
     }
 
     /// One person, if the caller may see them.

@@ -3,6 +3,7 @@
 use async_graphql::{Enum, ID, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use rungs_domain as d;
+use rungs_domain::{PersonId, VersionId};
 
 #[derive(SimpleObject)]
 pub struct Organisation {
@@ -22,8 +23,13 @@ impl From<d::org::Organisation> for Organisation {
     }
 }
 
-/// A person of the caller's organisation.
+/// A person of the caller's organisation. Anyone of the organisation may see the names on a
+/// record (a manager, a proposer, an assessor); the fields about the person (`current`,
+/// `history`, `growthPlan`, `readiness`, `assessments`, `openCase`) answer only those the
+/// policy lets read them (the person, their managers, HR admins), whichever way the person was
+/// reached, and FORBIDDEN to others.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Person {
     pub id: ID,
     pub email: String,
@@ -33,34 +39,41 @@ pub struct Person {
     /// Deactivated people cannot sign in.
     pub active: bool,
     pub manager_id: Option<ID>,
-    pub manager_email: Option<String>,
-    /// Where they stand today: the latest effective level assignment.
-    pub current: Option<LevelAssignment>,
+    #[graphql(skip)]
+    pub key: PersonId,
+    #[graphql(skip)]
+    pub manager: Option<PersonId>,
+    /// Already read with the person (a listing), or `None` to load.
+    #[graphql(skip)]
+    pub known_manager_email: Option<Option<String>>,
+    #[graphql(skip)]
+    pub known_current: Option<Option<d::assignment::LevelAssignment>>,
 }
 
 impl From<rungs_app::PersonView> for Person {
     fn from(v: rungs_app::PersonView) -> Self {
         Self {
-            id: ID(v.person.id.to_string()),
-            email: v.person.email.to_string(),
-            display_name: v.person.display_name,
-            is_admin: v.person.is_admin,
-            active: v.person.active,
-            manager_id: v.person.manager_id.map(|m| ID(m.to_string())),
-            manager_email: v.manager_email.map(|e| e.to_string()),
-            current: v.current.map(Into::into),
+            known_manager_email: Some(v.manager_email.map(|e| e.to_string())),
+            known_current: Some(v.current),
+            ..v.person.into()
         }
     }
 }
 
 impl From<d::person::Person> for Person {
     fn from(p: d::person::Person) -> Self {
-        rungs_app::PersonView {
-            person: p,
-            manager_email: None,
-            current: None,
+        Self {
+            id: ID(p.id.to_string()),
+            email: p.email.to_string(),
+            display_name: p.display_name,
+            is_admin: p.is_admin,
+            active: p.active,
+            manager_id: p.manager_id.map(|m| ID(m.to_string())),
+            key: p.id,
+            manager: p.manager_id,
+            known_manager_email: None,
+            known_current: None,
         }
-        .into()
     }
 }
 
@@ -105,9 +118,14 @@ pub enum VersionStatus {
     Published,
 }
 
+/// A version of a matrix; its content (`levels`, `tracks`, `cells`, `criteria`) is read on
+/// demand.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct MatrixVersion {
     pub id: ID,
+    #[graphql(skip)]
+    pub key: VersionId,
     /// Null for a draft.
     pub number: Option<u32>,
     pub status: VersionStatus,
@@ -124,6 +142,7 @@ impl From<d::matrix::VersionInfo> for MatrixVersion {
     fn from(v: d::matrix::VersionInfo) -> Self {
         Self {
             id: ID(v.id.to_string()),
+            key: v.id,
             label: v.label(),
             revision: v.revision,
             number: v.number,
@@ -210,33 +229,50 @@ impl Matrix {
                     theme: c.theme.as_ref().map(ToString::to_string),
                 })
                 .collect(),
-            tracks: m
-                .tracks()
-                .iter()
-                .map(|t| Track {
-                    key: t.key.to_string(),
-                    name: t.name.clone(),
-                    description: t.description.clone(),
-                    ladder: t.ladder.iter().map(ToString::to_string).collect(),
-                    branches_from: t.branches_from.as_ref().map(|b| Branch {
-                        track: b.track.to_string(),
-                        level: b.level.to_string(),
-                    }),
-                    cells: t
-                        .cells
-                        .iter()
-                        .map(|c| Cell {
-                            level: c.level.to_string(),
-                            titles: c.titles.clone(),
-                            summary: c.summary.clone(),
-                            expectations: c.expectations.iter().map(Expectation::from).collect(),
-                            resources: c.resources.iter().map(Resource::from).collect(),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            tracks: tracks_of(m),
         }
     }
+}
+
+/// A matrix's tracks with their cells, in matrix order.
+pub fn tracks_of(m: &d::matrix::Matrix) -> Vec<Track> {
+    m.tracks()
+        .iter()
+        .map(|t| Track {
+            key: t.key.to_string(),
+            name: t.name.clone(),
+            description: t.description.clone(),
+            ladder: t.ladder.iter().map(ToString::to_string).collect(),
+            branches_from: t.branches_from.as_ref().map(|b| Branch {
+                track: b.track.to_string(),
+                level: b.level.to_string(),
+            }),
+            cells: t
+                .cells
+                .iter()
+                .map(|c| Cell {
+                    track: t.key.to_string(),
+                    level: c.level.to_string(),
+                    titles: c.titles.clone(),
+                    summary: c.summary.clone(),
+                    expectations: c.expectations.iter().map(Expectation::from).collect(),
+                    resources: c.resources.iter().map(Resource::from).collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every criterion of a matrix once, in matrix order (by track, then level).
+pub fn criteria_of(m: &d::matrix::Matrix) -> Vec<Expectation> {
+    let mut seen = std::collections::HashSet::new();
+    m.tracks()
+        .iter()
+        .flat_map(|t| &t.cells)
+        .flat_map(|c| &c.expectations)
+        .filter(|e| seen.insert(e.key.clone()))
+        .map(Expectation::from)
+        .collect()
 }
 
 #[derive(SimpleObject)]
@@ -298,6 +334,8 @@ pub struct Track {
 /// A track at one level: its titles and the criteria it expects.
 #[derive(SimpleObject)]
 pub struct Cell {
+    /// The track's key.
+    pub track: String,
     pub level: String,
     pub titles: Vec<String>,
     /// A short summary of the rung (Markdown).

@@ -1,0 +1,402 @@
+//! The graph over real HTTP on every configured backend: every field is filled however its
+//! object was reached, answers only what the caller may read (two organisations, three roles),
+//! and a manager's dashboard costs the same statements with 10 reports as with 1,000.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use chrono::Utc;
+use common::*;
+use rungs_api::ApiConfig;
+use rungs_app::Actor;
+use rungs_app::demo::{DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_MANAGER, DEMO_PASSWORD};
+use rungs_db::testing::{TestDb, backends, on_every_backend};
+use rungs_domain::AssessmentId;
+use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Everything about a person the graph offers, as one fragment.
+const PERSON: &str = "
+fragment Everything on Person {
+  email managerEmail
+  manager { email }
+  current { track level }
+  history { level }
+  reports(first: 3) { totalCount edges { node { email current { level } } } }
+  growthPlan { person { email current { level } } total gaps { expectation { key } } }
+  readiness { score ready person { current { level } } }
+  assessments(first: 3) { totalCount edges { node { rating assessor { email } } } }
+  openCase { id person { email } proposer { email } events { kind actor { email } } }
+}";
+
+fn errors(r: &Reply) -> Vec<(String, String)> {
+    r.body["errors"]
+        .as_array()
+        .map(|errs| {
+            errs.iter()
+                .map(|e| {
+                    let path: Vec<String> = e["path"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| p.to_string().trim_matches('"').to_owned())
+                        .collect();
+                    (
+                        path.join("."),
+                        e["extensions"]["code"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_field_is_filled_however_reached_and_only_for_who_may_read_it() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let (employee, _) = s.login(DEMO_EMPLOYEE, None).await;
+        let (manager, _) = s.login(DEMO_MANAGER, None).await;
+        let (hr, _) = s.login(DEMO_ADMIN, None).await;
+        let (beta_hr, _) = s.login("hr@beta.test", None).await;
+
+        // The employee reaches themselves: every field filled, their manager named.
+        let q = format!("{{ me {{ ...Everything }} }} {PERSON}");
+        let r = s.gql(Some(&employee), &q, json!({})).await;
+        let me = &r.ok()["me"];
+        assert_eq!(me["manager"]["email"], DEMO_MANAGER, "{b}");
+        assert_eq!(me["managerEmail"], DEMO_MANAGER, "{b}");
+        assert!(me["current"]["level"].is_string(), "{b}: {me}");
+        assert!(!me["history"].as_array().unwrap().is_empty(), "{b}");
+        // The growth plan's person has their position (it used to be null there).
+        assert_eq!(me["growthPlan"]["person"]["current"]["level"], me["current"]["level"], "{b}");
+        assert_eq!(me["readiness"]["person"]["current"]["level"], me["current"]["level"], "{b}");
+        // The demo's manager proposed the employee: the case names everyone, with its events.
+        let case = &me["openCase"];
+        assert_eq!(case["person"]["email"], DEMO_EMPLOYEE, "{b}: {case}");
+        assert_eq!(case["proposer"]["email"], DEMO_MANAGER, "{b}");
+        assert_eq!(case["events"][0]["kind"], "PROPOSED", "{b}");
+        assert_eq!(case["events"][0]["actor"]["email"], DEMO_MANAGER, "{b}");
+        assert_eq!(me["reports"]["totalCount"], 0, "{b}: an employee without reports");
+
+        // What is about their manager is not theirs to read: named, nothing more.
+        let r = s
+            .gql(
+                Some(&employee),
+                "{ me { manager { email displayName current { level } growthPlan { total } readiness { score } history { level } openCase { id } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.body["data"]["me"]["manager"]["email"], DEMO_MANAGER, "{b}");
+        let mut refused = errors(&r);
+        refused.sort();
+        assert_eq!(
+            refused,
+            ["current", "growthPlan", "history", "openCase", "readiness"]
+                .iter()
+                .map(|f| (format!("me.manager.{f}"), "FORBIDDEN".to_owned()))
+                .collect::<Vec<_>>(),
+            "{b}: {}",
+            r.body
+        );
+
+        // The manager reaches the employee through their team, their reports and a case: the
+        // same fields, filled the same way.
+        let r = s
+            .gql(
+                Some(&manager),
+                &format!("{{ team(first: 5, sort: NAME) {{ edges {{ node {{ person {{ ...Everything }} openCase {{ proposer {{ email }} person {{ email }} events {{ kind }} }} }} }} }} }} {PERSON}"),
+                json!({}),
+            )
+            .await;
+        let team = r.ok()["team"].clone();
+        let r = s
+            .gql(
+                Some(&manager),
+                &format!("{{ me {{ reports(first: 5) {{ edges {{ node {{ ...Everything }} }} }} }} }} {PERSON}"),
+                json!({}),
+            )
+            .await;
+        let reports = r.ok()["me"]["reports"].clone();
+        let r = s
+            .gql(
+                Some(&manager),
+                &format!("{{ promotionCases(first: 3) {{ edges {{ node {{ person {{ ...Everything }} events {{ kind }} }} }} }} }} {PERSON}"),
+                json!({}),
+            )
+            .await;
+        let d = json!({ "team": team, "me": { "reports": reports }, "promotionCases": r.ok()["promotionCases"] });
+        let find = |list: &Value, path: &[&str]| -> Value {
+            list["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| path.iter().fold(&e["node"], |v, k| &v[*k]).clone())
+                .find(|p| p["email"] == DEMO_EMPLOYEE)
+                .unwrap_or_else(|| panic!("{b}: {DEMO_EMPLOYEE} not in {list}"))
+        };
+        let via_team = find(&d["team"], &["person"]);
+        let via_reports = find(&d["me"]["reports"], &[]);
+        let via_case = find(&d["promotionCases"], &["person"]);
+        assert_eq!(via_team, via_reports, "{b}");
+        assert_eq!(via_team, via_case, "{b}");
+        // Reached by the employee themselves, the same again (the manager sees what they see).
+        let r = s.gql(Some(&employee), &format!("{{ me {{ ...Everything }} }} {PERSON}"), json!({})).await;
+        assert_eq!(r.ok()["me"], via_team, "{b}");
+        // The team's open case names its proposer (it used to be null there), and lists
+        // carry their cases' events.
+        let team_case = d["team"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["person"]["email"] == DEMO_EMPLOYEE)
+            .map(|e| e["node"]["openCase"].clone())
+            .unwrap();
+        assert_eq!(team_case["proposer"]["email"], DEMO_MANAGER, "{b}: {team_case}");
+        assert_eq!(team_case["events"][0]["kind"], "PROPOSED", "{b}");
+        for e in d["promotionCases"]["edges"].as_array().unwrap() {
+            assert!(!e["node"]["events"].as_array().unwrap().is_empty(), "{b}: {e}");
+        }
+
+        // A version's content, from a growth plan.
+        let r = s
+            .gql(
+                Some(&employee),
+                "{ growthPlan { matrixVersion { label levels { key } tracks { key ladder cells { track level } } cells { track level expectations { key } } criteria { key label } } } }",
+                json!({}),
+            )
+            .await;
+        let v = &r.ok()["growthPlan"]["matrixVersion"];
+        assert_eq!(v["label"], "v1", "{b}");
+        assert_eq!(v["levels"].as_array().unwrap().len(), 5, "{b}");
+        assert_eq!(v["tracks"].as_array().unwrap().len(), 6, "{b}");
+        let cells = v["cells"].as_array().unwrap();
+        let in_tracks: usize = v["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["cells"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(cells.len(), in_tracks, "{b}");
+        let criteria: Vec<&str> = v["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["key"].as_str().unwrap())
+            .collect();
+        let mut unique = criteria.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(criteria.len(), unique.len(), "{b}: each criterion once");
+        assert_eq!(criteria.len(), 49, "{b}");
+
+        // HR reads everyone's fields; the other organisation's HR reaches none of them.
+        let employee_id = s.id_of(&hr, DEMO_EMPLOYEE).await;
+        let q = format!("query($id: ID!) {{ person(id: $id) {{ ...Everything }} }} {PERSON}");
+        let r = s.gql(Some(&hr), &q, json!({ "id": employee_id })).await;
+        assert_eq!(r.ok()["person"], via_team, "{b}");
+        let r = s.gql(Some(&beta_hr), &q, json!({ "id": employee_id })).await;
+        assert_eq!(r.code(), Some("NOT_FOUND"), "{b}: {}", r.body);
+        let r = s
+            .gql(
+                Some(&beta_hr),
+                &format!("{{ promotionCases(first: 10) {{ edges {{ node {{ person {{ ...Everything }} proposer {{ email }} }} }} }} }} {PERSON}"),
+                json!({}),
+            )
+            .await;
+        let text = r.ok().to_string();
+        assert!(text.contains("employee@beta.test"), "{b}: {text}");
+        assert!(!text.contains("acme") && !text.contains("demo"), "{b}: {text}");
+    })
+    .await;
+}
+
+/// A manager's dashboard (their team with each report's position, gaps and open case, and the
+/// case's people and events) is one request whose statements do not grow with the team.
+#[tokio::test]
+async fn a_dashboard_costs_the_same_statements_for_10_and_1000_reports() {
+    const DASHBOARD: &str = "{ team(first: 50) { totalCount edges { node { score ready reasons { message }
+        person { email current { level } manager { email } growthPlan { total gaps { expectation { key label } } } }
+        openCase { proposer { email } events { kind actor { email } } } } } } }";
+    for backend in backends() {
+        let (mut counts, mut sql) = (Vec::new(), Vec::new());
+        for reports in [10usize, 1_000] {
+            let t = TestDb::fresh(backend).await;
+            let mut db = t.db.clone();
+            let statements = Arc::new(AtomicU64::new(0));
+            let log = Arc::new(Mutex::new(Vec::<String>::new()));
+            let (counter, logged) = (statements.clone(), log.clone());
+            db.observe_statements(move |sql, _, _| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                logged.lock().unwrap().push(sql.chars().take(160).collect());
+            });
+            let s = spawn(&db, ApiConfig::default()).await;
+            let sys = Actor::system();
+            s.app.create_org(&sys, "acme", "Acme").await.unwrap();
+            s.app
+                .import_matrix(
+                    &sys,
+                    "acme",
+                    rungs_app::MatrixSource::Template("python"),
+                    false,
+                )
+                .await
+                .unwrap();
+            // The boss, leads of ten under them, and everyone else under a lead.
+            let mut csv = String::from(
+                "email,name,manager_email,track,level,admin\nboss@acme.test,Bo Boss,,python-developer,expert,\n",
+            );
+            let mut lead = String::new();
+            for i in 0..reports {
+                let manager = if i % 10 == 0 {
+                    "boss@acme.test".to_owned()
+                } else {
+                    lead.clone()
+                };
+                csv.push_str(&format!(
+                    "p{i}@acme.test,P {i},{manager},python-developer,beginner,\n"
+                ));
+                if i % 10 == 0 {
+                    lead = format!("p{i}@acme.test");
+                }
+            }
+            s.app
+                .import_people(&sys, "acme", &csv, "people.csv", None)
+                .await
+                .unwrap();
+            s.app
+                .set_password(
+                    &sys,
+                    "acme",
+                    "boss@acme.test",
+                    DEMO_PASSWORD.to_owned().into(),
+                )
+                .await
+                .unwrap();
+            // Every report is rated on half of what is new at the next level, by their manager.
+            let org = s.app.organisation(&sys, "acme").await.unwrap();
+            let (info, m) = s.app.show_matrix(&sys, "acme", "python").await.unwrap();
+            let next = m
+                .expectations_for("python-developer", "intermediate")
+                .unwrap()
+                .into_iter()
+                .filter(|(l, _)| l.key.as_str() == "intermediate")
+                .collect::<Vec<_>>();
+            let people = s
+                .app
+                .db()
+                .people_in(org.id, rungs_db::Scope::Org)
+                .await
+                .unwrap();
+            let assessments: Vec<Assessment> = people
+                .iter()
+                .filter(|p| p.manager_id.is_some())
+                .flat_map(|p| {
+                    next.iter().step_by(2).map(|(_, e)| Assessment {
+                        id: AssessmentId::new(),
+                        person_id: p.id,
+                        version_id: info.id,
+                        expectation: e.key.clone(),
+                        rating: Rating::Meets,
+                        assessor_id: p.manager_id.unwrap(),
+                        role: AssessorRole::Manager,
+                        evidence: Evidence::default(),
+                        at: Utc::now(),
+                        carried_from: None,
+                    })
+                })
+                .collect();
+            s.app
+                .db()
+                .append_assessments(
+                    org.id,
+                    &assessments,
+                    &rungs_db::Audit::new(None, "test.setup", [], "setup"),
+                )
+                .await
+                .unwrap();
+            // Open cases, proposed by the boss: two on the first page whatever the size.
+            let proposed = ["p0@acme.test", "p1@acme.test", "p9@acme.test"];
+            let boss = people
+                .iter()
+                .find(|p| p.email.as_str() == "boss@acme.test")
+                .unwrap();
+            let as_boss = Actor::Person {
+                id: boss.id,
+                org: org.id,
+                is_admin: false,
+            };
+            for p in people
+                .iter()
+                .filter(|p| proposed.contains(&p.email.as_str()))
+            {
+                s.app
+                    .propose_promotion(
+                        &as_boss,
+                        "acme",
+                        rungs_app::Proposal {
+                            person: p.id,
+                            target: None,
+                            justification: "ready",
+                        },
+                    )
+                    .await
+                    .unwrap();
+            }
+            let (token, _) = s.login("boss@acme.test", None).await;
+
+            let before = statements.load(Ordering::Relaxed);
+            log.lock().unwrap().clear();
+            let r = s.gql(Some(&token), DASHBOARD, json!({})).await;
+            let used = statements.load(Ordering::Relaxed) - before;
+            sql.push(log.lock().unwrap().clone());
+            let team = &r.ok()["team"];
+            assert_eq!(team["totalCount"], reports, "{backend:?}");
+            let edges = team["edges"].as_array().unwrap();
+            assert_eq!(edges.len(), reports.min(50), "{backend:?}");
+            let cases = edges
+                .iter()
+                .filter(|e| e["node"]["openCase"].is_object())
+                .count();
+            assert!(cases >= 2, "{backend:?}: {team}");
+            for e in edges {
+                let email = e["node"]["person"]["email"].as_str().unwrap();
+                assert_eq!(
+                    e["node"]["openCase"].is_object(),
+                    proposed.contains(&email),
+                    "{backend:?}: {email}"
+                );
+                let p = &e["node"]["person"];
+                assert_eq!(p["current"]["level"], "beginner", "{backend:?}");
+                assert!(p["manager"]["email"].is_string(), "{backend:?}");
+                let gaps = p["growthPlan"]["gaps"].as_array().unwrap().len();
+                let met = next.iter().step_by(2).count();
+                assert_eq!(gaps, next.len() - met, "{backend:?}: those rated are met");
+                if let Some(c) = e["node"]["openCase"].as_object() {
+                    assert_eq!(c["proposer"]["email"], "boss@acme.test");
+                    assert_eq!(c["events"][0]["actor"]["email"], "boss@acme.test");
+                }
+            }
+            counts.push(used);
+            t.drop_database().await;
+        }
+        println!("{backend:?}: dashboard statements at 10 and 1,000 reports: {counts:?}");
+        if counts[0] != counts[1] {
+            println!(
+                "at 10:\n{}\nat 1,000:\n{}",
+                sql[0].join("\n"),
+                sql[1].join("\n")
+            );
+        }
+        assert_eq!(
+            counts[0], counts[1],
+            "{backend:?}: statements grew with the team: {counts:?}"
+        );
+        assert!(counts[0] < 40, "{backend:?}: {counts:?}");
+    }
+}

@@ -1,0 +1,375 @@
+//! Reads by the batch, for a graph of fields: the API's per-request DataLoaders call these. A
+//! [`Reader`] is one actor in one organisation (the session's, resolved once per request); each
+//! method takes many ids and answers for each one, every id checked against the policy with
+//! the actor's relation to it (found for all of them in one statement, and only when the
+//! answer depends on it). A page of fifty people with their growth plans costs the statements
+//! of one.
+//!
+//! People reached as names (a case's proposer, an assessor, a manager) are named to anyone of
+//! the organisation, as the lists have always named them; what is *about* a person (their
+//! position, history, growth, readiness, cases) answers only what the policy lets the actor
+//! read.
+
+use crate::growth::plan_against;
+use crate::people::Page;
+use crate::policy::{Action, Actor, Relation, authorize};
+use crate::{
+    App, AppError, AssessmentFilter, AssessmentView, CaseView, EventView, PeopleFilter, PersonView,
+    PlanView, ReadinessView,
+};
+use chrono::Utc;
+use rungs_domain::assessment::Assessment;
+use rungs_domain::assignment::{LevelAssignment, current_as_of};
+use rungs_domain::org::Organisation;
+use rungs_domain::person::Person;
+use rungs_domain::{CaseId, OrgId, PersonId, VersionId};
+use std::collections::HashMap;
+
+/// An answer per id: the value, or why the actor may not have it.
+pub type Each<K, T> = HashMap<K, Result<T, AppError>>;
+
+/// One actor reading one organisation.
+#[derive(Clone, Debug)]
+pub struct Reader {
+    app: App,
+    actor: Actor,
+    org: Organisation,
+}
+
+impl App {
+    /// A reader for `actor` in `org`, an organisation already read for them (a session's): no
+    /// statement.
+    pub fn reader(&self, actor: &Actor, org: &Organisation) -> Result<Reader, AppError> {
+        authorize(actor, Action::ReadOrganisation(org.id))?;
+        Ok(Reader {
+            app: self.clone(),
+            actor: actor.clone(),
+            org: org.clone(),
+        })
+    }
+}
+
+/// Groups rows by the person they belong to.
+fn by_person<T>(rows: Vec<T>, person: impl Fn(&T) -> PersonId) -> HashMap<PersonId, Vec<T>> {
+    let mut out: HashMap<PersonId, Vec<T>> = HashMap::new();
+    for r in rows {
+        out.entry(person(&r)).or_default().push(r);
+    }
+    out
+}
+
+impl Reader {
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn org(&self) -> &Organisation {
+        &self.org
+    }
+
+    /// Whether the actor may do `action` about each of `ids`. The relations are read (one
+    /// statement, walking up from the people) only when the policy's answer depends on them.
+    async fn allowed(
+        &self,
+        ids: &[PersonId],
+        action: fn(OrgId, Relation) -> Action,
+    ) -> Result<Each<PersonId, ()>, AppError> {
+        let org = self.org.id;
+        if authorize(&self.actor, action(org, Relation::Unrelated)).is_ok() {
+            return Ok(ids.iter().map(|id| (*id, Ok(()))).collect());
+        }
+        let me = self.actor.person_id();
+        let others: Vec<PersonId> = ids.iter().filter(|id| Some(**id) != me).copied().collect();
+        let managed = match me {
+            Some(me) if !others.is_empty() => self.app.db.managed_among(org, me, &others).await?,
+            _ => Default::default(),
+        };
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let relation = if Some(*id) == me {
+                    Relation::Myself
+                } else if managed.contains(id) {
+                    Relation::Manager
+                } else {
+                    Relation::Unrelated
+                };
+                (*id, authorize(&self.actor, action(org, relation)))
+            })
+            .collect())
+    }
+
+    /// The ids the actor may do `action` about, and the answers for the others.
+    async fn split<T>(
+        &self,
+        ids: &[PersonId],
+        action: fn(OrgId, Relation) -> Action,
+    ) -> Result<(Vec<PersonId>, Each<PersonId, T>), AppError> {
+        let mut ok = Vec::new();
+        let mut refused = Each::new();
+        for (id, r) in self.allowed(ids, action).await? {
+            match r {
+                Ok(()) => ok.push(id),
+                Err(e) => {
+                    refused.insert(id, Err(e));
+                }
+            }
+        }
+        Ok((ok, refused))
+    }
+
+    /// People of the organisation by id, as names (one statement); unknown ids are left out.
+    pub async fn named(&self, ids: &[PersonId]) -> Result<HashMap<PersonId, Person>, AppError> {
+        self.app.people_named(&self.org, ids).await
+    }
+
+    /// Each person's record as listed (position in force, manager's email).
+    pub async fn people(&self, ids: &[PersonId]) -> Result<Each<PersonId, PersonView>, AppError> {
+        let (ok, mut out) = self.split(ids, Action::ReadPerson).await?;
+        let people = self.app.db.people_by_ids(self.org.id, &ok).await?;
+        for v in self.app.views(&self.org, people).await? {
+            out.insert(v.person.id, Ok(v));
+        }
+        Ok(out)
+    }
+
+    /// Each person's level history, oldest first.
+    pub async fn histories(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<Each<PersonId, Vec<LevelAssignment>>, AppError> {
+        let (ok, mut out) = self.split(ids, Action::ReadPerson).await?;
+        let mut all = by_person(self.app.db.assignments_of(self.org.id, &ok).await?, |a| {
+            a.person_id
+        });
+        for id in ok {
+            out.insert(id, Ok(all.remove(&id).unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    /// Each person's position in force today.
+    pub async fn current(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<Each<PersonId, Option<LevelAssignment>>, AppError> {
+        let today = Utc::now().date_naive();
+        Ok(self
+            .histories(ids)
+            .await?
+            .into_iter()
+            .map(|(id, h)| (id, h.map(|h| current_as_of(&h, today).cloned())))
+            .collect())
+    }
+
+    /// Each person's readiness for the next rung of their ladder, with its reasons.
+    pub async fn readiness(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<Each<PersonId, ReadinessView>, AppError> {
+        let (ok, mut out) = self.split(ids, Action::ReadGrowth).await?;
+        if ok.is_empty() {
+            return Ok(out);
+        }
+        let rule = self.app.db.readiness_rule(self.org.id).await?;
+        for v in self.app.readiness_for(&self.org, &ok, None, &rule).await? {
+            out.insert(v.person.id, Ok(v));
+        }
+        Ok(out)
+    }
+
+    /// Each person's growth plan toward the next rung of their ladder, against the version of
+    /// their position (or, unplaced, the organisation's matrix).
+    pub async fn plans(&self, ids: &[PersonId]) -> Result<Each<PersonId, PlanView>, AppError> {
+        let (ok, mut out) = self.split(ids, Action::ReadGrowth).await?;
+        if ok.is_empty() {
+            return Ok(out);
+        }
+        let (org, db, today) = (&self.org, &self.app.db, Utc::now().date_naive());
+        let people = self.named(&ok).await?;
+        let histories = by_person(db.assignments_of(org.id, &ok).await?, |a| a.person_id);
+        let current: HashMap<PersonId, &LevelAssignment> = histories
+            .iter()
+            .filter_map(|(p, h)| current_as_of(h, today).map(|c| (*p, c)))
+            .collect();
+        let versions = self
+            .app
+            .versions(org, current.values().map(|c| c.version_id).collect())
+            .await?;
+        let placement = if people.keys().any(|p| !current.contains_key(p)) {
+            Some(self.app.placement_matrix(org, None).await)
+        } else {
+            None
+        };
+        let assessed: HashMap<PersonId, Vec<Assessment>> =
+            by_person(db.assessments_of(org.id, &ok).await?, |a| a.person_id);
+        let rule = db.readiness_rule(org.id).await?;
+        for (id, person) in people {
+            let cur = current.get(&id).copied();
+            let version = match cur {
+                Some(c) => versions.get(&c.version_id).map(|v| Ok((&v.0, &v.1))),
+                None => placement
+                    .as_ref()
+                    .map(|r| r.as_ref().map(|(i, m)| (i, m)).map_err(clone_error)),
+            };
+            let plan = match version {
+                Some(Ok((info, m))) => {
+                    let mine = assessed.get(&id).map_or(&[][..], Vec::as_slice);
+                    plan_against(m, info.id, cur, None, mine, &rule).map(|plan| PlanView {
+                        person,
+                        version: info.clone(),
+                        plan,
+                    })
+                }
+                Some(Err(e)) => Err(e),
+                None => Err(AppError::NotFound("matrix version".into())),
+            };
+            out.insert(id, plan);
+        }
+        Ok(out)
+    }
+
+    /// Each person's open promotion case, if any, with the people it names.
+    pub async fn open_cases(
+        &self,
+        ids: &[PersonId],
+    ) -> Result<Each<PersonId, Option<CaseView>>, AppError> {
+        let (ok, mut out) = self.split(ids, Action::ReadCase).await?;
+        let cases = self.app.db.open_cases_of(self.org.id, &ok).await?;
+        let views = self
+            .app
+            .case_views(
+                &self.org,
+                cases.into_iter().map(|c| (c, Vec::new())).collect(),
+            )
+            .await?;
+        let mut open: HashMap<PersonId, CaseView> =
+            views.into_iter().map(|v| (v.case.person_id, v)).collect();
+        for id in ok {
+            out.insert(id, Ok(open.remove(&id)));
+        }
+        Ok(out)
+    }
+
+    /// The events of each case (oldest first), with the people who acted.
+    pub async fn case_events(
+        &self,
+        ids: &[CaseId],
+    ) -> Result<Each<CaseId, Vec<EventView>>, AppError> {
+        let cases = self.app.db.cases_by_ids(self.org.id, ids).await?;
+        let subjects: Vec<PersonId> = cases.iter().map(|c| c.person_id).collect();
+        let allowed = self.allowed(&subjects, Action::ReadCase).await?;
+        let readable: Vec<CaseId> = cases
+            .iter()
+            .filter(|c| matches!(allowed.get(&c.person_id), Some(Ok(()))))
+            .map(|c| c.id)
+            .collect();
+        let events = self.app.db.events_of(self.org.id, &readable).await?;
+        let actors: Vec<PersonId> = events.iter().map(|e| e.actor_id).collect();
+        let names = self.named(&actors).await?;
+        let mut out: Each<CaseId, Vec<EventView>> = cases
+            .iter()
+            .map(|c| {
+                let answer = match allowed.get(&c.person_id) {
+                    Some(Ok(())) => Ok(Vec::new()),
+                    Some(Err(e)) => Err(clone_error(e)),
+                    None => Err(AppError::NotFound("promotion case".into())),
+                };
+                (c.id, answer)
+            })
+            .collect();
+        for e in events {
+            if let Some(Ok(list)) = out.get_mut(&e.case_id) {
+                list.push(EventView {
+                    actor: names.get(&e.actor_id).cloned(),
+                    event: e,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A page of a person's direct reports the actor may see, by email.
+    pub async fn reports(
+        &self,
+        manager: PersonId,
+        want_total: bool,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<PersonView>, AppError> {
+        let filter = PeopleFilter {
+            manager: Some(manager),
+            skip_total: !want_total,
+            ..PeopleFilter::default()
+        };
+        self.app
+            .people_page_in(&self.actor, &self.org, &filter, first, after)
+            .await
+    }
+
+    /// A page of a person's assessments, newest first.
+    pub async fn assessments(
+        &self,
+        person: PersonId,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<AssessmentView>, AppError> {
+        self.app
+            .assessments_in(
+                &self.actor,
+                &self.org,
+                person,
+                &AssessmentFilter::default(),
+                first,
+                after,
+            )
+            .await
+    }
+
+    /// Each version's tracks and criteria: published versions (and a draft, to those who may
+    /// edit it).
+    pub async fn versions(
+        &self,
+        ids: &[VersionId],
+    ) -> Result<Each<VersionId, rungs_domain::matrix::Matrix>, AppError> {
+        let mut out = Each::new();
+        let loaded = self.app.versions(&self.org, ids.to_vec()).await;
+        let loaded = match loaded {
+            Ok(v) => v,
+            Err(AppError::NotFound(what)) => {
+                for id in ids {
+                    out.insert(*id, Err(AppError::NotFound(what.clone())));
+                }
+                return Ok(out);
+            }
+            Err(e) => return Err(e),
+        };
+        for (id, (info, m)) in loaded {
+            let answer = match info.status {
+                rungs_domain::matrix::VersionStatus::Published => {
+                    authorize(&self.actor, Action::ReadMatrices(self.org.id)).map(|()| m)
+                }
+                rungs_domain::matrix::VersionStatus::Draft => {
+                    authorize(&self.actor, Action::EditMatrix(self.org.id)).map(|()| m)
+                }
+            };
+            out.insert(id, answer);
+        }
+        Ok(out)
+    }
+}
+
+/// An error given for several ids (the internal cause stays with the first).
+fn clone_error(e: &AppError) -> AppError {
+    match e {
+        AppError::NotFound(m) => AppError::NotFound(m.clone()),
+        AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
+        AppError::Invalid(m) => AppError::Invalid(m.clone()),
+        AppError::Conflict(m) => AppError::Conflict(m.clone()),
+        AppError::StateConflict(m) => AppError::StateConflict(m.clone()),
+        AppError::Unauthenticated(m) => AppError::Unauthenticated(m.clone()),
+        AppError::InvalidFile(_) | AppError::Internal(_) => {
+            AppError::Internal(e.to_string().into())
+        }
+    }
+}
