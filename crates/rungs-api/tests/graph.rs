@@ -6,14 +6,12 @@
 
 mod common;
 
-use chrono::Utc;
 use common::*;
 use rungs_api::ApiConfig;
 use rungs_app::Actor;
 use rungs_app::demo::{DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_MANAGER, DEMO_PASSWORD};
-use rungs_db::testing::{TestDb, backends, on_every_backend};
-use rungs_domain::AssessmentId;
-use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
+use rungs_db::testing::{TestDb, backends, manager_rating, on_every_backend};
+use rungs_domain::assessment::Assessment;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -297,18 +295,9 @@ async fn a_dashboard_costs_the_same_statements_for_10_and_1000_reports() {
                 .iter()
                 .filter(|p| p.manager_id.is_some())
                 .flat_map(|p| {
-                    next.iter().step_by(2).map(|(_, e)| Assessment {
-                        id: AssessmentId::new(),
-                        person_id: p.id,
-                        version_id: info.id,
-                        expectation: e.key.clone(),
-                        rating: Rating::Meets,
-                        assessor_id: p.manager_id.unwrap(),
-                        role: AssessorRole::Manager,
-                        evidence: Evidence::default(),
-                        at: Utc::now(),
-                        carried_from: None,
-                    })
+                    next.iter()
+                        .step_by(2)
+                        .map(|(_, e)| manager_rating(p, info.id, &e.key))
                 })
                 .collect();
             s.app

@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use rungs_app::{
     Actor, App, AppError, AssessInput, MatrixSource, Placement, Proposal, TeamSort, Verdict,
 };
-use rungs_db::testing::{TestDb, backends};
+use rungs_db::testing::{TestDb, backends, counting, manager_rating};
 use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::growth::{ExpectationStatus, ReadinessRule};
@@ -16,8 +16,7 @@ use rungs_domain::person::{Email, Person};
 use rungs_domain::promotion::PromotionStatus;
 use rungs_domain::text::Key;
 use rungs_domain::{AssessmentId, AssignmentId, OrgId, PersonId};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 fn person(org: OrgId, email: &str, manager: Option<PersonId>, admin: bool) -> Person {
     Person {
@@ -146,12 +145,7 @@ async fn team_readiness_statement_count_is_constant() {
         let mut counts = Vec::new();
         for reports in [10usize, 1_000] {
             let t = TestDb::fresh(backend).await;
-            let mut db = t.db.clone();
-            let statements = Arc::new(AtomicU64::new(0));
-            let counter = statements.clone();
-            db.observe_statements(move |_, _, _| {
-                counter.fetch_add(1, Ordering::Relaxed);
-            });
+            let (db, statements) = counting(&t.db);
             let w = world(db).await;
             let sys = Actor::system();
             let (info, m) = w.app.show_matrix(&sys, "acme", "python").await.unwrap();
@@ -181,20 +175,7 @@ async fn team_readiness_statement_count_is_constant() {
                 .unwrap();
             let assessments: Vec<Assessment> = people
                 .iter()
-                .flat_map(|p| {
-                    next.iter().map(|(_, e)| Assessment {
-                        id: AssessmentId::new(),
-                        person_id: p.id,
-                        version_id: info.id,
-                        expectation: e.key.clone(),
-                        rating: Rating::Meets,
-                        assessor_id: p.manager_id.unwrap(),
-                        role: AssessorRole::Manager,
-                        evidence: Evidence::default(),
-                        at: Utc::now(),
-                        carried_from: None,
-                    })
-                })
+                .flat_map(|p| next.iter().map(|(_, e)| manager_rating(p, info.id, &e.key)))
                 .collect();
             w.app
                 .db()

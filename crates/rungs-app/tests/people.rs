@@ -8,13 +8,12 @@
 
 use chrono::{Duration, Utc};
 use rungs_app::{Actor, App, MatrixSource, PeopleFilter, PersonChanges, TeamSort};
-use rungs_db::testing::{TestDb, backends};
+use rungs_db::testing::{TestDb, backends, counting};
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::person::{Email, Person};
 use rungs_domain::text::Key;
 use rungs_domain::{AssignmentId, OrgId, PersonId, VersionId};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 fn person(org: OrgId, email: &str, name: &str, manager: Option<PersonId>, admin: bool) -> Person {
@@ -297,12 +296,7 @@ async fn people_reads_cost_the_same_at_10_and_10000_people() {
         let mut runs = Vec::new();
         for size in [10usize, 10_000] {
             let t = TestDb::fresh(backend).await;
-            let mut db = t.db.clone();
-            let statements = Arc::new(AtomicU64::new(0));
-            let counter = statements.clone();
-            db.observe_statements(move |_, _, _| {
-                counter.fetch_add(1, Ordering::Relaxed);
-            });
+            let (db, statements) = counting(&t.db);
             let o = org(db, size).await;
             runs.push(reads(&o, &statements).await);
             t.drop_database().await;

@@ -150,6 +150,38 @@ impl TestDb {
     }
 }
 
+/// A clone of `db` that counts the statements it (and every clone made from it) runs.
+pub fn counting(db: &Db) -> (Db, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    let mut db = db.clone();
+    let statements = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = statements.clone();
+    db.observe_statements(move |_, _, _| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    (db, statements)
+}
+
+/// A `Meets` rating of `person` on `expectation` by their manager, now.
+pub fn manager_rating(
+    person: &rungs_domain::person::Person,
+    version: rungs_domain::VersionId,
+    expectation: &rungs_domain::text::Key,
+) -> rungs_domain::assessment::Assessment {
+    use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
+    Assessment {
+        id: rungs_domain::AssessmentId::new(),
+        person_id: person.id,
+        version_id: version,
+        expectation: expectation.clone(),
+        rating: Rating::Meets,
+        assessor_id: person.manager_id.expect("a person with a manager"),
+        role: AssessorRole::Manager,
+        evidence: Evidence::default(),
+        at: chrono::Utc::now(),
+        carried_from: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

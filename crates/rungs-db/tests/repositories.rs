@@ -28,6 +28,14 @@ fn person(org: OrgId, email: &str, manager: Option<PersonId>) -> Person {
     }
 }
 
+/// `acme` and `globex`, created.
+async fn two_orgs(db: &rungs_db::Db) -> (Organisation, Organisation) {
+    let (a, b) = (org("acme"), org("globex"));
+    db.create_org(&a, &setup()).await.unwrap();
+    db.create_org(&b, &setup()).await.unwrap();
+    (a, b)
+}
+
 #[tokio::test]
 async fn migrations_leave_nothing_pending_and_are_idempotent() {
     on_every_backend(async |t: &TestDb| {
@@ -74,9 +82,7 @@ async fn matrices_round_trip_through_the_database_and_stay_in_their_tenant() {
         .unwrap()
         .unwrap();
     on_every_backend(async |t: &TestDb| {
-        let (a, b) = (org("acme"), org("globex"));
-        t.db.create_org(&a, &setup()).await.unwrap();
-        t.db.create_org(&b, &setup()).await.unwrap();
+        let (a, b) = two_orgs(&t.db).await;
         let info =
             t.db.create_matrix(
                 a.id,
@@ -149,21 +155,13 @@ async fn matrices_round_trip_through_the_database_and_stay_in_their_tenant() {
 /// changes with each edit), and another organisation never gets one by id.
 #[tokio::test]
 async fn published_versions_are_read_once_and_drafts_every_time() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::Ordering;
     let python = rungs_format::templates::template("python")
         .unwrap()
         .unwrap();
     on_every_backend(async |t: &TestDb| {
-        let (a, b) = (org("acme"), org("globex"));
-        t.db.create_org(&a, &setup()).await.unwrap();
-        t.db.create_org(&b, &setup()).await.unwrap();
-        let mut db = t.db.clone();
-        let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
-        db.observe_statements(move |_, _, _| {
-            counter.fetch_add(1, Ordering::Relaxed);
-        });
+        let (a, b) = two_orgs(&t.db).await;
+        let (db, statements) = rungs_db::testing::counting(&t.db);
         let count = || statements.load(Ordering::Relaxed);
         let published = db
             .create_matrix(
