@@ -28,6 +28,13 @@ fn person(org: OrgId, email: &str, manager: Option<PersonId>) -> Person {
     }
 }
 
+/// The built-in Python matrix.
+fn python() -> rungs_domain::matrix::Matrix {
+    rungs_format::templates::template("python")
+        .unwrap()
+        .unwrap()
+}
+
 /// `acme` and `globex`, created.
 async fn two_orgs(db: &rungs_db::Db) -> (Organisation, Organisation) {
     let (a, b) = (org("acme"), org("globex"));
@@ -78,9 +85,7 @@ async fn organisations_have_unique_slugs() {
 
 #[tokio::test]
 async fn matrices_round_trip_through_the_database_and_stay_in_their_tenant() {
-    let python = rungs_format::templates::template("python")
-        .unwrap()
-        .unwrap();
+    let python = python();
     on_every_backend(async |t: &TestDb| {
         let (a, b) = two_orgs(&t.db).await;
         let info =
@@ -156,9 +161,7 @@ async fn matrices_round_trip_through_the_database_and_stay_in_their_tenant() {
 #[tokio::test]
 async fn published_versions_are_read_once_and_drafts_every_time() {
     use std::sync::atomic::Ordering;
-    let python = rungs_format::templates::template("python")
-        .unwrap()
-        .unwrap();
+    let python = python();
     on_every_backend(async |t: &TestDb| {
         let (a, b) = two_orgs(&t.db).await;
         let (db, statements) = rungs_db::testing::counting(&t.db);
@@ -216,9 +219,7 @@ async fn published_versions_are_read_once_and_drafts_every_time() {
 
 #[tokio::test]
 async fn people_and_assignments_are_saved_together_and_history_appends() {
-    let python = rungs_format::templates::template("python")
-        .unwrap()
-        .unwrap();
+    let python = python();
     on_every_backend(async |t: &TestDb| {
         let a = org("acme");
         t.db.create_org(&a, &setup()).await.unwrap();
