@@ -39,3 +39,25 @@ impl VersionCache {
         }
     }
 }
+
+/// Row ids to keys (tracks, levels, criteria) of one published version: what turns a stored
+/// assignment, assessment or case back into keys.
+#[derive(Default)]
+pub(crate) struct VersionKeys {
+    pub tracks: Vec<(uuid::Uuid, String)>,
+    pub levels: Vec<(uuid::Uuid, String)>,
+    pub expectations: Vec<(uuid::Uuid, String)>,
+}
+
+/// The keys of published versions, kept for the whole process: row ids are never reused and a
+/// published version's rows never change (triggers refuse it), so an entry never goes stale.
+/// Keyed by organisation and version like [`VersionCache`].
+pub(crate) fn published_keys() -> &'static Mutex<LruCache<(OrgId, VersionId), Arc<VersionKeys>>> {
+    static KEYS: std::sync::OnceLock<Mutex<LruCache<(OrgId, VersionId), Arc<VersionKeys>>>> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        Mutex::new(LruCache::new(
+            NonZeroUsize::new(4 * CAPACITY).expect("a positive capacity"),
+        ))
+    })
+}

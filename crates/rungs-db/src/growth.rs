@@ -11,6 +11,7 @@ use chrono::Utc;
 use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::growth::ReadinessRule;
+use rungs_domain::matrix::VersionStatus;
 use rungs_domain::person::Person;
 use rungs_domain::promotion::{
     CaseEvent, Decision, EventKind, Position, PromotionCase, PromotionStatus,
@@ -23,6 +24,7 @@ use sea_orm::{
     QueryOrder, TransactionTrait,
 };
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Whose rows a reader returns.
@@ -134,9 +136,18 @@ impl Want {
         levels: false,
         expectations: true,
     };
+    /// Everything: for a version read to be kept.
+    const ALL: Self = Self {
+        tracks: true,
+        levels: true,
+        expectations: true,
+    };
 }
 
 impl Keys {
+    /// The keys of `versions`' rows. Published versions' keys are read once per process
+    /// ([`crate::cache::published_keys`]); the first read of a version costs a statement more
+    /// (its status) and reads all three tables so that it can be kept.
     async fn load<C: ConnectionTrait>(
         c: &C,
         org: OrgId,
@@ -144,41 +155,77 @@ impl Keys {
         want: Want,
     ) -> Result<Self, DbError> {
         let mut k = Self::default();
-        if versions.is_empty() {
+        let mut missing = Vec::new();
+        for v in versions {
+            let kept = crate::cache::published_keys()
+                .lock()
+                .ok()
+                .and_then(|mut c| c.get(&(org, VersionId(*v))).cloned());
+            match kept {
+                Some(kept) => k.add(*v, &kept),
+                None => missing.push(*v),
+            }
+        }
+        if missing.is_empty() {
             return Ok(k);
         }
+        let published: BTreeSet<Uuid> = matrix_version::Entity::find()
+            .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::Id.is_in(missing.clone()))
+            .filter(matrix_version::Column::Status.eq(VersionStatus::Published.as_str()))
+            .all(c)
+            .await?
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
+        let want = if published.is_empty() {
+            want
+        } else {
+            Want::ALL
+        };
         let o = org.0;
-        if want.tracks {
-            k.tracks = track::Entity::find()
-                .filter(track::Column::OrgId.eq(o))
-                .filter(track::Column::VersionId.is_in(versions.to_vec()))
-                .all(c)
-                .await?
-                .into_iter()
-                .map(|r| (r.id, (r.version_id, r.key)))
-                .collect();
+        let mut read: HashMap<Uuid, crate::cache::VersionKeys> = HashMap::new();
+        macro_rules! rows {
+            ($e:ident, $field:ident) => {
+                if want.$field {
+                    for r in $e::Entity::find()
+                        .filter($e::Column::OrgId.eq(o))
+                        .filter($e::Column::VersionId.is_in(missing.clone()))
+                        .all(c)
+                        .await?
+                    {
+                        read.entry(r.version_id)
+                            .or_default()
+                            .$field
+                            .push((r.id, r.key));
+                    }
+                }
+            };
         }
-        if want.levels {
-            k.levels = level::Entity::find()
-                .filter(level::Column::OrgId.eq(o))
-                .filter(level::Column::VersionId.is_in(versions.to_vec()))
-                .all(c)
-                .await?
-                .into_iter()
-                .map(|r| (r.id, (r.version_id, r.key)))
-                .collect();
-        }
-        if want.expectations {
-            k.expectations = expectation::Entity::find()
-                .filter(expectation::Column::OrgId.eq(o))
-                .filter(expectation::Column::VersionId.is_in(versions.to_vec()))
-                .all(c)
-                .await?
-                .into_iter()
-                .map(|r| (r.id, (r.version_id, r.key)))
-                .collect();
+        rows!(track, tracks);
+        rows!(level, levels);
+        rows!(expectation, expectations);
+        for v in missing {
+            let keys = Arc::new(read.remove(&v).unwrap_or_default());
+            k.add(v, &keys);
+            if published.contains(&v)
+                && let Ok(mut cache) = crate::cache::published_keys().lock()
+            {
+                cache.put((org, VersionId(v)), keys);
+            }
         }
         Ok(k)
+    }
+
+    fn add(&mut self, version: Uuid, keys: &crate::cache::VersionKeys) {
+        let pairs = |rows: &[(Uuid, String)]| {
+            rows.iter()
+                .map(|(id, key)| (*id, (version, key.clone())))
+                .collect::<Vec<_>>()
+        };
+        self.tracks.extend(pairs(&keys.tracks));
+        self.levels.extend(pairs(&keys.levels));
+        self.expectations.extend(pairs(&keys.expectations));
     }
 
     fn key(map: &HashMap<Uuid, (Uuid, String)>, what: &str, id: Uuid) -> Result<Key, DbError> {
