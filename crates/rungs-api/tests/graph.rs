@@ -389,3 +389,74 @@ async fn a_dashboard_costs_the_same_statements_for_10_and_1000_reports() {
         assert!(counts[0] < 40, "{backend:?}: {counts:?}");
     }
 }
+
+/// Each root read costs the same statements in an organisation of 10 people as in one of
+/// 10,000 (the demo generator), asked over HTTP as the client would.
+#[tokio::test]
+async fn root_reads_cost_the_same_at_10_and_10000_people() {
+    let reads: [(&str, &str); 8] = [
+        ("organisation", "{ organisation { name } }"),
+        ("me", "{ me { id email current { level } } }"),
+        (
+            "me, named manager",
+            "{ me { managerEmail manager { displayName } } }",
+        ),
+        (
+            "growthPlan",
+            "{ growthPlan { total gaps { expectation { key } } } }",
+        ),
+        (
+            "readiness",
+            "{ readiness { score ready reasons { message } } }",
+        ),
+        (
+            "person",
+            "query($id: ID!) { person(id: $id) { email current { level } } }",
+        ),
+        (
+            "people",
+            "{ people(first: 20) { totalCount edges { node { email managerEmail current { level } } } } }",
+        ),
+        (
+            "team",
+            "{ team(first: 20) { totalCount edges { node { score person { email } } } } }",
+        ),
+    ];
+    for backend in backends() {
+        let mut runs = Vec::new();
+        for size in [10usize, 10_000] {
+            let t = TestDb::fresh(backend).await;
+            let (db, statements) = rungs_db::testing::counting(&t.db);
+            let s = spawn(&db, ApiConfig::default()).await;
+            s.app.seed_demo(&Actor::system(), size).await.unwrap();
+            let (employee, _) = s.login(DEMO_EMPLOYEE, None).await;
+            let (manager, _) = s.login(DEMO_MANAGER, None).await;
+            let (hr, _) = s.login(DEMO_ADMIN, None).await;
+            let employee_id = s.id_of(&hr, DEMO_EMPLOYEE).await;
+            let mut used = Vec::new();
+            for (name, query) in reads {
+                let token = match name {
+                    "people" => &hr,
+                    "person" | "team" => &manager,
+                    _ => &employee,
+                };
+                let before = statements.load(Ordering::Relaxed);
+                let r = s
+                    .gql(Some(token), query, json!({ "id": employee_id }))
+                    .await;
+                r.ok();
+                used.push((name, statements.load(Ordering::Relaxed) - before));
+            }
+            runs.push(used);
+            t.drop_database().await;
+        }
+        println!("{backend:?}: statements per root read at 10 and 10,000 people: {runs:?}");
+        assert_eq!(
+            runs[0], runs[1],
+            "{backend:?}: a read grew with the organisation"
+        );
+        for (name, n) in &runs[0] {
+            assert!(*n <= 12, "{backend:?}: {name} ran {n} statements");
+        }
+    }
+}

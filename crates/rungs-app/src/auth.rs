@@ -258,14 +258,11 @@ impl App {
     ) -> Result<(Person, Organisation), AppError> {
         let gone =
             || AppError::Unauthenticated("this account no longer exists or is deactivated".into());
-        let person = self
-            .db
-            .person(org_id, id)
+        self.db
+            .person_and_org(org_id, id)
             .await?
-            .filter(|p| p.active)
-            .ok_or_else(gone)?;
-        let org = self.db.org(org_id).await?.ok_or_else(gone)?;
-        Ok((person, org))
+            .filter(|(p, _)| p.active)
+            .ok_or_else(gone)
     }
 
     /// Resolves a bearer token to a session: the token must verify, and its person must still

@@ -34,6 +34,8 @@ pub struct Reader {
     app: App,
     actor: Actor,
     org: Organisation,
+    /// The acting person as the session read them, so that reading oneself needs no lookup.
+    me: Option<Person>,
 }
 
 impl App {
@@ -45,7 +47,15 @@ impl App {
             app: self.clone(),
             actor: actor.clone(),
             org: org.clone(),
+            me: None,
         })
+    }
+
+    /// A reader for a signed-in session (its person and organisation already read).
+    pub fn session_reader(&self, session: &crate::auth::Session) -> Result<Reader, AppError> {
+        let mut r = self.reader(&session.actor, &session.org)?;
+        r.me = Some(session.person.clone());
+        Ok(r)
     }
 }
 
@@ -99,35 +109,58 @@ impl Reader {
             .collect())
     }
 
-    /// The ids the actor may do `action` about, and the answers for the others.
+    /// The people of `ids` the actor may do `action` about (one statement, and one more for
+    /// the relations when they matter), and the answers for the others: "not found" for an id
+    /// that is not of the organisation, whatever the actor's standing, as the use cases answer.
     async fn split<T>(
         &self,
         ids: &[PersonId],
         action: fn(OrgId, Relation) -> Action,
-    ) -> Result<(Vec<PersonId>, Each<PersonId, T>), AppError> {
-        let mut ok = Vec::new();
+    ) -> Result<(HashMap<PersonId, Person>, Each<PersonId, T>), AppError> {
+        let mut found = self.named(ids).await?;
         let mut refused = Each::new();
-        for (id, r) in self.allowed(ids, action).await? {
-            match r {
-                Ok(()) => ok.push(id),
-                Err(e) => {
-                    refused.insert(id, Err(e));
-                }
+        for id in ids {
+            if !found.contains_key(id) {
+                refused.insert(*id, Err(AppError::NotFound(format!("person `{id}`"))));
             }
         }
-        Ok((ok, refused))
+        let present: Vec<PersonId> = found.keys().copied().collect();
+        for (id, r) in self.allowed(&present, action).await? {
+            if let Err(e) = r {
+                found.remove(&id);
+                refused.insert(id, Err(e));
+            }
+        }
+        Ok((found, refused))
     }
 
     /// People of the organisation by id, as names (one statement); unknown ids are left out.
     pub async fn named(&self, ids: &[PersonId]) -> Result<HashMap<PersonId, Person>, AppError> {
-        self.app.people_named(&self.org, ids).await
+        let me = self.me.as_ref().filter(|me| ids.contains(&me.id));
+        let others: Vec<PersonId> = ids
+            .iter()
+            .filter(|id| me.is_none_or(|me| me.id != **id))
+            .copied()
+            .collect();
+        let mut out = if others.is_empty() {
+            HashMap::new()
+        } else {
+            self.app.people_named(&self.org, &others).await?
+        };
+        if let Some(me) = me {
+            out.insert(me.id, me.clone());
+        }
+        Ok(out)
     }
 
     /// Each person's record as listed (position in force, manager's email).
     pub async fn people(&self, ids: &[PersonId]) -> Result<Each<PersonId, PersonView>, AppError> {
         let (ok, mut out) = self.split(ids, Action::ReadPerson).await?;
-        let people = self.app.db.people_by_ids(self.org.id, &ok).await?;
-        for v in self.app.views(&self.org, people).await? {
+        for v in self
+            .app
+            .views(&self.org, ok.into_values().collect())
+            .await?
+        {
             out.insert(v.person.id, Ok(v));
         }
         Ok(out)
@@ -139,6 +172,7 @@ impl Reader {
         ids: &[PersonId],
     ) -> Result<Each<PersonId, Vec<LevelAssignment>>, AppError> {
         let (ok, mut out) = self.split(ids, Action::ReadPerson).await?;
+        let ok: Vec<PersonId> = ok.into_keys().collect();
         let mut all = by_person(self.app.db.assignments_of(self.org.id, &ok).await?, |a| {
             a.person_id
         });
@@ -172,6 +206,7 @@ impl Reader {
             return Ok(out);
         }
         let rule = self.app.db.readiness_rule(self.org.id).await?;
+        let ok: Vec<PersonId> = ok.into_keys().collect();
         for v in self.app.readiness_for(&self.org, &ok, None, &rule).await? {
             out.insert(v.person.id, Ok(v));
         }
@@ -181,12 +216,12 @@ impl Reader {
     /// Each person's growth plan toward the next rung of their ladder, against the version of
     /// their position (or, unplaced, the organisation's matrix).
     pub async fn plans(&self, ids: &[PersonId]) -> Result<Each<PersonId, PlanView>, AppError> {
-        let (ok, mut out) = self.split(ids, Action::ReadGrowth).await?;
-        if ok.is_empty() {
+        let (people, mut out) = self.split(ids, Action::ReadGrowth).await?;
+        if people.is_empty() {
             return Ok(out);
         }
         let (org, db, today) = (&self.org, &self.app.db, Utc::now().date_naive());
-        let people = self.named(&ok).await?;
+        let ok: Vec<PersonId> = people.keys().copied().collect();
         let histories = by_person(db.assignments_of(org.id, &ok).await?, |a| a.person_id);
         let current: HashMap<PersonId, &LevelAssignment> = histories
             .iter()
@@ -235,6 +270,7 @@ impl Reader {
         ids: &[PersonId],
     ) -> Result<Each<PersonId, Option<CaseView>>, AppError> {
         let (ok, mut out) = self.split(ids, Action::ReadCase).await?;
+        let ok: Vec<PersonId> = ok.into_keys().collect();
         let cases = self.app.db.open_cases_of(self.org.id, &ok).await?;
         let views = self
             .app
@@ -287,6 +323,52 @@ impl Reader {
             }
         }
         Ok(out)
+    }
+
+    /// One person's answer from a batch read (the API's root fields).
+    pub async fn one<T>(
+        &self,
+        id: PersonId,
+        each: impl AsyncFnOnce(&Self, &[PersonId]) -> Result<Each<PersonId, T>, AppError>,
+    ) -> Result<T, AppError> {
+        each(self, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_else(|| Err(AppError::NotFound(format!("person `{id}`"))))
+    }
+
+    /// The people the actor may see, filtered and paged as [`App::people_page`] does.
+    pub async fn people_page(
+        &self,
+        filter: &PeopleFilter,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<PersonView>, AppError> {
+        self.app
+            .people_page_in(&self.actor, &self.org, filter, first, after)
+            .await
+    }
+
+    /// A manager's team, as [`App::team`] gives it.
+    pub async fn team(
+        &self,
+        manager: Option<PersonId>,
+        sort: crate::TeamSort,
+        want_total: bool,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<ReadinessView>, AppError> {
+        self.app
+            .team_in(
+                &self.actor,
+                &self.org,
+                manager,
+                sort,
+                want_total,
+                first,
+                after,
+            )
+            .await
     }
 
     /// A page of a person's direct reports the actor may see, by email.

@@ -488,14 +488,30 @@ impl App {
         after: Option<&str>,
     ) -> Result<Page<ReadinessView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
+        self.team_in(actor, &org, manager, sort, want_total, first, after)
+            .await
+    }
+
+    /// [`App::team`] in an organisation already resolved for the actor.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn team_in(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        manager: Option<PersonId>,
+        sort: TeamSort,
+        want_total: bool,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<ReadinessView>, AppError> {
         let manager = manager
             .or(actor.person_id())
             .ok_or_else(|| AppError::Invalid("say whose team: a manager is needed".into()))?;
-        self.person_by_id(&org, manager).await?;
-        let relation = self.relation_to(actor, &org, manager).await?;
+        self.person_by_id(org, manager).await?;
+        let relation = self.relation_to(actor, org, manager).await?;
         authorize(actor, Action::ReadTeam(org.id, relation))?;
         let scope = Scope::ReportsOf(manager);
-        self.standings_page(&org, scope, sort, want_total, first, after)
+        self.standings_page(org, scope, sort, want_total, first, after)
             .await
     }
 

@@ -52,12 +52,14 @@ pub(crate) struct VersionKeys {
 /// The keys of published versions, kept for the whole process: row ids are never reused and a
 /// published version's rows never change (triggers refuse it), so an entry never goes stale.
 /// Keyed by organisation and version like [`VersionCache`].
-pub(crate) fn published_keys() -> &'static Mutex<LruCache<(OrgId, VersionId), Arc<VersionKeys>>> {
-    static KEYS: std::sync::OnceLock<Mutex<LruCache<(OrgId, VersionId), Arc<VersionKeys>>>> =
-        std::sync::OnceLock::new();
+pub(crate) fn published_keys() -> &'static KeysCache {
+    static KEYS: std::sync::OnceLock<KeysCache> = std::sync::OnceLock::new();
     KEYS.get_or_init(|| {
         Mutex::new(LruCache::new(
             NonZeroUsize::new(4 * CAPACITY).expect("a positive capacity"),
         ))
     })
 }
+
+/// The process's keys of published versions.
+pub(crate) type KeysCache = Mutex<LruCache<(OrgId, VersionId), Arc<VersionKeys>>>;

@@ -41,7 +41,7 @@ const PASSES: usize = 8;
 
 /// Builds the request's loaders from its session.
 pub fn loaders(app: &rungs_app::App, session: &Session) -> Option<Loaders> {
-    let reader = app.reader(&session.actor, &session.org).ok()?;
+    let reader = app.session_reader(session).ok()?;
     Some(DataLoader::new(Graph { reader }, |batch| {
         tokio::spawn(async move {
             for _ in 0..PASSES {

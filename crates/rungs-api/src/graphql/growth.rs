@@ -2,6 +2,7 @@
 //! promotion cases. Who may do what is the policy's; these resolvers only translate.
 
 use super::Ctx;
+use super::graph::reader;
 use super::types::{Expectation, Level, LevelAssignment, MatrixVersion, Person, Resource};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
@@ -731,14 +732,16 @@ impl GrowthQuery {
         let c = Ctx::of(ctx);
         let s = c.session()?;
         let id = person_or_me(&c, person_id.as_ref())?;
-        let t = target
-            .as_ref()
-            .map(|t| (t.track.as_str(), t.level.as_str()));
-        Ok(c.ok(c
-            .app
-            .growth_plan(&s.actor, s.org.slug.as_str(), id, t)
-            .await)?
-            .into())
+        let plan = match target.as_ref() {
+            None => reader(ctx)?.one(id, app::Reader::plans).await,
+            Some(t) => {
+                let t = (t.track.as_str(), t.level.as_str());
+                c.app
+                    .growth_plan(&s.actor, s.org.slug.as_str(), id, Some(t))
+                    .await
+            }
+        };
+        Ok(c.ok(plan)?.into())
     }
 
     /// A person's assessments, newest first (`personId` defaults to the caller).
@@ -776,12 +779,10 @@ impl GrowthQuery {
     /// Readiness for the next level, with its reasons (`personId` defaults to the caller).
     async fn readiness(&self, ctx: &Context<'_>, person_id: Option<ID>) -> Result<Readiness> {
         let c = Ctx::of(ctx);
-        let s = c.session()?;
+        c.session()?;
         let id = person_or_me(&c, person_id.as_ref())?;
-        Ok(
-            c.ok(c.app.readiness_of(&s.actor, s.org.slug.as_str(), id).await)?
-                .into(),
-        )
+        let readiness = reader(ctx)?.one(id, app::Reader::readiness).await;
+        Ok(c.ok(readiness)?.into())
     }
 
     /// A manager's direct and indirect reports with level, readiness and open case
@@ -796,21 +797,19 @@ impl GrowthQuery {
         after: Option<String>,
     ) -> Result<Connection<String, Readiness, Total>> {
         let c = Ctx::of(ctx);
-        let s = c.session()?;
+        c.session()?;
         let id = person_or_me(&c, manager_id.as_ref())?;
         let sort = match sort {
             TeamSort::Readiness => app::TeamSort::Readiness,
             TeamSort::Name => app::TeamSort::Name,
             TeamSort::Level => app::TeamSort::Level,
         };
-        let page = c.ok(c
-            .app
+        let want_total = ctx.look_ahead().field("totalCount").exists();
+        let page = c.ok(reader(ctx)?
             .team(
-                &s.actor,
-                s.org.slug.as_str(),
                 Some(id),
                 sort,
-                ctx.look_ahead().field("totalCount").exists(),
+                want_total,
                 self::first(first),
                 after.as_deref(),
             )

@@ -1,6 +1,7 @@
 //! `me` and `organisation`: who the caller is and where.
 
 use super::Ctx;
+use super::graph::reader;
 use super::types::{Organisation, Person};
 use async_graphql::{Context, Object, Result};
 
@@ -9,22 +10,14 @@ pub struct OrganisationQuery;
 
 #[Object]
 impl OrganisationQuery {
-    /// The signed-in person.
+    /// The signed-in person (read with the session; the fields about them load on demand).
     async fn me(&self, ctx: &Context<'_>) -> Result<Person> {
-        let c = Ctx::of(ctx);
-        let s = c.session()?;
-        let view = c.ok(c
-            .app
-            .person_view(&s.actor, s.org.slug.as_str(), s.person.id)
-            .await)?;
-        Ok(view.into())
+        let s = Ctx::of(ctx).session()?;
+        Ok(s.person.clone().into())
     }
 
-    /// The caller's organisation.
+    /// The caller's organisation (read with the session).
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        let c = Ctx::of(ctx);
-        let s = c.session()?;
-        let org = c.ok(c.app.organisation(&s.actor, s.org.slug.as_str()).await)?;
-        Ok(org.into())
+        Ok(reader(ctx)?.org().clone().into())
     }
 }

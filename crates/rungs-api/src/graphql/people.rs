@@ -2,11 +2,12 @@
 //! add, update and place people.
 
 use super::Ctx;
+use super::graph::reader;
 use super::types::{LevelAssignment, Person};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use rungs_app::{AppError, NewPersonInput, PeopleFilter, PersonChanges, Placement};
+use rungs_app::{AppError, NewPersonInput, PeopleFilter, PersonChanges, Placement, Reader};
 use rungs_domain::PersonId;
 
 fn person_id(c: &Ctx<'_>, id: &ID) -> Result<PersonId> {
@@ -116,7 +117,7 @@ impl PeopleQuery {
         filter: Option<PeopleFilterInput>,
     ) -> Result<Connection<String, Person, PeopleTotal>> {
         let c = Ctx::of(ctx);
-        let s = c.session()?;
+        c.session()?;
         let f = filter.unwrap_or_default();
         let filter = PeopleFilter {
             search: f.search,
@@ -132,15 +133,8 @@ impl PeopleQuery {
             skip_total: !ctx.look_ahead().field("totalCount").exists(),
         };
         let first = first.and_then(|f| usize::try_from(f).ok());
-        let page = c.ok(c
-            .app
-            .people_page(
-                &s.actor,
-                s.org.slug.as_str(),
-                &filter,
-                first,
-                after.as_deref(),
-            )
+        let page = c.ok(reader(ctx)?
+            .people_page(&filter, first, after.as_deref())
             .await)?;
         Ok(person_connection(page, after.is_some()))
     }
@@ -148,12 +142,10 @@ impl PeopleQuery {
     /// One person, if the caller may see them.
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Person> {
         let c = Ctx::of(ctx);
-        let s = c.session()?;
+        c.session()?;
         let id = person_id(&c, &id)?;
-        Ok(
-            c.ok(c.app.person_view(&s.actor, s.org.slug.as_str(), id).await)?
-                .into(),
-        )
+        let view = reader(ctx)?.one(id, Reader::people).await;
+        Ok(c.ok(view)?.into())
     }
 
     /// A person's level changes, oldest first.
