@@ -360,38 +360,38 @@ impl App {
         actor: &Actor,
         org_slug: &str,
         status: Option<PromotionStatus>,
+        want_total: bool,
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<Page<CaseView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
-        let scopes = match actor {
-            Actor::System | Actor::Person { is_admin: true, .. } => vec![Scope::Org],
-            Actor::Person { id, .. } => vec![Scope::Person(*id), Scope::ReportsOf(*id)],
+        // Everyone reads their own cases and their reports' (the policy's reporting-line
+        // rules); HR admins and the operator read every case.
+        let reach = match authorize(actor, Action::ReadCase(org.id, Relation::Unrelated)) {
+            Ok(()) => rungs_db::Reach::Everyone,
+            Err(e) => match actor.person_id() {
+                Some(me) => {
+                    authorize(actor, Action::ReadCase(org.id, Relation::Myself))?;
+                    rungs_db::Reach::LinesOf(me)
+                }
+                None => return Err(e),
+            },
         };
-        let mut all = Vec::new();
-        for scope in scopes {
-            let relation = match scope {
-                Scope::Person(_) => Relation::Myself,
-                Scope::ReportsOf(_) => Relation::Manager,
-                Scope::Org => Relation::Unrelated,
-            };
-            authorize(actor, Action::ReadCase(org.id, relation))?;
-            all.extend(self.db.cases(org.id, CaseFilter { scope, status }).await?);
-        }
-        all.sort_by(|a, b| b.proposed_at.cmp(&a.proposed_at).then(b.id.0.cmp(&a.id.0)));
-        let page = Page::by_offset(all, first, after)?;
+        let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
+        let (cases, has_next, total) = self
+            .db
+            .cases_page(org.id, reach, status, after.map(CaseId), first, want_total)
+            .await?;
+        let end_cursor = cases.last().map(|c| c.id.to_string());
         let items = self
-            .case_views(
-                &org,
-                page.items.into_iter().map(|c| (c, Vec::new())).collect(),
-            )
+            .case_views(&org, cases.into_iter().map(|c| (c, Vec::new())).collect())
             .await?;
         Ok(Page {
             items,
-            has_next: page.has_next,
-            total: page.total,
-            offset: page.offset,
-            end_cursor: page.end_cursor,
+            has_next,
+            total,
+            offset: 0,
+            end_cursor,
         })
     }
 

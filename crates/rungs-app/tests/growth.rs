@@ -355,7 +355,7 @@ async fn promotion_cases_follow_the_rules() {
         let list = |who: Actor| {
             let app = w.app.clone();
             async move {
-                app.promotion_cases(&who, "acme", None, None, None)
+                app.promotion_cases(&who, "acme", None, true, None, None)
                     .await
                     .unwrap()
                     .total
@@ -366,9 +366,50 @@ async fn promotion_cases_follow_the_rules() {
         assert_eq!(list(other.clone()).await, 1);
         assert_eq!(list(mgr.clone()).await, 1);
         assert_eq!(list(boss.clone()).await, 2);
+        // Paged by key, one at a time: the same cases in the same order (newest first) as one
+        // page, for HR and for the boss (whose reach is their reporting lines).
+        for who in [hr.clone(), boss.clone()] {
+            let whole = w
+                .app
+                .promotion_cases(&who, "acme", None, false, Some(100), None)
+                .await
+                .unwrap();
+            let ids = |p: &rungs_app::Page<rungs_app::CaseView>| -> Vec<String> {
+                p.items.iter().map(|c| c.case.id.to_string()).collect()
+            };
+            let mut walked = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = w
+                    .app
+                    .promotion_cases(&who, "acme", None, false, Some(1), after.as_deref())
+                    .await
+                    .unwrap();
+                walked.extend(ids(&page));
+                after = page.end_cursor.clone();
+                if !page.has_next {
+                    break;
+                }
+            }
+            assert_eq!(walked, ids(&whole), "{backend:?}");
+            assert!(
+                whole
+                    .items
+                    .windows(2)
+                    .all(|p| p[0].case.proposed_at >= p[1].case.proposed_at),
+                "{backend:?}: newest first"
+            );
+        }
         let open = w
             .app
-            .promotion_cases(&hr, "acme", Some(PromotionStatus::Proposed), None, None)
+            .promotion_cases(
+                &hr,
+                "acme",
+                Some(PromotionStatus::Proposed),
+                true,
+                None,
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(open.total, 0);

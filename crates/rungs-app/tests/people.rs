@@ -278,6 +278,14 @@ async fn reads(o: &Org, statements: &AtomicU64) -> Vec<(&'static str, u64)> {
         "readiness",
         a.readiness_of(&as_person(&o.ceo), "acme", o.deep.id)
     );
+    count!(
+        "promotion cases (HR)",
+        a.promotion_cases(&as_person(&o.hr), "acme", None, true, Some(20), None)
+    );
+    count!(
+        "promotion cases (a manager)",
+        a.promotion_cases(&as_person(&o.boss), "acme", None, true, Some(20), None)
+    );
     out
 }
 

@@ -432,7 +432,7 @@ async fn story(t: &TestDb) {
     assert_eq!(err.code(), "CONFLICT", "{b}");
     assert!(err.to_string().contains("ana@acme.test"), "{b}: {err}");
     let case = app
-        .promotion_cases(&hr_a, "acme", None, None, None)
+        .promotion_cases(&hr_a, "acme", None, true, None, None)
         .await
         .unwrap()
         .items

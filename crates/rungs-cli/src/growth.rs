@@ -340,7 +340,7 @@ pub async fn promotions(url: &str, cmd: PromotionsCommand) -> Result<(), Failure
                 StatusArg::Withdrawn => PromotionStatus::Withdrawn,
             });
             let all = crate::all_pages(usize::MAX, async |first, after| {
-                app.promotion_cases(&sys, &org, status, Some(first), after)
+                app.promotion_cases(&sys, &org, status, false, Some(first), after)
                     .await
             })
             .await?;

@@ -18,7 +18,7 @@ use rungs_domain::promotion::{
 };
 use rungs_domain::text::Key;
 use rungs_domain::{AssessmentId, AssignmentId, CaseId, OrgId, PersonId, VersionId};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
     QueryOrder, TransactionTrait,
@@ -503,6 +503,60 @@ impl Db {
             .all(&self.conn)
             .await?;
         cases_from_rows(&self.conn, org, rows).await
+    }
+
+    /// One page of the cases in `reach` (everyone, or a person and the people below them),
+    /// optionally of one status, newest first, after the case `after`: filter, order and page
+    /// in SQL. Returns the page, whether there is more, and the total (counted only when
+    /// `want_total`; otherwise 0).
+    pub async fn cases_page(
+        &self,
+        org: OrgId,
+        reach: crate::Reach,
+        status: Option<PromotionStatus>,
+        after: Option<CaseId>,
+        first: usize,
+        want_total: bool,
+    ) -> Result<(Vec<PromotionCase>, bool, usize), DbError> {
+        use sea_orm::{PaginatorTrait, QuerySelect};
+        let b = self.conn.get_database_backend();
+        let mut q = promotion_case::Entity::find().filter(promotion_case::Column::OrgId.eq(org.0));
+        if let crate::Reach::LinesOf(me) = reach {
+            let below = Scope::ReportsOf(me)
+                .condition(b, org, "promotion_cases", "person_id")
+                .expect("a subtree has a condition");
+            q = q.filter(promotion_case::Column::PersonId.eq(me.0).or(below));
+        }
+        if let Some(s) = status {
+            q = q.filter(promotion_case::Column::Status.eq(s.as_str()));
+        }
+        let total = if want_total {
+            q.clone().count(&self.conn).await?
+        } else {
+            0
+        };
+        if let Some(a) = after {
+            q = q.filter(crate::paging::older_than(
+                b,
+                "promotion_cases",
+                "proposed_at",
+                org,
+                a.0,
+            ));
+        }
+        let mut rows = q
+            .order_by_desc(promotion_case::Column::ProposedAt)
+            .order_by_desc(promotion_case::Column::Id)
+            .limit(first as u64 + 1)
+            .all(&self.conn)
+            .await?;
+        let has_next = rows.len() > first;
+        rows.truncate(first);
+        Ok((
+            cases_from_rows(&self.conn, org, rows).await?,
+            has_next,
+            usize::try_from(total).unwrap_or(usize::MAX),
+        ))
     }
 
     /// The open (proposed) cases of a few people (a page).

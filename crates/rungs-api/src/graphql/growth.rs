@@ -859,17 +859,21 @@ impl GrowthQuery {
     ) -> Result<Connection<String, PromotionCase, Total>> {
         let c = Ctx::of(ctx);
         let s = c.session()?;
+        let want_total = ctx.look_ahead().field("totalCount").exists();
         let page = c.ok(c
             .app
             .promotion_cases(
                 &s.actor,
                 s.org.slug.as_str(),
                 status.map(Into::into),
+                want_total,
                 self::first(first),
                 after.as_deref(),
             )
             .await)?;
-        Ok(connection(page, after.is_some(), Into::into))
+        // The cursor is the case's id: the list is paged by key.
+        let by_id = |_: usize, v: &app::CaseView| v.case.id.to_string();
+        Ok(connection_by(page, after.is_some(), by_id, Into::into))
     }
 
     /// One promotion case with its events.
