@@ -65,31 +65,6 @@ pub(crate) fn page_args<K: std::str::FromStr>(
     Ok((first, after))
 }
 
-impl<T> Page<T> {
-    /// A page of an already ordered list; the cursor is the position after the last item
-    /// returned (opaque to clients).
-    pub fn by_offset(
-        all: Vec<T>,
-        first: Option<usize>,
-        after: Option<&str>,
-    ) -> Result<Self, AppError> {
-        let (first, start) = page_args::<usize>(first, after)?;
-        let start = start.unwrap_or(0);
-        let total = all.len();
-        let mut items: Vec<T> = all.into_iter().skip(start).take(first + 1).collect();
-        let has_next = items.len() > first;
-        items.truncate(first);
-        let end_cursor = Some((start + items.len()).to_string());
-        Ok(Self {
-            items,
-            has_next,
-            total,
-            offset: start,
-            end_cursor,
-        })
-    }
-}
-
 /// A new person, from the API.
 #[derive(Debug, Clone)]
 pub struct NewPersonInput {

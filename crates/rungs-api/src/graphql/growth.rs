@@ -624,19 +624,6 @@ pub struct Total {
     pub total_count: usize,
 }
 
-/// A connection over an offset page: each cursor is the position after its item.
-fn connection<T, U>(
-    page: app::Page<T>,
-    after: bool,
-    f: impl Fn(T) -> U,
-) -> Connection<String, U, Total>
-where
-    U: async_graphql::OutputType,
-{
-    let offset = page.offset;
-    connection_by(page, after, |i, _| (offset + i + 1).to_string(), f)
-}
-
 /// A connection whose cursors `cursor` makes from each item (and its index in the page).
 fn connection_by<T, U>(
     page: app::Page<T>,
