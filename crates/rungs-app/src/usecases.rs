@@ -144,6 +144,31 @@ impl App {
         Ok(self.db.list_matrices(org.id).await?)
     }
 
+    /// A page of the organisation's matrices by key, after the key `after` (the cursor).
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn matrices_page(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<crate::Page<MatrixSummary>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ReadMatrices(org.id))?;
+        let (first, after) = crate::people::page_args::<String>(first, after)?;
+        let (items, has_next) = self
+            .db
+            .matrices_page(org.id, after.as_deref(), Some(first))
+            .await?;
+        Ok(crate::Page {
+            end_cursor: items.last().map(|m| m.key.to_string()),
+            items,
+            has_next,
+            total: 0,
+            offset: 0,
+        })
+    }
+
     /// The newest published version of a matrix.
     #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn show_matrix(

@@ -379,31 +379,65 @@ impl Db {
 
     // ---- matrices ------------------------------------------------------------------------
 
+    /// Every matrix of the organisation, by key.
     pub async fn list_matrices(&self, org: OrgId) -> Result<Vec<MatrixSummary>, DbError> {
-        let matrices = matrix::Entity::find()
+        Ok(self.matrices_page(org, None, None).await?.0)
+    }
+
+    /// The organisation's matrices by key after the key `after` (`first` of them, or all),
+    /// each with its latest version's size, and whether more follow: four statements, however
+    /// many matrices there are.
+    pub async fn matrices_page(
+        &self,
+        org: OrgId,
+        after: Option<&str>,
+        first: Option<usize>,
+    ) -> Result<(Vec<MatrixSummary>, bool), DbError> {
+        use sea_orm::QuerySelect;
+        let mut q = matrix::Entity::find()
             .filter(matrix::Column::OrgId.eq(org.0))
-            .order_by_asc(matrix::Column::Key)
-            .all(&self.conn)
-            .await?;
+            .order_by_asc(matrix::Column::Key);
+        if let Some(a) = after {
+            q = q.filter(matrix::Column::Key.gt(a));
+        }
+        if let Some(n) = first {
+            q = q.limit(n as u64 + 1);
+        }
+        let mut matrices = q.all(&self.conn).await?;
+        let has_next = first.is_some_and(|n| matrices.len() > n);
+        if let Some(n) = first {
+            matrices.truncate(n);
+        }
+        if matrices.is_empty() {
+            return Ok((Vec::new(), has_next));
+        }
         let versions = matrix_version::Entity::find()
             .filter(matrix_version::Column::OrgId.eq(org.0))
+            .filter(matrix_version::Column::MatrixId.is_in(matrices.iter().map(|m| m.id)))
             .all(&self.conn)
+            .await?;
+        let latest: HashMap<Uuid, &matrix_version::Model> = matrices
+            .iter()
+            .filter_map(|m| {
+                versions
+                    .iter()
+                    .filter(|v| v.matrix_id == m.id && v.number.is_some())
+                    .max_by_key(|v| v.number)
+                    .map(|v| (m.id, v))
+            })
+            .collect();
+        let counts = self
+            .version_counts(org, latest.values().map(|v| v.id).collect())
             .await?;
         let mut out = Vec::new();
         for m in matrices {
-            let mine: Vec<&matrix_version::Model> =
-                versions.iter().filter(|v| v.matrix_id == m.id).collect();
-            let latest = mine
+            let latest = latest.get(&m.id).copied();
+            let has_draft = versions
                 .iter()
-                .filter(|v| v.number.is_some())
-                .max_by_key(|v| v.number);
-            let has_draft = mine
-                .iter()
-                .any(|v| v.status == VersionStatus::Draft.as_str());
-            let (tracks, levels, expectations) = match latest {
-                Some(v) => self.version_counts(org, v.id).await?,
-                None => (0, 0, 0),
-            };
+                .any(|v| v.matrix_id == m.id && v.status == VersionStatus::Draft.as_str());
+            let (tracks, levels, expectations) = latest
+                .and_then(|v| counts.get(&v.id).copied())
+                .unwrap_or_default();
             out.push(MatrixSummary {
                 id: MatrixId(m.id),
                 key: Key::parse(&m.key)?,
@@ -415,32 +449,42 @@ impl Db {
                 expectations,
             });
         }
-        Ok(out)
+        Ok((out, has_next))
     }
 
+    /// How many tracks, levels and criteria each of `versions` has (a statement per table).
     async fn version_counts(
         &self,
         org: OrgId,
-        version: Uuid,
-    ) -> Result<(usize, usize, usize), DbError> {
-        use sea_orm::PaginatorTrait;
-        let tracks = track::Entity::find()
-            .filter(track::Column::OrgId.eq(org.0))
-            .filter(track::Column::VersionId.eq(version))
-            .count(&self.conn)
-            .await?;
-        let levels = level::Entity::find()
-            .filter(level::Column::OrgId.eq(org.0))
-            .filter(level::Column::VersionId.eq(version))
-            .count(&self.conn)
-            .await?;
-        let expectations = expectation::Entity::find()
-            .filter(expectation::Column::OrgId.eq(org.0))
-            .filter(expectation::Column::VersionId.eq(version))
-            .count(&self.conn)
-            .await?;
-        let n = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
-        Ok((n(tracks), n(levels), n(expectations)))
+        versions: Vec<Uuid>,
+    ) -> Result<HashMap<Uuid, (usize, usize, usize)>, DbError> {
+        use sea_orm::QuerySelect;
+        let mut out: HashMap<Uuid, (usize, usize, usize)> = HashMap::new();
+        if versions.is_empty() {
+            return Ok(out);
+        }
+        let n = |x: i64| usize::try_from(x).unwrap_or(usize::MAX);
+        macro_rules! count {
+            ($e:ident, $slot:tt) => {
+                let rows: Vec<(Uuid, i64)> = $e::Entity::find()
+                    .select_only()
+                    .column($e::Column::VersionId)
+                    .column_as($e::Column::Id.count(), "n")
+                    .filter($e::Column::OrgId.eq(org.0))
+                    .filter($e::Column::VersionId.is_in(versions.clone()))
+                    .group_by($e::Column::VersionId)
+                    .into_tuple()
+                    .all(&self.conn)
+                    .await?;
+                for (v, c) in rows {
+                    out.entry(v).or_default().$slot = n(c);
+                }
+            };
+        }
+        count!(track, 0);
+        count!(level, 1);
+        count!(expectation, 2);
+        Ok(out)
     }
 
     /// Creates a matrix with its first version (published as version 1, or a draft).

@@ -341,3 +341,44 @@ fn ci_asks_for_every_backend() {
 fn setup() -> rungs_db::Audit {
     rungs_db::Audit::new(None, "test.setup", [], "test set-up")
 }
+
+/// Matrices are listed a page at a time by key, each with its latest version's size, in the
+/// same statements for one matrix as for five.
+#[tokio::test]
+async fn matrices_page_by_key_in_constant_statements() {
+    use std::sync::atomic::Ordering;
+    on_every_backend(async |t: &TestDb| {
+        let (a, _) = two_orgs(&t.db).await;
+        let (db, statements) = rungs_db::testing::counting(&t.db);
+        let mut used = Vec::new();
+        for (i, key) in ["m1", "m2", "m3", "m4", "m5"].iter().enumerate() {
+            let mut d = python().to_draft();
+            d.key = (*key).to_owned();
+            let m = rungs_domain::matrix::Matrix::new(&d).unwrap();
+            db.create_matrix(a.id, &m, VersionStatus::Published, None, None, &setup())
+                .await
+                .unwrap();
+            let before = statements.load(Ordering::Relaxed);
+            let (all, more) = db.matrices_page(a.id, None, None).await.unwrap();
+            used.push(statements.load(Ordering::Relaxed) - before);
+            assert_eq!((all.len(), more), (i + 1, false));
+        }
+        assert!(
+            used.windows(2).all(|w| w[0] == w[1]),
+            "{:?}: {used:?}",
+            t.backend
+        );
+        let (page, more) = db.matrices_page(a.id, None, Some(2)).await.unwrap();
+        let keys = |p: &[rungs_domain::matrix::MatrixSummary]| -> Vec<String> {
+            p.iter().map(|m| m.key.to_string()).collect()
+        };
+        assert_eq!((keys(&page), more), (vec!["m1".into(), "m2".into()], true));
+        let (page, more) = db.matrices_page(a.id, Some("m4"), Some(2)).await.unwrap();
+        assert_eq!((keys(&page), more), (vec!["m5".to_owned()], false));
+        assert_eq!(
+            (page[0].tracks, page[0].levels, page[0].expectations),
+            (6, 5, 49)
+        );
+    })
+    .await;
+}

@@ -5,7 +5,7 @@ use super::types::{Matrix, MatrixSummary, MatrixVersion};
 use super::versions::{MatrixDiff, version_ref};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
-use rungs_app::{DEFAULT_PAGE, ImportOutcome, MatrixSource};
+use rungs_app::{ImportOutcome, MatrixSource};
 use rungs_format::MatrixFormat;
 
 /// A matrix file format.
@@ -55,18 +55,15 @@ impl MatricesQuery {
     ) -> Result<Connection<String, MatrixSummary>> {
         let c = Ctx::of(ctx);
         let s = c.session()?;
-        let mut all = c.ok(c.app.list_matrices(&s.actor, s.org.slug.as_str()).await)?;
-        all.sort_by(|a, b| a.key.cmp(&b.key));
-        let first = first.map_or(DEFAULT_PAGE, |f| usize::try_from(f).unwrap_or(DEFAULT_PAGE));
-        let start = after
-            .as_deref()
-            .map_or(0, |a| all.partition_point(|m| m.key.as_str() <= a));
-        let rest = all.len().saturating_sub(start);
-        let mut conn = Connection::new(start > 0, rest > first);
+        let first = first.and_then(|f| usize::try_from(f).ok());
+        let page = c.ok(c
+            .app
+            .matrices_page(&s.actor, s.org.slug.as_str(), first, after.as_deref())
+            .await)?;
+        let mut conn = Connection::new(after.is_some(), page.has_next);
         conn.edges.extend(
-            all.into_iter()
-                .skip(start)
-                .take(first)
+            page.items
+                .into_iter()
                 .map(|m| Edge::new(m.key.to_string(), MatrixSummary::from(m))),
         );
         Ok(conn)
