@@ -319,6 +319,7 @@ impl App {
         // their manager and by themselves; a few of the ready ones have an open case.
         let mut assessments = Vec::new();
         let mut cases = Vec::new();
+        let mut writer = Batches::new(&self.db, org.id);
         let assessed = placements
             .iter()
             .filter(|&&(k, ..)| k >= 5 && (k - 5) % 3 == 0 || all[k].id == employee.id);
@@ -390,16 +391,12 @@ impl App {
                 )?);
             }
             if assessments.len() >= BATCH * 4 {
-                self.db
-                    .append_assessments(org.id, &assessments, &seeded(&assessments))
-                    .await?;
-                assessments.clear();
+                writer.write(std::mem::take(&mut assessments)).await?;
                 progress("assessments", done as u64 * 3, total);
             }
         }
-        self.db
-            .append_assessments(org.id, &assessments, &seeded(&assessments))
-            .await?;
+        writer.write(assessments).await?;
+        writer.finish().await?;
         progress("assessments", total, total);
         let case_total = cases.len() as u64;
         for (done, case) in cases.iter().enumerate() {
@@ -439,6 +436,61 @@ pub fn logins(slug: &str) -> Vec<(&'static str, String)> {
 }
 
 /// The audit entry of a batch of generated assessments.
+/// Batches of generated assessments, each written in its own transaction (about different
+/// people): two at a time on PostgreSQL (the server works on one while the next is sent), one
+/// at a time elsewhere (SQLite has one writer; MariaDB's gap locks could make two deadlock).
+struct Batches {
+    db: rungs_db::Db,
+    org: rungs_domain::OrgId,
+    parallel: usize,
+    writing: tokio::task::JoinSet<Result<(), rungs_db::DbError>>,
+}
+
+impl Batches {
+    fn new(db: &rungs_db::Db, org: rungs_domain::OrgId) -> Self {
+        let parallel = match db.backend() {
+            rungs_db::Backend::Postgres => 2,
+            _ => 1,
+        };
+        Self {
+            db: db.clone(),
+            org,
+            parallel,
+            writing: tokio::task::JoinSet::new(),
+        }
+    }
+
+    /// Starts writing `batch`, once fewer than `parallel` batches are being written.
+    async fn write(&mut self, batch: Vec<Assessment>) -> Result<(), AppError> {
+        while self.writing.len() >= self.parallel {
+            self.next().await?;
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (db, org) = (self.db.clone(), self.org);
+        self.writing
+            .spawn(async move { db.append_assessments(org, &batch, &seeded(&batch)).await });
+        Ok(())
+    }
+
+    async fn next(&mut self) -> Result<(), AppError> {
+        match self.writing.join_next().await {
+            Some(Ok(r)) => Ok(r?),
+            Some(Err(e)) => Err(AppError::Internal(Box::new(e))),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for every batch.
+    async fn finish(mut self) -> Result<(), AppError> {
+        while !self.writing.is_empty() {
+            self.next().await?;
+        }
+        Ok(())
+    }
+}
+
 fn seeded(list: &[Assessment]) -> Audit {
     Audit::new(
         None,

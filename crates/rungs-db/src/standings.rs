@@ -52,11 +52,27 @@ pub(crate) async fn refresh<C: ConnectionTrait>(
         .collect();
     if ids.len() > ROUND && c.get_database_backend() == DbBackend::Postgres {
         // A bulk write (an import, a seed, a version move): the statistics may still say these
-        // tables are empty, and PostgreSQL would then scan them whole for every round's
-        // `IN (...)` (a second a round at 100,000 people). ANALYZE is transactional there and
-        // sees this transaction's rows. (MariaDB's would commit the transaction: not there.)
-        c.execute_unprepared("ANALYZE people, level_assignments, assessments, standings")
-            .await?;
+        // tables are (nearly) empty, and PostgreSQL would then scan them whole for every
+        // round's `IN (...)` (a second a round at 100,000 people). ANALYZE is transactional
+        // there and sees this transaction's rows; it runs on the tables whose statistics count
+        // fewer rows than this write touches, so a seed's later batches do not pay for it
+        // again. (MariaDB's would commit the transaction: not there.)
+        let sql = format!(
+            "SELECT relname::text AS name FROM pg_class WHERE oid IN ('people'::regclass, \
+             'level_assignments'::regclass, 'assessments'::regclass, 'standings'::regclass) \
+             AND reltuples < {}",
+            ids.len()
+        );
+        let stale: Vec<String> = c
+            .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String>("", "name"))
+            .collect::<Result<_, _>>()?;
+        if !stale.is_empty() {
+            c.execute_unprepared(&format!("ANALYZE {}", stale.join(", ")))
+                .await?;
+        }
     }
     let mut matrices: HashMap<Uuid, Option<Matrix>> = HashMap::new();
     for round in ids.chunks(ROUND) {
