@@ -108,7 +108,7 @@ drive people "$API" "$HR" "$(json_body '{ people(first: 20) { edges { node { id 
 drive person "$API" "$HR" "$(json_body 'query($id: ID!) { person(id: $id) { id email displayName current { track level } } }' "{\"id\": \"$EMPLOYEE_ID\"}")"
 drive growthPlan "$API" "$EMPLOYEE" "$(json_body '{ growthPlan { current { level { key } } target { level { key } } met total progress gaps { expectation { key name } status } } }')"
 drive team "$API" "$MANAGER" "$(json_body '{ team(first: 50) { edges { node { person { email } score ready monthsInLevel } } pageInfo { endCursor hasNextPage } } }')"
-drive dashboard "$API" "$MANAGER" "$(json_body '{ team(first: 20) { edges { node { person { email displayName } current { track level } target { level { key name } } score ready reasons { kind ok message } missing openCase { id status proposedAt } } } } }')"
+drive dashboard "$API" "$MANAGER" "$(json_body '{ team(first: 20) { edges { node { person { email displayName growthPlan { total gaps { expectation { key label } } } } current { track level } target { level { key name } } score ready reasons { kind ok message } openCase { id status proposedAt proposer { email } events { kind actor { email } } } } } } }')"
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
 
 if [ -z "${BENCH_SKIP_POSTGRAPHILE:-}" ]; then

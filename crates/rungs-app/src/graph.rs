@@ -153,12 +153,17 @@ impl Reader {
         Ok(out)
     }
 
-    /// Each person's record as listed (position in force, manager's email).
-    pub async fn people(&self, ids: &[PersonId]) -> Result<Each<PersonId, PersonView>, AppError> {
+    /// Each person's record as listed, with what `fields` asks for (position in force,
+    /// manager's email).
+    pub async fn people(
+        &self,
+        ids: &[PersonId],
+        fields: crate::ViewFields,
+    ) -> Result<Each<PersonId, PersonView>, AppError> {
         let (ok, mut out) = self.split(ids, Action::ReadPerson).await?;
         for v in self
             .app
-            .views(&self.org, ok.into_values().collect())
+            .views(&self.org, ok.into_values().collect(), fields)
             .await?
         {
             out.insert(v.person.id, Ok(v));
@@ -376,12 +381,14 @@ impl Reader {
         &self,
         manager: PersonId,
         want_total: bool,
+        fields: crate::ViewFields,
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<Page<PersonView>, AppError> {
         let filter = PeopleFilter {
             manager: Some(manager),
             skip_total: !want_total,
+            fields,
             ..PeopleFilter::default()
         };
         self.app

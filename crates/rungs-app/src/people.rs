@@ -31,6 +31,26 @@ pub struct PeopleFilter {
     pub include_inactive: bool,
     /// The caller does not need `Page::total` (it is then 0): the count is skipped.
     pub skip_total: bool,
+    /// What each person's view holds besides the record.
+    pub fields: ViewFields,
+}
+
+/// What a person's view reads besides their record; what is left out stays empty.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewFields {
+    /// The position in force.
+    pub current: bool,
+    /// The manager's email.
+    pub manager_email: bool,
+}
+
+impl Default for ViewFields {
+    fn default() -> Self {
+        Self {
+            current: true,
+            manager_email: true,
+        }
+    }
 }
 
 /// One page of a list ordered by email; `after` is the last email of the previous page.
@@ -99,21 +119,33 @@ impl App {
         let p = self.person_by_id(&org, id).await?;
         let relation = self.relation_to(actor, &org, id).await?;
         authorize(actor, Action::ReadPerson(org.id, relation))?;
-        Ok(self.views(&org, vec![p]).await?.remove(0))
+        Ok(self
+            .views(&org, vec![p], ViewFields::default())
+            .await?
+            .remove(0))
     }
 
-    /// People as views: each one's current position and manager's email, in three statements
-    /// for the whole list (plus the versions' keys).
+    /// People as views: each one's current position and manager's email (those of `fields`;
+    /// the others are left empty), a statement each for the whole list.
     pub(crate) async fn views(
         &self,
         org: &Organisation,
         people: Vec<Person>,
+        fields: ViewFields,
     ) -> Result<Vec<PersonView>, AppError> {
         let today = Utc::now().date_naive();
         let ids: Vec<PersonId> = people.iter().map(|p| p.id).collect();
-        let mut current = self.db.current_positions(org.id, &ids, today).await?;
+        let mut current = if fields.current {
+            self.db.current_positions(org.id, &ids, today).await?
+        } else {
+            Default::default()
+        };
         let managers: Vec<PersonId> = people.iter().filter_map(|p| p.manager_id).collect();
-        let emails = self.db.emails_of(org.id, &managers).await?;
+        let emails = if fields.manager_email {
+            self.db.emails_of(org.id, &managers).await?
+        } else {
+            Default::default()
+        };
         Ok(people
             .into_iter()
             .map(|p| PersonView {
@@ -163,7 +195,7 @@ impl App {
         let page = self.db.people_page(org.id, reach, &q, after, first).await?;
         let end_cursor = page.people.last().map(|p| p.id.to_string());
         Ok(Page {
-            items: self.views(org, page.people).await?,
+            items: self.views(org, page.people, filter.fields).await?,
             has_next: page.has_next,
             total: page.total,
             offset: 0,

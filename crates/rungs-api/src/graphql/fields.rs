@@ -84,10 +84,17 @@ impl Person {
     ) -> Result<Connection<String, Person, PeopleTotal>> {
         let c = Ctx::of(ctx);
         let want_total = ctx.look_ahead().field("totalCount").exists();
+        let fields = Person::fields(ctx.look_ahead().field("edges").field("node"));
         let page = c.ok(reader(ctx)?
-            .reports(self.key, want_total, page_size(first), after.as_deref())
+            .reports(
+                self.key,
+                want_total,
+                fields,
+                page_size(first),
+                after.as_deref(),
+            )
             .await)?;
-        Ok(person_connection(page, after.is_some()))
+        Ok(person_connection(page, after.is_some(), fields))
     }
 
     /// What it takes to reach `target` (by default the next rung of their ladder).

@@ -4,6 +4,7 @@ use super::Ctx;
 use super::graph::reader;
 use super::types::{Organisation, Person};
 use async_graphql::{Context, Object, Result};
+use rungs_app::Reader;
 
 #[derive(Default)]
 pub struct OrganisationQuery;
@@ -12,8 +13,15 @@ pub struct OrganisationQuery;
 impl OrganisationQuery {
     /// The signed-in person (read with the session; the fields about them load on demand).
     async fn me(&self, ctx: &Context<'_>) -> Result<Person> {
-        let s = Ctx::of(ctx).session()?;
-        Ok(s.person.clone().into())
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let mut me = Person::from(s.person.clone());
+        // Asked for here, the position is read at once rather than through a batch.
+        if ctx.look_ahead().field("current").exists() {
+            let current = reader(ctx)?.one(s.person.id, Reader::current).await;
+            me.known_current = Some(c.ok(current)?);
+        }
+        Ok(me)
     }
 
     /// The caller's organisation (read with the session).

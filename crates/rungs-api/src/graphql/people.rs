@@ -85,6 +85,7 @@ pub struct AssignLevelInput {
 pub(super) fn person_connection(
     page: rungs_app::Page<rungs_app::PersonView>,
     after: bool,
+    fields: rungs_app::ViewFields,
 ) -> Connection<String, Person, PeopleTotal> {
     let mut conn = Connection::with_additional_fields(
         after,
@@ -96,7 +97,7 @@ pub(super) fn person_connection(
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|v| Edge::new(v.person.id.to_string(), Person::from(v))),
+            .map(|v| Edge::new(v.person.id.to_string(), Person::from_view(v, fields))),
     );
     conn
 }
@@ -131,12 +132,13 @@ impl PeopleQuery {
             include_inactive: f.include_inactive,
             // Counting every match costs more than the page: only when it is asked for.
             skip_total: !ctx.look_ahead().field("totalCount").exists(),
+            fields: Person::fields(ctx.look_ahead().field("edges").field("node")),
         };
         let first = first.and_then(|f| usize::try_from(f).ok());
         let page = c.ok(reader(ctx)?
             .people_page(&filter, first, after.as_deref())
             .await)?;
-        Ok(person_connection(page, after.is_some()))
+        Ok(person_connection(page, after.is_some(), filter.fields))
     }
 
     /// One person, if the caller may see them.
@@ -144,8 +146,13 @@ impl PeopleQuery {
         let c = Ctx::of(ctx);
         c.session()?;
         let id = person_id(&c, &id)?;
-        let view = reader(ctx)?.one(id, Reader::people).await;
-        Ok(c.ok(view)?.into())
+        let fields = Person::fields(ctx.look_ahead());
+        let view = reader(ctx)?
+            .one(id, async |r: &Reader, ids: &[PersonId]| {
+                r.people(ids, fields).await
+            })
+            .await;
+        Ok(Person::from_view(c.ok(view)?, fields))
     }
 
     /// A person's level changes, oldest first.

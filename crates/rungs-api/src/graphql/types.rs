@@ -52,10 +52,27 @@ pub struct Person {
 
 impl From<rungs_app::PersonView> for Person {
     fn from(v: rungs_app::PersonView) -> Self {
+        Self::from_view(v, rungs_app::ViewFields::default())
+    }
+}
+
+impl Person {
+    /// A person from a view that read `fields` (the rest loads on demand).
+    pub fn from_view(v: rungs_app::PersonView, fields: rungs_app::ViewFields) -> Self {
         Self {
-            known_manager_email: Some(v.manager_email.map(|e| e.to_string())),
-            known_current: Some(v.current),
+            known_manager_email: fields
+                .manager_email
+                .then(|| v.manager_email.map(|e| e.to_string())),
+            known_current: fields.current.then_some(v.current),
             ..v.person.into()
+        }
+    }
+
+    /// What a selection of a person asks for besides the record.
+    pub fn fields(selection: async_graphql::Lookahead<'_>) -> rungs_app::ViewFields {
+        rungs_app::ViewFields {
+            current: selection.field("current").exists(),
+            manager_email: selection.field("managerEmail").exists(),
         }
     }
 }
