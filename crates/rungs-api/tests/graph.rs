@@ -86,7 +86,7 @@ async fn every_field_is_filled_however_reached_and_only_for_who_may_read_it() {
         let r = s
             .gql(
                 Some(&employee),
-                "{ me { manager { email displayName current { level } growthPlan { total } readiness { score } history { level } openCase { id } } } }",
+                "{ me { manager { email displayName current { level } growthPlan { total } readiness { score } history { level } openCase { id } assessments(first: 1) { totalCount } } } }",
                 json!({}),
             )
             .await;
@@ -95,7 +95,7 @@ async fn every_field_is_filled_however_reached_and_only_for_who_may_read_it() {
         refused.sort();
         assert_eq!(
             refused,
-            ["current", "growthPlan", "history", "openCase", "readiness"]
+            ["assessments", "current", "growthPlan", "history", "openCase", "readiness"]
                 .iter()
                 .map(|f| (format!("me.manager.{f}"), "FORBIDDEN".to_owned()))
                 .collect::<Vec<_>>(),

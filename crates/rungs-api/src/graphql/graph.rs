@@ -111,7 +111,10 @@ fn graph<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
     ctx.data_opt::<Loaders>().ok_or_else(|| {
         err(
             ctx,
-            &AppError::Unauthenticated("sign in first to follow this field".into()),
+            &AppError::Unauthenticated(
+                "sign in first: send `Authorization: Bearer <access token>` (see the `login` mutation)"
+                    .into(),
+            ),
         )
     })
 }
