@@ -12,6 +12,7 @@ mod m20261124_000005_audit;
 mod m20261124_000006_versions;
 mod m20261130_000007_frameworks;
 mod m20261201_000008_standings;
+mod m20261201_000009_case_pages;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_versions::Migration),
             Box::new(m20261130_000007_frameworks::Migration),
             Box::new(m20261201_000008_standings::Migration),
+            Box::new(m20261201_000009_case_pages::Migration),
         ]
     }
 }
