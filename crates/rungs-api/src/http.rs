@@ -242,6 +242,15 @@ async fn graphql(
             &id,
         );
     }
+    if requests.iter().any(|r| holds_nul(r)) {
+        // No backend should be left to decide: PostgreSQL refuses the text, the others store it.
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            "text may not contain the NUL character (U+0000)",
+            &id,
+        );
+    }
     let names: Vec<&str> = requests
         .iter()
         .map(|r| r.operation_name.as_deref().unwrap_or("-"))
@@ -294,6 +303,51 @@ async fn graphql(
     GraphQLResponse(response).into_response()
 }
 
+/// Whether a request carries the NUL character: in a variable (at any depth), or written in
+/// the query itself (raw, or as a `\u0000` / `\u{0}` escape in a string).
+fn holds_nul(r: &async_graphql::Request) -> bool {
+    fn value(v: &async_graphql::Value) -> bool {
+        match v {
+            async_graphql::Value::String(s) => s.contains('\0'),
+            async_graphql::Value::List(l) => l.iter().any(value),
+            async_graphql::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || value(v)),
+            _ => false,
+        }
+    }
+    r.query.contains('\0')
+        || escapes_nul(&r.query)
+        || r.variables
+            .iter()
+            .any(|(k, v)| k.contains('\0') || value(v))
+}
+
+/// Whether GraphQL text holds an escape of U+0000 (`\u0000`, or `\u{0}` with any number of
+/// zeros); an escaped backslash (`\\`) escapes nothing.
+fn escapes_nul(query: &str) -> bool {
+    let b = query.as_bytes();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if b[i + 1] == b'u' {
+            let rest = &b[i + 2..];
+            if rest.starts_with(b"0000") {
+                return true;
+            }
+            if let Some(body) = rest.strip_prefix(b"{") {
+                let zeros = body.iter().take_while(|c| **c == b'0').count();
+                if zeros > 0 && body.get(zeros) == Some(&b'}') {
+                    return true;
+                }
+            }
+        }
+        i += 2;
+    }
+    false
+}
+
 /// Gives a code to the errors GraphQL itself raises (syntax, validation, limits, argument
 /// types): they are all about the request, so INVALID_INPUT.
 fn with_codes(r: &mut GqlResponse) {
@@ -327,6 +381,33 @@ async fn readyz(State(st): State<Arc<AppState>>) -> Response {
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod nul_tests {
+    use super::escapes_nul;
+
+    #[test]
+    fn escapes_of_nul_are_found_and_escaped_backslashes_are_not() {
+        for q in [
+            r#"{ people(filter: { search: "a\u0000" }) { totalCount } }"#,
+            r#"{ x(s: "\U0000") }"#.replace('U', "u").as_str(),
+            r#"{ x(s: "\u{0}") }"#,
+            r#"{ x(s: "\u{0000000}") }"#,
+            r#"{ x(s: "\\\u0000") }"#,
+        ] {
+            assert!(escapes_nul(q), "{q}");
+        }
+        for q in [
+            r#"{ x(s: "\\u0000") }"#,
+            r#"{ x(s: "\u0001") }"#,
+            r#"{ x(s: "\u{10}") }"#,
+            r#"{ x(s: "\u{}") }"#,
+            r#"{ x(s: "u0000") }"#,
+        ] {
+            assert!(!escapes_nul(q), "{q}");
         }
     }
 }

@@ -1337,3 +1337,41 @@ async fn a_framework_is_built_in_the_draft_and_read_over_http() {
     })
     .await;
 }
+
+/// Text with the NUL character is refused at the boundary, as INVALID_INPUT on every backend
+/// (PostgreSQL cannot store it; the others could), and nothing is written.
+#[tokio::test]
+async fn nul_characters_are_refused_before_anything_runs() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let (hr, _) = s.login(DEMO_ADMIN, None).await;
+        let count = "{ people(first: 1, filter: { includeInactive: true }) { totalCount } }";
+        let before = s.gql(Some(&hr), count, json!({})).await.ok()["people"]["totalCount"].clone();
+        let employee = s.id_of(&hr, DEMO_EMPLOYEE).await;
+        let add = "mutation($i: AddPersonInput!) { addPerson(input: $i) { id } }";
+        let cases: Vec<(&str, String, Value)> = vec![
+            ("a variable", add.into(), json!({ "i": { "email": "nul@demo.test", "displayName": "Nu\u{0}l" } })),
+            ("a variable in a list", "mutation($l: [String!]!) { assess(input: { personId: \"x\", expectationKey: \"k\", rating: MEETS, links: $l }) { id } }".into(), json!({ "l": ["https://a.test/\u{0}"] })),
+            ("an escape in the query", format!("mutation {{ updatePerson(id: \"{employee}\", input: {{ displayName: \"E\\u0000\" }}) {{ id }} }}"), json!({})),
+            ("a braced escape in the query", "{ people(filter: { search: \"a\\u{0}\" }) { totalCount } }".into(), json!({})),
+            ("sign-in", "mutation($e: String!) { login(email: $e, password: \"x\") { accessToken } }".into(), json!({ "e": "hr@demo.test\u{0}" })),
+        ];
+        for (what, query, vars) in cases {
+            let token = if what == "sign-in" { None } else { Some(hr.as_str()) };
+            let r = s.gql(token, &query, vars).await;
+            assert_eq!(r.status, 400, "{b}: {what}: {}", r.body);
+            assert_eq!(r.code(), Some("INVALID_INPUT"), "{b}: {what}: {}", r.body);
+            assert!(r.body.to_string().contains("NUL"), "{b}: {what}");
+        }
+        let after = s.gql(Some(&hr), count, json!({})).await.ok()["people"]["totalCount"].clone();
+        assert_eq!(after, before, "{b}: nothing was added");
+        // An escaped backslash before `u0000` is text, not NUL.
+        let r = s
+            .gql(Some(&hr), r#"{ people(filter: { search: "\\u0000" }) { totalCount } }"#, json!({}))
+            .await;
+        assert_eq!(r.ok()["people"]["totalCount"], 0, "{b}");
+    })
+    .await;
+}
