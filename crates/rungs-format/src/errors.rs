@@ -78,7 +78,21 @@ pub(crate) fn bounded<'a>(
             ),
         ));
     }
-    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(at) = text.find('\0') {
+        // No database should decide: PostgreSQL refuses the text, the others would store it.
+        let before = &text[..at];
+        let line = before.matches('\n').count() as u64 + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        return Err(FileErrors(vec![FileError {
+            file: file.to_owned(),
+            line: Some(line),
+            column: Some(column),
+            field: None,
+            message: "the NUL character (U+0000) is not allowed in text".into(),
+        }]));
+    }
+    Ok(text)
 }
 
 /// A CSV reader as spreadsheets need it: fields trimmed, rows of any length.
@@ -87,4 +101,23 @@ pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_is_refused_at_its_line_and_column() {
+        let e = bounded(
+            "email,name\nann@a.test,A\0nn\n",
+            "people.csv",
+            1 << 20,
+            "people files",
+        )
+        .unwrap_err();
+        assert_eq!((e.0[0].line, e.0[0].column), (Some(2), Some(13)));
+        assert!(e.to_string().contains("NUL"));
+        assert!(bounded("fine\n", "f", 100, "files").is_ok());
+    }
 }
