@@ -1375,3 +1375,51 @@ async fn nul_characters_are_refused_before_anything_runs() {
     })
     .await;
 }
+
+/// Wrong passwords sent at the same moment each count: twenty at once lock the account after
+/// the fifth, as twenty one after the other would, and the right password is then refused.
+#[tokio::test]
+async fn parallel_guesses_each_count_and_lock_the_account() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let body = json!({
+            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+            "variables": { "e": DEMO_EMPLOYEE, "p": "a-wrong-password" },
+        });
+        let mut guesses = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let (http, url, body) = (s.http.clone(), format!("{}/graphql", s.base), body.clone());
+            guesses.spawn(async move {
+                let r = http.post(url).json(&body).send().await.unwrap();
+                r.json::<Value>().await.unwrap()
+            });
+        }
+        while let Some(r) = guesses.join_next().await {
+            let r = r.unwrap();
+            assert_eq!(r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{b}: {r}");
+        }
+        let sys = rungs_app::Actor::system();
+        let org = s.app.organisation(&sys, "demo").await.unwrap();
+        let me = s
+            .app
+            .db()
+            .person_by_email(org.id, &rungs_domain::person::Email::parse(DEMO_EMPLOYEE).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let cred = s.app.db().credential(org.id, me.id).await.unwrap().unwrap();
+        assert_eq!(cred.failed_attempts, 5, "{b}: every guess up to the lock counted");
+        assert!(cred.locked_until.is_some_and(|u| u > chrono::Utc::now()), "{b}");
+        let right = s
+            .gql(
+                None,
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+                json!({ "e": DEMO_EMPLOYEE, "p": rungs_app::demo::DEMO_PASSWORD }),
+            )
+            .await;
+        assert_eq!(right.code(), Some("UNAUTHENTICATED"), "{b}: locked");
+    })
+    .await;
+}

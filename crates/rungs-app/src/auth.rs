@@ -316,26 +316,27 @@ impl App {
             let cred = c.credential.clone()?;
             Some((c, cred))
         });
-        let Some((candidate, cred)) = usable.filter(|(_, cred)| !throttle.is_locked(cred, now))
-        else {
+        let claimed = match usable {
+            Some((candidate, cred)) => self
+                .claim_attempt(&throttle, cred, now)
+                .await?
+                .map(|claim| (candidate, claim)),
+            None => None,
+        };
+        let Some((candidate, (cred, count, lock))) = claimed else {
             verify_password(password, auth.dummy_hash.clone()).await?;
             return Err(failed());
         };
         if !verify_password(password, cred.password_hash.clone()).await? {
-            let (count, lock) = throttle.after_failure(&cred, now);
-            self.db
-                .record_login_attempt(cred.org_id, cred.person_id, count, lock)
-                .await?;
             if lock.is_some() {
                 tracing::warn!(person = %cred.person_id, failures = count, "sign-in locked after repeated failures");
             }
             return Err(failed());
         }
-        if cred.failed_attempts > 0 || cred.locked_until.is_some() {
-            self.db
-                .record_login_attempt(cred.org_id, cred.person_id, 0, None)
-                .await?;
-        }
+        // The attempt was counted as a failure until now: the right password clears it.
+        self.db
+            .record_login_attempt(cred.org_id, cred.person_id, 0, None)
+            .await?;
         let refresh = random_token()?;
         let record = RefreshToken {
             id: TokenId::new(),
@@ -361,6 +362,38 @@ impl App {
             refresh,
             record.expires_at,
         )
+    }
+
+    /// Counts a sign-in attempt as a failure before its password is checked (the right
+    /// password clears it afterwards), so that attempts made at the same moment each take a
+    /// place in the count and the lock applies to those beyond it. `None`: locked.
+    async fn claim_attempt(
+        &self,
+        throttle: &rungs_domain::auth::Throttle,
+        mut cred: rungs_domain::auth::Credential,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(rungs_domain::auth::Credential, u32, Option<DateTime<Utc>>)>, AppError>
+    {
+        // Each round loses only to another attempt that took a place meanwhile.
+        for _ in 0..64 {
+            if throttle.is_locked(&cred, now) {
+                return Ok(None);
+            }
+            let (count, lock) = throttle.after_failure(&cred, now);
+            let (org, person) = (cred.org_id, cred.person_id);
+            if self
+                .db
+                .claim_login_attempt(org, person, cred.failed_attempts, count, lock, now)
+                .await?
+            {
+                return Ok(Some((cred, count, lock)));
+            }
+            match self.db.credential(org, person).await? {
+                Some(c) => cred = c,
+                None => return Ok(None),
+            }
+        }
+        Ok(None)
     }
 
     fn tokens(

@@ -11,7 +11,7 @@ use rungs_domain::auth::{Credential, RefreshToken, Rotation};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
 use rungs_domain::{OrgId, PersonId, TokenFamilyId, TokenId};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 /// Someone who might be signing in: their organisation, record and password credential.
@@ -169,6 +169,51 @@ impl Db {
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// A person's credential, if they have one.
+    pub async fn credential(
+        &self,
+        org: OrgId,
+        person: PersonId,
+    ) -> Result<Option<Credential>, DbError> {
+        Ok(credential::Entity::find_by_id(person.0)
+            .filter(credential::Column::OrgId.eq(org.0))
+            .one(&self.conn)
+            .await?
+            .map(credential_from_row))
+    }
+
+    /// Claims one sign-in attempt before the password is checked: the failure count goes from
+    /// `seen` (as the caller read it) to `failures`, with `locked_until`, in one conditional
+    /// UPDATE that succeeds only if nobody else changed the count meanwhile and the account is
+    /// not locked at `now`. Concurrent attempts thus each take their own place in the count;
+    /// `false` means "read the credential again" (or that it is locked now).
+    pub async fn claim_login_attempt(
+        &self,
+        org: OrgId,
+        person: PersonId,
+        seen: u32,
+        failures: u32,
+        locked_until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbError> {
+        let n = |x: u32| i32::try_from(x).unwrap_or(i32::MAX);
+        let r = credential::Entity::update_many()
+            .col_expr(credential::Column::FailedAttempts, Expr::value(n(failures)))
+            .col_expr(credential::Column::LockedUntil, Expr::value(locked_until))
+            .col_expr(credential::Column::UpdatedAt, Expr::value(now))
+            .filter(credential::Column::OrgId.eq(org.0))
+            .filter(credential::Column::Id.eq(person.0))
+            .filter(credential::Column::FailedAttempts.eq(n(seen)))
+            .filter(
+                credential::Column::LockedUntil
+                    .is_null()
+                    .or(credential::Column::LockedUntil.lte(now)),
+            )
+            .exec(&self.conn)
+            .await?;
+        Ok(r.rows_affected == 1)
     }
 
     /// Records the outcome of a password check: the new failure count and lock.
