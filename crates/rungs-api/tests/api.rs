@@ -793,6 +793,14 @@ async fn bad_tokens_get_401_before_any_resolver_runs() {
             "exp of the wrong type",
             sign(&hs, &with("exp", json!("tomorrow")), SECRET),
         ),
+        (
+            "issued in the future",
+            sign(&hs, &with("iat", json!(now + 3600)), SECRET),
+        ),
+        (
+            "not valid yet",
+            sign(&hs, &with("nbf", json!(now + 3600)), SECRET),
+        ),
         ("org missing", sign(&hs, &without("org"), SECRET)),
         ("exp missing", sign(&hs, &without("exp"), SECRET)),
         ("iat missing", sign(&hs, &without("iat"), SECRET)),

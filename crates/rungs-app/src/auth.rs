@@ -183,6 +183,9 @@ impl Auth {
         validation.set_issuer(&[&cfg.issuer]);
         validation.set_audience(&[&cfg.audience]);
         validation.set_required_spec_claims(&["sub", "iss", "aud", "iat", "exp"]);
+        // A token not valid yet (`nbf` ahead) is refused; so is one issued in the future
+        // (`iat`, checked in `verify`).
+        validation.validate_nbf = true;
         validation.leeway = 5;
         let dummy_hash = hash_blocking(&random_token()?)?;
         Ok(Self {
@@ -221,7 +224,7 @@ impl Auth {
 
     /// Verifies an access token's signature, algorithm and claims.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
@@ -235,10 +238,18 @@ impl Auth {
                     K::MissingRequiredClaim(_) | K::Json(_) => {
                         "the access token's claims are invalid"
                     }
+                    K::ImmatureSignature => "the access token is not valid yet",
                     _ => "the access token is malformed",
                 };
                 AppError::Unauthenticated(why.into())
-            })
+            })?;
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(0);
+        if claims.iat > Utc::now().timestamp() + leeway {
+            return Err(AppError::Unauthenticated(
+                "the access token was issued in the future".into(),
+            ));
+        }
+        Ok(claims)
     }
 }
 
