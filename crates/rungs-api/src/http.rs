@@ -122,8 +122,40 @@ pub fn router(app: App, cfg: ApiConfig) -> Router {
                 ))
                 .layer(DefaultBodyLimit::max(cfg.body_limit)),
         )
+        // Every refusal by the layers above (a timeout, a body too large, a request that is
+        // not GraphQL) answers as GraphQL errors do.
+        .layer(middleware::from_fn(json_errors))
         // Outermost, so that timeouts and refusals by the layers above are counted too.
         .layer(middleware::from_fn_with_state(state, track))
+}
+
+/// Replaces an error response that is not JSON (axum's and tower's refusals: plain text, or
+/// empty) by a JSON error with a stable code; the original text never reaches the client.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (code, message) = match status {
+        StatusCode::REQUEST_TIMEOUT => ("TIMEOUT", "the request took too long and was stopped"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("TOO_LARGE", "the request body is too large"),
+        StatusCode::NOT_FOUND => ("NOT_FOUND", "no such path: the API is at /graphql"),
+        StatusCode::METHOD_NOT_ALLOWED => ("INVALID_INPUT", "this path does not take that method"),
+        s if s.is_client_error() => (
+            "INVALID_INPUT",
+            "not a GraphQL request: send JSON with `query` (and `variables`) as \
+             application/json, or a GET with `?query=`",
+        ),
+        _ => ("INTERNAL", "internal error"),
+    };
+    let id = request_id(res.headers());
+    error_response(status, code, message, &id)
 }
 
 /// Counts every HTTP request by route and status, with its latency.

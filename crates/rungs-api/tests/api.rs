@@ -1431,3 +1431,106 @@ async fn parallel_guesses_each_count_and_lock_the_account() {
     })
     .await;
 }
+
+/// Requests that are not GraphQL, too large or on no route get a JSON error with a stable code
+/// (and the request id), never the framework's text.
+#[tokio::test]
+async fn malformed_requests_get_json_errors_with_a_code() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let cfg = ApiConfig {
+        body_limit: 4096,
+        ..ApiConfig::default()
+    };
+    let s = spawn(&t.db, cfg).await;
+    let url = format!("{}/graphql", s.base);
+    let post = |body: Vec<u8>, content_type: &'static str| {
+        s.http
+            .post(url.clone())
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(&str, reqwest::Response, u16, &str)> = vec![
+        (
+            "invalid JSON",
+            post(b"{ not json".to_vec(), "application/json")
+                .await
+                .unwrap(),
+            400,
+            "INVALID_INPUT",
+        ),
+        (
+            "a key that is not a string",
+            post(br#"{1: "x"}"#.to_vec(), "application/json")
+                .await
+                .unwrap(),
+            400,
+            "INVALID_INPUT",
+        ),
+        (
+            "no query",
+            post(br#"{"variables": {}}"#.to_vec(), "application/json")
+                .await
+                .unwrap(),
+            200,
+            "INVALID_INPUT",
+        ),
+        (
+            "bad UTF-8",
+            post(vec![b'{', 0xff, 0xfe, b'}'], "application/json")
+                .await
+                .unwrap(),
+            400,
+            "INVALID_INPUT",
+        ),
+        (
+            "too large",
+            post(
+                format!(
+                    r#"{{"query": "{{ apiVersion }}", "x": "{}"}}"#,
+                    "a".repeat(10_000)
+                )
+                .into_bytes(),
+                "application/json",
+            )
+            .await
+            .unwrap(),
+            413,
+            "TOO_LARGE",
+        ),
+        (
+            "no such path",
+            s.http
+                .get(format!("{}/nowhere", s.base))
+                .send()
+                .await
+                .unwrap(),
+            404,
+            "NOT_FOUND",
+        ),
+    ];
+    for (what, res, status, code) in cases {
+        assert_eq!(res.status().as_u16(), status, "{what}");
+        let ct = res
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(ct.contains("json"), "{what}: {ct}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], code,
+            "{what}: {body}"
+        );
+        let text = body.to_string();
+        assert!(
+            !text.contains("Error(") && !text.contains("InvalidRequest"),
+            "{what}: {text}"
+        );
+    }
+    // A well-formed request still works.
+    let r = s.gql(None, "{ apiVersion }", json!({})).await;
+    assert!(r.ok()["apiVersion"].is_string());
+}
