@@ -261,6 +261,25 @@ async fn set_password_and_token_issue_feed_a_real_server() {
         None,
     );
     assert!(!ok && err.contains("not found"), "{err}");
+    // Tokens for automation live at most `issued_token_max_days` (90 by default).
+    let issue = |ttl: &'static str| {
+        run(
+            &[
+                "token",
+                "issue",
+                "ops@acme.test",
+                "--org",
+                "acme",
+                "--ttl",
+                ttl,
+            ],
+            None,
+        )
+    };
+    let (ok, _, err) = issue("90d");
+    assert!(ok, "{err}");
+    let (ok, _, err) = issue("91d");
+    assert!(!ok && err.contains("90 days"), "{err}");
 
     let mut cmd = rungs(dir.path(), None);
     cmd.env("RUNGS_JWT_SECRET", SECRET);

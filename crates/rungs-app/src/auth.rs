@@ -35,6 +35,8 @@ pub struct AuthConfig {
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub throttle: Throttle,
+    /// The longest lifetime `token issue` gives a token for automation.
+    pub max_issued_ttl: Duration,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -59,6 +61,7 @@ impl AuthConfig {
             access_ttl: Duration::minutes(15),
             refresh_ttl: Duration::days(30),
             throttle: Throttle::default(),
+            max_issued_ttl: Duration::days(90),
         }
     }
 }
@@ -510,10 +513,12 @@ impl App {
     ) -> Result<(String, DateTime<Utc>), AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::ManageCredentials(org.id))?;
-        if ttl <= Duration::zero() || ttl > Duration::days(366) {
-            return Err(AppError::Invalid(
-                "a token lives between 1 second and 366 days".into(),
-            ));
+        let max = self.auth()?.cfg.max_issued_ttl;
+        if ttl <= Duration::zero() || ttl > max {
+            return Err(AppError::Invalid(format!(
+                "a token lives between 1 second and {} days (`issued_token_max_days`)",
+                max.num_days()
+            )));
         }
         let person = self.person(&org, &Email::parse(email)?).await?;
         if !person.active {

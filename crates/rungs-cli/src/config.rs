@@ -29,6 +29,8 @@ pub struct Settings {
     pub jwt_audience: String,
     pub access_token_minutes: i64,
     pub refresh_token_days: i64,
+    /// The longest lifetime `rungs token issue` gives a token.
+    pub issued_token_max_days: i64,
     /// Introspection and GraphiQL.
     pub introspection: bool,
     pub log_format: LogFormat,
@@ -56,6 +58,7 @@ impl Default for Settings {
             jwt_audience: "rungs-api".into(),
             access_token_minutes: 15,
             refresh_token_days: 30,
+            issued_token_max_days: 90,
             introspection: false,
             log_format: LogFormat::Pretty,
             request_timeout_secs: api.request_timeout.as_secs(),

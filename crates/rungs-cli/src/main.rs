@@ -149,7 +149,8 @@ enum TokenCommand {
         email: String,
         #[arg(long)]
         org: String,
-        /// Lifetime, such as `15m`, `12h` or `30d` (at most 366 days).
+        /// Lifetime, such as `15m`, `12h` or `30d` (at most `issued_token_max_days`, 90 by
+        /// default).
         #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
     },

@@ -41,6 +41,7 @@ pub fn auth_from(settings: &Settings, demo: bool) -> Result<Auth, Failure> {
     cfg.audience = settings.jwt_audience.clone();
     cfg.access_ttl = chrono::Duration::minutes(settings.access_token_minutes.max(1));
     cfg.refresh_ttl = chrono::Duration::days(settings.refresh_token_days.max(1));
+    cfg.max_issued_ttl = chrono::Duration::days(settings.issued_token_max_days.max(1));
     Auth::new(cfg).map_err(|e| Failure(e.to_string()))
 }
 
