@@ -89,6 +89,7 @@ pub fn router(app: App, cfg: ApiConfig) -> Router {
         .with_state(state.clone())
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn(keep_client_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -98,11 +99,17 @@ pub fn router(app: App, cfg: ApiConfig) -> Router {
                                 .get("x-request-id")
                                 .and_then(|v| v.to_str().ok())
                                 .unwrap_or("-");
+                            let client = req
+                                .headers()
+                                .get(CLIENT_REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
                             tracing::info_span!(
                                 "request",
                                 method = %req.method(),
                                 path = %req.uri().path(),
                                 request_id = %id,
+                                client_request_id = %client,
                                 operation = Empty,
                                 status = Empty,
                                 duration_ms = Empty,
@@ -155,7 +162,28 @@ async fn json_errors(req: Request, next: Next) -> Response {
         _ => ("INTERNAL", "internal error"),
     };
     let id = request_id(res.headers());
-    error_response(status, code, message, &id)
+    let mut json = error_response(status, code, message, &id);
+    if let Some(v) = res.headers().get("x-request-id") {
+        json.headers_mut().insert("x-request-id", v.clone());
+    }
+    json
+}
+
+/// Where a client's own `x-request-id` is kept (and logged) once the server has set its own.
+const CLIENT_REQUEST_ID: &str = "x-client-request-id";
+
+/// The server names every request itself: a client's `x-request-id` is moved aside (kept,
+/// when it is short printable text, for the log as `client_request_id`), never echoed as ours.
+async fn keep_client_request_id(mut req: Request, next: Next) -> Response {
+    if let Some(theirs) = req.headers_mut().remove("x-request-id") {
+        let printable = theirs
+            .to_str()
+            .is_ok_and(|v| v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()));
+        if printable {
+            req.headers_mut().insert(CLIENT_REQUEST_ID, theirs);
+        }
+    }
+    next.run(req).await
 }
 
 /// Counts every HTTP request by route and status, with its latency.

@@ -1076,6 +1076,21 @@ async fn internal_errors_reach_the_client_without_driver_text_and_probes_answer(
         assert_eq!(res.status(), 200, "{probe}");
         assert!(res.headers().contains_key("x-request-id"));
     }
+    // A client's own request id is not taken for ours, nor echoed.
+    let res = s
+        .http
+        .post(format!("{}/graphql", s.base))
+        .header("x-request-id", "<b>not-ours</b>")
+        .header("content-type", "application/json")
+        .body("{ not json")
+        .send()
+        .await
+        .unwrap();
+    let ours = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(ours.len(), 36, "{ours}");
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("not-ours"), "{body}");
+    assert!(body.contains(&ours), "{body}");
     t.execute("DROP TABLE refresh_tokens").await;
     let r = s
         .gql(
