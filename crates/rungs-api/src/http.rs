@@ -302,6 +302,12 @@ async fn graphql(
             &id,
         );
     }
+    if let Some(why) = requests
+        .iter()
+        .find_map(|r| crate::shape::refusal(&r.query))
+    {
+        return error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", &why, &id);
+    }
     if requests.iter().any(|r| holds_nul(r)) {
         // No backend should be left to decide: PostgreSQL refuses the text, the others store it.
         return error_response(

@@ -6,6 +6,7 @@ mod error;
 mod graphql;
 mod http;
 mod metrics;
+mod shape;
 
 pub use graphql::{RungsSchema, build_schema, sdl};
 pub use http::{ApiConfig, router};

@@ -1549,3 +1549,48 @@ async fn malformed_requests_get_json_errors_with_a_code() {
     let r = s.gql(None, "{ apiVersion }", json!({})).await;
     assert!(r.ok()["apiVersion"].is_string());
 }
+
+/// A short document that spreads fragments into millions of fields is refused before GraphQL
+/// validates it, anonymous or not; so is an overlong query. (The time is printed, not
+/// asserted: speed goes into benchmarks.)
+#[tokio::test]
+async fn fragment_bombs_and_overlong_queries_are_refused_before_validation() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let s = spawn(&t.db, ApiConfig::default()).await;
+    let mut bomb = String::from("query { ...F26 }\nfragment F0 on Query { apiVersion }\n");
+    for i in 1..=26 {
+        bomb.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    assert!(bomb.len() < 2048, "a short document");
+    let started = std::time::Instant::now();
+    let r = s.gql(None, &bomb, json!({})).await;
+    println!("a 2^26-field document refused in {:?}", started.elapsed());
+    assert_eq!(
+        (r.status, r.code()),
+        (400, Some("INVALID_INPUT")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.to_string().contains("fields"), "{}", r.body);
+    let long = format!("{{ {} }}", "apiVersion ".repeat(8_000));
+    let r = s.gql(None, &long, json!({})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, Some("INVALID_INPUT")),
+        "{}",
+        r.body
+    );
+    // Ordinary fragments pass.
+    let r = s
+        .gql(
+            None,
+            "query { ...A } fragment A on Query { apiVersion }",
+            json!({}),
+        )
+        .await;
+    assert!(r.ok()["apiVersion"].is_string());
+}
