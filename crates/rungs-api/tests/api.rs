@@ -1594,3 +1594,83 @@ async fn fragment_bombs_and_overlong_queries_are_refused_before_validation() {
         .await;
     assert!(r.ok()["apiVersion"].is_string());
 }
+
+/// Writes at the same moment wait for each other instead of failing: sixteen assessments at
+/// once, and twenty refreshes of one token, give no INTERNAL error on any backend (SQLite, the
+/// default, included).
+#[tokio::test]
+async fn concurrent_writes_wait_instead_of_failing() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let (manager, _) = s.login(DEMO_MANAGER, None).await;
+        let (hr, _) = s.login(DEMO_ADMIN, None).await;
+        let employee = s.id_of(&hr, DEMO_EMPLOYEE).await;
+        let plan = s
+            .gql(Some(&manager), "query($id: ID) { growthPlan(personId: $id) { items { expectation { key } } } }", json!({ "id": employee }))
+            .await;
+        let keys: Vec<String> = plan.ok()["growthPlan"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["expectation"]["key"].as_str().unwrap().to_owned())
+            .collect();
+        let before = s
+            .gql(Some(&manager), "query($id: ID) { assessments(personId: $id) { totalCount } }", json!({ "id": employee }))
+            .await
+            .ok()["assessments"]["totalCount"]
+            .as_u64()
+            .unwrap();
+        let send = |token: String, body: Value| {
+            let (http, url) = (s.http.clone(), format!("{}/graphql", s.base));
+            async move {
+                let r = http.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        let mut writes = tokio::task::JoinSet::new();
+        for i in 0..16 {
+            let body = json!({
+                "query": "mutation($i: AssessInput!) { assess(input: $i) { id } }",
+                "variables": { "i": { "personId": employee, "expectationKey": keys[i % keys.len()], "rating": "MEETS", "evidence": format!("at once {i}") } },
+            });
+            writes.spawn(send(manager.clone(), body));
+        }
+        let mut codes = Vec::new();
+        while let Some(r) = writes.join_next().await {
+            let r = r.unwrap();
+            codes.push(r["errors"][0]["extensions"]["code"].as_str().unwrap_or("ok").to_owned());
+        }
+        assert!(codes.iter().all(|c| c == "ok"), "{b}: {codes:?}");
+        let after = s
+            .gql(Some(&manager), "query($id: ID) { assessments(personId: $id) { totalCount } }", json!({ "id": employee }))
+            .await
+            .ok()["assessments"]["totalCount"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(after, before + 16, "{b}");
+
+        // One refresh token presented twenty times at once: one wins, the rest are refused as
+        // reuse; none fails.
+        let (_, refresh) = s.login(DEMO_EMPLOYEE, None).await;
+        let mut refreshes = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let (http, url, token) = (s.http.clone(), format!("{}/graphql", s.base), refresh.clone());
+            refreshes.spawn(async move {
+                let body = json!({ "query": "mutation($t: String!) { refresh(token: $t) { accessToken } }", "variables": { "t": token } });
+                http.post(url).json(&body).send().await.unwrap().json::<Value>().await.unwrap()
+            });
+        }
+        let mut won = 0;
+        while let Some(r) = refreshes.join_next().await {
+            let r = r.unwrap();
+            match r["errors"][0]["extensions"]["code"].as_str() {
+                None => won += 1,
+                Some(code) => assert_eq!(code, "UNAUTHENTICATED", "{b}: {r}"),
+            }
+        }
+        assert_eq!(won, 1, "{b}");
+    })
+    .await;
+}

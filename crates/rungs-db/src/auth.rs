@@ -121,6 +121,7 @@ impl Db {
         audit: &Audit,
     ) -> Result<(), DbError> {
         let now = Utc::now();
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         credential::Entity::delete_many()
             .filter(credential::Column::OrgId.eq(org.0))
@@ -164,6 +165,7 @@ impl Db {
                 updated_at: Set(now),
             })
             .collect();
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         crate::repo::insert_chunked::<credential::Entity, _, _>(&txn, rows).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
@@ -199,6 +201,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<bool, DbError> {
         let n = |x: u32| i32::try_from(x).unwrap_or(i32::MAX);
+        let _turn = self.serialised().await;
         let r = credential::Entity::update_many()
             .col_expr(credential::Column::FailedAttempts, Expr::value(n(failures)))
             .col_expr(credential::Column::LockedUntil, Expr::value(locked_until))
@@ -224,6 +227,7 @@ impl Db {
         failed_attempts: u32,
         locked_until: Option<DateTime<Utc>>,
     ) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
         credential::Entity::update_many()
             .col_expr(
                 credential::Column::FailedAttempts,
@@ -245,6 +249,7 @@ impl Db {
         token_hash: &str,
         audit: &Audit,
     ) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         refresh_token::Entity::insert(refresh_row(t, token_hash))
             .exec_without_returning(&txn)
@@ -264,6 +269,7 @@ impl Db {
         expires_at: DateTime<Utc>,
     ) -> Result<Rotation, DbError> {
         let now = Utc::now();
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         let Some(row) = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(token_hash))
@@ -326,6 +332,7 @@ impl Db {
 
     /// Revokes the family of the token with this hash; false when there is no such token.
     pub async fn revoke_refresh_family(&self, token_hash: &str) -> Result<bool, DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         let Some(row) = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(token_hash))

@@ -253,6 +253,7 @@ impl Db {
     pub async fn restore_org(&self, d: &OrgDump, audit: &crate::Audit) -> Result<(), DbError> {
         let org = d.organisation.id;
         let o = org.0;
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         organisation::Entity::insert(organisation::ActiveModel {
             id: Set(o),

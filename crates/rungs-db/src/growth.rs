@@ -334,13 +334,16 @@ impl Db {
         if list.is_empty() {
             return Ok(());
         }
-        let txn = self.conn.begin().await?;
-        insert_assessments(&txn, org, list).await?;
         // Self-ratings do not count toward readiness.
-        let rated = list
+        let rated: Vec<PersonId> = list
             .iter()
             .filter(|a| a.role == AssessorRole::Manager)
-            .map(|a| a.person_id);
+            .map(|a| a.person_id)
+            .collect();
+        let _turn = self.serialised().await;
+        let txn = self.conn.begin().await?;
+        crate::standings::lock(&txn, org, rated.iter().copied()).await?;
+        insert_assessments(&txn, org, list).await?;
         crate::standings::refresh(&txn, org, rated).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
@@ -460,6 +463,7 @@ impl Db {
         case: &PromotionCase,
         audit: &Audit,
     ) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         let open = promotion_case::Entity::find()
             .filter(promotion_case::Column::OrgId.eq(org.0))
@@ -650,6 +654,7 @@ impl Db {
         event: &CaseEvent,
         audit: &Audit,
     ) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         insert_event(&txn, org, event).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
@@ -673,7 +678,11 @@ impl Db {
             .decision
             .as_ref()
             .ok_or_else(|| DbError::not_found("a decision on the case"))?;
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
+        if assignment.is_some() {
+            crate::standings::lock(&txn, org, [case.person_id]).await?;
+        }
         let updated = promotion_case::Entity::update_many()
             .col_expr(
                 promotion_case::Column::Status,
@@ -762,6 +771,7 @@ impl Db {
             updated_by: Set(by.map(|p| p.0)),
             updated_at: Set(Utc::now()),
         };
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         readiness_rule::Entity::delete_many()
             .filter(readiness_rule::Column::OrgId.eq(org.0))

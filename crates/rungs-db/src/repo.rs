@@ -46,6 +46,10 @@ pub struct Db {
     pub(crate) conn: DatabaseConnection,
     /// Published versions already read (shared by every clone of the pool).
     versions: std::sync::Arc<crate::cache::VersionCache>,
+    /// SQLite takes one writer at a time, and a transaction that read before it wrote fails
+    /// (rather than waits) when another wrote meanwhile: this process's writes take turns here
+    /// (shared by every clone of the pool). `None` on PostgreSQL and MariaDB.
+    writes: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -133,6 +137,7 @@ impl Db {
         let mut db = Self {
             conn,
             versions: Default::default(),
+            writes: sqlite.then(Default::default),
         };
         db.observe_statements(|_, _, _| {});
         Ok(db)
@@ -156,6 +161,15 @@ impl Db {
             }
             observe(sql, info.elapsed, info.failed);
         });
+    }
+
+    /// This process's turn to write, on SQLite (held until the transaction ends); nothing to
+    /// wait for elsewhere.
+    pub(crate) async fn serialised(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.writes {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        }
     }
 
     /// How the connection pool is used right now (for metrics).
@@ -231,6 +245,7 @@ impl Db {
     // ---- organisations -------------------------------------------------------------------
 
     pub async fn create_org(&self, org: &Organisation, audit: &Audit) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         organisation::Entity::insert(organisation::ActiveModel {
             id: Set(org.id.0),
@@ -302,6 +317,7 @@ impl Db {
         assignments: &[LevelAssignment],
         audit: &Audit,
     ) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         let now = Utc::now();
         // Managers first, so that every manager is inserted before their reports.
@@ -498,6 +514,7 @@ impl Db {
         by: Option<PersonId>,
         audit: &Audit,
     ) -> Result<VersionInfo, DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         let now = Utc::now();
         let matrix_id = Uuid::now_v7();
@@ -649,7 +666,9 @@ impl Db {
         a: &LevelAssignment,
         audit: &Audit,
     ) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
+        crate::standings::lock(&txn, org, [a.person_id]).await?;
         append_assignments(&txn, org, std::slice::from_ref(a)).await?;
         crate::standings::refresh(&txn, org, [a.person_id]).await?;
         crate::audit::write_audit(&txn, org, audit).await?;

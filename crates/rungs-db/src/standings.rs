@@ -13,7 +13,7 @@ use crate::entities::*;
 use crate::error::DbError;
 use crate::growth::{Scope, assessments_from, assignments_where};
 use crate::paging::placeholder;
-use crate::repo::{Db, insert_chunked, load_content};
+use crate::repo::{Db, load_content};
 use chrono::{NaiveDate, Utc};
 use rungs_domain::assessment::{AssessorRole, Rating};
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
@@ -25,7 +25,7 @@ use rungs_domain::promotion::Position;
 use rungs_domain::{OrgId, PersonId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Statement, TransactionTrait, Value,
+    QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
 };
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
@@ -74,6 +74,7 @@ pub(crate) async fn refresh<C: ConnectionTrait>(
                 .await?;
         }
     }
+    lock(c, org, ids.iter().map(|i| PersonId(*i))).await?;
     let mut matrices: HashMap<Uuid, Option<Matrix>> = HashMap::new();
     for round in ids.chunks(ROUND) {
         refresh_round(c, org, round, today, &mut matrices).await?;
@@ -178,12 +179,67 @@ async fn refresh_round<C: ConnectionTrait>(
         }
     });
     let rows: Vec<standing::ActiveModel> = rows.collect();
-    standing::Entity::delete_many()
-        .filter(standing::Column::OrgId.eq(org.0))
-        .filter(standing::Column::Id.is_in(ids.to_vec()))
-        .exec(c)
-        .await?;
-    insert_chunked::<standing::Entity, _, _>(c, rows).await
+    // Written in place (an upsert): a concurrent writer waits on the row, never finds it gone.
+    use sea_orm::sea_query::OnConflict;
+    use standing::Column as S;
+    let upsert = OnConflict::column(S::Id)
+        .update_columns([
+            S::SortName,
+            S::VersionId,
+            S::Track,
+            S::Level,
+            S::Rank,
+            S::ValidUntil,
+            S::InLevelSince,
+            S::HasTarget,
+            S::ScoreDeveloping,
+            S::ScoreMeets,
+            S::ScoreExceeds,
+        ])
+        .to_owned();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<standing::ActiveModel> = rows.by_ref().take(ROUND / 2).collect();
+        standing::Entity::insert_many(chunk)
+            .on_conflict(upsert.clone())
+            .exec_without_returning(c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Locks the standing rows of `people` (in id order) for the rest of the transaction `c`:
+/// writers that recompute the same person's standing then take turns, and the second reads
+/// what the first committed. Called first in a writing transaction, before it reads anything
+/// (MariaDB's repeatable reads take their snapshot at the first read). SQLite's writers
+/// already take turns ([`Db::serialised`]).
+pub(crate) async fn lock<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    people: impl IntoIterator<Item = PersonId>,
+) -> Result<(), DbError> {
+    if c.get_database_backend() == DbBackend::Sqlite {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = people
+        .into_iter()
+        .map(|p| p.0)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for round in ids.chunks(ROUND) {
+        standing::Entity::find()
+            .select_only()
+            .column(standing::Column::Id)
+            .filter(standing::Column::OrgId.eq(org.0))
+            .filter(standing::Column::Id.is_in(round.to_vec()))
+            .order_by_asc(standing::Column::Id)
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .all(c)
+            .await?;
+    }
+    Ok(())
 }
 
 /// How a team listing is ordered; every order ends with the email, then the id.
@@ -274,6 +330,7 @@ impl Db {
             .all(&self.conn)
             .await?;
         if !due.is_empty() {
+            let _turn = self.serialised().await;
             let txn = self.conn.begin().await?;
             refresh(&txn, org, due.iter().copied().map(PersonId)).await?;
             txn.commit().await?;
@@ -300,6 +357,7 @@ impl Db {
             by_org.entry(*org).or_default().push(PersonId(*id));
         }
         for (org, ids) in by_org {
+            let _turn = self.serialised().await;
             let txn = self.conn.begin().await?;
             refresh(&txn, OrgId(org), ids).await?;
             txn.commit().await?;

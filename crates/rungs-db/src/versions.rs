@@ -177,6 +177,7 @@ impl Db {
         by: Option<PersonId>,
         audit: &Audit,
     ) -> Result<VersionId, DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         let id = Uuid::now_v7();
         insert_version(
@@ -210,6 +211,7 @@ impl Db {
         content: &Matrix,
         audit: &Audit,
     ) -> Result<u32, DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         // The conditional UPDATE comes first: it takes the row's lock, so a second writer
         // waits, then finds the revision moved on.
@@ -265,6 +267,7 @@ impl Db {
         by: Option<PersonId>,
         audit: &Audit,
     ) -> Result<u32, DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         let row = matrix_version::Entity::find()
             .filter(matrix_version::Column::OrgId.eq(org.0))
@@ -308,6 +311,7 @@ impl Db {
         expected: Option<u32>,
         audit: &Audit,
     ) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
         delete_content(&txn, org, draft.0).await?;
         let mut q = matrix_version::Entity::delete_many()
@@ -336,7 +340,9 @@ impl Db {
         assessments: &[Assessment],
         audit: &Audit,
     ) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
+        crate::standings::lock(&txn, org, assignments.iter().map(|a| a.person_id)).await?;
         append_assignments(&txn, org, assignments).await?;
         crate::growth::insert_assessments(&txn, org, assessments).await?;
         crate::standings::refresh(&txn, org, assignments.iter().map(|a| a.person_id)).await?;
