@@ -402,7 +402,7 @@ impl Db {
         after: Option<AssessmentId>,
         first: usize,
     ) -> Result<(Vec<Assessment>, bool, usize), DbError> {
-        use sea_orm::{PaginatorTrait, QuerySelect};
+        use sea_orm::PaginatorTrait;
         let b = self.conn.get_database_backend();
         let mut q = assessment::Entity::find()
             .filter(assessment::Column::OrgId.eq(org.0))
@@ -421,23 +421,17 @@ impl Db {
             q = q.filter(assessment::Column::AssessorRole.eq(r.as_str()));
         }
         let total = q.clone().count(&self.conn).await?;
-        if let Some(a) = after {
-            q = q.filter(crate::paging::older_than(
-                b,
-                "assessments",
-                "assessed_at",
-                org,
-                a.0,
-            ));
-        }
-        let mut rows = q
-            .order_by_desc(assessment::Column::AssessedAt)
-            .order_by_desc(assessment::Column::Id)
-            .limit(first as u64 + 1)
-            .all(&self.conn)
-            .await?;
-        let has_next = rows.len() > first;
-        rows.truncate(first);
+        let (rows, has_next) = crate::paging::newest_first(
+            &self.conn,
+            q,
+            "assessments",
+            (assessment::Column::AssessedAt, "assessed_at"),
+            assessment::Column::Id,
+            org,
+            after.map(|a| a.0),
+            first,
+        )
+        .await?;
         Ok((
             self.assessments_from(org, rows).await?,
             has_next,
@@ -522,7 +516,7 @@ impl Db {
         first: usize,
         want_total: bool,
     ) -> Result<(Vec<PromotionCase>, bool, usize), DbError> {
-        use sea_orm::{PaginatorTrait, QuerySelect};
+        use sea_orm::PaginatorTrait;
         let b = self.conn.get_database_backend();
         let mut q = promotion_case::Entity::find().filter(promotion_case::Column::OrgId.eq(org.0));
         if let crate::Reach::LinesOf(me) = reach {
@@ -539,23 +533,17 @@ impl Db {
         } else {
             0
         };
-        if let Some(a) = after {
-            q = q.filter(crate::paging::older_than(
-                b,
-                "promotion_cases",
-                "proposed_at",
-                org,
-                a.0,
-            ));
-        }
-        let mut rows = q
-            .order_by_desc(promotion_case::Column::ProposedAt)
-            .order_by_desc(promotion_case::Column::Id)
-            .limit(first as u64 + 1)
-            .all(&self.conn)
-            .await?;
-        let has_next = rows.len() > first;
-        rows.truncate(first);
+        let (rows, has_next) = crate::paging::newest_first(
+            &self.conn,
+            q,
+            "promotion_cases",
+            (promotion_case::Column::ProposedAt, "proposed_at"),
+            promotion_case::Column::Id,
+            org,
+            after.map(|a| a.0),
+            first,
+        )
+        .await?;
         Ok((
             cases_from_rows(&self.conn, org, rows).await?,
             has_next,

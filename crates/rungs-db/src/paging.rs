@@ -41,3 +41,36 @@ pub(crate) fn older_than(
         [org.0, id, org.0, id, id],
     )
 }
+
+/// A page of `q`'s rows newest first (by `at`, then by id), after the row `after`: the rows
+/// and whether more follow.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn newest_first<E, C>(
+    c: &C,
+    q: sea_orm::Select<E>,
+    table: &str,
+    at: (E::Column, &str),
+    id: E::Column,
+    org: OrgId,
+    after: Option<Uuid>,
+    first: usize,
+) -> Result<(Vec<E::Model>, bool), crate::DbError>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+    let q = match after {
+        Some(a) => q.filter(older_than(c.get_database_backend(), table, at.1, org, a)),
+        None => q,
+    };
+    let mut rows = q
+        .order_by_desc(at.0)
+        .order_by_desc(id)
+        .limit(first as u64 + 1)
+        .all(c)
+        .await?;
+    let has_next = rows.len() > first;
+    rows.truncate(first);
+    Ok((rows, has_next))
+}

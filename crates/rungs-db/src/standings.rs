@@ -44,12 +44,7 @@ pub(crate) async fn refresh<C: ConnectionTrait>(
     people: impl IntoIterator<Item = PersonId>,
 ) -> Result<(), DbError> {
     let today = Utc::now().date_naive();
-    let ids: Vec<Uuid> = people
-        .into_iter()
-        .map(|p| p.0)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let ids = sorted_ids(people);
     if ids.len() > ROUND && c.get_database_backend() == DbBackend::Postgres {
         // A bulk write (an import, a seed, a version move): the statistics may still say these
         // tables are (nearly) empty, and PostgreSQL would then scan them whole for every
@@ -208,6 +203,16 @@ async fn refresh_round<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The distinct ids of `people`, in order.
+fn sorted_ids(people: impl IntoIterator<Item = PersonId>) -> Vec<Uuid> {
+    people
+        .into_iter()
+        .map(|p| p.0)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// Locks the standing rows of `people` (in id order) for the rest of the transaction `c`:
 /// writers that recompute the same person's standing then take turns, and the second reads
 /// what the first committed. Called first in a writing transaction, before it reads anything
@@ -221,12 +226,7 @@ pub(crate) async fn lock<C: ConnectionTrait>(
     if c.get_database_backend() == DbBackend::Sqlite {
         return Ok(());
     }
-    let ids: Vec<Uuid> = people
-        .into_iter()
-        .map(|p| p.0)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let ids = sorted_ids(people);
     for round in ids.chunks(ROUND) {
         standing::Entity::find()
             .select_only()
