@@ -211,8 +211,12 @@ impl Reader {
             return Ok(out);
         }
         let rule = self.app.db.readiness_rule(self.org.id).await?;
-        let ok: Vec<PersonId> = ok.into_keys().collect();
-        for v in self.app.readiness_for(&self.org, &ok, None, &rule).await? {
+        let ids: Vec<PersonId> = ok.keys().copied().collect();
+        for v in self
+            .app
+            .readiness_of_people(&self.org, &ids, ok, None, &rule)
+            .await?
+        {
             out.insert(v.person.id, Ok(v));
         }
         Ok(out)

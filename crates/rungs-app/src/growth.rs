@@ -299,7 +299,6 @@ impl App {
                 .collect(),
             has_next,
             total,
-            offset: 0,
             end_cursor,
         })
     }
@@ -366,8 +365,21 @@ impl App {
         manager: Option<PersonId>,
         rule: &ReadinessRule,
     ) -> Result<Vec<ReadinessView>, AppError> {
+        let people = self.people_named(org, ids).await?;
+        self.readiness_of_people(org, ids, people, manager, rule)
+            .await
+    }
+
+    /// [`App::readiness_for`] of people already read (by id), in the order of `ids`.
+    pub(crate) async fn readiness_of_people(
+        &self,
+        org: &Organisation,
+        ids: &[PersonId],
+        mut people: HashMap<PersonId, Person>,
+        manager: Option<PersonId>,
+        rule: &ReadinessRule,
+    ) -> Result<Vec<ReadinessView>, AppError> {
         let today = Utc::now().date_naive();
-        let mut people: HashMap<PersonId, Person> = self.people_named(org, ids).await?;
         let mut history: HashMap<PersonId, Vec<LevelAssignment>> = HashMap::new();
         for a in self.db.assignments_of(org.id, ids).await? {
             history.entry(a.person_id).or_default().push(a);
@@ -467,7 +479,6 @@ impl App {
             items,
             has_next,
             total,
-            offset: 0,
         })
     }
 

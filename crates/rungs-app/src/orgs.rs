@@ -59,7 +59,6 @@ impl App {
                 .collect(),
             has_next,
             total,
-            offset: 0,
             end_cursor,
         })
     }

@@ -60,8 +60,6 @@ pub struct Page<T> {
     pub has_next: bool,
     /// How many match the filter (and are visible to the caller), over all pages.
     pub total: usize,
-    /// The position of the first item in the whole list (0 for lists paged by key).
-    pub offset: usize,
     /// What to pass as `after` for the next page: opaque, and never personal data.
     pub end_cursor: Option<String>,
 }
@@ -198,7 +196,6 @@ impl App {
             items: self.views(org, page.people, filter.fields).await?,
             has_next: page.has_next,
             total: page.total,
-            offset: 0,
             end_cursor,
         })
     }

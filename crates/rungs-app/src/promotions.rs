@@ -390,7 +390,6 @@ impl App {
             items,
             has_next,
             total,
-            offset: 0,
             end_cursor,
         })
     }

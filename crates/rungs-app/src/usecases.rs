@@ -165,7 +165,6 @@ impl App {
             items,
             has_next,
             total: 0,
-            offset: 0,
         })
     }
 

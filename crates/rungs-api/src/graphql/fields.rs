@@ -10,7 +10,7 @@ use super::graph::{
 };
 use super::growth::{
     Assessment, CaseEvent, GrowthPlan, Position, PromotionCase, Readiness, Total,
-    assessment_connection,
+    assessment_connection, plan_toward,
 };
 use super::people::{PeopleTotal, person_connection};
 use super::types::{
@@ -100,17 +100,10 @@ impl Person {
     /// What it takes to reach `target` (by default the next rung of their ladder).
     #[graphql(complexity = "5 + child_complexity")]
     async fn growth_plan(&self, ctx: &Context<'_>, target: Option<Position>) -> Result<GrowthPlan> {
-        let Some(t) = target else {
-            return Ok(load(ctx, PlanOf(self.key)).await?.into());
-        };
-        let c = Ctx::of(ctx);
-        let s = c.session()?;
-        let target = Some((t.track.as_str(), t.level.as_str()));
-        Ok(c.ok(c
-            .app
-            .growth_plan(&s.actor, s.org.slug.as_str(), self.key, target)
-            .await)?
-            .into())
+        match target {
+            None => Ok(load(ctx, PlanOf(self.key)).await?.into()),
+            Some(t) => plan_toward(ctx, self.key, &t).await,
+        }
     }
 
     /// Readiness for the next rung of their ladder, with its reasons.

@@ -681,6 +681,23 @@ fn person_or_me(c: &Ctx<'_>, id: Option<&ID>) -> Result<PersonId> {
     }
 }
 
+/// A person's growth plan toward a chosen track and level (one use case; a plan toward the
+/// next rung goes through the request's reader instead).
+pub(super) async fn plan_toward(
+    ctx: &Context<'_>,
+    id: PersonId,
+    t: &Position,
+) -> Result<GrowthPlan> {
+    let c = Ctx::of(ctx);
+    let s = c.session()?;
+    let target = Some((t.track.as_str(), t.level.as_str()));
+    Ok(c.ok(c
+        .app
+        .growth_plan(&s.actor, s.org.slug.as_str(), id, target)
+        .await)?
+        .into())
+}
+
 fn first(f: Option<i32>) -> Option<usize> {
     f.and_then(|f| usize::try_from(f).ok())
 }
@@ -717,18 +734,12 @@ impl GrowthQuery {
         target: Option<Position>,
     ) -> Result<GrowthPlan> {
         let c = Ctx::of(ctx);
-        let s = c.session()?;
+        c.session()?;
         let id = person_or_me(&c, person_id.as_ref())?;
-        let plan = match target.as_ref() {
-            None => reader(ctx)?.one(id, app::Reader::plans).await,
-            Some(t) => {
-                let t = (t.track.as_str(), t.level.as_str());
-                c.app
-                    .growth_plan(&s.actor, s.org.slug.as_str(), id, Some(t))
-                    .await
-            }
-        };
-        Ok(c.ok(plan)?.into())
+        match target.as_ref() {
+            None => Ok(c.ok(reader(ctx)?.one(id, app::Reader::plans).await)?.into()),
+            Some(t) => plan_toward(ctx, id, t).await,
+        }
     }
 
     /// A person's assessments, newest first (`personId` defaults to the caller).
