@@ -62,6 +62,13 @@ struct AppState {
 
 /// The whole HTTP API around the use cases (which must carry an authenticator).
 pub fn router(app: App, cfg: ApiConfig) -> Router {
+    router_with(app, cfg, Router::new())
+}
+
+/// The API with other routes beside it (the web app), all behind the same request ids,
+/// tracing, timeout, body limit and metrics. The other routes' own error pages (HTML) are
+/// left as they are.
+pub fn router_with(app: App, cfg: ApiConfig, beside: Router) -> Router {
     let schema = build_schema(
         app.clone(),
         SchemaLimits {
@@ -87,6 +94,7 @@ pub fn router(app: App, cfg: ApiConfig) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state.clone())
+        .merge(beside)
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn(keep_client_request_id))
@@ -141,12 +149,12 @@ pub fn router(app: App, cfg: ApiConfig) -> Router {
 async fn json_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let is_json = res
+    let answered = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.contains("json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || answered {
         return res;
     }
     let (code, message) = match status {

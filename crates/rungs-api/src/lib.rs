@@ -9,4 +9,4 @@ mod metrics;
 mod shape;
 
 pub use graphql::{RungsSchema, build_schema, sdl};
-pub use http::{ApiConfig, router};
+pub use http::{ApiConfig, router, router_with};

@@ -10,10 +10,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use rungs_db::Audit;
-use rungs_domain::auth::{RefreshToken, Rotation, Throttle};
+use rungs_domain::auth::{RefreshToken, Rotation, SessionLifetime, Throttle, WebSession};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
-use rungs_domain::{OrgId, PersonId, TokenFamilyId, TokenId};
+use rungs_domain::{OrgId, PersonId, TokenFamilyId, TokenId, WebSessionId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -37,6 +37,8 @@ pub struct AuthConfig {
     pub throttle: Throttle,
     /// The longest lifetime `token issue` gives a token for automation.
     pub max_issued_ttl: Duration,
+    /// How long web app sessions live.
+    pub web: SessionLifetime,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -62,6 +64,7 @@ impl AuthConfig {
             refresh_ttl: Duration::days(30),
             throttle: Throttle::default(),
             max_issued_ttl: Duration::days(90),
+            web: SessionLifetime::default(),
         }
     }
 }
@@ -298,16 +301,15 @@ impl App {
         })
     }
 
-    /// Signs in with email and password (and the organisation's slug when the email belongs
-    /// to people in several). Unknown email, wrong password and a locked account all answer the
+    /// Checks an email and password (and the organisation's slug when the email belongs to
+    /// people in several). Unknown email, wrong password and a locked account all answer the
     /// same, after the same amount of hashing work.
-    #[tracing::instrument(skip(self, password), err(level = "debug", Display))]
-    pub async fn login(
+    async fn check_password(
         &self,
         email: &str,
         password: SecretString,
         organisation: Option<&str>,
-    ) -> Result<Tokens, AppError> {
+    ) -> Result<(Person, Organisation), AppError> {
         let auth = self.auth()?;
         let failed = || AppError::Unauthenticated(LOGIN_FAILED.into());
         let mut candidates = match Email::parse(email) {
@@ -315,7 +317,7 @@ impl App {
             Err(_) => Vec::new(),
         };
         candidates.retain(|c| c.person.active);
-        if let Some(slug) = organisation {
+        if let Some(slug) = organisation.map(str::trim).filter(|s| !s.is_empty()) {
             candidates.retain(|c| c.org.slug.as_str() == slug);
         }
         if candidates.len() > 1 {
@@ -351,31 +353,117 @@ impl App {
         self.db
             .record_login_attempt(cred.org_id, cred.person_id, 0, None)
             .await?;
+        Ok((candidate.person, candidate.org))
+    }
+
+    /// Signs in with email and password (and the organisation's slug when the email belongs
+    /// to people in several): an access token and a refresh token.
+    #[tracing::instrument(skip(self, password), err(level = "debug", Display))]
+    pub async fn login(
+        &self,
+        email: &str,
+        password: SecretString,
+        organisation: Option<&str>,
+    ) -> Result<Tokens, AppError> {
+        let (person, org) = self.check_password(email, password, organisation).await?;
+        let auth = self.auth()?;
+        let now = Utc::now();
         let refresh = random_token()?;
         let record = RefreshToken {
             id: TokenId::new(),
-            org_id: candidate.org.id,
-            person_id: candidate.person.id,
+            org_id: org.id,
+            person_id: person.id,
             family: TokenFamilyId::new(),
             issued_at: now,
             expires_at: now + auth.cfg.refresh_ttl,
         };
         let audit = Audit::new(
-            Some(candidate.person.id),
+            Some(person.id),
             "session.sign_in",
-            [candidate.person.id.0, record.family.0],
+            [person.id.0, record.family.0],
             "signed in with a password",
         );
         self.db
             .insert_refresh_token(&record, &token_hash(&refresh), &audit)
             .await?;
-        self.tokens(
-            auth,
-            candidate.person,
-            candidate.org,
-            refresh,
-            record.expires_at,
-        )
+        self.tokens(auth, person, org, refresh, record.expires_at)
+    }
+
+    /// Signs in to the web app: a new server-side session, and the token its cookie carries
+    /// (the server keeps only its hash). Throttled as [`App::login`] is.
+    #[tracing::instrument(skip(self, password), err(level = "debug", Display))]
+    pub async fn web_sign_in(
+        &self,
+        email: &str,
+        password: SecretString,
+        organisation: Option<&str>,
+    ) -> Result<(String, WebSession), AppError> {
+        let (person, org) = self.check_password(email, password, organisation).await?;
+        let life = self.auth()?.cfg.web;
+        let now = Utc::now();
+        let token = random_token()?;
+        let session = WebSession {
+            id: WebSessionId::new(),
+            org_id: org.id,
+            person_id: person.id,
+            csrf_token: random_token()?,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + life.absolute,
+        };
+        let audit = Audit::new(
+            Some(person.id),
+            "session.web_sign_in",
+            [person.id.0, session.id.0],
+            "signed in to the web app with a password",
+        );
+        self.db
+            .insert_web_session(&session, &token_hash(&token), now - life.idle, &audit)
+            .await?;
+        Ok((token, session))
+    }
+
+    /// The signed-in caller behind a web session's cookie token, if the session is live and
+    /// its person still active (one statement; one more at most once a minute, to record the
+    /// session's latest request).
+    #[tracing::instrument(skip_all, err(level = "debug", Display))]
+    pub async fn web_session(&self, token: &str) -> Result<(Session, WebSession), AppError> {
+        let life = self.auth()?.cfg.web;
+        let ended = || AppError::Unauthenticated("your session has ended: sign in again".into());
+        let (mut web, person, org) = self
+            .db
+            .web_session(&token_hash(token))
+            .await?
+            .ok_or_else(ended)?;
+        let now = Utc::now();
+        if !life.is_live(&web, now) || !person.active {
+            return Err(ended());
+        }
+        if life.needs_touch(&web, now) {
+            self.db.touch_web_session(org.id, web.id, now).await?;
+            web.last_seen_at = now;
+        }
+        let session = Session {
+            actor: Actor::Person {
+                id: person.id,
+                org: org.id,
+                is_admin: person.is_admin,
+            },
+            person,
+            org,
+        };
+        Ok((session, web))
+    }
+
+    /// How long web sessions live (for the cookie's own lifetime).
+    pub fn web_session_lifetime(&self) -> SessionLifetime {
+        self.auth.as_deref().map(|a| a.cfg.web).unwrap_or_default()
+    }
+
+    /// Ends the web session behind a cookie token (idempotent).
+    #[tracing::instrument(skip_all, err(level = "debug", Display))]
+    pub async fn web_sign_out(&self, token: &str) -> Result<bool, AppError> {
+        Ok(self.db.end_web_session(&token_hash(token)).await?)
     }
 
     /// Counts a sign-in attempt as a failure before its password is checked (the right

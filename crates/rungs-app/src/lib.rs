@@ -10,6 +10,8 @@ mod orgs;
 mod people;
 pub mod policy;
 mod promotions;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod usecases;
 mod versions;
 

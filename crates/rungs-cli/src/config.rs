@@ -45,6 +45,13 @@ pub struct Settings {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_batch: usize,
+    /// Mark the web app's cookies `Secure` always (set it when users reach Rungs over
+    /// HTTPS; behind a proxy that sends `X-Forwarded-Proto: https` they are marked anyway).
+    pub secure_cookies: bool,
+    /// Web sessions end after this many minutes without a request…
+    pub session_idle_minutes: i64,
+    /// …and this many hours after signing in, however active.
+    pub session_max_hours: i64,
 }
 
 impl Default for Settings {
@@ -68,6 +75,9 @@ impl Default for Settings {
             max_depth: api.max_depth,
             max_complexity: api.max_complexity,
             max_batch: api.max_batch,
+            secure_cookies: false,
+            session_idle_minutes: 30,
+            session_max_hours: 12,
         }
     }
 }

@@ -42,6 +42,8 @@ pub fn auth_from(settings: &Settings, demo: bool) -> Result<Auth, Failure> {
     cfg.access_ttl = chrono::Duration::minutes(settings.access_token_minutes.max(1));
     cfg.refresh_ttl = chrono::Duration::days(settings.refresh_token_days.max(1));
     cfg.max_issued_ttl = chrono::Duration::days(settings.issued_token_max_days.max(1));
+    cfg.web.idle = chrono::Duration::minutes(settings.session_idle_minutes.max(1));
+    cfg.web.absolute = chrono::Duration::hours(settings.session_max_hours.max(1));
     Auth::new(cfg).map_err(|e| Failure(e.to_string()))
 }
 
@@ -78,7 +80,13 @@ pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result
         request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
     };
     let introspection = cfg.introspection;
-    let router = rungs_api::router(app.clone(), cfg);
+    let web = rungs_web::router(
+        app.clone(),
+        rungs_web::WebConfig {
+            secure_cookies: settings.secure_cookies,
+        },
+    );
+    let router = rungs_api::router_with(app.clone(), cfg, web);
     let addr = opts.addr.unwrap_or(settings.addr);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -87,7 +95,7 @@ pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result
         .local_addr()
         .map_err(|e| Failure(format!("cannot listen on {addr}: {e}")))?;
     println!(
-        "Rungs is listening on http://{local}/graphql (database {})",
+        "Rungs is listening on http://{local}/ (web app; the API is at http://{local}/graphql; database {})",
         redact_url(url)
     );
     if introspection {

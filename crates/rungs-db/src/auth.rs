@@ -139,6 +139,7 @@ impl Db {
         .exec_without_returning(&txn)
         .await?;
         revoke_where(&txn, org, refresh_token::Column::PersonId.eq(person.0), now).await?;
+        crate::sessions::end_person_web_sessions(&txn, org, person).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
@@ -360,15 +361,20 @@ impl Db {
         Ok(true)
     }
 
-    /// Revokes every refresh token of a person (deactivation, password change).
+    /// Revokes every refresh token and ends every web session of a person (deactivation).
     pub async fn revoke_person_tokens(&self, org: OrgId, person: PersonId) -> Result<(), DbError> {
+        let _turn = self.serialised().await;
+        let txn = self.conn.begin().await?;
         revoke_where(
-            &self.conn,
+            &txn,
             org,
             refresh_token::Column::PersonId.eq(person.0),
             Utc::now(),
         )
-        .await
+        .await?;
+        crate::sessions::end_person_web_sessions(&txn, org, person).await?;
+        txn.commit().await?;
+        Ok(())
     }
 }
 

@@ -199,6 +199,16 @@ entity!(refresh_token, "refresh_tokens", {
     revoked_at: Option<DateTime<Utc>>,
 });
 
+entity!(web_session, "web_sessions", {
+    org_id: Uuid,
+    person_id: Uuid,
+    token_hash: String,
+    csrf_token: String,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+});
+
 // Assessments and promotion cases (with their events).
 mod growth_tables {
     entity!(assessment, "assessments", {

@@ -13,6 +13,7 @@ pub mod migrations;
 mod paging;
 mod people;
 mod repo;
+mod sessions;
 mod standings;
 #[cfg(feature = "testing")]
 pub mod testing;

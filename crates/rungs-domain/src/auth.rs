@@ -1,7 +1,7 @@
 //! Sign-in rules that need no I/O: when repeated password failures lock an account, and the
 //! shape of stored credentials and refresh tokens.
 
-use crate::{OrgId, PersonId, TokenFamilyId, TokenId};
+use crate::{OrgId, PersonId, TokenFamilyId, TokenId, WebSessionId};
 use chrono::{DateTime, Duration, Utc};
 
 /// A person's stored password credential.
@@ -73,6 +73,55 @@ pub struct RefreshToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A browser's sign-in to the web app, kept on the server (the cookie holds only a random
+/// token, stored as its hash). It ends when its person signs out, changes password or is
+/// deactivated, after `idle` without a request, and at `expires_at` whatever happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    pub id: WebSessionId,
+    pub org_id: OrgId,
+    pub person_id: PersonId,
+    /// The token every state-changing request of this session must carry (CSRF).
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The absolute end of the session.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How long web sessions live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLifetime {
+    /// Ended after this long without a request.
+    pub idle: Duration,
+    /// Ended this long after sign-in, however active.
+    pub absolute: Duration,
+    /// `last_seen_at` is written at most this often (a page view is not a write each time).
+    pub touch_every: Duration,
+}
+
+impl Default for SessionLifetime {
+    fn default() -> Self {
+        Self {
+            idle: Duration::minutes(30),
+            absolute: Duration::hours(12),
+            touch_every: Duration::minutes(1),
+        }
+    }
+}
+
+impl SessionLifetime {
+    /// Whether the session is still live at `now`.
+    pub fn is_live(&self, s: &WebSession, now: DateTime<Utc>) -> bool {
+        now < s.expires_at && now < s.last_seen_at + self.idle
+    }
+
+    /// Whether a request at `now` should record itself as the session's latest.
+    pub fn needs_touch(&self, s: &WebSession, now: DateTime<Utc>) -> bool {
+        now >= s.last_seen_at + self.touch_every
+    }
+}
+
 /// What presenting a refresh token did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
@@ -121,5 +170,30 @@ mod tests {
         locked.locked_until = Some(now + Duration::seconds(1));
         assert!(t.is_locked(&locked, now));
         assert!(!t.is_locked(&locked, now + Duration::seconds(2)));
+    }
+
+    #[test]
+    fn a_web_session_ends_when_idle_or_at_its_absolute_end_whichever_comes_first() {
+        let life = SessionLifetime::default();
+        let start = Utc::now();
+        let s = WebSession {
+            id: WebSessionId::new(),
+            org_id: OrgId::new(),
+            person_id: PersonId::new(),
+            csrf_token: String::new(),
+            created_at: start,
+            last_seen_at: start,
+            expires_at: start + life.absolute,
+        };
+        assert!(life.is_live(&s, start + Duration::minutes(29)));
+        assert!(!life.is_live(&s, start + Duration::minutes(30)));
+        let busy = WebSession {
+            last_seen_at: start + life.absolute - Duration::minutes(1),
+            ..s.clone()
+        };
+        assert!(life.is_live(&busy, start + life.absolute - Duration::seconds(1)));
+        assert!(!life.is_live(&busy, start + life.absolute));
+        assert!(!life.needs_touch(&s, start + Duration::seconds(59)));
+        assert!(life.needs_touch(&s, start + Duration::seconds(60)));
     }
 }

@@ -60,4 +60,6 @@ id_type! {
     TokenId;
     /// The refresh tokens descending from one sign-in.
     TokenFamilyId;
+    /// A web app session (a browser's sign-in).
+    WebSessionId;
 }

@@ -9,7 +9,8 @@ pub fn escape(s: &str) -> String {
     html_escape::encode_quoted_attribute(s).into_owned()
 }
 
-fn safe_url(url: &str) -> bool {
+/// Whether a link may be followed from a page: web and mail links only.
+pub fn safe_url(url: &str) -> bool {
     let u = url.trim_start().to_ascii_lowercase();
     u.starts_with("https://") || u.starts_with("http://") || u.starts_with("mailto:")
 }

@@ -3,22 +3,16 @@
 #![allow(dead_code)]
 
 use rungs_api::ApiConfig;
+use rungs_app::App;
 use rungs_app::auth::{Auth, AuthConfig};
-use rungs_app::demo::{DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_MANAGER, DEMO_PASSWORD};
-use rungs_app::{Actor, App};
+use rungs_app::demo::DEMO_PASSWORD;
 use rungs_db::Db;
 use serde_json::{Value, json};
 
-pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+#[allow(unused_imports)]
+pub use rungs_app::testing::{BETA_PEOPLE, roles, seed_two_orgs};
 
-/// The second organisation: the same roles, other people.
-pub const BETA_PEOPLE: &str = "\
-email,name,manager_email,track,level,admin
-hr@beta.test,Bea HR,,,,yes
-manager@beta.test,Ben Manager,,python-developer,expert,
-employee@beta.test,Bo Employee,manager@beta.test,python-developer,beginner,
-bystander@beta.test,Bix Bystander,,data-analyst,beginner,
-";
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 
 pub fn auth_config() -> AuthConfig {
     AuthConfig::new(SECRET.to_owned().into())
@@ -44,64 +38,6 @@ pub async fn spawn(db: &Db, cfg: ApiConfig) -> Server {
     }
 }
 
-/// The demo organisation (12 people) and the `beta` organisation, with passwords.
-pub async fn seed_two_orgs(app: &App) {
-    let sys = Actor::system();
-    app.seed_demo(&sys, 12).await.unwrap();
-    app.create_org(&sys, "beta", "Beta Ltd").await.unwrap();
-    app.import_matrix(
-        &sys,
-        "beta",
-        rungs_app::MatrixSource::Template("python"),
-        false,
-    )
-    .await
-    .unwrap();
-    app.import_people(&sys, "beta", BETA_PEOPLE, "beta.csv", None)
-        .await
-        .unwrap();
-    for email in ["hr@beta.test", "manager@beta.test", "employee@beta.test"] {
-        app.set_password(&sys, "beta", email, DEMO_PASSWORD.to_owned().into())
-            .await
-            .unwrap();
-    }
-    // Beta's manager has proposed their employee, as in the demo.
-    let beta = app.organisation(&sys, "beta").await.unwrap();
-    let find = |email: &str| {
-        let (app, email) = (app.clone(), email.to_owned());
-        async move {
-            app.db()
-                .person_by_email(
-                    beta.id,
-                    &rungs_domain::person::Email::parse(&email).unwrap(),
-                )
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
-    let (manager, employee) = (
-        find("manager@beta.test").await,
-        find("employee@beta.test").await,
-    );
-    let as_manager = Actor::Person {
-        id: manager.id,
-        org: beta.id,
-        is_admin: false,
-    };
-    app.propose_promotion(
-        &as_manager,
-        "beta",
-        rungs_app::Proposal {
-            person: employee.id,
-            target: None,
-            justification: "ready for intermediate",
-        },
-    )
-    .await
-    .unwrap();
-}
-
 /// The open promotion case of an organisation's employee, as its HR admin sees it.
 pub async fn open_case(s: &Server, admin_token: &str) -> String {
     let r = s
@@ -122,14 +58,6 @@ pub async fn open_case(s: &Server, admin_token: &str) -> String {
         })
         .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
         .expect("an open case for the employee")
-}
-
-/// The roles of one organisation: (admin, manager, employee) emails.
-pub fn roles(org: &str) -> (&'static str, &'static str, &'static str) {
-    match org {
-        "demo" => (DEMO_ADMIN, DEMO_MANAGER, DEMO_EMPLOYEE),
-        _ => ("hr@beta.test", "manager@beta.test", "employee@beta.test"),
-    }
 }
 
 pub struct Reply {

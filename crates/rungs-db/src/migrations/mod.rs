@@ -13,6 +13,7 @@ mod m20261124_000006_versions;
 mod m20261130_000007_frameworks;
 mod m20261201_000008_standings;
 mod m20261201_000009_case_pages;
+mod m20261202_000010_web_sessions;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_frameworks::Migration),
             Box::new(m20261201_000008_standings::Migration),
             Box::new(m20261201_000009_case_pages::Migration),
+            Box::new(m20261202_000010_web_sessions::Migration),
         ]
     }
 }
@@ -43,6 +45,16 @@ pub(crate) fn tenant(t: &mut TableCreateStatement, table: &'static str) {
             .to("organisations", "id")
             .on_delete(ForeignKeyAction::Cascade),
     );
+}
+
+/// A timestamp column: `DATETIME(6)` on MariaDB/MySQL (microseconds, beyond 2038; see
+/// `m20261124_000004_mysql_datetime`), `timestamptz` on PostgreSQL, text on SQLite.
+pub(crate) fn instant(m: &SchemaManager, name: &'static str) -> ColumnDef {
+    if m.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::MySql {
+        ColumnDef::new(name).custom("DATETIME(6)").not_null().take()
+    } else {
+        timestamp_with_time_zone(name)
+    }
 }
 
 pub(crate) fn fk(

@@ -1,0 +1,147 @@
+//! Charts, drawn as SVG on the server by charts-rs; every chart has a text alternative (its
+//! `aria-label`, and a table on the page with the same numbers).
+
+use charts_rs::{RadarChart, RadarIndicator, Series};
+use rungs_domain::assessment::Rating;
+use rungs_domain::growth::{GrowthPlan, PlanItem};
+use rungs_domain::matrix::Matrix;
+
+/// Where "meets" sits on the scale the charts draw (not yet 0 … exceeds 3).
+pub(crate) const EXPECTED: f32 = 2.0;
+
+fn scale(r: Rating) -> f32 {
+    match r {
+        Rating::NotYet => 0.0,
+        Rating::Developing => 1.0,
+        Rating::Meets => 2.0,
+        Rating::Exceeds => 3.0,
+    }
+}
+
+/// One axis of the radar: a competency group of the plan, with its ratings averaged.
+pub(crate) struct RadarGroup {
+    pub name: String,
+    pub criteria: usize,
+    pub met: usize,
+    /// The manager's ratings on the scale, averaged over the group's criteria (a criterion of
+    /// a level already held counts as "meets"; one not rated yet as 0).
+    pub manager: f32,
+    /// My own ratings, the same way (`None` when I rated none of them).
+    pub myself: Option<f32>,
+}
+
+impl RadarGroup {
+    pub fn manager_text(&self) -> String {
+        format!("{:.1}", self.manager)
+    }
+    pub fn myself_text(&self) -> String {
+        self.myself
+            .map_or_else(|| "not rated".to_owned(), |v| format!("{v:.1}"))
+    }
+}
+
+/// The plan's criteria grouped by competency; by competency and level when that gives fewer
+/// than three axes (a radar needs three).
+pub(crate) fn groups(plan: &GrowthPlan, m: &Matrix) -> Vec<RadarGroup> {
+    let competency = |i: &PlanItem| {
+        m.competency_label(&i.expectation)
+            .unwrap_or_else(|| "Other".to_owned())
+    };
+    let by = |name: &dyn Fn(&PlanItem) -> String| {
+        let mut out: Vec<(String, Vec<&PlanItem>)> = Vec::new();
+        for i in &plan.items {
+            let n = name(i);
+            match out.iter_mut().find(|(k, _)| *k == n) {
+                Some((_, v)) => v.push(i),
+                None => out.push((n, vec![i])),
+            }
+        }
+        out
+    };
+    let mut grouped = by(&competency);
+    if grouped.len() < 3 {
+        grouped = by(&|i: &PlanItem| format!("{} · {}", competency(i), i.level.name));
+    }
+    grouped
+        .into_iter()
+        .map(|(name, items)| {
+            let n = items.len();
+            #[allow(clippy::cast_precision_loss)]
+            let avg = |sum: f32| sum / n.max(1) as f32;
+            let manager = avg(items
+                .iter()
+                .map(|i| {
+                    if i.held {
+                        EXPECTED.max(i.manager.as_ref().map_or(0.0, |a| scale(a.rating)))
+                    } else {
+                        i.manager.as_ref().map_or(0.0, |a| scale(a.rating))
+                    }
+                })
+                .sum());
+            let rated = items.iter().any(|i| i.myself.is_some());
+            let myself = rated.then(|| {
+                avg(items
+                    .iter()
+                    .map(|i| i.myself.as_ref().map_or(0.0, |a| scale(a.rating)))
+                    .sum())
+            });
+            RadarGroup {
+                name,
+                criteria: n,
+                met: items.iter().filter(|i| i.is_met()).count(),
+                manager,
+                myself,
+            }
+        })
+        .collect()
+}
+
+/// The radar chart of `groups` against what the target expects, or `None` when there are
+/// fewer than three groups (the table alone says it then).
+pub(crate) fn radar(groups: &[RadarGroup]) -> Option<String> {
+    if groups.len() < 3 {
+        return None;
+    }
+    let indicators: Vec<RadarIndicator> = groups
+        .iter()
+        .map(|g| RadarIndicator {
+            name: g.name.clone(),
+            min: 0.0,
+            max: 3.0,
+        })
+        .collect();
+    let mut series = vec![
+        Series::new("Expected".into(), vec![EXPECTED; groups.len()]),
+        Series::new(
+            "Manager's rating".into(),
+            groups.iter().map(|g| g.manager).collect(),
+        ),
+    ];
+    if groups.iter().any(|g| g.myself.is_some()) {
+        series.push(Series::new(
+            "My rating".into(),
+            groups.iter().map(|g| g.myself.unwrap_or(0.0)).collect(),
+        ));
+    }
+    let mut chart = RadarChart::new(series, indicators);
+    // Room on both sides for the axes' names.
+    chart.width = 720.0;
+    chart.height = 440.0;
+    chart.margin = charts_rs::Box {
+        left: 150.0,
+        right: 150.0,
+        top: 10.0,
+        bottom: 10.0,
+    };
+    let svg = chart
+        .svg()
+        .map_err(|e| tracing::warn!(error = %e, "the radar chart could not be drawn"))
+        .ok()?;
+    let label = "Radar chart of your ratings per competency group against what the next level \
+                 expects; the table below gives the same numbers.";
+    Some(svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{label}\" class=\"chart\" "),
+        1,
+    ))
+}

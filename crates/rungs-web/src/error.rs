@@ -1,0 +1,98 @@
+//! What a page answers when something is wrong: a missing or foreign record is the same plain
+//! 404 page; a refused action says why; an internal error says nothing of its cause (it is
+//! logged).
+
+use crate::pages::Layout;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use rungs_app::AppError;
+
+#[derive(Debug)]
+pub(crate) enum WebError {
+    /// No such page or record, or one the caller may not see: the same answer.
+    NotFound,
+    /// An action the caller may not take, with the reason.
+    Refused(String),
+    /// A form that did not make sense, with what to fix.
+    Invalid(String),
+    /// A state-changing request without this session's CSRF token, or from another site.
+    Csrf,
+    Internal,
+}
+
+impl WebError {
+    /// An error of a read: whatever the caller may not read does not exist for them.
+    pub fn read(e: AppError) -> Self {
+        match e {
+            AppError::NotFound(_) | AppError::Forbidden(_) => Self::NotFound,
+            other => Self::action(other),
+        }
+    }
+
+    /// An error of an action: a refusal says why.
+    pub fn action(e: AppError) -> Self {
+        match e {
+            AppError::NotFound(_) => Self::NotFound,
+            AppError::Forbidden(m) => Self::Refused(m),
+            AppError::Invalid(m) | AppError::Conflict(m) | AppError::StateConflict(m) => {
+                Self::Invalid(m)
+            }
+            AppError::InvalidFile(f) => Self::Invalid(f.to_string()),
+            AppError::Unauthenticated(m) => Self::Refused(m),
+            AppError::Internal(cause) => {
+                tracing::error!(error = %cause, "web request failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: &'static str,
+    message: String,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, heading, message) = match self {
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is no such page, or it is not yours to see.".to_owned(),
+            ),
+            Self::Refused(why) => (StatusCode::FORBIDDEN, "Not allowed", why),
+            Self::Invalid(why) => (StatusCode::UNPROCESSABLE_ENTITY, "Please check", why),
+            Self::Csrf => (
+                crate::session::CSRF_STATUS,
+                "Form expired",
+                "This form was not sent from this session's page. Go back, reload the page and try again.".to_owned(),
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Something went wrong on our side; it has been logged. Please try again.".to_owned(),
+            ),
+        };
+        let page = ErrorPage {
+            layout: Layout::plain(heading),
+            heading,
+            message,
+        };
+        render(status, &page)
+    }
+}
+
+/// Renders a template as a page with `status` (or a bare 500 when rendering fails).
+pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The pages, one module per area, and what every page shares (the layout).
+
+pub(crate) mod growth;
+pub(crate) mod signin;
+
+use crate::assets::{Urls, urls};
+use crate::error::WebError;
+use crate::session::Signed;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// What the layout of every page needs.
+pub(crate) struct Layout {
+    pub title: String,
+    pub urls: Urls,
+    /// The signed-in person, for the navigation and the sign-out form.
+    pub me: Option<Nav>,
+}
+
+pub(crate) struct Nav {
+    pub name: String,
+    pub org: String,
+    pub csrf: String,
+    /// The page the navigation marks as current (`aria-current`).
+    pub current: &'static str,
+}
+
+impl Layout {
+    /// A page outside a session (sign-in, errors).
+    pub fn plain(title: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            urls: urls(),
+            me: None,
+        }
+    }
+
+    /// A page of a signed-in person.
+    pub fn signed(title: &str, s: &Signed, current: &'static str) -> Self {
+        Self {
+            title: title.to_owned(),
+            urls: urls(),
+            me: Some(Nav {
+                name: s.session.person.display_name.clone(),
+                org: s.session.org.name.clone(),
+                csrf: s.csrf.clone(),
+                current,
+            }),
+        }
+    }
+}
+
+/// `/`: one's home page (signed-out visitors are sent to sign in).
+pub(crate) async fn home(_s: Signed) -> Response {
+    Redirect::to("/growth").into_response()
+}
+
+/// Any other path: the 404 page for browsers, a bare 404 for API clients (which the API's
+/// error layer turns into its JSON error).
+pub(crate) async fn not_found(headers: HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html {
+        WebError::NotFound.into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+/// Whether htmx sent the request (it then wants a fragment, not a page).
+pub(crate) fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}

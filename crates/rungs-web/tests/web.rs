@@ -1,0 +1,461 @@
+//! The web app over real HTTP on every configured backend, as a browser without JavaScript
+//! would use it (cookies kept by hand, forms posted as forms): sign-in, the session's life and
+//! end, CSRF, rating oneself, and what a page costs. The stories in a real browser are in
+//! `tests/tests/browser.rs`.
+
+#![allow(clippy::unwrap_used)]
+
+use rungs_app::auth::{Auth, AuthConfig};
+use rungs_app::demo::{DEMO_EMPLOYEE, DEMO_PASSWORD};
+use rungs_app::testing::seed_two_orgs;
+use rungs_app::{Actor, App, PersonChanges};
+use rungs_db::Db;
+use rungs_db::testing::{TestDb, backends, counting, on_every_backend};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+async fn spawn(db: &Db) -> (String, App) {
+    let app = App::new(db.clone())
+        .with_auth(Auth::new(AuthConfig::new(SECRET.to_owned().into())).unwrap());
+    let router = rungs_web::router(app.clone(), rungs_web::WebConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum_serve(listener, router).await });
+    (format!("http://{addr}"), app)
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
+    axum::serve(listener, router).await.unwrap();
+}
+
+/// A browser without JavaScript: it keeps cookies and follows nothing by itself.
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The value of the first hidden `_csrf` field.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"_csrf\" value=\"")
+            .expect("a CSRF field");
+        let rest = &self.body[at + 20..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let res = req
+            .header("cookie", self.cookie_header())
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        for v in res.headers().get_all("set-cookie") {
+            let c = cookie::Cookie::parse(v.to_str().unwrap().to_owned()).unwrap();
+            let gone = c.max_age().is_some_and(|a| a.is_zero());
+            if gone || c.value().is_empty() {
+                self.cookies.remove(c.name());
+            } else {
+                self.cookies
+                    .insert(c.name().to_owned(), c.value().to_owned());
+            }
+        }
+        Page {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(req).await
+    }
+
+    async fn post_htmx(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("hx-request", "true")
+            .form(form);
+        self.send(req).await
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str, org: &str) -> Page {
+        let form = self.get("/signin").await;
+        assert_eq!(form.status, 200);
+        let csrf = form.csrf();
+        self.post(
+            "/signin",
+            &[
+                ("email", email),
+                ("password", password),
+                ("organisation", org),
+                ("_csrf", &csrf),
+                ("next", "/growth"),
+            ],
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn an_employee_signs_in_reads_their_growth_rates_themselves_and_signs_out() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let mut browser = Browser::new(&base);
+
+        // Signed out, a page sends you to sign in, and back.
+        let r = browser.get("/growth").await;
+        assert_eq!(r.status, 303, "{b}");
+        assert_eq!(r.location(), "/signin?next=/growth", "{b}");
+
+        // A wrong password says so, and sets no session.
+        let r = browser
+            .sign_in(DEMO_EMPLOYEE, "wrong password!", "demo")
+            .await;
+        assert_eq!(r.status, 401, "{b}");
+        assert!(r.body.contains("wrong email or password"), "{b}");
+        assert!(
+            !browser.cookies.contains_key(rungs_web::SESSION_COOKIE),
+            "{b}"
+        );
+
+        // The right one: a session cookie the page's scripts cannot read.
+        let r = browser.sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, "demo").await;
+        assert_eq!(r.status, 303, "{b}: {}", r.body);
+        assert_eq!(r.location(), "/growth", "{b}");
+        let set = r
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|v| v.starts_with("rungs_session="))
+            .unwrap();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{b}: {set}"
+        );
+
+        let page = browser.get("/growth").await;
+        assert_eq!(page.status, 200, "{b}");
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{b}"
+        );
+        assert!(!page.body.contains("<script>"), "{b}: no inline script");
+        assert!(!page.body.contains(" style=\""), "{b}: no inline style");
+        for text in [
+            "Emil Employee",
+            "Where I stand",
+            "Toward Advanced",
+            "Gaps",
+            "<progress",
+        ] {
+            assert!(page.body.contains(text), "{b}: {text} missing");
+        }
+        assert!(
+            page.body.contains("<svg role=\"img\" aria-label="),
+            "{b}: the radar"
+        );
+        assert!(
+            !page.body.contains("Bo Employee"),
+            "{b}: another organisation's person"
+        );
+
+        // A rating without the session's CSRF token is refused and writes nothing.
+        let employee = app
+            .person_by_email(&Actor::system(), "demo", DEMO_EMPLOYEE)
+            .await
+            .unwrap();
+        let count = || async {
+            app.assessments(
+                &Actor::system(),
+                "demo",
+                employee.id,
+                &Default::default(),
+                Some(100),
+                None,
+            )
+            .await
+            .unwrap()
+            .items
+            .len()
+        };
+        let before = count().await;
+        let rate = [
+            ("expectation", "advanced-data-structures"),
+            ("rating", "meets"),
+            ("evidence", "Built the trie behind search"),
+            ("links", "https://example.com/pr/7"),
+        ];
+        let r = browser
+            .post(
+                "/growth/rate",
+                &[rate.as_slice(), &[("_csrf", "forged")]].concat(),
+            )
+            .await;
+        assert_eq!(r.status, 403, "{b}");
+        assert_eq!(count().await, before, "{b}");
+
+        // With it, through htmx: the criterion comes back in place with the rating.
+        let csrf = page.csrf();
+        let form = [rate.as_slice(), &[("_csrf", csrf.as_str())]].concat();
+        let r = browser.post_htmx("/growth/rate", &form).await;
+        assert_eq!(r.status, 200, "{b}: {}", r.body);
+        assert!(r.body.starts_with("<li class=\"item"), "{b}: a fragment");
+        assert!(r.body.contains("Your rating is saved"), "{b}");
+        assert!(r.body.contains("Built the trie behind search"), "{b}");
+        assert_eq!(count().await, before + 1, "{b}");
+
+        // Without JavaScript: the page again, at the criterion.
+        let r = browser.post("/growth/rate", &form).await;
+        assert_eq!(r.status, 303, "{b}");
+        assert!(r.location().ends_with("#c-advanced-data-structures"), "{b}");
+
+        // A rating the scale does not have is explained, not stored.
+        let bad = [
+            ("expectation", "advanced-data-structures"),
+            ("rating", "superb"),
+            ("_csrf", csrf.as_str()),
+        ];
+        let r = browser.post_htmx("/growth/rate", &bad).await;
+        assert_eq!(r.status, 422, "{b}");
+        assert!(r.body.contains("Choose a rating"), "{b}");
+        assert_eq!(count().await, before + 2, "{b}");
+
+        // Signing out ends the session on the server: the old cookie is refused.
+        let stale = browser.cookies.clone();
+        let r = browser.post("/signout", &[("_csrf", csrf.as_str())]).await;
+        assert_eq!(r.status, 303, "{b}");
+        assert!(
+            !browser.cookies.contains_key(rungs_web::SESSION_COOKIE),
+            "{b}"
+        );
+        browser.cookies = stale;
+        let r = browser.get("/growth").await;
+        assert_eq!(r.status, 303, "{b}");
+        assert!(r.location().starts_with("/signin?ended=1"), "{b}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_password_change_or_a_deactivation_ends_every_session_of_that_person() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        let mut phone = Browser::new(&base);
+        let mut laptop = Browser::new(&base);
+        for browser in [&mut phone, &mut laptop] {
+            let r = browser.sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, "").await;
+            assert_eq!(r.status, 303, "{b}");
+            assert_eq!(browser.get("/growth").await.status, 200, "{b}");
+        }
+        app.set_password(
+            &sys,
+            "demo",
+            DEMO_EMPLOYEE,
+            "a new long passphrase".to_owned().into(),
+        )
+        .await
+        .unwrap();
+        for browser in [&mut phone, &mut laptop] {
+            let r = browser.get("/growth").await;
+            assert_eq!(r.status, 303, "{b}");
+            assert!(r.location().starts_with("/signin?ended=1"), "{b}");
+        }
+
+        // Beta's employee, signed in, is deactivated by their HR admin.
+        let mut beta = Browser::new(&base);
+        let r = beta
+            .sign_in("employee@beta.test", DEMO_PASSWORD, "beta")
+            .await;
+        assert_eq!(r.status, 303, "{b}");
+        let page = beta.get("/growth").await;
+        assert!(page.body.contains("Bo Employee"), "{b}");
+        assert!(!page.body.contains("Emil Employee"), "{b}");
+        let bo = app
+            .person_by_email(&sys, "beta", "employee@beta.test")
+            .await
+            .unwrap();
+        let off = PersonChanges {
+            active: Some(false),
+            ..PersonChanges::default()
+        };
+        app.update_person(&sys, "beta", bo.id, off).await.unwrap();
+        let r = beta.get("/growth").await;
+        assert_eq!(r.status, 303, "{b}");
+        // And cannot sign in again.
+        let r = beta
+            .sign_in("employee@beta.test", DEMO_PASSWORD, "beta")
+            .await;
+        assert_eq!(r.status, 401, "{b}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn forms_from_elsewhere_are_refused_and_unknown_pages_are_plain_404s() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let (base, app) = spawn(&t.db).await;
+    seed_two_orgs(&app).await;
+    let mut browser = Browser::new(&base);
+
+    // Sign-in's own token: a form posted without the cookie's twin is refused.
+    let r = browser
+        .post(
+            "/signin",
+            &[
+                ("email", DEMO_EMPLOYEE),
+                ("password", DEMO_PASSWORD),
+                ("_csrf", "guess"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(!browser.cookies.contains_key(rungs_web::SESSION_COOKIE));
+
+    let r = browser.sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, "demo").await;
+    assert_eq!(r.status, 303);
+    let csrf = browser.get("/growth").await.csrf();
+    // The right token, but the browser says the form came from another site.
+    let req = browser
+        .http
+        .post(format!("{base}/growth/rate"))
+        .header("origin", "https://evil.example")
+        .form(&[
+            ("expectation", "advanced-data-structures"),
+            ("rating", "meets"),
+            ("_csrf", csrf.as_str()),
+        ]);
+    let r = browser.send(req).await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("Form expired"));
+
+    // After signing in, `next` only ever leads to this site.
+    let mut other = Browser::new(&base);
+    let form = other.get("/signin").await.csrf();
+    let r = other
+        .post(
+            "/signin",
+            &[
+                ("email", DEMO_EMPLOYEE),
+                ("password", DEMO_PASSWORD),
+                ("organisation", "demo"),
+                ("_csrf", form.as_str()),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/growth");
+
+    let r = browser.get("/no/such/page").await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("Page not found"));
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+
+    // Assets are served from the binary, for a year.
+    let page = browser.get("/growth").await;
+    let at = page.body.find("/assets/app.").unwrap();
+    let path = &page.body[at..];
+    let path = &path[..path.find('"').unwrap()];
+    let r = browser.get(path).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert_eq!(browser.get("/assets/app.nothash.css").await.status, 404);
+    t.drop_database().await;
+}
+
+/// Each page costs the same statements whatever the size of the organisation.
+#[tokio::test]
+async fn the_growth_page_costs_the_same_statements_at_10_and_2000_people() {
+    for backend in backends() {
+        let mut runs = Vec::new();
+        for size in [10usize, 2_000] {
+            let t = TestDb::fresh(backend).await;
+            let (db, statements) = counting(&t.db);
+            let (base, app) = spawn(&db).await;
+            app.seed_demo(&Actor::system(), size).await.unwrap();
+            let mut browser = Browser::new(&base);
+            let r = browser.sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, "").await;
+            assert_eq!(r.status, 303);
+            // Once to let the published version's caches fill, then counted.
+            assert_eq!(browser.get("/growth").await.status, 200);
+            let before = statements.load(Ordering::Relaxed);
+            let page = browser.get("/growth").await;
+            assert_eq!(page.status, 200);
+            runs.push(statements.load(Ordering::Relaxed) - before);
+            t.drop_database().await;
+        }
+        println!("{backend:?}: statements of /growth at 10 and 2,000 people: {runs:?}");
+        assert_eq!(
+            runs[0], runs[1],
+            "{backend:?}: the page grew with the organisation"
+        );
+        assert!(
+            runs[0] <= 12,
+            "{backend:?}: /growth ran {} statements",
+            runs[0]
+        );
+    }
+}
