@@ -1,7 +1,11 @@
 //! Black-box scenario tests for Rungs live in `tests/`; this library holds what they share.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// The path of the real `rungs` binary, built once per test process.
 ///
@@ -74,4 +78,77 @@ impl Rungs<'_> {
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         serde_json::from_str(&self.ok(args)).expect("valid JSON")
     }
+}
+
+/// A running `rungs serve`, stopped when dropped.
+pub struct Running {
+    pub child: Child,
+    pub base: String,
+    /// What it printed before it listened.
+    pub banner: Vec<String>,
+    /// What it prints afterwards, line by line.
+    pub lines: mpsc::Receiver<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The real binary in `dir`, on `url` (or the default), with none of the caller's settings.
+pub fn rungs(dir: &Path, url: Option<&str>) -> Command {
+    let mut c = Command::new(rungs_bin());
+    c.current_dir(dir)
+        .env_remove("RUNGS_LOG")
+        .env_remove("RUNGS_JWT_SECRET")
+        .env_remove("RUNGS_DATABASE_URL");
+    if let Some(u) = url {
+        c.env("RUNGS_DATABASE_URL", u);
+    }
+    c
+}
+
+/// Starts `rungs serve ARGS --addr 127.0.0.1:0` and waits for it to say where it listens.
+#[allow(clippy::unwrap_used)] // a test helper: a failure to spawn is the test's failure
+pub fn serve(mut cmd: Command, args: &[&str]) -> Result<Running, String> {
+    let mut child = cmd
+        .arg("serve")
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut banner = Vec::new();
+    // A generous bound for a cold start on a busy machine (migrations, seeding, hashing).
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) {
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let addr = rest.split('/').next().unwrap().to_owned();
+            return Ok(Running {
+                child,
+                base: format!("http://{addr}"),
+                banner,
+                lines: rx,
+            });
+        }
+        banner.push(line);
+    }
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    Err(format!(
+        "exited with {status}: {}\n{err}",
+        banner.join("\n")
+    ))
 }

@@ -5,86 +5,14 @@
 #![allow(clippy::unwrap_used)]
 
 use rungs_db::testing::{TestDb, backends};
-use rungs_tests::rungs_bin;
+use rungs_tests::{Running, rungs, serve};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 const SECRET: &str = "an-operator-secret-of-at-least-32-bytes-0123456789";
-
-/// A running `rungs serve`, stopped when dropped.
-struct Running {
-    child: Child,
-    base: String,
-    /// What it printed before it listened.
-    banner: Vec<String>,
-    /// What it prints afterwards, line by line.
-    lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn rungs(dir: &Path, url: Option<&str>) -> Command {
-    let mut c = Command::new(rungs_bin());
-    c.current_dir(dir)
-        .env_remove("RUNGS_LOG")
-        .env_remove("RUNGS_JWT_SECRET")
-        .env_remove("RUNGS_DATABASE_URL");
-    if let Some(u) = url {
-        c.env("RUNGS_DATABASE_URL", u);
-    }
-    c
-}
-
-/// Starts `rungs serve ARGS --addr 127.0.0.1:0` and waits for it to say where it listens.
-fn serve(mut cmd: Command, args: &[&str]) -> Result<Running, String> {
-    let mut child = cmd
-        .arg("serve")
-        .args(args)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let out = BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut banner = Vec::new();
-    // A generous bound for a cold start on a busy machine (migrations, seeding, hashing).
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) {
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            let addr = rest.split('/').next().unwrap().to_owned();
-            return Ok(Running {
-                child,
-                base: format!("http://{addr}"),
-                banner,
-                lines: rx,
-            });
-        }
-        banner.push(line);
-    }
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    Err(format!(
-        "exited with {status}: {}\n{err}",
-        banner.join("\n")
-    ))
-}
 
 async fn gql(base: &str, token: Option<&str>, query: &str, vars: Value) -> Value {
     let mut req = reqwest::Client::new()

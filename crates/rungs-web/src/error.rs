@@ -1,11 +1,15 @@
 //! What a page answers when something is wrong: a missing or foreign record is the same plain
 //! 404 page; a refused action says why; an internal error says nothing of its cause (it is
-//! logged).
+//! logged). Handlers only say which error it is; `error_pages` renders it, with the
+//! navigation of the session when there is one, so an error page is never a dead end.
 
 use crate::pages::Layout;
 use askama::Template;
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
 use rungs_app::AppError;
 
 #[derive(Debug)]
@@ -56,6 +60,13 @@ struct ErrorPage {
     message: String,
 }
 
+/// An error to be rendered as a page (by [`error_pages`]).
+#[derive(Clone)]
+struct ErrorPageOf {
+    heading: &'static str,
+    message: String,
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, heading, message) = match self {
@@ -77,13 +88,45 @@ impl IntoResponse for WebError {
                 "Something went wrong on our side; it has been logged. Please try again.".to_owned(),
             ),
         };
-        let page = ErrorPage {
-            layout: Layout::plain(heading),
-            heading,
-            message,
-        };
-        render(status, &page)
+        let mut res = status.into_response();
+        res.extensions_mut()
+            .insert(ErrorPageOf { heading, message });
+        res
     }
+}
+
+/// Renders the error pages of the routes inside it, with the session's navigation when the
+/// request has a live session (looked up only for an error).
+pub(crate) async fn error_pages(st: crate::State, req: Request, next: Next) -> Response {
+    let token = CookieJar::from_headers(req.headers())
+        .get(crate::session::SESSION_COOKIE)
+        .map(|c| c.value().to_owned());
+    let res = next.run(req).await;
+    let Some(page) = res.extensions().get::<ErrorPageOf>().cloned() else {
+        return res;
+    };
+    let session = match token {
+        Some(t) => st.app.web_session(&t).await.ok(),
+        None => None,
+    };
+    let layout = match &session {
+        Some((s, web)) => Layout::of_session(page.heading, s, &web.csrf_token, ""),
+        None => Layout::plain(page.heading),
+    };
+    let (mut parts, _) = res.into_parts();
+    let mut rendered = render(
+        parts.status,
+        &ErrorPage {
+            layout,
+            heading: page.heading,
+            message: page.message,
+        },
+    );
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    for (k, v) in &parts.headers {
+        rendered.headers_mut().insert(k.clone(), v.clone());
+    }
+    rendered
 }
 
 /// Renders a template as a page with `status` (or a bare 500 when rendering fails).

@@ -52,8 +52,12 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/growth/rate", post(pages::growth::rate))
         .route("/assets/{file}", get(assets::serve))
         .fallback(pages::not_found)
-        .with_state(state)
         .layer(middleware::from_fn(session::same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::error_pages,
+        ))
+        .with_state(state)
         .layer(middleware::from_fn(security_headers))
 }
 

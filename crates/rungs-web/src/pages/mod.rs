@@ -37,13 +37,22 @@ impl Layout {
 
     /// A page of a signed-in person.
     pub fn signed(title: &str, s: &Signed, current: &'static str) -> Self {
+        Self::of_session(title, &s.session, &s.csrf, current)
+    }
+
+    pub fn of_session(
+        title: &str,
+        session: &rungs_app::auth::Session,
+        csrf: &str,
+        current: &'static str,
+    ) -> Self {
         Self {
             title: title.to_owned(),
             urls: urls(),
             me: Some(Nav {
-                name: s.session.person.display_name.clone(),
-                org: s.session.org.name.clone(),
-                csrf: s.csrf.clone(),
+                name: session.person.display_name.clone(),
+                org: session.org.name.clone(),
+                csrf: csrf.to_owned(),
                 current,
             }),
         }

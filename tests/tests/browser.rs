@@ -1,0 +1,386 @@
+//! The web app in a real browser: headless Chromium driven through ChromeDriver (WebDriver, by
+//! fantoccini), against the real binary (`rungs serve --demo`, the README's run command). One
+//! server, one ChromeDriver and one browser serve every story, in order.
+//!
+//! - `RUNGS_TEST_CHROMEDRIVER` (set by `.ci/run`): the ChromeDriver to use; the stories must
+//!   run, and fail loudly if they cannot. Without it, `chromedriver` on the PATH is used when
+//!   there is one; otherwise the stories are skipped, and the test says so.
+//! - `RUNGS_TEST_AXE`: axe-core's `axe.min.js` (`.ci/run` installs it with npm); every page
+//!   of the stories is audited, and a serious or critical violation fails the test. Without
+//!   it the audit is skipped, and the test says so.
+//! - Screenshots of each page at 375 and 1440 px wide go to `target/browser-screenshots/`.
+
+#![allow(clippy::unwrap_used)]
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use rungs_tests::{Running, rungs, serve};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const PASSWORD: &str = "rungs-demo-password";
+const EMPLOYEE: &str = "employee@demo.rungs.test";
+
+/// ChromeDriver, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The ChromeDriver to use, or why the stories cannot run.
+fn chromedriver() -> Result<PathBuf, String> {
+    match std::env::var_os("RUNGS_TEST_CHROMEDRIVER").filter(|v| !v.is_empty()) {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            if p.is_file() {
+                Ok(p)
+            } else {
+                panic!(
+                    "RUNGS_TEST_CHROMEDRIVER={} does not exist: install chromium and chromium-driver (apt-get install chromium chromium-driver)",
+                    p.display()
+                )
+            }
+        }
+        None => find_on_path("chromedriver").ok_or_else(|| {
+            "SKIPPED the browser stories: no chromedriver on the PATH (apt-get install chromium chromium-driver, or set RUNGS_TEST_CHROMEDRIVER)".to_owned()
+        }),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_driver(path: &PathBuf) -> Driver {
+    let port = free_port();
+    let mut child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Driver { child, url };
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("chromedriver did not answer on port {port}");
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    let mut chrome = json!({
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1440,900", "--lang=en-GB"]
+    });
+    if let Some(bin) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .find(|p| std::path::Path::new(p).is_file())
+    {
+        chrome["binary"] = json!(bin);
+    }
+    caps.insert("goog:chromeOptions".into(), chrome);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"))
+}
+
+/// The browser, the server it talks to, and what every story needs.
+struct Stories {
+    c: Client,
+    base: String,
+    shots: PathBuf,
+    axe: Option<String>,
+    audited: Vec<String>,
+}
+
+impl Stories {
+    async fn open(&self, path: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    async fn path(&self) -> String {
+        let u = self.c.current_url().await.unwrap();
+        match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let found = self
+            .c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await;
+        match found {
+            Ok(el) => el.text().await.unwrap(),
+            Err(e) => panic!("no `{css}` on {}: {e}", self.path().await),
+        }
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let el = self.c.find(Locator::Css(css)).await.unwrap();
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        match self.c.find(Locator::Css(css)).await {
+            Ok(el) => el.click().await.unwrap(),
+            Err(e) => {
+                let page = self.c.source().await.unwrap_or_default();
+                panic!("no `{css}` on {}: {e}\n{page}", self.path().await)
+            }
+        }
+    }
+
+    /// Screenshots at a phone's and a desktop's width, then the accessibility audit.
+    async fn check_page(&mut self, name: &str) {
+        for (w, h) in [(375u32, 812u32), (1440, 900)] {
+            self.c.set_window_size(w, h).await.unwrap();
+            let png = self.c.screenshot().await.unwrap();
+            std::fs::write(self.shots.join(format!("{name}-{w}.png")), png).unwrap();
+            // Nothing may be wider than the window (a page usable on a phone scrolls down only).
+            let wide = self
+                .c
+                .execute(
+                    "if (document.documentElement.scrollWidth <= window.innerWidth + 1) return [];
+                     return [...document.querySelectorAll('body *')]
+                       .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                                 && !e.closest('.scroll, figure.chart'))
+                       .slice(0, 5)
+                       .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                                 + (e.className && e.className.baseVal === undefined ? '.' + e.className : '')
+                                 + ' right=' + Math.round(e.getBoundingClientRect().right));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(wide, json!([]), "{name} at {w}px is wider than the window");
+        }
+        let Some(axe) = &self.axe else { return };
+        self.c.execute(axe, vec![]).await.unwrap();
+        let found = self
+            .c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+                   .then(r => done(r.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                   .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let found: Vec<String> = serde_json::from_value(found).unwrap();
+        assert!(
+            found.is_empty(),
+            "axe-core on {name}:\n{}",
+            found.join("\n")
+        );
+        self.audited.push(name.to_owned());
+    }
+
+    async fn sign_in(&self, email: &str) {
+        self.open("/signin").await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("form[action='/signin'] button[type=submit]")
+            .await;
+        self.c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("main h1"))
+            .await
+            .unwrap();
+    }
+
+    async fn sign_out(&self) {
+        self.click("form[action='/signout'] button").await;
+        assert_eq!(self.text("p.notice").await, "You are signed out.");
+    }
+}
+
+/// The demo's server on a fresh SQLite file, as the README runs it.
+fn demo_server(dir: &std::path::Path) -> Running {
+    serve(rungs(dir, None), &["--demo"]).unwrap_or_else(|e| panic!("serve --demo: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_app_in_a_real_browser() {
+    let driver_path = match chromedriver() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("{why}");
+            return;
+        }
+    };
+    let axe = match std::env::var_os("RUNGS_TEST_AXE").filter(|v| !v.is_empty()) {
+        Some(p) => Some(
+            std::fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("RUNGS_TEST_AXE={}: {e}", p.to_string_lossy())),
+        ),
+        None => {
+            eprintln!(
+                "SKIPPED the accessibility audit: set RUNGS_TEST_AXE to axe-core's axe.min.js (npm install axe-core)"
+            );
+            None
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo_server(dir.path());
+    let driver = start_driver(&driver_path);
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut s = Stories {
+        c: browser(&driver).await,
+        base: server.base.clone(),
+        shots,
+        axe,
+        audited: Vec::new(),
+    };
+
+    employee_signs_in_and_rates_themselves(&mut s).await;
+    a_form_without_its_csrf_token_is_refused(&mut s).await;
+    signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
+    unknown_pages_are_a_plain_404(&mut s).await;
+
+    println!(
+        "browser stories passed; audited by axe-core: {:?}; screenshots in {}",
+        s.audited,
+        s.shots.display()
+    );
+    s.c.close().await.unwrap();
+    drop(server);
+}
+
+async fn employee_signs_in_and_rates_themselves(s: &mut Stories) {
+    s.open("/growth").await;
+    assert_eq!(s.path().await, "/signin?next=/growth", "signed out");
+    s.check_page("signin").await;
+    s.sign_in(EMPLOYEE).await;
+    assert_eq!(s.path().await, "/growth");
+    assert_eq!(s.text("main h1").await, "My growth");
+    assert!(s.text("#next-h").await.starts_with("Toward"));
+    s.check_page("growth").await;
+
+    // Rate myself on the first gap: the criterion is answered in place (htmx), the page stays.
+    let gap =
+        s.c.find(Locator::Css("#gaps-h + ol li.item"))
+            .await
+            .unwrap();
+    let id = gap.attr("id").await.unwrap().unwrap();
+    // A marker on the page that a reload would lose.
+    s.c.execute("window.__stayed = true; return true;", vec![])
+        .await
+        .unwrap();
+    s.click(&format!("#{id} details.rate summary")).await;
+    s.click(&format!("#{id} input[name=rating][value=meets]"))
+        .await;
+    s.fill(
+        &format!("#{id} textarea[name=evidence]"),
+        "Shipped the trie behind search",
+    )
+    .await;
+    s.fill(
+        &format!("#{id} textarea[name=links]"),
+        "https://example.com/pr/42",
+    )
+    .await;
+    s.click(&format!("#{id} form button[type=submit]")).await;
+    assert_eq!(
+        s.text(&format!("#{id} p.notice")).await,
+        "Your rating is saved."
+    );
+    let mine = s.text(&format!("#{id} .ratings div:nth-child(2) dd")).await;
+    assert!(mine.contains("Meets"), "{mine}");
+    assert!(mine.contains("Shipped the trie behind search"), "{mine}");
+    let stayed: Value =
+        s.c.execute("return window.__stayed === true;", vec![])
+            .await
+            .unwrap();
+    assert_eq!(
+        stayed,
+        json!(true),
+        "the page was reloaded instead of updated in place"
+    );
+    s.check_page("growth-rated").await;
+}
+
+async fn a_form_without_its_csrf_token_is_refused(s: &mut Stories) {
+    s.open("/growth").await;
+    let id =
+        s.c.find(Locator::Css("#gaps-h + ol li.item"))
+            .await
+            .unwrap()
+            .attr("id")
+            .await
+            .unwrap()
+            .unwrap();
+    // The form loses its token and is posted as a plain form (not through htmx).
+    s.c.execute(
+        "const f = document.querySelector('#' + arguments[0] + ' form');
+         f.querySelector('input[name=_csrf]').value = 'forged';
+         f.querySelector('input[name=rating][value=exceeds]').checked = true;
+         f.removeAttribute('hx-post');
+         HTMLFormElement.prototype.submit.call(f);
+         return true;",
+        vec![json!(id)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.text("main h1").await, "Form expired");
+    s.check_page("refused").await;
+}
+
+async fn signing_out_ends_the_session_and_its_cookie_is_refused_after(s: &mut Stories) {
+    s.open("/growth").await;
+    let cookie = s.c.get_named_cookie("rungs_session").await.unwrap();
+    s.sign_out().await;
+    assert!(s.path().await.starts_with("/signin"));
+    // The old cookie, put back, no longer opens anything.
+    s.c.add_cookie(cookie).await.unwrap();
+    s.open("/growth").await;
+    assert_eq!(
+        s.text("p.notice").await,
+        "Your session has ended. Please sign in again."
+    );
+    assert!(s.path().await.starts_with("/signin?ended=1"));
+}
+
+async fn unknown_pages_are_a_plain_404(s: &mut Stories) {
+    s.sign_in(EMPLOYEE).await;
+    s.open("/no/such/page").await;
+    assert_eq!(s.text("main h1").await, "Page not found");
+    s.check_page("not-found").await;
+    s.sign_out().await;
+}
