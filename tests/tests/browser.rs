@@ -21,6 +21,9 @@ use std::time::Duration;
 
 const PASSWORD: &str = "rungs-demo-password";
 const EMPLOYEE: &str = "employee@demo.rungs.test";
+const MANAGER: &str = "manager@demo.rungs.test";
+/// A manager of the second organisation (`rungs demo seed --org beta`).
+const BETA_MANAGER: &str = "manager@beta.rungs.test";
 
 /// ChromeDriver, stopped when dropped.
 struct Driver {
@@ -133,17 +136,41 @@ impl Stories {
         }
     }
 
+    /// The text of the first `css`, once there is one (a page that is still loading, or an
+    /// element replaced meanwhile, is waited for).
     async fn text(&self, css: &str) -> String {
-        let found = self
-            .c
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(css))
-            .await;
-        match found {
-            Ok(el) => el.text().await.unwrap(),
-            Err(e) => panic!("no `{css}` on {}: {e}", self.path().await),
+        let mut last = String::new();
+        for _ in 0..100 {
+            match self.c.find(Locator::Css(css)).await {
+                Ok(el) => match el.text().await {
+                    Ok(t) => return t,
+                    Err(e) => last = e.to_string(),
+                },
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        panic!("no `{css}` on {}: {last}", self.path().await)
+    }
+
+    /// Waits until the first `css` reads `expected` (after a navigation or an in-place update).
+    async fn see(&self, css: &str, expected: &str) {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(el) = self.c.find(Locator::Css(css)).await
+                && let Ok(t) = el.text().await
+            {
+                if t.contains(expected) {
+                    return;
+                }
+                last = t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "`{css}` on {} reads {last:?}, not {expected:?}",
+            self.path().await
+        )
     }
 
     async fn fill(&self, css: &str, text: &str) {
@@ -226,12 +253,24 @@ impl Stories {
 
     async fn sign_out(&self) {
         self.click("form[action='/signout'] button").await;
-        assert_eq!(self.text("p.notice").await, "You are signed out.");
+        self.see("p.notice", "You are signed out.").await;
     }
 }
 
-/// The demo's server on a fresh SQLite file, as the README runs it.
+/// The demo's server on a fresh SQLite file, as the README runs it, with a second
+/// organisation beside the demo's.
 fn demo_server(dir: &std::path::Path) -> Running {
+    for args in [
+        &["db", "migrate"][..],
+        &["demo", "seed", "--org", "beta", "--people", "10"][..],
+    ] {
+        let out = rungs(dir, None).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "rungs {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     serve(rungs(dir, None), &["--demo"]).unwrap_or_else(|e| panic!("serve --demo: {e}"))
 }
 
@@ -271,6 +310,11 @@ async fn the_web_app_in_a_real_browser() {
 
     employee_signs_in_and_rates_themselves(&mut s).await;
     a_form_without_its_csrf_token_is_refused(&mut s).await;
+    s.sign_out().await;
+    let urls = manager_assesses_and_proposes_a_promotion(&mut s).await;
+    employee_sees_the_case_explores_and_reads_the_matrix(&mut s, &urls).await;
+    another_organisation_gets_404(&mut s, &urls).await;
+    s.sign_in(EMPLOYEE).await;
     signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
     unknown_pages_are_a_plain_404(&mut s).await;
 
@@ -289,7 +333,7 @@ async fn employee_signs_in_and_rates_themselves(s: &mut Stories) {
     s.check_page("signin").await;
     s.sign_in(EMPLOYEE).await;
     assert_eq!(s.path().await, "/growth");
-    assert_eq!(s.text("main h1").await, "My growth");
+    s.see("main h1", "My growth").await;
     assert!(s.text("#next-h").await.starts_with("Toward"));
     s.check_page("growth").await;
 
@@ -317,10 +361,8 @@ async fn employee_signs_in_and_rates_themselves(s: &mut Stories) {
     )
     .await;
     s.click(&format!("#{id} form button[type=submit]")).await;
-    assert_eq!(
-        s.text(&format!("#{id} p.notice")).await,
-        "Your rating is saved."
-    );
+    s.see(&format!("#{id} p.notice"), "Your rating is saved.")
+        .await;
     let mine = s.text(&format!("#{id} .ratings div:nth-child(2) dd")).await;
     assert!(mine.contains("Meets"), "{mine}");
     assert!(mine.contains("Shipped the trie behind search"), "{mine}");
@@ -358,7 +400,7 @@ async fn a_form_without_its_csrf_token_is_refused(s: &mut Stories) {
     )
     .await
     .unwrap();
-    assert_eq!(s.text("main h1").await, "Form expired");
+    s.see("main h1", "Form expired").await;
     s.check_page("refused").await;
 }
 
@@ -370,17 +412,146 @@ async fn signing_out_ends_the_session_and_its_cookie_is_refused_after(s: &mut St
     // The old cookie, put back, no longer opens anything.
     s.c.add_cookie(cookie).await.unwrap();
     s.open("/growth").await;
-    assert_eq!(
-        s.text("p.notice").await,
-        "Your session has ended. Please sign in again."
-    );
+    s.see("p.notice", "Your session has ended. Please sign in again.")
+        .await;
     assert!(s.path().await.starts_with("/signin?ended=1"));
 }
 
 async fn unknown_pages_are_a_plain_404(s: &mut Stories) {
     s.sign_in(EMPLOYEE).await;
     s.open("/no/such/page").await;
-    assert_eq!(s.text("main h1").await, "Page not found");
+    s.see("main h1", "Page not found").await;
     s.check_page("not-found").await;
+    s.sign_out().await;
+}
+
+/// Pages the later stories open again.
+struct Urls {
+    /// The employee's page, as their manager sees it.
+    employee: String,
+    /// A colleague of the employee's (another of the manager's reports).
+    colleague: String,
+}
+
+async fn manager_assesses_and_proposes_a_promotion(s: &mut Stories) -> Urls {
+    s.sign_in(MANAGER).await;
+    s.click("nav a[href='/team']").await;
+    s.see("main h1", "My team").await;
+    s.check_page("team").await;
+    let colleague =
+        s.c.execute(
+            "return [...document.querySelectorAll('table.team a[href^=\"/people/\"]')]
+               .find(a => a.textContent !== 'Emil Employee').getAttribute('href');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let colleague = colleague.as_str().unwrap().to_owned();
+    // Direct reports only, by name: the employee reports to this manager.
+    s.click("input[name=scope][value=direct]").await;
+    s.c.execute(
+        "document.querySelector('#sort').value = 'name'; return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    s.click("form[action='/team'] button").await;
+    assert_eq!(s.path().await, "/team?scope=direct&sort=name");
+    let employee =
+        s.c.execute(
+            "return [...document.querySelectorAll('table.team a[href^=\"/people/\"]')]
+               .find(a => a.textContent === 'Emil Employee').getAttribute('href');",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.open(&employee).await;
+    s.see("main h1", "Emil Employee").await;
+    s.check_page("person").await;
+
+    // Assess the first gap: answered in place.
+    let id =
+        s.c.find(Locator::Css("#pgaps-h + ol li.item"))
+            .await
+            .unwrap()
+            .attr("id")
+            .await
+            .unwrap()
+            .unwrap();
+    s.click(&format!("#{id} details.rate summary")).await;
+    s.click(&format!("#{id} input[name=rating][value=exceeds]"))
+        .await;
+    s.fill(
+        &format!("#{id} textarea[name=evidence]"),
+        "Led the search rewrite review",
+    )
+    .await;
+    s.click(&format!("#{id} form button[type=submit]")).await;
+    s.see(&format!("#{id} p.notice"), "The assessment is saved.")
+        .await;
+
+    // The demo's open case is withdrawn, and a new one proposed with a justification.
+    s.fill("#withdraw-note", "Rescoping the target").await;
+    s.click("form[action$='/withdraw'] button").await;
+    s.see("p.notice", "The case is withdrawn.").await;
+    s.fill("#justification", "Leads the search rewrite end to end")
+        .await;
+    s.click("form[action$='/propose'] button").await;
+    s.see("p.notice", "The promotion is proposed.").await;
+    s.check_page("person-proposed").await;
+    s.sign_out().await;
+    Urls {
+        employee,
+        colleague,
+    }
+}
+
+async fn employee_sees_the_case_explores_and_reads_the_matrix(s: &mut Stories, urls: &Urls) {
+    s.sign_in(EMPLOYEE).await;
+    s.click("nav a[href='/history']").await;
+    s.see("main h1", "My history").await;
+    let cases = s.text("#cases").await;
+    assert!(
+        cases.contains("Leads the search rewrite end to end"),
+        "{cases}"
+    );
+    assert!(cases.contains("withdrawn"), "{cases}");
+    s.check_page("history").await;
+
+    s.click("nav a[href='/explore']").await;
+    s.c.execute(
+        "const sel = document.querySelector('#to');
+         sel.value = [...sel.options].find(o => o.value.startsWith('data-analyst/')).value;
+         return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    s.click("form[action='/explore'] button").await;
+    s.see("#to-h", "Data Analyst").await;
+    s.see("#to-h + p", "A move to another track.").await;
+    s.check_page("explore").await;
+
+    s.click("nav a[href='/matrix']").await;
+    s.see("td.mine .here", "You are here").await;
+    s.check_page("matrix").await;
+
+    // A manager's URL: the same 404 as a page that does not exist.
+    s.open(&urls.colleague).await;
+    s.see("main h1", "Page not found").await;
+    s.open(&urls.employee).await;
+    s.see("main h1", "Page not found").await;
+    s.sign_out().await;
+}
+
+async fn another_organisation_gets_404(s: &mut Stories, urls: &Urls) {
+    s.sign_in(BETA_MANAGER).await;
+    assert_eq!(s.path().await, "/growth");
+    s.open(&urls.employee).await;
+    s.see("main h1", "Page not found").await;
+    s.check_page("not-found-other-org").await;
     s.sign_out().await;
 }

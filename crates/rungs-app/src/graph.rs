@@ -358,10 +358,12 @@ impl Reader {
             .await
     }
 
-    /// A manager's team, as [`App::team`] gives it.
+    /// A manager's team, as [`App::team`] gives it (or only their direct reports).
+    #[allow(clippy::too_many_arguments)]
     pub async fn team(
         &self,
         manager: Option<PersonId>,
+        direct_only: bool,
         sort: crate::TeamSort,
         want_total: bool,
         first: Option<usize>,
@@ -372,12 +374,72 @@ impl Reader {
                 &self.actor,
                 &self.org,
                 manager,
+                direct_only,
                 sort,
                 want_total,
                 first,
                 after,
             )
             .await
+    }
+
+    /// How many of a manager's team (or direct reports) hold each position: (track key,
+    /// level key, people), `None` keys for people without a level. `manager` defaults to the
+    /// actor; checked as [`Reader::team`] is.
+    pub async fn team_levels(
+        &self,
+        manager: Option<PersonId>,
+        direct_only: bool,
+    ) -> Result<Vec<(Option<String>, Option<String>, u64)>, AppError> {
+        let manager = manager
+            .or(self.actor.person_id())
+            .ok_or_else(|| AppError::Invalid("say whose team: a manager is needed".into()))?;
+        self.app.person_by_id(&self.org, manager).await?;
+        let relation = self
+            .app
+            .relation_to(&self.actor, &self.org, manager)
+            .await?;
+        authorize(&self.actor, Action::ReadTeam(self.org.id, relation))?;
+        self.app
+            .db
+            .refresh_due_standings(self.org.id, Utc::now().date_naive())
+            .await?;
+        let scope = if direct_only {
+            rungs_db::Scope::DirectReportsOf(manager)
+        } else {
+            rungs_db::Scope::ReportsOf(manager)
+        };
+        Ok(self.app.db.level_counts(self.org.id, scope).await?)
+    }
+
+    /// Whether anyone active reports to the acting person (one statement).
+    pub async fn has_reports(&self) -> Result<bool, AppError> {
+        match self.actor.person_id() {
+            Some(me) => Ok(self.app.db.has_reports(self.org.id, me).await?),
+            None => Ok(false),
+        }
+    }
+
+    /// Whether the actor may assess `person` (their manager, above them in the lines).
+    pub async fn may_assess(&self, person: PersonId) -> Result<bool, AppError> {
+        Ok(matches!(
+            self.allowed(&[person], Action::Assess).await?.get(&person),
+            Some(Ok(()))
+        ) && self.actor.person_id() != Some(person))
+    }
+
+    /// The organisation's published matrix that people are placed on (its newest version).
+    pub async fn matrix(
+        &self,
+    ) -> Result<
+        (
+            rungs_domain::matrix::VersionInfo,
+            rungs_domain::matrix::Matrix,
+        ),
+        AppError,
+    > {
+        authorize(&self.actor, Action::ReadMatrices(self.org.id))?;
+        self.app.placement_matrix(&self.org, None).await
     }
 
     /// A page of a person's direct reports the actor may see, by email.

@@ -499,7 +499,7 @@ impl App {
         after: Option<&str>,
     ) -> Result<Page<ReadinessView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
-        self.team_in(actor, &org, manager, sort, want_total, first, after)
+        self.team_in(actor, &org, manager, false, sort, want_total, first, after)
             .await
     }
 
@@ -510,6 +510,7 @@ impl App {
         actor: &Actor,
         org: &Organisation,
         manager: Option<PersonId>,
+        direct_only: bool,
         sort: TeamSort,
         want_total: bool,
         first: Option<usize>,
@@ -521,7 +522,11 @@ impl App {
         self.person_by_id(org, manager).await?;
         let relation = self.relation_to(actor, org, manager).await?;
         authorize(actor, Action::ReadTeam(org.id, relation))?;
-        let scope = Scope::ReportsOf(manager);
+        let scope = if direct_only {
+            Scope::DirectReportsOf(manager)
+        } else {
+            Scope::ReportsOf(manager)
+        };
         self.standings_page(org, scope, sort, want_total, first, after)
             .await
     }
@@ -711,7 +716,7 @@ impl App {
 /// The manager whose team `scope` is, if it is one (for the `direct` flag).
 fn scope_manager(scope: Scope) -> Option<PersonId> {
     match scope {
-        Scope::ReportsOf(m) => Some(m),
+        Scope::ReportsOf(m) | Scope::DirectReportsOf(m) => Some(m),
         _ => None,
     }
 }

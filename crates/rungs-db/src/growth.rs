@@ -36,6 +36,8 @@ pub enum Scope {
     Person(PersonId),
     /// Everyone who reports to this person, directly or indirectly (not the person).
     ReportsOf(PersonId),
+    /// Those who report to this person directly.
+    DirectReportsOf(PersonId),
 }
 
 impl Scope {
@@ -75,6 +77,14 @@ impl Scope {
                     ph(3)
                 ),
                 [org.0, m.0, org.0],
+            )),
+            Self::DirectReportsOf(m) => Some(Expr::cust_with_values(
+                format!(
+                    "{table}.{column} IN (SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {})",
+                    ph(1),
+                    ph(2)
+                ),
+                [org.0, m.0],
             )),
         }
     }

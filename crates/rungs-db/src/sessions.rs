@@ -100,6 +100,22 @@ impl Db {
         )))
     }
 
+    /// Whether anyone active reports to `person` (for the web app's navigation).
+    pub async fn has_reports(&self, org: OrgId, person: PersonId) -> Result<bool, DbError> {
+        use sea_orm::QuerySelect;
+        Ok(person::Entity::find()
+            .select_only()
+            .column(person::Column::Id)
+            .filter(person::Column::OrgId.eq(org.0))
+            .filter(person::Column::ManagerId.eq(person.0))
+            .filter(person::Column::Active.eq(true))
+            .limit(1)
+            .into_tuple::<uuid::Uuid>()
+            .one(&self.conn)
+            .await?
+            .is_some())
+    }
+
     /// Records a request of the session at `at`.
     pub async fn touch_web_session(
         &self,

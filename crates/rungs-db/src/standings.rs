@@ -395,12 +395,25 @@ impl Db {
                 "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND"
                     .to_owned(),
             ),
+            // The chosen people as a CTE of their own: its values come first in the text,
+            // as they are bound first (`?` placeholders are positional).
             Scope::Person(me) => (
-                "WITH ".to_owned(),
                 format!(
-                    "people p CROSS JOIN standings s WHERE p.id = {} AND",
+                    "WITH subtree(id) AS (SELECT r.id FROM people r WHERE r.org_id = {} AND r.id = {}), ",
+                    b.bind(org.0),
                     b.bind(me.0)
                 ),
+                "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND"
+                    .to_owned(),
+            ),
+            Scope::DirectReportsOf(m) => (
+                format!(
+                    "WITH subtree(id) AS (SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {}), ",
+                    b.bind(org.0),
+                    b.bind(m.0)
+                ),
+                "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND"
+                    .to_owned(),
             ),
             Scope::Org => (
                 "WITH ".to_owned(),
@@ -518,5 +531,44 @@ impl Db {
             None => q,
         };
         Ok(usize::try_from(q.count(&self.conn).await?).unwrap_or(usize::MAX))
+    }
+}
+
+impl Db {
+    /// How many active people of `scope` hold each position (track and level keys; `None`
+    /// for people without one), from the kept standings: one statement, whatever the size.
+    pub async fn level_counts(
+        &self,
+        org: OrgId,
+        scope: Scope,
+    ) -> Result<Vec<(Option<String>, Option<String>, u64)>, DbError> {
+        use sea_orm::sea_query::{Expr, ExprTrait, Query};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+        let active = Query::select()
+            .column(crate::entities::person::Column::Id)
+            .from(crate::entities::person::Entity)
+            .and_where(crate::entities::person::Column::OrgId.eq(org.0))
+            .and_where(crate::entities::person::Column::Active.eq(true))
+            .to_owned();
+        let mut q = standing::Entity::find()
+            .select_only()
+            .column(standing::Column::Track)
+            .column(standing::Column::Level)
+            .column_as(Expr::col(standing::Column::Id).count(), "n")
+            .filter(standing::Column::OrgId.eq(org.0))
+            .filter(standing::Column::Id.in_subquery(active));
+        if let Some(c) = scope.condition(self.conn.get_database_backend(), org, "standings", "id") {
+            q = q.filter(c);
+        }
+        let rows: Vec<(Option<String>, Option<String>, i64)> = q
+            .group_by(standing::Column::Track)
+            .group_by(standing::Column::Level)
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(t, l, n)| (t, l, u64::try_from(n).unwrap_or(0)))
+            .collect())
     }
 }

@@ -145,3 +145,30 @@ pub(crate) fn radar(groups: &[RadarGroup]) -> Option<String> {
         1,
     ))
 }
+
+/// The people per position as horizontal bars, or `None` when there is nothing to draw.
+pub(crate) fn level_bars(levels: &[(String, u64)]) -> Option<String> {
+    if levels.is_empty() {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let counts: Vec<f32> = levels.iter().map(|(_, n)| *n as f32).collect();
+    let mut chart = charts_rs::HorizontalBarChart::new(
+        vec![Series::new("People".into(), counts)],
+        levels.iter().map(|(k, _)| k.clone()).collect(),
+    );
+    chart.width = 720.0;
+    #[allow(clippy::cast_precision_loss)]
+    let height = 80.0 + 28.0 * levels.len() as f32;
+    chart.height = height;
+    chart.legend.show = Some(false);
+    let svg = chart
+        .svg()
+        .map_err(|e| tracing::warn!(error = %e, "the level chart could not be drawn"))
+        .ok()?;
+    Some(svg.replacen(
+        "<svg ",
+        "<svg role=\"img\" aria-label=\"Bar chart of people per position; the table below gives the same numbers.\" class=\"chart\" ",
+        1,
+    ))
+}

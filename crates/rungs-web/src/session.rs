@@ -32,6 +32,8 @@ pub(crate) struct Signed {
     pub session: Session,
     pub csrf: String,
     pub reader: Reader,
+    /// Whether anyone reports to them (the navigation offers their team).
+    pub has_reports: bool,
 }
 
 impl Signed {
@@ -150,10 +152,15 @@ impl FromRequestParts<Arc<WebState>> for Signed {
                     .app
                     .session_reader(&session)
                     .map_err(|e| WebError::read(e).into_response())?;
+                let has_reports = reader
+                    .has_reports()
+                    .await
+                    .map_err(|e| WebError::read(e).into_response())?;
                 Ok(Signed {
                     session,
                     csrf: web.csrf_token,
                     reader,
+                    has_reports,
                 })
             }
             Err(rungs_app::AppError::Unauthenticated(_)) => Err(to_signin(parts, true)),

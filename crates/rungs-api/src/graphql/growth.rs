@@ -791,6 +791,11 @@ impl GrowthQuery {
         ctx: &Context<'_>,
         manager_id: Option<ID>,
         #[graphql(default)] sort: TeamSort,
+        #[graphql(
+            default,
+            desc = "Only the people who report to the manager directly (by default the whole subtree)."
+        )]
+        direct_only: bool,
         #[graphql(validator(minimum = 1, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Readiness, Total>> {
@@ -806,6 +811,7 @@ impl GrowthQuery {
         let page = c.ok(reader(ctx)?
             .team(
                 Some(id),
+                direct_only,
                 sort,
                 want_total,
                 self::first(first),

@@ -159,6 +159,72 @@ pub(crate) fn rating_choices() -> Vec<RatingChoice> {
         .collect()
 }
 
+/// The rating form of each criterion (and the headings around the two ratings): rating
+/// oneself, rating a report, or none.
+pub(crate) struct RateForm {
+    /// Empty: no form.
+    pub action: String,
+    pub csrf: String,
+    pub choices: Vec<RatingChoice>,
+    pub summary: &'static str,
+    pub legend: &'static str,
+    pub button: &'static str,
+    pub saved: &'static str,
+    pub manager_heading: &'static str,
+    pub self_heading: &'static str,
+}
+
+impl RateForm {
+    /// A person rating themselves.
+    pub fn myself(csrf: &str) -> Self {
+        Self {
+            action: "/growth/rate".into(),
+            csrf: csrf.to_owned(),
+            choices: rating_choices(),
+            summary: "Rate myself",
+            legend: "My rating of",
+            button: "Save my rating",
+            saved: "Your rating is saved.",
+            manager_heading: "Manager's rating",
+            self_heading: "My rating",
+        }
+    }
+
+    /// A manager rating a report.
+    pub fn manager(csrf: &str, person: rungs_domain::PersonId) -> Self {
+        Self {
+            action: format!("/people/{person}/assess"),
+            csrf: csrf.to_owned(),
+            choices: rating_choices(),
+            summary: "Assess",
+            legend: "Your rating of",
+            button: "Save the assessment",
+            saved: "The assessment is saved.",
+            manager_heading: "Manager's rating",
+            self_heading: "Their own rating",
+        }
+    }
+
+    /// Read only (a plan toward another position).
+    pub fn none(viewer_is_subject: bool) -> Self {
+        Self {
+            action: String::new(),
+            csrf: String::new(),
+            choices: Vec::new(),
+            summary: "",
+            legend: "",
+            button: "",
+            saved: "",
+            manager_heading: "Manager's rating",
+            self_heading: if viewer_is_subject {
+                "My rating"
+            } else {
+                "Their own rating"
+            },
+        }
+    }
+}
+
 pub(crate) struct Where {
     pub track: String,
     pub level: String,
@@ -198,17 +264,36 @@ struct GrowthPage {
     gaps: Vec<ItemView>,
     met: Vec<ItemView>,
     level_resources: Vec<(String, ResourceView)>,
-    csrf: String,
-    ratings: Vec<RatingChoice>,
+    rate: RateForm,
 }
 
 /// The criterion fragment htmx swaps in after rating.
 #[derive(Template)]
 #[template(path = "growth_item.html")]
-struct ItemFragment {
-    item: ItemView,
-    csrf: String,
-    ratings: Vec<RatingChoice>,
+pub(crate) struct ItemFragment {
+    pub item: ItemView,
+    pub rate: RateForm,
+}
+
+/// A plan's criteria as the page lists them: the gaps, then what is met, each in matrix order.
+pub(crate) fn sections(
+    p: &rungs_domain::growth::GrowthPlan,
+    m: &Matrix,
+    names: &HashMap<rungs_domain::PersonId, Person>,
+) -> (Vec<ItemView>, Vec<ItemView>) {
+    let items: Vec<ItemView> = p.items.iter().map(|i| ItemView::of(i, m, names)).collect();
+    let (met, gaps): (Vec<ItemView>, Vec<ItemView>) = items.into_iter().partition(|i| i.met);
+    (gaps, met)
+}
+
+/// The people who rated the plan's criteria.
+pub(crate) fn raters(p: &rungs_domain::growth::GrowthPlan) -> Vec<rungs_domain::PersonId> {
+    p.items
+        .iter()
+        .flat_map(|i| [&i.manager, &i.myself])
+        .flatten()
+        .map(|a| a.assessor_id)
+        .collect()
 }
 
 /// What the page is built from: my plan, my readiness, the matrix behind them, and the names
@@ -234,15 +319,7 @@ async fn mine(s: &Signed) -> Result<Mine, WebError> {
         .remove(&plan.version.id)
         .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
         .map_err(WebError::read)?;
-    let raters: Vec<rungs_domain::PersonId> = plan
-        .plan
-        .items
-        .iter()
-        .flat_map(|i| [&i.manager, &i.myself])
-        .flatten()
-        .map(|a| a.assessor_id)
-        .collect();
-    let names = r.named(&raters).await.map_err(WebError::read)?;
+    let names = r.named(&raters(&plan.plan)).await.map_err(WebError::read)?;
     Ok(Mine {
         plan,
         readiness,
@@ -269,12 +346,7 @@ fn page_of(s: &Signed, m: &Mine) -> GrowthPage {
         total: p.total(),
         percent: percent(p.progress()),
     };
-    let items: Vec<ItemView> = p
-        .items
-        .iter()
-        .map(|i| ItemView::of(i, &m.matrix, &m.names))
-        .collect();
-    let (met, gaps): (Vec<ItemView>, Vec<ItemView>) = items.into_iter().partition(|i| i.met);
+    let (gaps, met) = sections(p, &m.matrix, &m.names);
     let groups = charts::groups(p, &m.matrix);
     let rd = &m.readiness.readiness;
     GrowthPage {
@@ -305,8 +377,7 @@ fn page_of(s: &Signed, m: &Mine) -> GrowthPage {
                 Some((name, ResourceView::of(r)))
             })
             .collect(),
-        csrf: s.csrf.clone(),
-        ratings: rating_choices(),
+        rate: RateForm::myself(&s.csrf),
     }
 }
 
@@ -331,16 +402,13 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     let m = mine(&s).await?;
     let mut page = page_of(&s, &m);
-    if let Some(key) = q.saved {
-        for i in page.gaps.iter_mut().chain(page.met.iter_mut()) {
-            i.saved = i.key == key;
-        }
-    }
+    mark_saved(&mut page.gaps, q.saved.as_deref());
+    mark_saved(&mut page.met, q.saved.as_deref());
     Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize)]
-pub(crate) struct RateForm {
+pub(crate) struct RateInput {
     #[serde(default, rename = "_csrf")]
     csrf: String,
     expectation: String,
@@ -351,82 +419,149 @@ pub(crate) struct RateForm {
     links: String,
 }
 
-/// `POST /growth/rate`: a self-rating of one criterion. With htmx, the criterion is answered
-/// in place; without it, the page again at that criterion.
-pub(crate) async fn rate(
-    st: State,
-    s: Signed,
-    headers: HeaderMap,
-    Form(f): Form<RateForm>,
-) -> Result<Response, WebError> {
+impl RateInput {
+    pub fn expectation_key(&self) -> &str {
+        self.expectation.trim()
+    }
+}
+
+/// Saves a rating of `person` by the signed-in person (a self-rating or a manager's, as the
+/// use case decides from who rates whom). `Err(Invalid)` says what to fix.
+pub(crate) async fn save_rating(
+    st: &crate::WebState,
+    s: &Signed,
+    person: rungs_domain::PersonId,
+    f: &RateInput,
+) -> Result<(), WebError> {
     s.check_csrf(&f.csrf)?;
-    let key = f.expectation.trim().to_owned();
-    let outcome = match Rating::parse(&f.rating) {
-        Ok(rating) => {
-            let links: Vec<String> = f
-                .links
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect();
-            let input = AssessInput {
-                person: s.session.person.id,
-                expectation: &key,
-                rating,
-                evidence: f.evidence.trim(),
-                links,
-            };
-            st.app
-                .assess(&s.session.actor, s.session.org.slug.as_str(), input)
-                .await
-                .map(|_| ())
-                .map_err(WebError::action)
-        }
-        Err(_) => Err(WebError::Invalid("Choose a rating.".into())),
+    let Ok(rating) = Rating::parse(&f.rating) else {
+        return Err(WebError::Invalid("Choose a rating.".into()));
     };
+    let links: Vec<String> = f
+        .links
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let input = AssessInput {
+        person,
+        expectation: f.expectation.trim(),
+        rating,
+        evidence: f.evidence.trim(),
+        links,
+    };
+    st.app
+        .assess(&s.session.actor, s.session.org.slug.as_str(), input)
+        .await
+        .map(|_| ())
+        .map_err(WebError::action)
+}
+
+/// What a rating form gets back: with htmx the criterion alone (saved, or why not), without
+/// it the page again at the criterion (by redirect after a save, rendered with the error).
+pub(crate) fn rated(
+    headers: &HeaderMap,
+    outcome: Result<(), WebError>,
+    key: &str,
+    page_url: &str,
+    items: &mut (Vec<ItemView>, Vec<ItemView>),
+    render_page: impl FnOnce(&mut (Vec<ItemView>, Vec<ItemView>)) -> Response,
+    rate: RateForm,
+) -> Result<Response, WebError> {
     let error = match outcome {
-        Ok(()) if !is_htmx(&headers) => {
-            return Ok(Redirect::to(&format!("/growth?saved={key}#c-{key}")).into_response());
+        Ok(()) if !is_htmx(headers) => {
+            let sep = if page_url.contains('?') { '&' } else { '?' };
+            return Ok(Redirect::to(&format!("{page_url}{sep}saved={key}#c-{key}")).into_response());
         }
         Ok(()) => None,
         Err(WebError::Invalid(why)) => Some(why),
         Err(e) => return Err(e),
     };
-    let m = mine(&s).await?;
-    let mut page = page_of(&s, &m);
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    let found = page
-        .gaps
+    let key_of = |i: &ItemView| i.key == key;
+    let Some(item) = items
+        .0
         .iter_mut()
-        .chain(page.met.iter_mut())
-        .find(|i| i.key == key);
-    let Some(item) = found else {
+        .chain(items.1.iter_mut())
+        .find(|i| key_of(i))
+    else {
         return Err(WebError::Invalid(error.unwrap_or_else(|| {
-            format!("`{key}` is not a criterion of your plan")
+            format!("`{key}` is not a criterion of this plan")
         })));
     };
     item.saved = error.is_none();
     item.error = error;
-    if !is_htmx(&headers) {
-        return Ok(render(status, &page));
+    if !is_htmx(headers) {
+        return Ok(render_page(items));
     }
-    let key_of = |i: &ItemView| i.key == key;
-    let item = if let Some(at) = page.gaps.iter().position(key_of) {
-        page.gaps.swap_remove(at)
-    } else if let Some(at) = page.met.iter().position(key_of) {
-        page.met.swap_remove(at)
+    let item = if let Some(at) = items.0.iter().position(key_of) {
+        items.0.swap_remove(at)
+    } else if let Some(at) = items.1.iter().position(key_of) {
+        items.1.swap_remove(at)
     } else {
         return Err(WebError::NotFound);
     };
-    let fragment = ItemFragment {
-        item,
-        csrf: s.csrf.clone(),
-        ratings: rating_choices(),
-    };
-    Ok(render(status, &fragment))
+    Ok(render(status, &ItemFragment { item, rate }))
+}
+
+/// Marks the criterion just rated (after a form sent without JavaScript).
+pub(crate) fn mark_saved(items: &mut [ItemView], saved: Option<&str>) {
+    if let Some(key) = saved {
+        for i in items {
+            i.saved = i.key == key;
+        }
+    }
+}
+
+/// `POST /growth/rate`: a self-rating of one criterion.
+pub(crate) async fn rate(
+    st: State,
+    s: Signed,
+    headers: HeaderMap,
+    Form(f): Form<RateInput>,
+) -> Result<Response, WebError> {
+    let outcome = save_rating(&st, &s, s.session.person.id, &f).await;
+    if let Err(
+        e @ (WebError::Csrf | WebError::NotFound | WebError::Refused(_) | WebError::Internal),
+    ) = outcome
+    {
+        return Err(e);
+    }
+    let key = f.expectation.trim().to_owned();
+    if outcome.is_ok() && !is_htmx(&headers) {
+        return rated(
+            &headers,
+            outcome,
+            &key,
+            "/growth",
+            &mut (Vec::new(), Vec::new()),
+            |_| StatusCode::OK.into_response(),
+            RateForm::myself(&s.csrf),
+        );
+    }
+    let m = mine(&s).await?;
+    let mut page = page_of(&s, &m);
+    let mut items = (
+        std::mem::take(&mut page.gaps),
+        std::mem::take(&mut page.met),
+    );
+    let rate = RateForm::myself(&s.csrf);
+    rated(
+        &headers,
+        outcome,
+        &key,
+        "/growth",
+        &mut items,
+        |items| {
+            page.gaps = std::mem::take(&mut items.0);
+            page.met = std::mem::take(&mut items.1);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        },
+        rate,
+    )
 }

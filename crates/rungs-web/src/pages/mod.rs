@@ -1,7 +1,11 @@
 //! The pages, one module per area, and what every page shares (the layout).
 
+pub(crate) mod explore;
 pub(crate) mod growth;
+pub(crate) mod history;
+pub(crate) mod matrix;
 pub(crate) mod signin;
+pub(crate) mod team;
 
 use crate::assets::{Urls, urls};
 use crate::error::WebError;
@@ -23,6 +27,7 @@ pub(crate) struct Nav {
     pub csrf: String,
     /// The page the navigation marks as current (`aria-current`).
     pub current: &'static str,
+    pub has_reports: bool,
 }
 
 impl Layout {
@@ -37,7 +42,11 @@ impl Layout {
 
     /// A page of a signed-in person.
     pub fn signed(title: &str, s: &Signed, current: &'static str) -> Self {
-        Self::of_session(title, &s.session, &s.csrf, current)
+        let mut l = Self::of_session(title, &s.session, &s.csrf, current);
+        if let Some(nav) = &mut l.me {
+            nav.has_reports = s.has_reports;
+        }
+        l
     }
 
     pub fn of_session(
@@ -54,6 +63,7 @@ impl Layout {
                 org: session.org.name.clone(),
                 csrf: csrf.to_owned(),
                 current,
+                has_reports: false,
             }),
         }
     }

@@ -1,0 +1,85 @@
+//! "The matrix": the published matrix of my position as the grid of tracks and levels, each
+//! cell with its titles and criteria, my own cell marked.
+
+use crate::error::{WebError, render};
+use crate::pages::Layout;
+use crate::session::Signed;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+pub(crate) struct GridCell {
+    /// `None`: the level is not a rung of this track.
+    pub titles: Option<String>,
+    pub criteria: Vec<String>,
+    pub mine: bool,
+}
+
+pub(crate) struct GridRow {
+    pub level: String,
+    pub cells: Vec<GridCell>,
+}
+
+#[derive(Template)]
+#[template(path = "matrix.html")]
+struct MatrixPage {
+    layout: Layout,
+    name: String,
+    version: String,
+    tracks: Vec<String>,
+    rows: Vec<GridRow>,
+    position: Option<String>,
+}
+
+/// `GET /matrix`
+pub(crate) async fn page(s: Signed) -> Result<Response, WebError> {
+    let me = s.session.person.id;
+    let r = &s.reader;
+    let plan = r.one(me, async |r, ids| r.plans(ids).await).await;
+    let plan = plan.map_err(WebError::read)?;
+    let version = plan.version.id;
+    let m = r
+        .versions(&[version])
+        .await
+        .map_err(WebError::read)?
+        .remove(&version)
+        .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
+        .map_err(WebError::read)?;
+    let current = plan.plan.current.as_ref();
+    let mut levels: Vec<_> = m.levels().iter().collect();
+    levels.sort_by_key(|l| l.rank);
+    let rows = levels
+        .iter()
+        .map(|l| GridRow {
+            level: l.name.clone(),
+            cells: m
+                .tracks()
+                .iter()
+                .map(|t| {
+                    let on_ladder = m.has_position(t.key.as_str(), l.key.as_str());
+                    let cell = m.cell(t.key.as_str(), l.key.as_str());
+                    GridCell {
+                        titles: on_ladder
+                            .then(|| cell.map(|c| c.titles.join(" / ")).unwrap_or_default()),
+                        criteria: cell
+                            .map(|c| c.expectations.iter().map(|e| e.label()).collect())
+                            .unwrap_or_default(),
+                        mine: current.is_some_and(|c| c.track == t.key && c.level.key == l.key),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let page = MatrixPage {
+        layout: Layout::signed("The matrix", &s, "matrix"),
+        name: m.name().to_owned(),
+        version: plan
+            .version
+            .number
+            .map_or_else(|| "draft".to_owned(), |n| format!("version {n}")),
+        tracks: m.tracks().iter().map(|t| t.name.clone()).collect(),
+        rows,
+        position: current.map(|c| format!("{} · {}", c.track_name, c.level.name)),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
