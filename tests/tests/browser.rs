@@ -153,6 +153,17 @@ impl Stories {
         panic!("no `{css}` on {}: {last}", self.path().await)
     }
 
+    /// Waits until the browser is at `expected` (path and query), after a click that navigates.
+    async fn at(&self, expected: &str) {
+        for _ in 0..100 {
+            if self.path().await == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(self.path().await, expected);
+    }
+
     /// Waits until the first `css` reads `expected` (after a navigation or an in-place update).
     async fn see(&self, css: &str, expected: &str) {
         let mut last = String::new();
@@ -317,6 +328,7 @@ async fn the_web_app_in_a_real_browser() {
     s.sign_in(EMPLOYEE).await;
     signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
     unknown_pages_are_a_plain_404(&mut s).await;
+    graphiql_runs_without_internet(&mut s).await;
 
     println!(
         "browser stories passed; audited by axe-core: {:?}; screenshots in {}",
@@ -332,7 +344,7 @@ async fn employee_signs_in_and_rates_themselves(s: &mut Stories) {
     assert_eq!(s.path().await, "/signin?next=/growth", "signed out");
     s.check_page("signin").await;
     s.sign_in(EMPLOYEE).await;
-    assert_eq!(s.path().await, "/growth");
+    s.at("/growth").await;
     s.see("main h1", "My growth").await;
     assert!(s.text("#next-h").await.starts_with("Toward"));
     s.check_page("growth").await;
@@ -456,7 +468,7 @@ async fn manager_assesses_and_proposes_a_promotion(s: &mut Stories) -> Urls {
     .await
     .unwrap();
     s.click("form[action='/team'] button").await;
-    assert_eq!(s.path().await, "/team?scope=direct&sort=name");
+    s.at("/team?scope=direct&sort=name").await;
     let employee =
         s.c.execute(
             "return [...document.querySelectorAll('table.team a[href^=\"/people/\"]')]
@@ -549,9 +561,44 @@ async fn employee_sees_the_case_explores_and_reads_the_matrix(s: &mut Stories, u
 
 async fn another_organisation_gets_404(s: &mut Stories, urls: &Urls) {
     s.sign_in(BETA_MANAGER).await;
-    assert_eq!(s.path().await, "/growth");
+    s.at("/growth").await;
     s.open(&urls.employee).await;
     s.see("main h1", "Page not found").await;
     s.check_page("not-found-other-org").await;
     s.sign_out().await;
+}
+
+/// GraphiQL (on in the demo) comes from the binary: this machine has no internet, so the page
+/// only starts if React and GraphiQL are served by Rungs. Then a query runs through it.
+async fn graphiql_runs_without_internet(s: &mut Stories) {
+    s.open("/graphql").await;
+    let started = s
+        .c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const t0 = Date.now();
+             (function poll() {
+               if (document.querySelector('.graphiql-container')) return done('started');
+               if (Date.now() - t0 > 10000) return done('not started: ' + document.body.innerHTML.slice(0, 300)
+                 + ' | React=' + typeof React + ' GraphiQL=' + typeof GraphiQL);
+               setTimeout(poll, 100);
+             })();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(started, json!("started"), "GraphiQL did not start");
+    let result =
+        s.c.execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' },
+                                 body: JSON.stringify({ query: '{ __typename }' }) })
+               .then(r => r.json()).then(done, e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(result["data"]["__typename"], "Query", "{result}");
+    let png = s.c.screenshot().await.unwrap();
+    std::fs::write(s.shots.join("graphiql-1440.png"), png).unwrap();
 }

@@ -5,13 +5,12 @@
 use crate::error::RequestId;
 use crate::graphql::{RungsSchema, SchemaLimits, build_schema, graph};
 use crate::metrics::Metrics;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use rungs_app::auth::Session;
@@ -56,6 +55,9 @@ impl Default for ApiConfig {
 struct AppState {
     app: App,
     schema: RungsSchema,
+    /// With introspection on: the same schema with room for GraphiQL's schema query, which
+    /// nests deeper than `max_depth` (used only for documents of introspection fields alone).
+    introspection: Option<RungsSchema>,
     cfg: ApiConfig,
     metrics: Metrics,
 }
@@ -77,9 +79,20 @@ pub fn router_with(app: App, cfg: ApiConfig, beside: Router) -> Router {
             max_complexity: cfg.max_complexity,
         },
     );
+    let introspection = cfg.introspection.then(|| {
+        build_schema(
+            app.clone(),
+            SchemaLimits {
+                introspection: true,
+                max_depth: 32,
+                max_complexity: 100_000,
+            },
+        )
+    });
     let state = Arc::new(AppState {
         app,
         schema,
+        introspection,
         cfg: cfg.clone(),
         metrics: Metrics::new(&crate::graphql::sdl()),
     });
@@ -93,6 +106,7 @@ pub fn router_with(app: App, cfg: ApiConfig, beside: Router) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/graphiql/{file}", get(graphiql_file))
         .with_state(state.clone())
         .merge(beside)
         .layer(
@@ -325,6 +339,9 @@ async fn graphql(
             &id,
         );
     }
+    let requests_are_introspection = requests
+        .iter()
+        .all(|r| crate::shape::introspection_only(&r.query));
     let names: Vec<&str> = requests
         .iter()
         .map(|r| r.operation_name.as_deref().unwrap_or("-"))
@@ -352,7 +369,11 @@ async fn graphql(
             }
         };
     }
-    let mut response = st.schema.execute_batch(batch).await;
+    let schema = match &st.introspection {
+        Some(s) if requests_are_introspection => s,
+        _ => &st.schema,
+    };
+    let mut response = schema.execute_batch(batch).await;
     match &mut response {
         BatchResponse::Single(r) => with_codes(r),
         BatchResponse::Batch(v) => v.iter_mut().for_each(with_codes),
@@ -435,7 +456,7 @@ fn with_codes(r: &mut GqlResponse) {
 
 async fn graphiql(State(st): State<Arc<AppState>>) -> Response {
     if st.cfg.introspection {
-        Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+        crate::graphiql::page()
     } else {
         (
             StatusCode::NOT_FOUND,
@@ -443,6 +464,16 @@ async fn graphiql(State(st): State<Arc<AppState>>) -> Response {
         )
             .into_response()
     }
+}
+
+async fn graphiql_file(
+    State(st): State<Arc<AppState>>,
+    file: axum::extract::Path<String>,
+) -> Response {
+    if !st.cfg.introspection {
+        return crate::graphiql::not_found();
+    }
+    crate::graphiql::file(file).unwrap_or_else(crate::graphiql::not_found)
 }
 
 async fn healthz() -> &'static str {

@@ -3,6 +3,7 @@
 //! only crate that names a GraphQL type or an HTTP route.
 
 mod error;
+mod graphiql;
 mod graphql;
 mod http;
 mod metrics;

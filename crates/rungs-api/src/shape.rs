@@ -29,6 +29,20 @@ pub fn refusal(query: &str) -> Option<String> {
     })
 }
 
+/// Whether every operation of `query` (or the one named) selects only introspection fields
+/// (`__schema`, `__type`, `__typename`) at its root: GraphiQL's schema query, which is deeper
+/// than the depth limit allows ordinary queries.
+pub fn introspection_only(query: &str) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    doc.operations.iter().all(|(_, op)| {
+        op.node.selection_set.node.items.iter().all(|item| {
+            matches!(&item.node, Selection::Field(f) if f.node.name.node.as_str().starts_with("__"))
+        })
+    })
+}
+
 /// How many fields `doc`'s operations select with every fragment spread in place (saturating;
 /// a fragment that spreads itself, or nesting beyond reason, counts as too many).
 pub fn expanded_fields(doc: &ExecutableDocument) -> u64 {
@@ -116,5 +130,30 @@ mod tests {
             5
         );
         assert!(refusal(&"{ a }".repeat(20_000)).is_some(), "too long");
+    }
+}
+
+#[cfg(test)]
+mod introspection_tests {
+    use super::introspection_only;
+
+    #[test]
+    fn only_documents_of_introspection_fields_are_introspection() {
+        assert!(introspection_only(
+            "query IntrospectionQuery { __schema { types { ...T } } } fragment T on __Type { name }"
+        ));
+        assert!(introspection_only(
+            "{ __type(name: \"Person\") { name } __typename }"
+        ));
+        assert!(!introspection_only(
+            "{ __schema { types { name } } me { id } }"
+        ));
+        assert!(!introspection_only(
+            "{ ...F } fragment F on Query { __typename }"
+        ));
+        assert!(!introspection_only(
+            "query A { __typename } query B { me { id } }"
+        ));
+        assert!(!introspection_only("{ not parsed"));
     }
 }

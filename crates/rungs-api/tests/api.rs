@@ -993,6 +993,16 @@ async fn safety_limits_reject() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404, "GraphiQL is off");
+    let res = s
+        .http
+        .get(format!(
+            "{}/graphiql/react-17.0.2.production.min.js",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "and so are its files");
 
     // Depth, body size and time, with tighter settings.
     let tight = spawn(
@@ -1047,13 +1057,44 @@ async fn safety_limits_reject() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(
-        res.text()
+    let page = res.text().await.unwrap();
+    assert!(page.to_lowercase().contains("graphiql"));
+    // Nothing comes from the internet: every script and style sheet is served from the binary.
+    let sources: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|s| s.ends_with(".js") || s.ends_with(".css"))
+        .collect();
+    assert_eq!(sources.len(), 6, "{page}");
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("//unpkg"));
+    assert!(!page.contains("<script>"), "no inline script");
+    for src in sources {
+        let r = open
+            .http
+            .get(format!("{}{src}", open.base))
+            .send()
             .await
-            .unwrap()
-            .to_lowercase()
-            .contains("graphiql")
+            .unwrap();
+        assert_eq!(r.status(), 200, "{src}");
+        assert!(r.bytes().await.unwrap().len() > 50, "{src}");
+    }
+    // GraphiQL's schema query nests deeper than ordinary queries may (max_depth 12): it runs.
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(8),
+        "} ".repeat(8)
     );
+    let deep = deep.as_str();
+    let r = open.gql(None, deep, json!({})).await;
+    assert!(r.ok()["__schema"]["types"].is_array());
+    // An ordinary query as deep is still refused, with or without introspection beside it.
+    let r = open
+        .gql(
+            Some(&hr),
+            "{ __typename me { manager { manager { manager { manager { manager { manager { manager { manager { manager { manager { manager { manager { id } } } } } } } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), Some("INVALID_INPUT"), "{}", r.body);
     let r = open
         .gql(Some(&hr), "{ __schema { queryType { name } } }", json!({}))
         .await;
