@@ -50,3 +50,8 @@ bench-api people="100000":
 fuzz target="matrix_yaml" secs="300":
     mkdir -p fuzz/corpus/{{target}}
     cd fuzz && cargo +nightly fuzz run {{target}} corpus/{{target}} seeds/{{target}} -- -max_total_time={{secs}}
+
+# The web app's pages, one request at a time: p50 and p95 on the demo organisation and on an
+# organisation of `people` on PostgreSQL. Figures go in docs/web.md. See scripts/bench-web.sh.
+bench-web people="100000":
+    bash scripts/bench-web.sh {{people}}

@@ -561,7 +561,7 @@ async fn employee_sees_the_case_explores_and_reads_the_matrix(s: &mut Stories, u
 
 async fn another_organisation_gets_404(s: &mut Stories, urls: &Urls) {
     s.sign_in(BETA_MANAGER).await;
-    s.at("/growth").await;
+    s.at("/team").await;
     s.open(&urls.employee).await;
     s.see("main h1", "Page not found").await;
     s.check_page("not-found-other-org").await;

@@ -397,7 +397,9 @@ async fn forms_from_elsewhere_are_refused_and_unknown_pages_are_plain_404s() {
             ],
         )
         .await;
-    assert_eq!(r.location(), "/growth");
+    assert_eq!(r.location(), "/");
+    // Home is one's growth; a manager's is their team.
+    assert_eq!(other.get("/").await.location(), "/growth");
 
     let r = browser.get("/no/such/page").await;
     assert_eq!(r.status, 404);
@@ -448,7 +450,8 @@ async fn a_manager_reviews_the_team_assesses_and_handles_the_promotion_case() {
             303
         );
 
-        // The team, with the navigation's link to it.
+        // Home is the team, with the navigation's link to it.
+        assert_eq!(manager.get("/").await.location(), "/team", "{b}");
         let team = manager.get("/team").await;
         assert_eq!(team.status, 200, "{b}");
         assert!(

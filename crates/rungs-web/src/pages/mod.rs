@@ -69,9 +69,10 @@ impl Layout {
     }
 }
 
-/// `/`: one's home page (signed-out visitors are sent to sign in).
-pub(crate) async fn home(_s: Signed) -> Response {
-    Redirect::to("/growth").into_response()
+/// `/`: one's home page: a manager's team, everyone else's growth (signed-out visitors are
+/// sent to sign in).
+pub(crate) async fn home(s: Signed) -> Response {
+    Redirect::to(if s.has_reports { "/team" } else { "/growth" }).into_response()
 }
 
 /// Any other path: the 404 page for browsers, a bare 404 for API clients (which the API's

@@ -56,7 +56,7 @@ fn safe_next(next: &str) -> &str {
         && !next.starts_with("//")
         && !next.contains('\\')
         && !next.chars().any(char::is_control);
-    if ok { next } else { "/growth" }
+    if ok { next } else { "/" }
 }
 
 fn random_token() -> Result<String, WebError> {
@@ -199,7 +199,7 @@ mod tests {
             "growth",
             "/a\nb",
         ] {
-            assert_eq!(safe_next(bad), "/growth", "{bad:?}");
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }
 }

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# `just bench-web [people]`: the web app's pages, rendered one request at a time, p50 and p95
+# of BENCH_REQUESTS requests each (curl's time to the last byte), on the demo organisation
+# (`serve --demo`, SQLite) and on an organisation of `people` people on PostgreSQL (database
+# `rungs_bench_web`, dropped and made again). Figures go in docs/web.md.
+#
+# Needs: psql and a PostgreSQL server (RUNGS_BENCH_POSTGRES, default
+# postgres://postgres@127.0.0.1:5432) and curl.
+set -euo pipefail
+
+PEOPLE=${1:-100000}
+PG=${RUNGS_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+DB=rungs_bench_web
+N=${BENCH_REQUESTS:-200}
+ADDR=127.0.0.1:8096
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$HERE/target/bench-web
+
+command -v psql >/dev/null || { echo "bench-web needs psql" >&2; exit 1; }
+command -v curl >/dev/null || { echo "bench-web needs curl" >&2; exit 1; }
+cd "$HERE"
+cargo build --release --bin rungs
+BIN=$HERE/target/release/rungs
+rm -rf "$OUT" && mkdir -p "$OUT"
+SERVER=
+trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true' EXIT
+
+start() { # args...
+  "$BIN" serve --addr "$ADDR" "$@" >"$OUT/serve.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 300); do
+    curl -sf "http://$ADDR/readyz" >/dev/null && return 0
+    sleep 0.2
+  done
+  echo "the server did not start: $OUT/serve.log" >&2
+  exit 1
+}
+
+sign_in() { # email jar
+  local form csrf
+  form=$(curl -s -c "$2" -b "$2" "http://$ADDR/signin")
+  csrf=$(grep -o 'name="_csrf" value="[^"]*"' <<<"$form" | head -1 | sed 's/.*value="//;s/"$//')
+  curl -s -o /dev/null -c "$2" -b "$2" "http://$ADDR/signin" \
+    --data-urlencode "email=$1" --data-urlencode "password=rungs-demo-password" --data-urlencode "_csrf=$csrf"
+  grep -q rungs_session "$2" || { echo "could not sign in as $1" >&2; exit 1; }
+}
+
+measure() { # label jar path
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' -b "$2" "http://$ADDR$3")
+  [ "$code" = 200 ] || { echo "$3 answered $code" >&2; exit 1; }
+  for _ in $(seq 1 "$N"); do
+    curl -s -o /dev/null -w '%{time_total}\n' -b "$2" "http://$ADDR$3"
+  done | sort -n >"$OUT/times"
+  local p50 p95
+  p50=$(sed -n "$(( (N + 1) / 2 ))p" "$OUT/times")
+  p95=$(sed -n "$(( (N * 95 + 99) / 100 ))p" "$OUT/times")
+  awk -v l="$1" -v p="$3" -v a="$p50" -v b="$p95" \
+    'BEGIN { printf "%-24s %-44s p50 %7.1f ms   p95 %7.1f ms\n", l, p, a * 1000, b * 1000 }'
+}
+
+pages() { # org-label employee manager
+  sign_in "$2" "$OUT/employee.jar"
+  sign_in "$3" "$OUT/manager.jar"
+  local report
+  report=$(curl -s -b "$OUT/manager.jar" "http://$ADDR/team?scope=direct&sort=name" \
+    | grep -o 'href="/people/[^"]*"' | head -1 | sed 's/href="//;s/"$//')
+  for p in /growth "/explore?to=data-analyst/intermediate" /history /matrix; do
+    measure "$1 employee" "$OUT/employee.jar" "$p"
+  done
+  for p in /team "/team?scope=direct&sort=level" "$report"; do
+    measure "$1 manager" "$OUT/manager.jar" "$p"
+  done
+}
+
+echo "== the demo organisation (serve --demo, SQLite, 30 people)"
+mkdir -p "$OUT/demo"
+(cd "$OUT/demo" && RUNGS_DATABASE_URL=sqlite://rungs.db "$BIN" serve --demo --addr "$ADDR" >"$OUT/serve.log" 2>&1) &
+SERVER=$!
+for _ in $(seq 1 300); do curl -sf "http://$ADDR/readyz" >/dev/null && break; sleep 0.2; done
+pages demo employee@demo.rungs.test manager@demo.rungs.test
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+
+echo "== an organisation of $PEOPLE people (PostgreSQL)"
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>&1 | grep -v NOTICE || true
+export RUNGS_DATABASE_URL="$PG/$DB"
+export RUNGS_JWT_SECRET=bench-only-secret-bench-only-secret-0123456789
+"$BIN" db migrate >/dev/null
+"$BIN" demo seed --org bench --people "$PEOPLE" >"$OUT/seed.log" 2>&1
+start
+pages "$PEOPLE people" employee@bench.rungs.test manager@bench.rungs.test
+sign_in head@bench.rungs.test "$OUT/head.jar"
+measure "$PEOPLE people head" "$OUT/head.jar" /team
