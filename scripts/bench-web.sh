@@ -26,6 +26,10 @@ SERVER=
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true' EXIT
 
 start() { # args...
+  if curl -sf "http://$ADDR/readyz" >/dev/null; then
+    echo "something already answers on $ADDR: stop it first" >&2
+    exit 1
+  fi
   "$BIN" serve --addr "$ADDR" "$@" >"$OUT/serve.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 300); do
@@ -37,12 +41,13 @@ start() { # args...
 }
 
 sign_in() { # email jar
-  local form csrf
+  local form csrf code
+  rm -f "$2"
   form=$(curl -s -c "$2" -b "$2" "http://$ADDR/signin")
   csrf=$(grep -o 'name="_csrf" value="[^"]*"' <<<"$form" | head -1 | sed 's/.*value="//;s/"$//')
-  curl -s -o /dev/null -c "$2" -b "$2" "http://$ADDR/signin" \
-    --data-urlencode "email=$1" --data-urlencode "password=rungs-demo-password" --data-urlencode "_csrf=$csrf"
-  grep -q rungs_session "$2" || { echo "could not sign in as $1" >&2; exit 1; }
+  code=$(curl -s -o /dev/null -w '%{http_code}' -c "$2" -b "$2" "http://$ADDR/signin" \
+    --data-urlencode "email=$1" --data-urlencode "password=rungs-demo-password" --data-urlencode "_csrf=$csrf")
+  [ "$code" = 303 ] || { echo "could not sign in as $1 (HTTP $code)" >&2; exit 1; }
 }
 
 measure() { # label jar path
@@ -73,13 +78,16 @@ pages() { # org-label employee manager
   done
 }
 
+stop() {
+  kill "$SERVER"
+  wait "$SERVER" 2>/dev/null || true
+  SERVER=
+}
+
 echo "== the demo organisation (serve --demo, SQLite, 30 people)"
-mkdir -p "$OUT/demo"
-(cd "$OUT/demo" && RUNGS_DATABASE_URL=sqlite://rungs.db "$BIN" serve --demo --addr "$ADDR" >"$OUT/serve.log" 2>&1) &
-SERVER=$!
-for _ in $(seq 1 300); do curl -sf "http://$ADDR/readyz" >/dev/null && break; sleep 0.2; done
+RUNGS_DATABASE_URL="sqlite://$OUT/demo.db" start --demo
 pages demo employee@demo.rungs.test manager@demo.rungs.test
-kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+stop
 
 echo "== an organisation of $PEOPLE people (PostgreSQL)"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>&1 | grep -v NOTICE || true
@@ -91,3 +99,5 @@ start
 pages "$PEOPLE people" employee@bench.rungs.test manager@bench.rungs.test
 sign_in head@bench.rungs.test "$OUT/head.jar"
 measure "$PEOPLE people head" "$OUT/head.jar" /team
+measure "$PEOPLE people head" "$OUT/head.jar" "/team?sort=name"
+stop
