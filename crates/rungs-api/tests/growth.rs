@@ -124,6 +124,9 @@ async fn hr_imports_manager_assesses_employee_reads_manager_proposes_hr_approves
         assert_eq!((node["ready"].clone(), node["score"].as_f64()), (json!(false), Some(1.0)), "{b}");
         let time = node["reasons"].as_array().unwrap().iter().find(|x| x["kind"] == "TIME_IN_LEVEL").unwrap();
         assert_eq!(time["ok"], false);
+        let ready_q = "query($s: String) { team(filter: { readyOnly: true, search: $s }) { totalCount edges { node { person { email } ready } } } }";
+        let r = s.gql(Some(&lead), ready_q, json!({})).await;
+        assert_eq!(r.ok()["team"]["totalCount"], 0, "{b}: no one is ready yet");
         // HR sets a rule without a waiting time: ready.
         let r = s
             .gql(
@@ -135,6 +138,17 @@ async fn hr_imports_manager_assesses_employee_reads_manager_proposes_hr_approves
         assert_eq!(r.ok()["setReadinessRule"]["minMonthsInLevel"], 0);
         let r = s.gql(Some(&lead), team_q, json!({})).await;
         assert_eq!(r.ok()["team"]["edges"][0]["node"]["ready"], true, "{b}");
+        // The ready-only filter now finds them, and a search narrows it (in SQL, counted).
+        let r = s.gql(Some(&lead), ready_q, json!({})).await;
+        assert_eq!(r.ok()["team"]["totalCount"], 1, "{b}");
+        assert_eq!(r.ok()["team"]["edges"][0]["node"]["ready"], true, "{b}");
+        let email = r.ok()["team"]["edges"][0]["node"]["person"]["email"].clone();
+        let part = email.as_str().unwrap()[..3].to_uppercase();
+        let r = s.gql(Some(&lead), ready_q, json!({ "s": part })).await;
+        assert_eq!(r.ok()["team"]["edges"][0]["node"]["person"]["email"], email, "{b}");
+        let r = s.gql(Some(&lead), ready_q, json!({ "s": "%no such person" })).await;
+        assert_eq!(r.ok()["team"]["totalCount"], 0, "{b}");
+        assert_eq!(r.ok()["team"]["edges"], json!([]), "{b}");
 
         // The manager proposes; HR comments and approves.
         let r = s

@@ -66,6 +66,16 @@ pub const REPORT_CHUNK: usize = 100;
 /// How a team is sorted: the order the kept standings are paged in (ready first, then the
 /// higher score, then the longer in level, then by name; by name; or the highest level first).
 pub use rungs_db::StandingOrder as TeamSort;
+/// Which of a team a listing keeps: the ready only, a part of the name or email, a track.
+pub use rungs_db::StandingsFilter as TeamFilter;
+
+/// One page of ids in a listing's order (see `App::ranked`).
+struct Ranked {
+    ids: Vec<PersonId>,
+    more: bool,
+    total: usize,
+    rule: ReadinessRule,
+}
 
 /// How many people hold one level of one track.
 #[derive(Debug, Clone, Serialize)]
@@ -427,50 +437,76 @@ impl App {
             .collect())
     }
 
-    /// The ids of the active people in `scope`, in `sort`, after the person `after` (all of
-    /// them when `first` is `None`), sorted in SQL from their kept standings (due rows
-    /// refreshed first); with whether more follow and the rule "ready" was decided by.
+    /// The ids of the active people in `scope` that `filter` keeps, in `sort`, after the
+    /// person `after` (all of them when `first` is `None`), sorted in SQL from their kept
+    /// standings (due rows refreshed first); with whether more follow, how many there are
+    /// over all pages (counted only when `want_total`, else 0), and the rule "ready" was
+    /// decided by.
+    #[allow(clippy::too_many_arguments)]
     async fn ranked(
         &self,
         org: &Organisation,
         scope: Scope,
         sort: TeamSort,
+        filter: &TeamFilter,
         after: Option<PersonId>,
         first: Option<usize>,
-    ) -> Result<(Vec<PersonId>, bool, ReadinessRule), AppError> {
+        want_total: bool,
+    ) -> Result<Ranked, AppError> {
         let today = Utc::now().date_naive();
         let rule = self.db.readiness_rule(org.id).await?;
         self.db.refresh_due_standings(org.id, today).await?;
         let q = StandingsQuery {
             scope,
             order: sort,
+            filter,
             rule: &rule,
             today,
         };
         let (ids, more) = self.db.standings_page(org.id, &q, after, first).await?;
-        Ok((ids, more, rule))
+        let total = if want_total {
+            self.db.standings_count(org.id, &q).await?
+        } else {
+            0
+        };
+        Ok(Ranked {
+            ids,
+            more,
+            total,
+            rule,
+        })
     }
 
     /// A page of the active people in `scope`, each with their readiness computed in full (a
     /// page's worth, whatever the scope's size).
+    #[allow(clippy::too_many_arguments)]
     async fn standings_page(
         &self,
         org: &Organisation,
         scope: Scope,
         sort: TeamSort,
+        filter: &TeamFilter,
         want_total: bool,
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<Page<ReadinessView>, AppError> {
         let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
-        let (ids, has_next, rule) = self
-            .ranked(org, scope, sort, after.map(PersonId), Some(first))
+        let Ranked {
+            ids,
+            more: has_next,
+            total,
+            rule,
+        } = self
+            .ranked(
+                org,
+                scope,
+                sort,
+                filter,
+                after.map(PersonId),
+                Some(first),
+                want_total,
+            )
             .await?;
-        let total = if want_total {
-            self.db.standings_count(org.id, scope).await?
-        } else {
-            0
-        };
         let items = self
             .readiness_for(org, &ids, scope_manager(scope), &rule)
             .await?;
@@ -499,8 +535,11 @@ impl App {
         after: Option<&str>,
     ) -> Result<Page<ReadinessView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
-        self.team_in(actor, &org, manager, false, sort, want_total, first, after)
-            .await
+        let all = TeamFilter::default();
+        self.team_in(
+            actor, &org, manager, false, sort, &all, want_total, first, after,
+        )
+        .await
     }
 
     /// [`App::team`] in an organisation already resolved for the actor.
@@ -512,6 +551,7 @@ impl App {
         manager: Option<PersonId>,
         direct_only: bool,
         sort: TeamSort,
+        filter: &TeamFilter,
         want_total: bool,
         first: Option<usize>,
         after: Option<&str>,
@@ -527,7 +567,7 @@ impl App {
         } else {
             Scope::ReportsOf(manager)
         };
-        self.standings_page(org, scope, sort, want_total, first, after)
+        self.standings_page(org, scope, sort, filter, want_total, first, after)
             .await
     }
 
@@ -552,8 +592,16 @@ impl App {
             }
             None => Scope::Org,
         };
-        let (ids, _, rule) = self
-            .ranked(&org, scope, TeamSort::Readiness, None, None)
+        let Ranked { ids, rule, .. } = self
+            .ranked(
+                &org,
+                scope,
+                TeamSort::Readiness,
+                &TeamFilter::default(),
+                None,
+                None,
+                false,
+            )
             .await?;
         for chunk in ids.chunks(REPORT_CHUNK) {
             each(

@@ -26,4 +26,4 @@ pub use error::DbError;
 pub use growth::{CaseFilter, Scope};
 pub use people::{PeoplePage, PeopleQuery, Reach};
 pub use repo::*;
-pub use standings::{StandingOrder, StandingsQuery};
+pub use standings::{StandingOrder, StandingsFilter, StandingsQuery};

@@ -54,7 +54,7 @@ pub struct PeoplePage {
 }
 
 /// A LIKE pattern that matches `s` anywhere, with `!` escaping LIKE's own characters.
-fn contains_pattern(s: &str) -> String {
+pub(crate) fn contains_pattern(s: &str) -> String {
     let mut p = String::with_capacity(s.len() + 2);
     p.push('%');
     for c in s.to_lowercase().chars() {

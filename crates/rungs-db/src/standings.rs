@@ -254,12 +254,24 @@ pub enum StandingOrder {
     Level,
 }
 
+/// Which people of a scope a listing keeps (all conditions hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StandingsFilter {
+    /// Only those the rule calls ready.
+    pub ready_only: bool,
+    /// Part of the name or email, any case.
+    pub search: Option<String>,
+    /// The track (key) of the position in force.
+    pub track: Option<String>,
+}
+
 /// Which people a standings listing holds: active people of the organisation, or of a
-/// manager's subtree (`Scope::ReportsOf`).
+/// manager's subtree (`Scope::ReportsOf`), kept by `filter`.
 #[derive(Debug, Clone, Copy)]
 pub struct StandingsQuery<'a> {
     pub scope: Scope,
     pub order: StandingOrder,
+    pub filter: &'a StandingsFilter,
     /// Decides "ready" for [`StandingOrder::Readiness`].
     pub rule: &'a ReadinessRule,
     pub today: NaiveDate,
@@ -310,6 +322,92 @@ fn after_values(
                 format!("({first} OR ({eq} AND {}))", after_values(rest, cursor, b))
             }
         }
+    }
+}
+
+/// `WITH ... ranked AS (...)`: the people of `q.scope` that `q.filter`'s search and track
+/// keep, each with the sort keys of every order and whether the rule calls them ready.
+fn ranked(org: OrgId, q: &StandingsQuery<'_>, b: &mut Bound) -> String {
+    let score = SCORES[score_index(q.rule)];
+    let (with, from) = match q.scope {
+        Scope::ReportsOf(m) => (
+            // As in `Scope::condition`: CROSS JOIN keeps SQLite walking from the queue.
+            format!(
+                "WITH RECURSIVE subtree(id) AS (\
+                 SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {} \
+                 UNION ALL SELECT p.id FROM subtree t CROSS JOIN people p \
+                 WHERE p.manager_id = t.id AND p.org_id = {}), ",
+                b.bind(org.0),
+                b.bind(m.0),
+                b.bind(org.0)
+            ),
+            "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND".to_owned(),
+        ),
+        // The chosen people as a CTE of their own: its values come first in the text,
+        // as they are bound first (`?` placeholders are positional).
+        Scope::Person(me) => (
+            format!(
+                "WITH subtree(id) AS (SELECT r.id FROM people r WHERE r.org_id = {} AND r.id = {}), ",
+                b.bind(org.0),
+                b.bind(me.0)
+            ),
+            "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND".to_owned(),
+        ),
+        Scope::DirectReportsOf(m) => (
+            format!(
+                "WITH subtree(id) AS (SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {}), ",
+                b.bind(org.0),
+                b.bind(m.0)
+            ),
+            "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND".to_owned(),
+        ),
+        Scope::Org => (
+            "WITH ".to_owned(),
+            "people p CROSS JOIN standings s WHERE".to_owned(),
+        ),
+    };
+    let ranked = format!(
+        "ranked AS (SELECT p.id AS id, p.email AS email, s.sort_name AS sort_name, \
+         CASE WHEN s.has_target = {} AND s.{score} >= {} AND s.in_level_since <= {} \
+         THEN 1 ELSE 0 END AS ready, s.{score} AS score, \
+         COALESCE(s.in_level_since, {}) AS since, COALESCE(s.rank, -1) AS rnk \
+         FROM {from} s.id = p.id AND p.org_id = {} AND p.active = {}",
+        b.bind(true),
+        b.bind(q.rule.min_score),
+        b.bind(in_level_cutoff(q.today, q.rule.min_months_in_level)),
+        b.bind(FAR),
+        b.bind(org.0),
+        b.bind(true),
+    );
+    let mut sql = format!("{with}{ranked}");
+    if let Some(s) = q
+        .filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let pattern = crate::people::contains_pattern(s);
+        sql.push_str(&format!(
+            " AND (p.email LIKE {} ESCAPE '!' OR s.sort_name LIKE {} ESCAPE '!')",
+            b.bind(pattern.clone()),
+            b.bind(pattern)
+        ));
+    }
+    if let Some(t) = &q.filter.track {
+        sql.push_str(&format!(" AND s.track = {}", b.bind(t.clone())));
+    }
+    sql.push(')');
+    sql
+}
+
+/// The condition, ending in `AND `, that keeps only ready rows when the filter says so (the
+/// rest of the filter is applied in [`ranked`]).
+fn kept(filter: &StandingsFilter) -> &'static str {
+    if filter.ready_only {
+        "r.ready = 1 AND "
+    } else {
+        ""
     }
 }
 
@@ -375,64 +473,11 @@ impl Db {
         after: Option<PersonId>,
         first: Option<usize>,
     ) -> Result<(Vec<PersonId>, bool), DbError> {
-        let score = SCORES[score_index(q.rule)];
         let mut b = Bound {
             backend: self.conn.get_database_backend(),
             values: Vec::new(),
         };
-        let (with, from) = match q.scope {
-            Scope::ReportsOf(m) => (
-                // As in `Scope::condition`: CROSS JOIN keeps SQLite walking from the queue.
-                format!(
-                    "WITH RECURSIVE subtree(id) AS (\
-                     SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {} \
-                     UNION ALL SELECT p.id FROM subtree t CROSS JOIN people p \
-                     WHERE p.manager_id = t.id AND p.org_id = {}), ",
-                    b.bind(org.0),
-                    b.bind(m.0),
-                    b.bind(org.0)
-                ),
-                "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND"
-                    .to_owned(),
-            ),
-            // The chosen people as a CTE of their own: its values come first in the text,
-            // as they are bound first (`?` placeholders are positional).
-            Scope::Person(me) => (
-                format!(
-                    "WITH subtree(id) AS (SELECT r.id FROM people r WHERE r.org_id = {} AND r.id = {}), ",
-                    b.bind(org.0),
-                    b.bind(me.0)
-                ),
-                "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND"
-                    .to_owned(),
-            ),
-            Scope::DirectReportsOf(m) => (
-                format!(
-                    "WITH subtree(id) AS (SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {}), ",
-                    b.bind(org.0),
-                    b.bind(m.0)
-                ),
-                "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND"
-                    .to_owned(),
-            ),
-            Scope::Org => (
-                "WITH ".to_owned(),
-                "people p CROSS JOIN standings s WHERE".to_owned(),
-            ),
-        };
-        let ranked = format!(
-            "ranked AS (SELECT p.id AS id, p.email AS email, s.sort_name AS sort_name, \
-             CASE WHEN s.has_target = {} AND s.{score} >= {} AND s.in_level_since <= {} \
-             THEN 1 ELSE 0 END AS ready, s.{score} AS score, \
-             COALESCE(s.in_level_since, {}) AS since, COALESCE(s.rank, -1) AS rnk \
-             FROM {from} s.id = p.id AND p.org_id = {} AND p.active = {})",
-            b.bind(true),
-            b.bind(q.rule.min_score),
-            b.bind(in_level_cutoff(q.today, q.rule.min_months_in_level)),
-            b.bind(FAR),
-            b.bind(org.0),
-            b.bind(true),
-        );
+        let ranked = ranked(org, q, &mut b);
         let keys: &[(&str, bool)] = match q.order {
             StandingOrder::Readiness => &[
                 ("ready", true),
@@ -454,21 +499,22 @@ impl Db {
             Some(a) => {
                 let cursor = self.cursor_keys(org, q, a).await?;
                 format!(
-                    "SELECT r.id AS id FROM ranked r WHERE {}",
+                    "SELECT r.id AS id FROM ranked r WHERE {}{}",
+                    kept(q.filter),
                     after_values(keys, &cursor, &mut b)
                 )
             }
-            None => "SELECT r.id AS id FROM ranked r".to_owned(),
+            None => format!(
+                "SELECT r.id AS id FROM ranked r WHERE {}1 = 1",
+                kept(q.filter)
+            ),
         };
         let order: Vec<String> = keys
             .iter()
             .map(|(k, desc)| format!("r.{k} {}", if *desc { "DESC" } else { "ASC" }))
             .collect();
         let limit = first.map_or(String::new(), |n| format!(" LIMIT {}", n + 1));
-        let sql = format!(
-            "{with}{ranked} {select} ORDER BY {}{limit}",
-            order.join(", ")
-        );
+        let sql = format!("{ranked} {select} ORDER BY {}{limit}", order.join(", "));
         let rows = self
             .conn
             .query_all_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
@@ -520,17 +566,28 @@ impl Db {
         ]))
     }
 
-    /// How many active people `scope` holds (the total of a team listing). One statement.
-    pub async fn standings_count(&self, org: OrgId, scope: Scope) -> Result<usize, DbError> {
-        use sea_orm::PaginatorTrait;
-        let q = person::Entity::find()
-            .filter(person::Column::OrgId.eq(org.0))
-            .filter(person::Column::Active.eq(true));
-        let q = match scope.condition(self.conn.get_database_backend(), org, "people", "id") {
-            Some(c) => q.filter(c),
-            None => q,
+    /// How many people the listing `q` holds over all its pages (the total of a team
+    /// listing). One statement.
+    pub async fn standings_count(
+        &self,
+        org: OrgId,
+        q: &StandingsQuery<'_>,
+    ) -> Result<usize, DbError> {
+        let mut b = Bound {
+            backend: self.conn.get_database_backend(),
+            values: Vec::new(),
         };
-        Ok(usize::try_from(q.count(&self.conn).await?).unwrap_or(usize::MAX))
+        let sql = format!(
+            "{} SELECT COUNT(*) AS n FROM ranked r WHERE {}1 = 1",
+            ranked(org, q, &mut b),
+            kept(q.filter)
+        );
+        let n: i64 = self
+            .conn
+            .query_one_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
+            .await?
+            .map_or(Ok(0), |r| r.try_get("", "n"))?;
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 }
 

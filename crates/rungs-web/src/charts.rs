@@ -172,3 +172,50 @@ pub(crate) fn level_bars(levels: &[(String, u64)]) -> Option<String> {
         1,
     ))
 }
+
+/// The team × competency heatmap (the share of each person's next-level criteria met, 0 to
+/// 100, printed in every cell so that colour is not the only signal), or `None` when there is
+/// nothing to draw. `rows` are (name, one share per competency), drawn top to bottom.
+pub(crate) fn heatmap(competencies: &[String], rows: &[(String, Vec<u32>)]) -> Option<String> {
+    if competencies.is_empty() || rows.is_empty() {
+        return None;
+    }
+    let n = rows.len();
+    // charts-rs counts rows from the bottom.
+    let data: Vec<(usize, f32)> = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, shares))| {
+            shares.iter().enumerate().map(move |(j, p)| {
+                #[allow(clippy::cast_precision_loss)]
+                let v = *p as f32;
+                ((n - 1 - i) * competencies.len() + j, v)
+            })
+        })
+        .collect();
+    let mut chart = charts_rs::HeatmapChart::new(
+        data,
+        competencies.to_vec(),
+        rows.iter().rev().map(|(name, _)| name.clone()).collect(),
+    );
+    chart.width = 720.0;
+    #[allow(clippy::cast_precision_loss)]
+    let height = 70.0 + 30.0 * n as f32;
+    chart.height = height;
+    chart.heatmap_series.min = 0.0;
+    chart.heatmap_series.max = 100.0;
+    chart.heatmap_series.min_color = (0xf1, 0xf5, 0xfb).into();
+    chart.heatmap_series.max_color = (0x1d, 0x4e, 0x89).into();
+    chart.heatmap_series.min_font_color = (0x1f, 0x29, 0x37).into();
+    chart.heatmap_series.max_font_color = (0xff, 0xff, 0xff).into();
+    chart.x_axis.font.size = 12.0;
+    let svg = chart
+        .svg()
+        .map_err(|e| tracing::warn!(error = %e, "the heatmap could not be drawn"))
+        .ok()?;
+    Some(svg.replacen(
+        "<svg ",
+        "<svg role=\"img\" aria-label=\"Heatmap of the share of next-level criteria met per person and competency; the table below gives the same numbers.\" class=\"chart\" ",
+        1,
+    ))
+}

@@ -473,6 +473,56 @@ async fn a_manager_reviews_the_team_assesses_and_handles_the_promotion_case() {
                 .contains(&format!("<h2 id=\"people-h\">{rows} p")),
             "{b}: {rows} rows, and the total says otherwise"
         );
+        // Filters: by name or email, by track, the ready only; each listing's count agrees
+        // with its rows, and the tracks' listings add up to the team.
+        let rows_of = |p: &Page| p.body.matches("<a href=\"/people/").count();
+        let everyone = rows_of(&team);
+        let named = manager.get("/team?q=EMIL").await;
+        assert_eq!(rows_of(&named), 1, "{b}: {}", named.body);
+        assert!(named.body.contains("Emil Employee"), "{b}");
+        assert!(named.body.contains("1 person matches"), "{b}");
+        assert!(
+            named.body.contains("value=\"EMIL\""),
+            "{b}: the search is kept"
+        );
+        let nobody = manager.get("/team?q=%25_nobody").await;
+        assert_eq!(rows_of(&nobody), 0, "{b}");
+        assert!(nobody.body.contains("No one in this team matches"), "{b}");
+        let ready = manager.get("/team?ready=1").await;
+        assert_eq!(
+            rows_of(&ready),
+            team.body
+                .matches("<strong class=\"ok-text\">Ready</strong>")
+                .count(),
+            "{b}"
+        );
+        assert!(!ready.body.contains("Not yet <span"), "{b}");
+        let select = team
+            .body
+            .split("id=\"track\"")
+            .nth(1)
+            .and_then(|s| s.split("</select>").next())
+            .expect("a track filter");
+        let keys: Vec<&str> = select
+            .split("<option value=\"")
+            .skip(1)
+            .filter_map(|o| o.split('"').next())
+            .filter(|k| !k.is_empty())
+            .collect();
+        assert!(keys.len() >= 2, "{b}: {select}");
+        let mut on_tracks = 0;
+        for k in &keys {
+            let p = manager.get(&format!("/team?track={k}")).await;
+            assert_eq!(p.status, 200, "{b}");
+            let n = rows_of(&p);
+            assert!(
+                p.body.contains(&format!("<h2 id=\"people-h\">{n} p")),
+                "{b}: {k}: {n} rows, and the total says otherwise"
+            );
+            on_tracks += n;
+        }
+        let unplaced = team.body.matches("<td>no level yet</td>").count();
+        assert_eq!(on_tracks + unplaced, everyone, "{b}");
         let emil = link_to(&team, "Emil Employee");
 
         // Emil's page: the plan with both ratings, an assessment form, the open case.
@@ -648,13 +698,17 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                 .await
                 .unwrap();
             let emil = format!("/people/{}", emil.id);
-            let pages: [(&str, &str); 7] = [
+            let pages: [(&str, &str); 8] = [
                 ("employee", "/growth"),
                 ("employee", "/explore?to=data-analyst/intermediate"),
                 ("employee", "/history"),
                 ("employee", "/matrix"),
                 ("manager", "/team"),
                 ("manager", "/team?scope=direct&sort=level"),
+                (
+                    "manager",
+                    "/team?q=e&ready=&track=python-developer&sort=name",
+                ),
                 ("manager", emil.as_str()),
             ];
             let mut used = Vec::new();

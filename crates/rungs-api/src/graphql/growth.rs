@@ -178,6 +178,18 @@ pub enum TeamSort {
     Level,
 }
 
+/// Which of a team `team` keeps (all conditions must hold).
+#[derive(InputObject, Default)]
+pub struct TeamFilterInput {
+    /// Only the people the readiness rule calls ready.
+    #[graphql(default)]
+    pub ready_only: bool,
+    /// Part of the name or email, any case.
+    pub search: Option<String>,
+    /// Current track key, such as `python-developer`.
+    pub track: Option<String>,
+}
+
 // ---- objects -------------------------------------------------------------------------------
 
 /// A track and level.
@@ -786,6 +798,7 @@ impl GrowthQuery {
     /// A manager's direct and indirect reports with level, readiness and open case
     /// (`managerId` defaults to the caller).
     #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
     async fn team(
         &self,
         ctx: &Context<'_>,
@@ -796,6 +809,7 @@ impl GrowthQuery {
             desc = "Only the people who report to the manager directly (by default the whole subtree)."
         )]
         direct_only: bool,
+        #[graphql(default)] filter: TeamFilterInput,
         #[graphql(validator(minimum = 1, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Readiness, Total>> {
@@ -807,12 +821,18 @@ impl GrowthQuery {
             TeamSort::Name => app::TeamSort::Name,
             TeamSort::Level => app::TeamSort::Level,
         };
+        let filter = app::TeamFilter {
+            ready_only: filter.ready_only,
+            search: filter.search,
+            track: filter.track,
+        };
         let want_total = ctx.look_ahead().field("totalCount").exists();
         let page = c.ok(reader(ctx)?
             .team(
                 Some(id),
                 direct_only,
                 sort,
+                &filter,
                 want_total,
                 self::first(first),
                 after.as_deref(),

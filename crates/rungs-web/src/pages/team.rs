@@ -19,9 +19,9 @@ use askama::Template;
 use axum::extract::{Form, Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use rungs_app::{Proposal, TeamSort};
+use rungs_app::{Proposal, TeamFilter, TeamSort};
 use rungs_domain::{CaseId, PersonId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// People per page of the team.
 const PAGE: usize = 25;
@@ -50,6 +50,13 @@ pub(crate) struct Choice {
     pub selected: bool,
 }
 
+/// A track to filter by.
+pub(crate) struct TrackOption {
+    pub key: String,
+    pub name: String,
+    pub selected: bool,
+}
+
 #[derive(Template)]
 #[template(path = "team.html")]
 struct TeamPage {
@@ -57,20 +64,70 @@ struct TeamPage {
     direct: bool,
     sorts: Vec<Choice>,
     sort: &'static str,
+    search: String,
+    ready_only: bool,
+    tracks: Vec<TrackOption>,
+    filtered: bool,
     rows: Vec<TeamRow>,
     total: usize,
+    /// The next page's address (the same choices, after this page's last person).
     next: Option<String>,
     competencies: Vec<String>,
     heat: Vec<HeatRow>,
+    heat_svg: Option<String>,
     levels_svg: Option<String>,
     levels: Vec<(String, u64)>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 pub(crate) struct TeamQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     sort: Option<String>,
+    /// Part of a name or email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
+    /// A track key ("" for every track).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    track: Option<String>,
+    /// "1": the ready only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ready: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     after: Option<String>,
+}
+
+impl TeamQuery {
+    fn filter(&self) -> TeamFilter {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        TeamFilter {
+            ready_only: self.ready.as_deref() == Some("1"),
+            search: given(&self.q),
+            track: given(&self.track),
+        }
+    }
+
+    /// The address of the page after `cursor`, with the same choices.
+    fn next(&self, cursor: String) -> String {
+        let q = TeamQuery {
+            scope: self.scope.clone(),
+            sort: self.sort.clone(),
+            q: self.q.clone().filter(|v| !v.trim().is_empty()),
+            track: self.track.clone().filter(|v| !v.trim().is_empty()),
+            ready: self.ready.clone(),
+            after: Some(cursor),
+        };
+        format!(
+            "/team?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        )
+    }
 }
 
 fn sort_of(s: Option<&str>) -> (TeamSort, &'static str) {
@@ -85,9 +142,18 @@ fn sort_of(s: Option<&str>) -> (TeamSort, &'static str) {
 pub(crate) async fn page(s: Signed, Query(q): Query<TeamQuery>) -> Result<Response, WebError> {
     let direct = q.scope.as_deref() == Some("direct");
     let (sort, sort_name) = sort_of(q.sort.as_deref());
+    let filter = q.filter();
     let r = &s.reader;
     let team = r
-        .team(None, direct, sort, true, Some(PAGE), q.after.as_deref())
+        .team(
+            None,
+            direct,
+            sort,
+            &filter,
+            true,
+            Some(PAGE),
+            q.after.as_deref(),
+        )
         .await
         .map_err(WebError::read)?;
     let ids: Vec<PersonId> = team.items.iter().map(|v| v.person.id).collect();
@@ -152,7 +218,7 @@ pub(crate) async fn page(s: Signed, Query(q): Query<TeamQuery>) -> Result<Respon
         }
         per_person.push((v.person.display_name.clone(), shares));
     }
-    let heat = per_person
+    let heat: Vec<HeatRow> = per_person
         .into_iter()
         .map(|(name, shares)| HeatRow {
             name,
@@ -188,9 +254,33 @@ pub(crate) async fn page(s: Signed, Query(q): Query<TeamQuery>) -> Result<Respon
         .collect();
     levels.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
     let levels: Vec<(String, u64)> = levels.into_iter().map(|(k, n, _)| (k, n)).collect();
+    let heat_svg = charts::heatmap(
+        &competencies,
+        &heat
+            .iter()
+            .map(|h| (h.name.clone(), h.cells.iter().map(|(p, _)| *p).collect()))
+            .collect::<Vec<_>>(),
+    );
+    let tracks = matrix
+        .as_ref()
+        .map(|m| {
+            m.tracks()
+                .iter()
+                .map(|t| TrackOption {
+                    key: t.key.to_string(),
+                    name: t.name.clone(),
+                    selected: filter.track.as_deref() == Some(t.key.as_str()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let page = TeamPage {
         layout: Layout::signed("My team", &s, "team"),
         direct,
+        search: filter.search.clone().unwrap_or_default(),
+        ready_only: filter.ready_only,
+        tracks,
+        filtered: filter != TeamFilter::default(),
         sorts: [
             ("readiness", "Readiness"),
             ("name", "Name"),
@@ -206,9 +296,14 @@ pub(crate) async fn page(s: Signed, Query(q): Query<TeamQuery>) -> Result<Respon
         sort: sort_name,
         rows,
         total: team.total,
-        next: team.has_next.then_some(team.end_cursor).flatten(),
+        next: team
+            .has_next
+            .then_some(team.end_cursor)
+            .flatten()
+            .map(|c| q.next(c)),
         competencies,
         heat,
+        heat_svg,
         levels_svg: charts::level_bars(&levels),
         levels,
     };
@@ -475,4 +570,29 @@ pub(crate) async fn case_action(
         format!("/people/{person}?done={done}#cases")
     };
     Ok(Redirect::to(&url).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TeamQuery;
+
+    #[test]
+    fn the_next_page_keeps_every_choice_and_drops_empty_ones() {
+        let q = TeamQuery {
+            scope: Some("direct".into()),
+            sort: Some("name".into()),
+            q: Some("Ana & Bo".into()),
+            track: Some(String::new()),
+            ready: Some("1".into()),
+            after: Some("old".into()),
+        };
+        assert_eq!(
+            q.next("abc".into()),
+            "/team?scope=direct&sort=name&q=Ana+%26+Bo&ready=1&after=abc"
+        );
+        let f = q.filter();
+        assert!(f.ready_only);
+        assert_eq!(f.search.as_deref(), Some("Ana & Bo"));
+        assert_eq!(f.track, None);
+    }
 }
