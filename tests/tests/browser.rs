@@ -206,18 +206,21 @@ impl Stories {
             self.c.set_window_size(w, h).await.unwrap();
             let png = self.c.screenshot().await.unwrap();
             std::fs::write(self.shots.join(format!("{name}-{w}.png")), png).unwrap();
-            // Nothing may be wider than the window (a page usable on a phone scrolls down only).
+            // Nothing may be wider than the window (a page usable on a phone scrolls down only);
+            // a wide table or chart scrolls inside its own box, which must fit.
             let wide = self
                 .c
                 .execute(
-                    "if (document.documentElement.scrollWidth <= window.innerWidth + 1) return [];
+                    "const w = document.documentElement.clientWidth; // the window less its scroll bar
+                     if (document.documentElement.scrollWidth <= w + 1) return [];
                      return [...document.querySelectorAll('body *')]
-                       .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
-                                 && !e.closest('.scroll, figure.chart'))
+                       .filter(e => e.getBoundingClientRect().right > w + 1
+                                 && !e.parentElement.closest('.scroll, figure.chart'))
                        .slice(0, 5)
                        .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
                                  + (e.className && e.className.baseVal === undefined ? '.' + e.className : '')
-                                 + ' right=' + Math.round(e.getBoundingClientRect().right));",
+                                 + ' right=' + Math.round(e.getBoundingClientRect().right))
+                       .concat(['the page is ' + document.documentElement.scrollWidth + 'px wide in ' + w + 'px']);",
                     vec![],
                 )
                 .await
@@ -450,6 +453,18 @@ async fn manager_assesses_and_proposes_a_promotion(s: &mut Stories) -> Urls {
     s.click("nav a[href='/team']").await;
     s.see("main h1", "My team").await;
     s.check_page("team").await;
+    // The heatmap is below the fold: keep a picture of it too.
+    let heat =
+        s.c.find(Locator::Css(
+            "section[aria-labelledby=heat-h] figure.chart svg",
+        ))
+        .await
+        .unwrap();
+    std::fs::write(
+        s.shots.join("team-heatmap.png"),
+        heat.screenshot().await.unwrap(),
+    )
+    .unwrap();
     let colleague =
         s.c.execute(
             "return [...document.querySelectorAll('table.team a[href^=\"/people/\"]')]
@@ -468,6 +483,22 @@ async fn manager_assesses_and_proposes_a_promotion(s: &mut Stories) -> Urls {
     .await
     .unwrap();
     s.click("form[action='/team'] button").await;
+    // A GET form sends every field, the empty filters too.
+    s.at("/team?scope=direct&q=&track=&sort=name").await;
+    // The name filter narrows the table (in SQL) and says how many match.
+    s.fill("#q", "emil").await;
+    s.click("form[action='/team'] button").await;
+    s.at("/team?scope=direct&q=emil&track=&sort=name").await;
+    s.see("#people-h", "1 person matches").await;
+    let names =
+        s.c.execute(
+            "return [...document.querySelectorAll('table.team tbody th a')].map(a => a.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(names, serde_json::json!(["Emil Employee"]));
+    s.click("form[action='/team'] a").await;
     s.at("/team?scope=direct&sort=name").await;
     let employee =
         s.c.execute(
