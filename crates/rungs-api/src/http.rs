@@ -285,6 +285,17 @@ async fn authenticate(State(st): State<Arc<AppState>>, mut req: Request, next: N
         Err(AppError::Unauthenticated(why)) => {
             error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &why, &id)
         }
+        Err(e @ AppError::Unavailable) => {
+            let mut res = error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                e.code(),
+                &e.to_string(),
+                &id,
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            res
+        }
         Err(e) => {
             tracing::error!(request_id = %id.0, error = ?e, "authentication failed");
             error_response(
@@ -383,6 +394,23 @@ async fn graphql(
         BatchResponse::Single(r) => vec![r],
         BatchResponse::Batch(v) => v.iter().collect(),
     };
+    // The database could not be reached, or too many sign-ins came at once: the client
+    // should retry later, so the status says so (the body keeps the GraphQL shape and code).
+    let has = |code: &str| {
+        responses.iter().any(|r| {
+            r.errors.iter().any(|e| {
+                e.extensions.as_ref().and_then(|x| x.get("code"))
+                    == Some(&async_graphql::Value::String(code.into()))
+            })
+        })
+    };
+    let retry_status = if has("UNAVAILABLE") {
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    } else if has("RATE_LIMITED") {
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    } else {
+        None
+    };
     for (label, r) in labels.into_iter().zip(responses) {
         let outcome = r
             .errors
@@ -395,7 +423,13 @@ async fn graphql(
             .unwrap_or_else(|| "ok".to_owned());
         st.metrics.operation(label, &outcome, took);
     }
-    GraphQLResponse(response).into_response()
+    let mut res = GraphQLResponse(response).into_response();
+    if let Some(status) = retry_status {
+        *res.status_mut() = status;
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    res
 }
 
 /// Whether a request carries the NUL character: in a variable (at any depth), or written in
@@ -480,15 +514,24 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
+/// Ready when the database answers within a second (a probe must not hang while it is down).
 async fn readyz(State(st): State<Arc<AppState>>) -> Response {
-    match st.app.db().ping().await {
-        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(e) => {
+    let ping = tokio::time::timeout(READY_WITHIN, st.app.db().ping()).await;
+    match ping {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("readiness check failed: the database did not answer within a second");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
         }
     }
 }
+
+/// How long `/readyz` waits for the database.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[cfg(test)]
 mod nul_tests {

@@ -7,7 +7,9 @@ mod graphiql;
 mod graphql;
 mod http;
 mod metrics;
+mod server;
 mod shape;
 
 pub use graphql::{RungsSchema, build_schema, sdl};
 pub use http::{ApiConfig, router, router_with};
+pub use server::{ServeLimits, serve};

@@ -17,6 +17,8 @@ use rungs_domain::{OrgId, PersonId, TokenFamilyId, TokenId, WebSessionId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The one signing algorithm; tokens claiming any other (or `none`) are refused.
@@ -39,6 +41,12 @@ pub struct AuthConfig {
     pub max_issued_ttl: Duration,
     /// How long web app sessions live.
     pub web: SessionLifetime,
+    /// Password checks run at once (each holds Argon2's 19 MiB and a core for a few tens of
+    /// milliseconds); a sign-in flood queues behind them instead of exhausting memory.
+    pub max_concurrent_hashes: usize,
+    /// How long a sign-in waits for its turn to check a password before it is refused with
+    /// `RATE_LIMITED` (HTTP 429, `Retry-After`).
+    pub hash_wait: std::time::Duration,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -65,6 +73,8 @@ impl AuthConfig {
             throttle: Throttle::default(),
             max_issued_ttl: Duration::days(90),
             web: SessionLifetime::default(),
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
+            hash_wait: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -77,6 +87,8 @@ pub struct Auth {
     validation: Validation,
     /// Verified against when there is no real hash, so every failure costs the same.
     dummy_hash: String,
+    /// Turns to check a password (`max_concurrent_hashes` of them).
+    hashing: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -140,17 +152,6 @@ pub async fn hash_password(password: SecretString) -> Result<String, AppError> {
         .map_err(internal)?
 }
 
-/// Checks a password against a PHC string on the blocking pool.
-async fn verify_password(password: SecretString, hash: String) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
-        Ok(hasher()
-            .verify_password(password.expose_secret().as_bytes(), hash.as_str())
-            .is_ok())
-    })
-    .await
-    .map_err(internal)?
-}
-
 /// Checks a new password's length (NIST SP 800-63B: long passphrases, no composition rules).
 pub fn check_new_password(password: &SecretString) -> Result<(), AppError> {
     let n = password.expose_secret().chars().count();
@@ -199,8 +200,35 @@ impl Auth {
             decoding: DecodingKey::from_secret(secret),
             validation,
             dummy_hash,
+            hashing: Arc::new(Semaphore::new(cfg.max_concurrent_hashes.max(1))),
             cfg,
         })
+    }
+
+    /// Checks a password against a PHC string once a turn is free (waiting `hash_wait` at
+    /// most); the turn is held until the hash is done, even if the request is dropped meanwhile.
+    async fn verify_password(
+        &self,
+        password: SecretString,
+        hash: String,
+    ) -> Result<bool, AppError> {
+        let turn = tokio::time::timeout(self.cfg.hash_wait, self.hashing.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                AppError::RateLimited(
+                    "too many sign-ins at once: try again in a few seconds".into(),
+                )
+            })?
+            .map_err(internal)?;
+        tokio::task::spawn_blocking(move || {
+            let ok = hasher()
+                .verify_password(password.expose_secret().as_bytes(), hash.as_str())
+                .is_ok();
+            drop(turn);
+            Ok(ok)
+        })
+        .await
+        .map_err(internal)?
     }
 
     pub fn config(&self) -> &AuthConfig {
@@ -321,7 +349,8 @@ impl App {
             candidates.retain(|c| c.org.slug.as_str() == slug);
         }
         if candidates.len() > 1 {
-            verify_password(password, auth.dummy_hash.clone()).await?;
+            auth.verify_password(password, auth.dummy_hash.clone())
+                .await?;
             return Err(AppError::Invalid(
                 "this email belongs to people in several organisations: say which with `organisation`".into(),
             ));
@@ -340,10 +369,14 @@ impl App {
             None => None,
         };
         let Some((candidate, (cred, count, lock))) = claimed else {
-            verify_password(password, auth.dummy_hash.clone()).await?;
+            auth.verify_password(password, auth.dummy_hash.clone())
+                .await?;
             return Err(failed());
         };
-        if !verify_password(password, cred.password_hash.clone()).await? {
+        if !auth
+            .verify_password(password, cred.password_hash.clone())
+            .await?
+        {
             if lock.is_some() {
                 tracing::warn!(person = %cred.person_id, failures = count, "sign-in locked after repeated failures");
             }

@@ -25,6 +25,12 @@ pub enum AppError {
     /// No valid credentials: the message says what to do (sign in, refresh...).
     #[error("{0}")]
     Unauthenticated(String),
+    /// Too many requests of this kind at once: try again in a few seconds.
+    #[error("{0}")]
+    RateLimited(String),
+    /// The database cannot be reached now: try again shortly.
+    #[error("the database is unavailable right now: try again shortly")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -38,6 +44,8 @@ impl AppError {
             Self::Invalid(_) | Self::InvalidFile(_) => "INVALID_INPUT",
             Self::Conflict(_) | Self::StateConflict(_) => "CONFLICT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::RateLimited(_) => "RATE_LIMITED",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -49,6 +57,10 @@ impl From<DbError> for AppError {
             DbError::NotFound { what } => Self::NotFound(what),
             DbError::Conflict { what } => Self::Conflict(what),
             DbError::Stale { what } => Self::StateConflict(what),
+            DbError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "the database is unavailable");
+                Self::Unavailable
+            }
             other => Self::Internal(Box::new(other)),
         }
     }

@@ -525,6 +525,8 @@ fn clone_error(e: &AppError) -> AppError {
         AppError::Conflict(m) => AppError::Conflict(m.clone()),
         AppError::StateConflict(m) => AppError::StateConflict(m.clone()),
         AppError::Unauthenticated(m) => AppError::Unauthenticated(m.clone()),
+        AppError::Unavailable => AppError::Unavailable,
+        AppError::RateLimited(m) => AppError::RateLimited(m.clone()),
         AppError::InvalidFile(_) | AppError::Internal(_) => {
             AppError::Internal(e.to_string().into())
         }

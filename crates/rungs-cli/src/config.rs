@@ -52,6 +52,18 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     /// …and this many hours after signing in, however active.
     pub session_max_hours: i64,
+    /// The server's longest wait for a database connection (opening one included): with the
+    /// database down, requests fail with UNAVAILABLE (HTTP 503) after this.
+    pub database_wait_ms: u64,
+    /// A connection that has not sent a request's head within this many seconds (a slow
+    /// client, or a keep-alive connection idle that long) is closed.
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Password checks run at once (Argon2id holds 19 MiB each); 0 means one per core.
+    pub password_checks_at_once: usize,
+    /// How long a sign-in waits for its turn to check a password before it gets 429.
+    pub sign_in_wait_ms: u64,
 }
 
 impl Default for Settings {
@@ -78,6 +90,13 @@ impl Default for Settings {
             secure_cookies: false,
             session_idle_minutes: 30,
             session_max_hours: 12,
+            database_wait_ms: 3000,
+            header_read_timeout_secs: rungs_api::ServeLimits::default()
+                .header_read_timeout
+                .as_secs(),
+            max_connections: rungs_api::ServeLimits::default().max_connections,
+            password_checks_at_once: 0,
+            sign_in_wait_ms: 2000,
         }
     }
 }

@@ -274,7 +274,11 @@ fn read_input(file: &str) -> Result<String, Failure> {
 }
 
 async fn connect(url: &str) -> Result<Db, Failure> {
-    Db::connect(url).await.map_err(|e| {
+    connect_with(url, rungs_db::PoolOptions::default()).await
+}
+
+async fn connect_with(url: &str, pool: rungs_db::PoolOptions) -> Result<Db, Failure> {
+    Db::connect_with(url, pool).await.map_err(|e| {
         Failure(format!(
             "cannot open the database at {}: {}",
             redact_url(url),
@@ -284,7 +288,15 @@ async fn connect(url: &str) -> Result<Db, Failure> {
 }
 
 pub(crate) async fn open(url: &str, migrate: bool) -> Result<App, Failure> {
-    let db = connect(url).await?;
+    open_with(url, migrate, rungs_db::PoolOptions::default()).await
+}
+
+pub(crate) async fn open_with(
+    url: &str,
+    migrate: bool,
+    pool: rungs_db::PoolOptions,
+) -> Result<App, Failure> {
+    let db = connect_with(url, pool).await?;
     if migrate {
         db.migrate()
             .await

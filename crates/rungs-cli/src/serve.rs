@@ -1,14 +1,13 @@
 //! `rungs serve`: the GraphQL API on an address, until Ctrl-C or SIGTERM.
 
 use crate::config::Settings;
-use crate::{Failure, open, source_text};
+use crate::{Failure, open_with, source_text};
 use rungs_api::ApiConfig;
 use rungs_app::auth::{Auth, AuthConfig};
 use rungs_app::demo::{DEMO_ORG, DEMO_PASSWORD};
 use rungs_app::{Actor, App};
 use rungs_db::redact_url;
 use secrecy::SecretString;
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -44,6 +43,10 @@ pub fn auth_from(settings: &Settings, demo: bool) -> Result<Auth, Failure> {
     cfg.max_issued_ttl = chrono::Duration::days(settings.issued_token_max_days.max(1));
     cfg.web.idle = chrono::Duration::minutes(settings.session_idle_minutes.max(1));
     cfg.web.absolute = chrono::Duration::hours(settings.session_max_hours.max(1));
+    if settings.password_checks_at_once > 0 {
+        cfg.max_concurrent_hashes = settings.password_checks_at_once;
+    }
+    cfg.hash_wait = Duration::from_millis(settings.sign_in_wait_ms);
     Auth::new(cfg).map_err(|e| Failure(e.to_string()))
 }
 
@@ -54,7 +57,12 @@ fn getrandom_fill(bytes: &mut [u8]) -> Result<(), Failure> {
 
 pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result<(), Failure> {
     let auth = auth_from(settings, opts.demo)?;
-    let app: App = open(url, opts.migrate || opts.demo).await?.with_auth(auth);
+    let pool = rungs_db::PoolOptions {
+        acquire_timeout: std::time::Duration::from_millis(settings.database_wait_ms.max(100)),
+    };
+    let app: App = open_with(url, opts.migrate || opts.demo, pool)
+        .await?
+        .with_auth(auth);
     if opts.demo {
         let summary = app
             .seed_demo(&Actor::system(), DEMO_PEOPLE)
@@ -106,18 +114,20 @@ pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result
     // grace period; then close the pool.
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
     let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = signalled.send(true);
-        })
-        .into_future();
+    let limits = rungs_api::ServeLimits {
+        header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs.max(1)),
+        max_connections: settings.max_connections.max(1),
+    };
+    let server = rungs_api::serve(listener, router, limits, async move {
+        shutdown_signal().await;
+        let _ = signalled.send(true);
+    });
     let deadline = async move {
         let _ = on_signal.wait_for(|s| *s).await;
         tokio::time::sleep(grace).await;
     };
     tokio::select! {
-        r = server => r.map_err(|e| Failure(format!("server error: {}", source_text(&e))))?,
+        () = server => {}
         () = deadline => {
             tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period: closing them");
             println!("Requests still in flight after {}s were cut off", grace.as_secs());

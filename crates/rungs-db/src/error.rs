@@ -15,8 +15,40 @@ pub enum DbError {
     /// A stored row no longer parses into the domain (a bug or a hand-edited database).
     #[error("stored data is invalid: {0}")]
     Corrupt(#[from] DomainError),
+    /// The database cannot be reached now (stopped, restarting, unreachable, or no
+    /// connection free within the pool's acquire timeout): worth retrying later.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
     #[error("database error")]
     Other(#[source] DbErr),
+}
+
+/// Whether `err` says that the database cannot be reached, rather than that a statement failed.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let sqlx = match err {
+        // No connection could be had, or opening one failed (refused, reset, closed during
+        // the handshake).
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            e.as_ref()
+        }
+        _ => return false,
+    };
+    match sqlx {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception: PostgreSQL, and MariaDB's lost connection
+        // and shutdown) and PostgreSQL's 57P (shutting down, starting up).
+        Sqlx::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
 }
 
 impl DbError {
@@ -27,13 +59,17 @@ impl DbError {
     pub fn conflict_or_other(err: DbErr, what: impl Into<String>) -> Self {
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Self::Conflict { what: what.into() },
-            _ => Self::Other(err),
+            _ => Self::from(err),
         }
     }
 }
 
 impl From<DbErr> for DbError {
     fn from(err: DbErr) -> Self {
-        Self::Other(err)
+        if is_unavailable(&err) {
+            Self::Unavailable(err)
+        } else {
+            Self::Other(err)
+        }
     }
 }

@@ -114,9 +114,31 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// How a pool waits for its database.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// The longest a statement waits for a connection, opening one included: with the
+    /// database down, a request fails with `Unavailable` after this, instead of hanging.
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        // sqlx's own default: patient, for the CLI's batch work and the tests.
+        Self {
+            acquire_timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
 impl Db {
     /// Connects to `url`. A SQLite file is created if missing, in WAL mode with foreign keys on.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with(url, PoolOptions::default()).await
+    }
+
+    /// Connects to `url` with `pool`'s waits (the server fails fast when the database is down).
+    pub async fn connect_with(url: &str, pool: PoolOptions) -> Result<Self, DbError> {
         let mut url = url.to_owned();
         let sqlite = url.starts_with("sqlite:");
         if sqlite && !url.contains("mode=") && !url.contains(":memory:") {
@@ -125,6 +147,7 @@ impl Db {
         }
         let mut opts = ConnectOptions::new(url);
         opts.sqlx_logging(false);
+        opts.acquire_timeout(pool.acquire_timeout);
         if sqlite {
             // One writer at a time; readers share WAL.
             opts.max_connections(4);

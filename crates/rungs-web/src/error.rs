@@ -22,6 +22,10 @@ pub(crate) enum WebError {
     Invalid(String),
     /// A state-changing request without this session's CSRF token, or from another site.
     Csrf,
+    /// The database cannot be reached now.
+    Unavailable,
+    /// Too many requests of this kind at once, with what to do.
+    Busy(String),
     Internal,
 }
 
@@ -44,6 +48,8 @@ impl WebError {
             }
             AppError::InvalidFile(f) => Self::Invalid(f.to_string()),
             AppError::Unauthenticated(m) => Self::Refused(m),
+            AppError::Unavailable => Self::Unavailable,
+            AppError::RateLimited(m) => Self::Busy(m),
             AppError::Internal(cause) => {
                 tracing::error!(error = %cause, "web request failed");
                 Self::Internal
@@ -82,6 +88,12 @@ impl IntoResponse for WebError {
                 "Form expired",
                 "This form was not sent from this session's page. Go back, reload the page and try again.".to_owned(),
             ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Try again in a moment",
+                "Rungs cannot reach its database right now. Please try again in a moment.".to_owned(),
+            ),
+            Self::Busy(why) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", why),
             Self::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -89,6 +101,15 @@ impl IntoResponse for WebError {
             ),
         };
         let mut res = status.into_response();
+        if matches!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
+        ) {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
         res.extensions_mut()
             .insert(ErrorPageOf { heading, message });
         res

@@ -11,14 +11,20 @@ use rungs_app::testing::seed_two_orgs;
 use rungs_app::{Actor, App, PersonChanges};
 use rungs_db::Db;
 use rungs_db::testing::{TestDb, backends, counting, on_every_backend};
+use rungs_domain::auth::SessionLifetime;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 
 async fn spawn(db: &Db) -> (String, App) {
-    let app = App::new(db.clone())
-        .with_auth(Auth::new(AuthConfig::new(SECRET.to_owned().into())).unwrap());
+    spawn_with(db, SessionLifetime::default()).await
+}
+
+async fn spawn_with(db: &Db, web: SessionLifetime) -> (String, App) {
+    let mut cfg = AuthConfig::new(SECRET.to_owned().into());
+    cfg.web = web;
+    let app = App::new(db.clone()).with_auth(Auth::new(cfg).unwrap());
     let router = rungs_web::router(app.clone(), rungs_web::WebConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -123,6 +129,12 @@ impl Browser {
             .header("hx-request", "true")
             .form(form);
         self.send(req).await
+    }
+
+    /// Signs in with the demo password and asserts that it worked.
+    async fn signed_in(&mut self, email: &str, context: &str) {
+        let r = self.sign_in(email, DEMO_PASSWORD, "").await;
+        assert_eq!(r.status, 303, "{context}: signing in as {email}");
     }
 
     async fn sign_in(&mut self, email: &str, password: &str, org: &str) -> Page {
@@ -283,6 +295,66 @@ async fn an_employee_signs_in_reads_their_growth_rates_themselves_and_signs_out(
         let r = browser.get("/growth").await;
         assert_eq!(r.status, 303, "{b}");
         assert!(r.location().starts_with("/signin?ended=1"), "{b}");
+    })
+    .await;
+}
+
+/// Sessions end by themselves: after `idle` without a request (each request, at most every
+/// `touch_every`, pushes that back), and `absolute` after signing in however active. Lifetimes
+/// of seconds here, so that real time passes; margins of a second or more allow for databases
+/// that keep whole seconds (rounded or truncated) and for a loaded machine.
+#[tokio::test]
+async fn an_idle_session_and_an_old_one_end_by_themselves() {
+    use std::time::Duration;
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let secs = chrono::Duration::seconds;
+        let idle = SessionLifetime {
+            idle: secs(4),
+            absolute: chrono::Duration::hours(1),
+            touch_every: chrono::Duration::milliseconds(200),
+        };
+        let old = SessionLifetime {
+            idle: chrono::Duration::hours(1),
+            absolute: secs(3),
+            touch_every: chrono::Duration::milliseconds(200),
+        };
+        let (idle_base, app) = spawn_with(&t.db, idle).await;
+        seed_two_orgs(&app).await;
+        let (old_base, _) = spawn_with(&t.db, old).await;
+        let idle_story = async {
+            let mut browser = Browser::new(&idle_base);
+            browser.signed_in(DEMO_EMPLOYEE, &b).await;
+            // Active for longer than `idle`: each request keeps the session alive.
+            for _ in 0..3 {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                assert_eq!(
+                    browser.get("/growth").await.status,
+                    200,
+                    "{b}: active, yet ended"
+                );
+            }
+            // Then quiet for longer than `idle`.
+            tokio::time::sleep(Duration::from_millis(5500)).await;
+            let r = browser.get("/growth").await;
+            assert_eq!(r.status, 303, "{b}: idle, yet live");
+            assert!(r.location().starts_with("/signin?ended=1"), "{b}");
+            // A fresh sign-in works again.
+            browser.signed_in(DEMO_EMPLOYEE, &b).await;
+            assert_eq!(browser.get("/growth").await.status, 200, "{b}");
+        };
+        let old_story = async {
+            let mut browser = Browser::new(&old_base);
+            browser.signed_in(DEMO_MANAGER, &b).await;
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            assert_eq!(browser.get("/team").await.status, 200, "{b}");
+            // Seen 3 s ago (well within `idle`), but signed in longer than `absolute` ago.
+            tokio::time::sleep(Duration::from_millis(3000)).await;
+            let r = browser.get("/team").await;
+            assert_eq!(r.status, 303, "{b}: past its absolute end, yet live");
+            assert!(r.location().starts_with("/signin?ended=1"), "{b}");
+        };
+        tokio::join!(idle_story, old_story);
     })
     .await;
 }
