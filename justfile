@@ -55,3 +55,8 @@ fuzz target="matrix_yaml" secs="300":
 # organisation of `people` on PostgreSQL. Figures go in docs/web.md. See scripts/bench-web.sh.
 bench-web people="100000":
     bash scripts/bench-web.sh {{people}}
+
+# `rungs people import` of a generated CSV (10% of `rows`, then all) into a fresh SQLite file:
+# time and peak RSS. Figures go in docs/performance.md. See scripts/bench-import.sh.
+bench-import rows="100000":
+    bash scripts/bench-import.sh {{rows}}

@@ -15,9 +15,11 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use rungs_app::auth::Session;
 use rungs_app::{App, AppError};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -37,6 +39,9 @@ pub struct ApiConfig {
     /// Bytes in a request body (matrix files travel inside `importMatrix`).
     pub body_limit: usize,
     pub request_timeout: Duration,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this token>` (a scraper's
+    /// secret); when not, anyone who reaches the port may read it.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for ApiConfig {
@@ -48,6 +53,7 @@ impl Default for ApiConfig {
             max_batch: 10,
             body_limit: 6 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            metrics_token: None,
         }
     }
 }
@@ -218,7 +224,23 @@ async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Res
     res
 }
 
-async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+async fn metrics(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &st.cfg.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let expected = expected.expose_secret().as_bytes();
+        if !bool::from(expected.ct_eq(presented.as_bytes())) {
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "the metrics need `Authorization: Bearer <metrics_token>`",
+                &request_id(&headers),
+            );
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -1245,6 +1245,37 @@ async fn metrics_count_requests_by_operation_and_outcome() {
         !text.contains("noSuchField") && !text.contains("Named"),
         "{text}"
     );
+
+    // With a metrics token, only a scraper that presents it reads them.
+    let guarded = spawn(
+        &t.db,
+        ApiConfig {
+            metrics_token: Some("scraper-secret-0123456789".to_owned().into()),
+            ..ApiConfig::default()
+        },
+    )
+    .await;
+    let scrape = |token: Option<&'static str>| {
+        let mut req = guarded.http.get(format!("{}/metrics", guarded.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    for wrong in [None, Some("scraper-secret-012345678"), Some("")] {
+        let res = scrape(wrong).await.unwrap();
+        assert_eq!(res.status(), 401, "{wrong:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    }
+    let res = scrape(Some("scraper-secret-0123456789")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("rungs_http_requests_total")
+    );
     t.drop_database().await;
 }
 

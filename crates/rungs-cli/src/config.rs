@@ -64,6 +64,8 @@ pub struct Settings {
     pub password_checks_at_once: usize,
     /// How long a sign-in waits for its turn to check a password before it gets 429.
     pub sign_in_wait_ms: u64,
+    /// When set, `/metrics` needs `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for Settings {
@@ -97,6 +99,7 @@ impl Default for Settings {
             max_connections: rungs_api::ServeLimits::default().max_connections,
             password_checks_at_once: 0,
             sign_in_wait_ms: 2000,
+            metrics_token: None,
         }
     }
 }

@@ -7,7 +7,7 @@ use rungs_app::auth::{Auth, AuthConfig};
 use rungs_app::demo::{DEMO_ORG, DEMO_PASSWORD};
 use rungs_app::{Actor, App};
 use rungs_db::redact_url;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -86,6 +86,10 @@ pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result
         max_batch: settings.max_batch,
         body_limit: settings.body_limit_bytes,
         request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
+        metrics_token: settings
+            .metrics_token
+            .clone()
+            .filter(|t| !t.expose_secret().is_empty()),
     };
     let introspection = cfg.introspection;
     let web = rungs_web::router(

@@ -19,7 +19,7 @@
 //! updated, if any), so editing an older spreadsheet keeps them.
 
 use crate::errors::{bounded, csv_reader};
-use crate::people::{line_at, message_of};
+use crate::people::{LineIndex, message_of};
 use crate::{FileError, FileErrors};
 use rungs_domain::matrix::{
     BranchDraft, CellDraft, CompetencyDraft, ExpectationDraft, LevelDraft, Matrix, MatrixDraft,
@@ -375,6 +375,7 @@ impl Lines {
 pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Matrix, FileErrors> {
     let text = bounded(text, file, MAX_FILE_BYTES, "matrix files")?;
     let mut reader = csv_reader(text);
+    let line_index = LineIndex::new(text);
     let headers = reader
         .headers()
         .map_err(|e| FileErrors::one(file, format!("cannot read the header row: {e}")))?
@@ -452,12 +453,12 @@ pub fn parse_matrix_csv(text: &str, file: &str, base: CsvBase<'_>) -> Result<Mat
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| line_at(text, p.byte()));
+                let line = e.position().map(|p| line_index.line_at(p.byte()));
                 errors.push(err(line, None, &index, format!("unreadable row: {e}")));
                 continue;
             }
         };
-        let line = record.position().map(|p| line_at(text, p.byte()));
+        let line = record.position().map(|p| line_index.line_at(p.byte()));
         if record.iter().all(str::is_empty) {
             continue;
         }

@@ -45,6 +45,7 @@ pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors
         message,
     };
     let mut reader = crate::errors::csv_reader(text);
+    let lines = LineIndex::new(text);
     let headers = reader
         .headers()
         .map_err(|e| {
@@ -95,7 +96,7 @@ pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
+                let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
                 errors.push(err(line, None, format!("unreadable row: {e}")));
                 continue;
             }
@@ -103,7 +104,7 @@ pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors
         // csv's own line count skips blank lines; count physical lines from the byte offset.
         let line = record
             .position()
-            .map(|p| line_at(text, p.byte()))
+            .map(|p| lines.line_at(p.byte()))
             .unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue;
@@ -204,17 +205,38 @@ pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors
     }
 }
 
-pub(crate) fn line_at(text: &str, byte: u64) -> u64 {
-    let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
-    // A record's offset may stand before the line breaks that precede it.
-    while matches!(text.as_bytes().get(end), Some(b'\r' | b'\n')) {
-        end += 1;
+/// Line numbers of byte offsets in a text, each found by binary search over the text's line
+/// breaks (counted once), so that numbering every row of a file stays linear.
+pub(crate) struct LineIndex<'a> {
+    text: &'a [u8],
+    /// The offset of every `\n`.
+    breaks: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let text = text.as_bytes();
+        let breaks = text
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        Self { text, breaks }
     }
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
-        + 1
+
+    /// The 1-based line of the record that starts at `byte`.
+    pub(crate) fn line_at(&self, byte: u64) -> u64 {
+        let mut end = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        // A record's offset may stand before the line breaks that precede it.
+        while matches!(self.text.get(end), Some(b'\r' | b'\n')) {
+            end += 1;
+        }
+        // Line breaks before `end`.
+        self.breaks.partition_point(|&b| b < end) as u64 + 1
+    }
 }
 
 pub(crate) fn message_of(e: rungs_domain::DomainError) -> String {
@@ -227,6 +249,26 @@ pub(crate) fn message_of(e: rungs_domain::DomainError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_numbers_by_binary_search_match_counting_line_breaks() {
+        let text = "a,b\r\n\r\nc,d\n\ne,f\r\ng";
+        let lines = LineIndex::new(text);
+        for byte in 0..=text.len() {
+            let mut end = byte;
+            while matches!(text.as_bytes().get(end), Some(b'\r' | b'\n')) {
+                end += 1;
+            }
+            let counted = text.as_bytes()[..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            assert_eq!(lines.line_at(byte as u64), counted as u64, "at byte {byte}");
+        }
+        assert_eq!(LineIndex::new("").line_at(0), 1);
+        assert_eq!(lines.line_at(u64::MAX), 6); // past the end: the last line
+    }
 
     #[test]
     fn spreadsheet_quirks_are_accepted() {
