@@ -41,15 +41,6 @@ impl Db {
     ) -> Result<(), DbError> {
         let _turn = self.serialised().await;
         let txn = self.conn.begin().await?;
-        web_session::Entity::delete_many()
-            .filter(web_session::Column::OrgId.eq(s.org_id.0))
-            .filter(
-                web_session::Column::ExpiresAt
-                    .lte(ended_before)
-                    .or(web_session::Column::LastSeenAt.lte(ended_before)),
-            )
-            .exec(&txn)
-            .await?;
         web_session::Entity::insert(web_session::ActiveModel {
             id: Set(s.id.0),
             org_id: Set(s.org_id.0),
@@ -64,6 +55,21 @@ impl Db {
         .await?;
         crate::audit::write_audit(&txn, s.org_id, audit).await?;
         txn.commit().await?;
+        // Housekeeping, after the sign-in is stored and in its own statement: ended sessions are
+        // refused when read anyway. Inside the sign-in's transaction, two sign-ins at once
+        // deadlocked on MariaDB (each DELETE's gap lock blocked the other's INSERT).
+        let swept = web_session::Entity::delete_many()
+            .filter(web_session::Column::OrgId.eq(s.org_id.0))
+            .filter(
+                web_session::Column::ExpiresAt
+                    .lte(ended_before)
+                    .or(web_session::Column::LastSeenAt.lte(ended_before)),
+            )
+            .exec(&self.conn)
+            .await;
+        if let Err(e) = swept {
+            tracing::warn!(error = %e, "ended web sessions were not swept; the next sign-in will");
+        }
         Ok(())
     }
 

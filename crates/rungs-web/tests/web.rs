@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use rungs_app::auth::{Auth, AuthConfig};
-use rungs_app::demo::{DEMO_EMPLOYEE, DEMO_MANAGER, DEMO_PASSWORD};
+use rungs_app::demo::{DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_MANAGER, DEMO_PASSWORD};
 use rungs_app::testing::seed_two_orgs;
 use rungs_app::{Actor, App, PersonChanges};
 use rungs_db::Db;
@@ -24,6 +24,10 @@ async fn spawn(db: &Db) -> (String, App) {
 async fn spawn_with(db: &Db, web: SessionLifetime) -> (String, App) {
     let mut cfg = AuthConfig::new(SECRET.to_owned().into());
     cfg.web = web;
+    spawn_auth(db, cfg).await
+}
+
+async fn spawn_auth(db: &Db, cfg: AuthConfig) -> (String, App) {
     let app = App::new(db.clone()).with_auth(Auth::new(cfg).unwrap());
     let router = rungs_web::router(app.clone(), rungs_web::WebConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -295,6 +299,38 @@ async fn an_employee_signs_in_reads_their_growth_rates_themselves_and_signs_out(
         let r = browser.get("/growth").await;
         assert_eq!(r.status, 303, "{b}");
         assert!(r.location().starts_with("/signin?ended=1"), "{b}");
+    })
+    .await;
+}
+
+/// Sign-ins of one organisation at the same moment all succeed (two at once deadlocked on
+/// MariaDB when each swept ended sessions inside its own transaction).
+#[tokio::test]
+async fn sign_ins_at_the_same_moment_all_succeed() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        // Every password check at once, so that the sessions are stored at the same moment.
+        let mut cfg = AuthConfig::new(SECRET.to_owned().into());
+        cfg.max_concurrent_hashes = 16;
+        let (base, app) = spawn_auth(&t.db, cfg).await;
+        seed_two_orgs(&app).await;
+        // Three rounds, so that later ones find sessions already stored. Four at once per
+        // person at most: each attempt counts as a failure until its password is checked, and
+        // the fifth at once would lock the account (as parallel guesses must).
+        let people = [DEMO_EMPLOYEE, DEMO_MANAGER, DEMO_ADMIN];
+        for round in 0..3 {
+            let mut at_once = tokio::task::JoinSet::new();
+            for i in 0..12 {
+                let base = base.clone();
+                let who = people[i % 3];
+                at_once.spawn(async move {
+                    let mut browser = Browser::new(&base);
+                    browser.sign_in(who, DEMO_PASSWORD, "").await.status
+                });
+            }
+            let statuses: Vec<u16> = at_once.join_all().await;
+            assert_eq!(statuses, vec![303; 12], "{b}, round {round}");
+        }
     })
     .await;
 }
