@@ -327,6 +327,10 @@ fn after_values(
 
 /// `WITH ... ranked AS (...)`: the people of `q.scope` that `q.filter`'s search and track
 /// keep, each with the sort keys of every order and whether the rule calls them ready.
+/// The people of a scope's `subtree` CTE with their standings (the WHERE continues).
+const SUBTREE_FROM: &str =
+    "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND";
+
 fn ranked(org: OrgId, q: &StandingsQuery<'_>, b: &mut Bound) -> String {
     let score = SCORES[score_index(q.rule)];
     let (with, from) = match q.scope {
@@ -341,7 +345,7 @@ fn ranked(org: OrgId, q: &StandingsQuery<'_>, b: &mut Bound) -> String {
                 b.bind(m.0),
                 b.bind(org.0)
             ),
-            "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND".to_owned(),
+            SUBTREE_FROM.to_owned(),
         ),
         // The chosen people as a CTE of their own: its values come first in the text,
         // as they are bound first (`?` placeholders are positional).
@@ -351,7 +355,7 @@ fn ranked(org: OrgId, q: &StandingsQuery<'_>, b: &mut Bound) -> String {
                 b.bind(org.0),
                 b.bind(me.0)
             ),
-            "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND".to_owned(),
+            SUBTREE_FROM.to_owned(),
         ),
         Scope::DirectReportsOf(m) => (
             format!(
@@ -359,7 +363,7 @@ fn ranked(org: OrgId, q: &StandingsQuery<'_>, b: &mut Bound) -> String {
                 b.bind(org.0),
                 b.bind(m.0)
             ),
-            "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND".to_owned(),
+            SUBTREE_FROM.to_owned(),
         ),
         Scope::Org => (
             "WITH ".to_owned(),

@@ -133,17 +133,11 @@ pub(crate) fn radar(groups: &[RadarGroup]) -> Option<String> {
         top: 10.0,
         bottom: 10.0,
     };
-    let svg = chart
-        .svg()
-        .map_err(|e| tracing::warn!(error = %e, "the radar chart could not be drawn"))
-        .ok()?;
-    let label = "Radar chart of your ratings per competency group against what the next level \
-                 expects; the table below gives the same numbers.";
-    Some(svg.replacen(
-        "<svg ",
-        &format!("<svg role=\"img\" aria-label=\"{label}\" class=\"chart\" "),
-        1,
-    ))
+    labelled(
+        chart.svg(),
+        "Radar chart of your ratings per competency group against what the next level \
+         expects; the table below gives the same numbers.",
+    )
 }
 
 /// The people per position as horizontal bars, or `None` when there is nothing to draw.
@@ -162,15 +156,10 @@ pub(crate) fn level_bars(levels: &[(String, u64)]) -> Option<String> {
     let height = 80.0 + 28.0 * levels.len() as f32;
     chart.height = height;
     chart.legend.show = Some(false);
-    let svg = chart
-        .svg()
-        .map_err(|e| tracing::warn!(error = %e, "the level chart could not be drawn"))
-        .ok()?;
-    Some(svg.replacen(
-        "<svg ",
-        "<svg role=\"img\" aria-label=\"Bar chart of people per position; the table below gives the same numbers.\" class=\"chart\" ",
-        1,
-    ))
+    labelled(
+        chart.svg(),
+        "Bar chart of people per position; the table below gives the same numbers.",
+    )
 }
 
 /// The team × competency heatmap (the share of each person's next-level criteria met, 0 to
@@ -209,13 +198,22 @@ pub(crate) fn heatmap(competencies: &[String], rows: &[(String, Vec<u32>)]) -> O
     chart.heatmap_series.min_font_color = (0x1f, 0x29, 0x37).into();
     chart.heatmap_series.max_font_color = (0xff, 0xff, 0xff).into();
     chart.x_axis.font.size = 12.0;
-    let svg = chart
-        .svg()
-        .map_err(|e| tracing::warn!(error = %e, "the heatmap could not be drawn"))
+    labelled(
+        chart.svg(),
+        "Heatmap of the share of next-level criteria met per person and competency; the table \
+         below gives the same numbers.",
+    )
+}
+
+/// A drawn chart marked as one image with its text alternative (`label`, plain text with no
+/// quotes), or `None`, logged, when charts-rs could not draw it.
+fn labelled<E: std::fmt::Display>(svg: Result<String, E>, label: &str) -> Option<String> {
+    let svg = svg
+        .map_err(|e| tracing::warn!(error = %e, label, "a chart could not be drawn"))
         .ok()?;
     Some(svg.replacen(
         "<svg ",
-        "<svg role=\"img\" aria-label=\"Heatmap of the share of next-level criteria met per person and competency; the table below gives the same numbers.\" class=\"chart\" ",
+        &format!("<svg role=\"img\" aria-label=\"{label}\" class=\"chart\" "),
         1,
     ))
 }
