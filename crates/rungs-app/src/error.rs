@@ -57,6 +57,7 @@ impl From<DbError> for AppError {
             DbError::NotFound { what } => Self::NotFound(what),
             DbError::Conflict { what } => Self::Conflict(what),
             DbError::Stale { what } => Self::StateConflict(what),
+            DbError::Invalid(what) => Self::Invalid(what),
             DbError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "the database is unavailable");
                 Self::Unavailable

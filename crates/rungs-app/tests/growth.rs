@@ -726,12 +726,7 @@ async fn team_by_hand(w: &World, members: &[PersonId], sort: TeamSort) -> Vec<Pe
             views.push(v);
         }
     }
-    let name = |v: &rungs_app::ReadinessView| {
-        (
-            v.person.display_name.to_lowercase(),
-            v.person.email.to_string(),
-        )
-    };
+    let name = |v: &rungs_app::ReadinessView| (v.person.display_name.to_lowercase(), v.person.id.0);
     views.sort_by(|a, b| {
         let (ra, rb) = (&a.readiness, &b.readiness);
         let since = |r: &rungs_domain::growth::Readiness| {
@@ -752,15 +747,15 @@ async fn team_by_hand(w: &World, members: &[PersonId], sort: TeamSort) -> Vec<Pe
     views.into_iter().map(|v| v.person.id).collect()
 }
 
-/// The team as `team` pages it (pages of 7, following the cursors).
-async fn team_paged(w: &World, sort: TeamSort) -> Vec<PersonId> {
+/// The team of `manager` as `team` pages it (pages of 7, following the cursors).
+async fn team_paged(w: &World, manager: &Person, sort: TeamSort) -> Vec<PersonId> {
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let page = w
             .app
             .team(
-                &as_person(&w.boss),
+                &as_person(manager),
                 "acme",
                 None,
                 sort,
@@ -814,13 +809,34 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             .save_people(org, &people, &[], &assignments, &setup())
             .await
             .unwrap();
-        let mut members: Vec<PersonId> = people.iter().map(|p| p.id).collect();
-        members.extend([w.mgr.id, w.emp.id, w.other.id]);
+        // Everyone below `m`, from the stored reporting lines.
+        let below = async |m: PersonId| {
+            let all = w.app.db().list_people(org).await.unwrap();
+            let mut found = vec![m];
+            let mut i = 0;
+            while i < found.len() {
+                let here = found[i];
+                found.extend(
+                    all.iter()
+                        .filter(|p| p.manager_id == Some(here))
+                        .map(|p| p.id),
+                );
+                i += 1;
+            }
+            found.split_off(1)
+        };
         let check = async |step: &str| {
-            for sort in [TeamSort::Readiness, TeamSort::Name, TeamSort::Level] {
-                let want = team_by_hand(&w, &members, sort).await;
-                let got = team_paged(&w, sort).await;
-                assert_eq!(got, want, "{backend:?}, {step}, {sort:?}");
+            for manager in [&w.boss, &w.mgr] {
+                let members = below(manager.id).await;
+                for sort in [TeamSort::Readiness, TeamSort::Name, TeamSort::Level] {
+                    let want = team_by_hand(&w, &members, sort).await;
+                    let got = team_paged(&w, manager, sort).await;
+                    assert_eq!(
+                        got, want,
+                        "{backend:?}, {step}, {sort:?}, {}",
+                        manager.email
+                    );
+                }
             }
         };
         check("placed").await;
@@ -959,6 +975,43 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             .unwrap();
         check("assigned, promoted, renamed, deactivated").await;
 
+        // Reporting lines move: `mgr` and everyone below leave `boss` for `hr`, one of them
+        // comes back under `boss` directly, and `other` (with people of their own now) goes
+        // under `mgr`.
+        w.app
+            .update_person(
+                &hr,
+                "acme",
+                w.mgr.id,
+                rungs_app::PersonChanges {
+                    manager: Some(Some(w.hr.id)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(below(w.boss.id).await.iter().all(|p| *p != w.emp.id));
+        check("mgr moved away").await;
+        for (who, to) in [
+            (people[3].id, w.boss.id),
+            (people[2].id, w.other.id),
+            (w.other.id, w.mgr.id),
+        ] {
+            w.app
+                .update_person(
+                    &hr,
+                    "acme",
+                    who,
+                    rungs_app::PersonChanges {
+                        manager: Some(Some(to)),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        check("moved back and across").await;
+
         // A level that takes effect tomorrow is not current today; then a day passes (both the
         // assignment and the day its row expires move one day back).
         let tomorrow = today + Duration::days(1);
@@ -1024,6 +1077,42 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             .await
             .unwrap();
         check("moved to version 2").await;
+
+        // Rows from before reporting paths existed get them from `migrate`.
+        t.execute("UPDATE standings SET path = ''").await;
+        w.app.db().migrate().await.unwrap();
+        check("paths filled by migrate").await;
+
+        // A reporting line 64 people deep is kept; one more is refused and writes nothing.
+        let mut line = Vec::new();
+        let mut above = w.hr.id; // `hr` tops a line of their own
+        for i in 0..64 {
+            let p = person(org, &format!("deep{i}@acme.test"), Some(above), false);
+            above = p.id;
+            line.push(p);
+        }
+        let err = w
+            .app
+            .db()
+            .save_people(org, &line, &[], &[], &setup())
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("64 people deep"),
+            "{backend:?}: {err}"
+        );
+        let stored = w.app.db().list_people(org).await.unwrap();
+        assert!(
+            stored.iter().all(|p| !p.email.as_str().starts_with("deep")),
+            "{backend:?}"
+        );
+        line.pop();
+        w.app
+            .db()
+            .save_people(org, &line, &[], &[], &setup())
+            .await
+            .unwrap();
+        check("a line 64 deep").await;
         t.drop_database().await;
     }
 }

@@ -276,6 +276,13 @@ pub mod standing {
         pub score_developing: f64,
         pub score_meets: f64,
         pub score_exceeds: f64,
+        /// The reporting line from the top, each id as 32 hex digits, this person last.
+        pub path: String,
+        pub active: bool,
+        /// `in_level_since`, or 9999-12-31 without a level.
+        pub since_key: NaiveDate,
+        /// `rank`, or -1 without a level.
+        pub rank_key: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,9 @@ pub enum DbError {
     /// A conditional write found the row changed since the caller read it.
     #[error("{what}")]
     Stale { what: String },
+    /// A write that the stored data cannot take (a reporting line too deep to keep).
+    #[error("{0}")]
+    Invalid(String),
     /// A stored row no longer parses into the domain (a bug or a hand-edited database).
     #[error("stored data is invalid: {0}")]
     Corrupt(#[from] DomainError),

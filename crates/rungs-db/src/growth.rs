@@ -60,24 +60,26 @@ impl Scope {
                 format!("{table}.{column} = {}", ph(1)),
                 [p.0],
             )),
-            // Every backend runs a recursive CTE inside IN (SQLite 3.8.3+, PostgreSQL,
-            // MariaDB 10.2+, MySQL 8). The reporting lines are a forest, so it terminates.
-            // `CROSS JOIN` keeps the queue as the outer loop on SQLite: with a plain JOIN,
-            // SQLite 3.50 scans the organisation's people for every queued row (quadratic:
-            // minutes for a subtree of 30,000); this way each step is one index lookup on
-            // (org_id, manager_id). The other backends plan it as an ordinary join.
-            Self::ReportsOf(m) => Some(Expr::cust_with_values(
-                format!(
-                    "{table}.{column} IN (WITH RECURSIVE subtree(id) AS (\
-                     SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {} \
-                     UNION ALL SELECT p.id FROM subtree s CROSS JOIN people p \
-                     WHERE p.manager_id = s.id AND p.org_id = {}) SELECT subtree.id FROM subtree)",
-                    ph(1),
-                    ph(2),
-                    ph(3)
-                ),
-                [org.0, m.0, org.0],
-            )),
+            // The range of reporting paths below the manager's (`paths`): one index range,
+            // whatever the subtree's size. `m` is read by primary key first (a constant to
+            // MariaDB's planner), and an empty path (never stored once `migrate` ran) holds
+            // nobody.
+            Self::ReportsOf(m) => {
+                let upper = match backend {
+                    DbBackend::MySql => "CONCAT(m.path, 'g')",
+                    _ => "m.path || 'g'",
+                };
+                Some(Expr::cust_with_values(
+                    format!(
+                        "{table}.{column} IN (SELECT d.id FROM standings m CROSS JOIN standings d \
+                         WHERE m.id = {} AND m.org_id = {} AND m.path <> '' \
+                         AND d.org_id = m.org_id AND d.path > m.path AND d.path < {upper})",
+                        ph(1),
+                        ph(2),
+                    ),
+                    [m.0, org.0],
+                ))
+            }
             Self::DirectReportsOf(m) => Some(Expr::cust_with_values(
                 format!(
                     "{table}.{column} IN (SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {})",

@@ -11,6 +11,7 @@ mod error;
 mod growth;
 pub mod migrations;
 mod paging;
+mod paths;
 mod people;
 mod repo;
 mod sessions;

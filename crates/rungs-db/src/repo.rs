@@ -409,9 +409,13 @@ impl Db {
         crate::standings::refresh(
             &txn,
             org,
-            touched.chain(assignments.iter().map(|a| a.person_id)),
+            touched
+                .clone()
+                .chain(assignments.iter().map(|a| a.person_id)),
         )
         .await?;
+        // New people, and anyone whose manager may have changed, with everyone below them.
+        crate::paths::repath(&txn, org, touched).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())

@@ -171,6 +171,15 @@ async fn refresh_round<C: ConnectionTrait>(
             score_developing: Set(scores[0]),
             score_meets: Set(scores[1]),
             score_exceeds: Set(scores[2]),
+            // Written by `paths::repath` when reporting lines change; a new row's is filled
+            // there in the same transaction (an upsert below never overwrites it).
+            path: Set(String::new()),
+            active: Set(p.active),
+            since_key: Set(in_level_since(h, today).unwrap_or(FAR)),
+            rank_key: Set(plan
+                .as_ref()
+                .and_then(|p| p.current.as_ref())
+                .map_or(-1, |s| s.level.rank.get() as i32)),
         }
     });
     let rows: Vec<standing::ActiveModel> = rows.collect();
@@ -190,6 +199,9 @@ async fn refresh_round<C: ConnectionTrait>(
             S::ScoreDeveloping,
             S::ScoreMeets,
             S::ScoreExceeds,
+            S::Active,
+            S::SinceKey,
+            S::RankKey,
         ])
         .to_owned();
     let mut rows = rows.into_iter().peekable();
@@ -242,7 +254,7 @@ pub(crate) async fn lock<C: ConnectionTrait>(
     Ok(())
 }
 
-/// How a team listing is ordered; every order ends with the email, then the id.
+/// How a team listing is ordered; every order ends with the name (lower case), then the id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StandingOrder {
     /// Ready first, then the higher score, then the longer in level (the earlier
@@ -303,94 +315,78 @@ impl Bound {
 }
 
 /// A row comes after the cursor whose keys are `cursor`, in the order `keys` (column,
-/// descending?): a keyset condition on `r`, with the cursor's values bound.
+/// descending?): a keyset condition on `s`, with the cursor's values bound. It opens with a
+/// bound on the first key alone, so that an index on the order starts at the cursor.
 fn after_values(
     keys: &[(&str, bool)],
     cursor: &HashMap<&'static str, Value>,
     b: &mut Bound,
 ) -> String {
-    match keys {
-        [] => "1 = 0".into(),
-        [(k, desc), rest @ ..] => {
-            let op = if *desc { "<" } else { ">" };
-            let v = cursor.get(k).cloned().unwrap_or(Value::Bool(None));
-            let first = format!("r.{k} {op} {}", b.bind(v.clone()));
-            if rest.is_empty() {
-                first
-            } else {
-                let eq = format!("r.{k} = {}", b.bind(v));
-                format!("({first} OR ({eq} AND {}))", after_values(rest, cursor, b))
+    fn rest(keys: &[(&str, bool)], cursor: &HashMap<&'static str, Value>, b: &mut Bound) -> String {
+        match keys {
+            [] => "1 = 0".into(),
+            [(k, desc), tail @ ..] => {
+                let op = if *desc { "<" } else { ">" };
+                let v = cursor.get(k).cloned().unwrap_or(Value::Bool(None));
+                let first = format!("s.{k} {op} {}", b.bind(v.clone()));
+                if tail.is_empty() {
+                    first
+                } else {
+                    let eq = format!("s.{k} = {}", b.bind(v));
+                    format!("({first} OR ({eq} AND {}))", rest(tail, cursor, b))
+                }
             }
         }
     }
+    match keys.first() {
+        Some((k, desc)) => {
+            let v = cursor.get(k).cloned().unwrap_or(Value::Bool(None));
+            let op = if *desc { "<=" } else { ">=" };
+            let lead = format!("s.{k} {op} {}", b.bind(v));
+            format!("{lead} AND {}", rest(keys, cursor, b))
+        }
+        None => "1 = 0".into(),
+    }
 }
 
-/// `WITH ... ranked AS (...)`: the people of `q.scope` that `q.filter`'s search and track
-/// keep, each with the sort keys of every order and whether the rule calls them ready.
-/// The people of a scope's `subtree` CTE with their standings (the WHERE continues).
-const SUBTREE_FROM: &str =
-    "subtree t CROSS JOIN people p CROSS JOIN standings s WHERE p.id = t.id AND";
-
-fn ranked(org: OrgId, q: &StandingsQuery<'_>, b: &mut Bound) -> String {
-    let score = SCORES[score_index(q.rule)];
-    let (with, from) = match q.scope {
-        Scope::ReportsOf(m) => (
-            // As in `Scope::condition`: CROSS JOIN keeps SQLite walking from the queue.
-            format!(
-                "WITH RECURSIVE subtree(id) AS (\
-                 SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {} \
-                 UNION ALL SELECT p.id FROM subtree t CROSS JOIN people p \
-                 WHERE p.manager_id = t.id AND p.org_id = {}), ",
-                b.bind(org.0),
-                b.bind(m.0),
-                b.bind(org.0)
-            ),
-            SUBTREE_FROM.to_owned(),
-        ),
-        // The chosen people as a CTE of their own: its values come first in the text,
-        // as they are bound first (`?` placeholders are positional).
-        Scope::Person(me) => (
-            format!(
-                "WITH subtree(id) AS (SELECT r.id FROM people r WHERE r.org_id = {} AND r.id = {}), ",
-                b.bind(org.0),
-                b.bind(me.0)
-            ),
-            SUBTREE_FROM.to_owned(),
-        ),
-        Scope::DirectReportsOf(m) => (
-            format!(
-                "WITH subtree(id) AS (SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {}), ",
-                b.bind(org.0),
-                b.bind(m.0)
-            ),
-            SUBTREE_FROM.to_owned(),
-        ),
-        Scope::Org => (
-            "WITH ".to_owned(),
-            "people p CROSS JOIN standings s WHERE".to_owned(),
-        ),
-    };
-    let ranked = format!(
-        "ranked AS (SELECT p.id AS id, p.email AS email, s.sort_name AS sort_name, \
-         CASE WHEN s.has_target = {} AND s.{score} >= {} AND s.in_level_since <= {} \
-         THEN 1 ELSE 0 END AS ready, s.{score} AS score, \
-         COALESCE(s.in_level_since, {}) AS since, COALESCE(s.rank, -1) AS rnk \
-         FROM {from} s.id = p.id AND p.org_id = {} AND p.active = {}",
-        b.bind(true),
-        b.bind(q.rule.min_score),
-        b.bind(in_level_cutoff(q.today, q.rule.min_months_in_level)),
-        b.bind(FAR),
-        b.bind(org.0),
-        b.bind(true),
-    );
-    let mut sql = format!("{with}{ranked}");
-    if let Some(s) = q
+/// The active people of `q.scope` that `q.filter`'s search and track keep: `FROM ... WHERE
+/// ...` over the standings `s` (and `people p` for a search by email). A subtree is the range
+/// of paths below its manager's (`below`, from [`Db::path_of`]; `None`: nobody).
+fn listing(org: OrgId, q: &StandingsQuery<'_>, below: Option<&str>, b: &mut Bound) -> String {
+    let search = q
         .filter
         .search
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+        .filter(|s| !s.is_empty());
+    let mut sql = if search.is_some() {
+        "FROM standings s CROSS JOIN people p WHERE p.id = s.id AND ".to_owned()
+    } else {
+        "FROM standings s WHERE ".to_owned()
+    };
+    sql.push_str(&format!(
+        "s.org_id = {} AND s.active = {}",
+        b.bind(org.0),
+        b.bind(true)
+    ));
+    match q.scope {
+        Scope::Org => {}
+        Scope::ReportsOf(_) => match below.map(crate::paths::below) {
+            Some((lower, upper)) => sql.push_str(&format!(
+                " AND s.path > {} AND s.path < {}",
+                b.bind(lower),
+                b.bind(upper)
+            )),
+            None => sql.push_str(" AND 1 = 0"),
+        },
+        Scope::DirectReportsOf(m) => sql.push_str(&format!(
+            " AND s.id IN (SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {})",
+            b.bind(org.0),
+            b.bind(m.0)
+        )),
+        Scope::Person(me) => sql.push_str(&format!(" AND s.id = {}", b.bind(me.0))),
+    }
+    if let Some(s) = search {
         let pattern = crate::people::contains_pattern(s);
         sql.push_str(&format!(
             " AND (p.email LIKE {} ESCAPE '!' OR s.sort_name LIKE {} ESCAPE '!')",
@@ -401,18 +397,39 @@ fn ranked(org: OrgId, q: &StandingsQuery<'_>, b: &mut Bound) -> String {
     if let Some(t) = &q.filter.track {
         sql.push_str(&format!(" AND s.track = {}", b.bind(t.clone())));
     }
-    sql.push(')');
     sql
 }
 
-/// The condition, ending in `AND `, that keeps only ready rows when the filter says so (the
-/// rest of the filter is applied in [`ranked`]).
-fn kept(filter: &StandingsFilter) -> &'static str {
-    if filter.ready_only {
-        "r.ready = 1 AND "
-    } else {
-        ""
+/// "Ready" under `q.rule` today, on the standing `s`.
+fn ready(q: &StandingsQuery<'_>, b: &mut Bound) -> String {
+    let score = SCORES[score_index(q.rule)];
+    format!(
+        "s.has_target = {} AND s.{score} >= {} AND s.since_key <= {}",
+        b.bind(true),
+        b.bind(q.rule.min_score),
+        b.bind(in_level_cutoff(q.today, q.rule.min_months_in_level)),
+    )
+}
+
+/// The keys of an order (column of `s`, descending?), the last one unique.
+fn order_keys(q: &StandingsQuery<'_>) -> Vec<(&'static str, bool)> {
+    match q.order {
+        StandingOrder::Readiness => vec![
+            (SCORES[score_index(q.rule)], true),
+            ("since_key", false),
+            ("sort_name", false),
+            ("id", false),
+        ],
+        StandingOrder::Name => vec![("sort_name", false), ("id", false)],
+        StandingOrder::Level => vec![("rank_key", true), ("sort_name", false), ("id", false)],
     }
+}
+
+fn order_by(keys: &[(&str, bool)], table: &str) -> String {
+    keys.iter()
+        .map(|(k, desc)| format!("{table}{k} {}", if *desc { "DESC" } else { "ASC" }))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Db {
@@ -464,12 +481,61 @@ impl Db {
             refresh(&txn, OrgId(org), ids).await?;
             txn.commit().await?;
         }
+        // Rows without a reporting path (new above, or older than the column).
+        let unplaced: Vec<Uuid> = standing::Entity::find()
+            .select_only()
+            .column(standing::Column::OrgId)
+            .distinct()
+            .filter(standing::Column::Path.eq(""))
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        for org in unplaced {
+            let _turn = self.serialised().await;
+            let txn = self.conn.begin().await?;
+            crate::paths::repath_all(&txn, OrgId(org)).await?;
+            txn.commit().await?;
+        }
         Ok(missing.len())
+    }
+
+    /// The reporting path of `person` (see `paths`), if they have a standing.
+    pub(crate) async fn path_of(
+        &self,
+        org: OrgId,
+        person: PersonId,
+    ) -> Result<Option<String>, DbError> {
+        let path: Option<String> = standing::Entity::find()
+            .select_only()
+            .column(standing::Column::Path)
+            .filter(standing::Column::OrgId.eq(org.0))
+            .filter(standing::Column::Id.eq(person.0))
+            .into_tuple()
+            .one(&self.conn)
+            .await?;
+        // An empty path (never the case once `migrate` has run) would hold everyone.
+        Ok(path.filter(|p| !p.is_empty()))
+    }
+
+    /// The path below which `q.scope`'s people lie, when it is a subtree.
+    async fn scope_path(
+        &self,
+        org: OrgId,
+        q: &StandingsQuery<'_>,
+    ) -> Result<Option<String>, DbError> {
+        match q.scope {
+            Scope::ReportsOf(m) => self.path_of(org, m).await,
+            _ => Ok(None),
+        }
     }
 
     /// One page of active people in `q.scope`, in `q.order`, after the person `after` (the
     /// previous page's last; every one when `first` is `None`): ids only, and whether more
-    /// follow. One statement, and two by primary key for the cursor's sort keys.
+    /// follow. A subtree is a range of reporting paths, and each order has its index, so a
+    /// page walks that index from the cursor and stops after its rows, whatever the scope's
+    /// size. By readiness, the ready and the others are two such walks in one statement
+    /// (readiness is decided by today's rule, so it cannot be indexed itself). One statement,
+    /// one by primary key for a subtree's path and one for the cursor's sort keys.
     pub async fn standings_page(
         &self,
         org: OrgId,
@@ -481,44 +547,68 @@ impl Db {
             backend: self.conn.get_database_backend(),
             values: Vec::new(),
         };
-        let ranked = ranked(org, q, &mut b);
-        let keys: &[(&str, bool)] = match q.order {
-            StandingOrder::Readiness => &[
-                ("ready", true),
-                ("score", true),
-                ("since", false),
-                ("sort_name", false),
-                ("email", false),
-                ("id", false),
-            ],
-            StandingOrder::Name => &[("sort_name", false), ("email", false), ("id", false)],
-            StandingOrder::Level => &[
-                ("rnk", true),
-                ("sort_name", false),
-                ("email", false),
-                ("id", false),
-            ],
+        let below = self.scope_path(org, q).await?;
+        let cursor = match after {
+            Some(a) => Some(self.cursor_keys(org, q, a).await?),
+            None => None,
         };
-        let select = match after {
-            Some(a) => {
-                let cursor = self.cursor_keys(org, q, a).await?;
-                format!(
-                    "SELECT r.id AS id FROM ranked r WHERE {}{}",
-                    kept(q.filter),
-                    after_values(keys, &cursor, &mut b)
-                )
-            }
-            None => format!(
-                "SELECT r.id AS id FROM ranked r WHERE {}1 = 1",
-                kept(q.filter)
-            ),
-        };
-        let order: Vec<String> = keys
-            .iter()
-            .map(|(k, desc)| format!("r.{k} {}", if *desc { "DESC" } else { "ASC" }))
-            .collect();
+        let keys = order_keys(q);
         let limit = first.map_or(String::new(), |n| format!(" LIMIT {}", n + 1));
-        let sql = format!("{ranked} {select} ORDER BY {}{limit}", order.join(", "));
+        // The text is built in the order its values are bound (`?` placeholders are
+        // positional): the listing, then readiness (`Some(true)`: ready only; `Some(false)`:
+        // not ready), then the cursor.
+        let select = |b: &mut Bound, rdy: u8, readiness: Option<bool>, after: bool| {
+            let listing = listing(org, q, below.as_deref(), b);
+            let cond = match readiness {
+                Some(true) => format!(" AND {}", ready(q, b)),
+                Some(false) => format!(" AND NOT ({})", ready(q, b)),
+                None => String::new(),
+            };
+            let after = match (&cursor, after) {
+                (Some((_, keys_of)), true) => format!(" AND {}", after_values(&keys, keys_of, b)),
+                _ => String::new(),
+            };
+            let cols: String = keys
+                .iter()
+                .filter(|(k, _)| *k != "id")
+                .map(|(k, _)| format!(", s.{k} AS {k}"))
+                .collect();
+            format!(
+                "SELECT s.id AS id, {rdy} AS rdy{cols} {listing}{cond}{after} ORDER BY {}{limit}",
+                order_by(&keys, "s.")
+            )
+        };
+        let sql = match q.order {
+            StandingOrder::Readiness => {
+                let cursor_ready = cursor.as_ref().map(|(r, _)| *r);
+                // The ready come first: a cursor among the others skips them.
+                let mut parts = Vec::new();
+                if cursor_ready != Some(false) {
+                    parts.push(select(&mut b, 1, Some(true), cursor_ready == Some(true)));
+                }
+                if !q.filter.ready_only {
+                    parts.push(select(&mut b, 0, Some(false), cursor_ready == Some(false)));
+                }
+                match parts.as_slice() {
+                    [one] => one.clone(),
+                    _ => {
+                        let cols: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+                        let outer = parts
+                            .iter()
+                            .enumerate()
+                            .map(|(i, p)| {
+                                format!("SELECT rdy, {} FROM ({p}) part{i}", cols.join(", "))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" UNION ALL ");
+                        format!("{outer} ORDER BY rdy DESC, {}{limit}", order_by(&keys, ""))
+                    }
+                }
+            }
+            StandingOrder::Name | StandingOrder::Level => {
+                select(&mut b, 0, q.filter.ready_only.then_some(true), true)
+            }
+        };
         let rows = self
             .conn
             .query_all_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
@@ -534,44 +624,40 @@ impl Db {
         Ok((ids, more))
     }
 
-    /// The sort keys of the person a page starts after, as the page query computes them (two
-    /// statements by primary key; a bad cursor is "not found").
+    /// Whether the person a page starts after is ready, and their sort keys as the page query
+    /// reads them (one statement by primary key; a bad cursor is "not found").
     async fn cursor_keys(
         &self,
         org: OrgId,
         q: &StandingsQuery<'_>,
         after: PersonId,
-    ) -> Result<HashMap<&'static str, Value>, DbError> {
+    ) -> Result<(bool, HashMap<&'static str, Value>), DbError> {
         let s = standing::Entity::find()
             .filter(standing::Column::OrgId.eq(org.0))
             .filter(standing::Column::Id.eq(after.0))
             .one(&self.conn)
             .await?
             .ok_or_else(|| DbError::not_found("the person a page starts after"))?;
-        let p = person::Entity::find()
-            .filter(person::Column::OrgId.eq(org.0))
-            .filter(person::Column::Id.eq(after.0))
-            .one(&self.conn)
-            .await?
-            .ok_or_else(|| DbError::not_found("the person a page starts after"))?;
-        let score = [s.score_developing, s.score_meets, s.score_exceeds][score_index(q.rule)];
+        let scores = [s.score_developing, s.score_meets, s.score_exceeds];
+        let score = scores[score_index(q.rule)];
         let cutoff = in_level_cutoff(q.today, q.rule.min_months_in_level);
-        let ready = s.has_target
-            && score >= q.rule.min_score
-            && s.in_level_since.is_some_and(|d| d <= cutoff);
-        Ok(HashMap::from([
-            ("ready", Value::from(i32::from(ready))),
-            ("score", Value::from(score)),
-            ("since", Value::from(s.in_level_since.unwrap_or(FAR))),
-            ("sort_name", Value::from(s.sort_name)),
-            ("email", Value::from(p.email)),
-            ("id", Value::from(p.id)),
-            ("rnk", Value::from(s.rank.unwrap_or(-1))),
-        ]))
+        let ready = s.has_target && score >= q.rule.min_score && s.since_key <= cutoff;
+        Ok((
+            ready,
+            HashMap::from([
+                ("score_developing", Value::from(s.score_developing)),
+                ("score_meets", Value::from(s.score_meets)),
+                ("score_exceeds", Value::from(s.score_exceeds)),
+                ("since_key", Value::from(s.since_key)),
+                ("sort_name", Value::from(s.sort_name)),
+                ("id", Value::from(s.id)),
+                ("rank_key", Value::from(s.rank_key)),
+            ]),
+        ))
     }
 
     /// How many people the listing `q` holds over all its pages (the total of a team
-    /// listing). One statement.
+    /// listing). One statement, and one by primary key for a subtree's path.
     pub async fn standings_count(
         &self,
         org: OrgId,
@@ -581,11 +667,14 @@ impl Db {
             backend: self.conn.get_database_backend(),
             values: Vec::new(),
         };
-        let sql = format!(
-            "{} SELECT COUNT(*) AS n FROM ranked r WHERE {}1 = 1",
-            ranked(org, q, &mut b),
-            kept(q.filter)
+        let below = self.scope_path(org, q).await?;
+        let mut sql = format!(
+            "SELECT COUNT(*) AS n {}",
+            listing(org, q, below.as_deref(), &mut b)
         );
+        if q.filter.ready_only {
+            sql.push_str(&format!(" AND {}", ready(q, &mut b)));
+        }
         let n: i64 = self
             .conn
             .query_one_raw(Statement::from_sql_and_values(b.backend, sql, b.values))

@@ -14,6 +14,7 @@ mod m20261130_000007_frameworks;
 mod m20261201_000008_standings;
 mod m20261201_000009_case_pages;
 mod m20261202_000010_web_sessions;
+mod m20261202_000011_team_paths;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_standings::Migration),
             Box::new(m20261201_000009_case_pages::Migration),
             Box::new(m20261202_000010_web_sessions::Migration),
+            Box::new(m20261202_000011_team_paths::Migration),
         ]
     }
 }

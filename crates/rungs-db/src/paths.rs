@@ -1,0 +1,320 @@
+//! Reporting lines as paths, so that "in m's subtree" is a range of one index.
+//!
+//! Each standing row keeps its person's `path`: the ids of the reporting line from the top,
+//! each as 32 lowercase hex digits, the person last. The people below `m` are then exactly the
+//! rows whose path lies strictly between `m.path` and `m.path || 'g'` (hex digits sort before
+//! `g` in every collation), which a team page walks in order (`ix_standings_org_path`).
+//!
+//! [`repath`] runs in the transaction of every write that adds people or changes a manager: it
+//! recomputes the paths of those people and of everyone below them, top down from the paths
+//! of their managers, and writes the ones that changed. Reporting lines deeper than
+//! [`MAX_DEPTH`] are refused (64 ids fill an index key on every backend).
+
+use crate::error::DbError;
+use crate::paging::placeholder;
+use rungs_domain::{OrgId, PersonId};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+/// The deepest reporting line: 64 people from the top down to the person.
+pub const MAX_DEPTH: usize = 64;
+
+/// Hex digits per id in a path.
+const WIDTH: usize = 32;
+
+/// Seeds walked down per statement, and paths written per statement.
+const ROUND: usize = 500;
+
+/// The bounds of the paths strictly below the person whose path is `path`:
+/// `path > lower AND path < upper`.
+pub(crate) fn below(path: &str) -> (String, String) {
+    (path.to_owned(), format!("{path}g"))
+}
+
+fn code(id: Uuid) -> String {
+    id.simple().to_string()
+}
+
+/// A reporting line that cannot be stored as a path.
+fn refused(what: &str) -> DbError {
+    DbError::Invalid(what.to_owned())
+}
+
+/// One person of the walk: their manager, and their stored path (empty when not yet set).
+struct Row {
+    manager: Option<Uuid>,
+    path: String,
+}
+
+/// Recomputes the paths of `moved` (people added, or whose manager changed) and of everyone
+/// below them, on `c`, the transaction of the write; writes the ones that changed. A few
+/// statements per 500 people affected.
+pub(crate) async fn repath<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    moved: impl IntoIterator<Item = PersonId>,
+) -> Result<(), DbError> {
+    let seeds: BTreeSet<Uuid> = moved.into_iter().map(|p| p.0).collect();
+    if seeds.is_empty() {
+        return Ok(());
+    }
+    let backend = c.get_database_backend();
+    // Everyone below the seeds (and the seeds), walking down; a seed already reached from
+    // another needs no walk of its own.
+    let mut affected: HashMap<Uuid, Row> = HashMap::new();
+    let mut pending: Vec<Uuid> = seeds.into_iter().collect();
+    while !pending.is_empty() {
+        let round: Vec<Uuid> = pending
+            .iter()
+            .copied()
+            .filter(|s| !affected.contains_key(s))
+            .take(ROUND)
+            .collect();
+        if round.is_empty() {
+            break;
+        }
+        let done: BTreeSet<Uuid> = round.iter().copied().collect();
+        pending.retain(|s| !done.contains(s));
+        let mut values: Vec<Value> = vec![org.0.into()];
+        let list = round
+            .iter()
+            .map(|id| {
+                values.push((*id).into());
+                placeholder(backend, values.len())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        values.push(org.0.into());
+        let org_again = placeholder(backend, values.len());
+        // CROSS JOIN keeps SQLite walking from the queue (see `Scope::condition`); UNION
+        // drops repeats, so the walk ends even if the lines were ever to loop.
+        let sql = format!(
+            "WITH RECURSIVE d(id) AS (\
+             SELECT r.id FROM people r WHERE r.org_id = {} AND r.id IN ({list}) \
+             UNION SELECT p.id FROM d CROSS JOIN people p \
+             WHERE p.manager_id = d.id AND p.org_id = {org_again}) \
+             SELECT p.id AS id, p.manager_id AS manager_id, s.path AS path \
+             FROM d CROSS JOIN people p LEFT JOIN standings s ON s.id = p.id \
+             WHERE p.id = d.id",
+            placeholder(backend, 1)
+        );
+        for r in c
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+        {
+            let id: Uuid = r.try_get("", "id")?;
+            let manager: Option<Uuid> = r.try_get("", "manager_id")?;
+            let path: Option<String> = r.try_get("", "path")?;
+            affected.insert(
+                id,
+                Row {
+                    manager,
+                    path: path.unwrap_or_default(),
+                },
+            );
+        }
+    }
+    // The paths of the managers above the walk, which stay as they are.
+    let above: BTreeSet<Uuid> = affected
+        .values()
+        .filter_map(|r| r.manager)
+        .filter(|m| !affected.contains_key(m))
+        .collect();
+    let fixed = stored_paths(c, org, &above.into_iter().collect::<Vec<_>>()).await?;
+    let paths = compute(&affected, &fixed)?;
+    let changed: Vec<(Uuid, String)> = paths
+        .into_iter()
+        .filter(|(id, p)| affected.get(id).is_some_and(|r| &r.path != p))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .collect();
+    write(c, org, &changed).await
+}
+
+/// Recomputes every path of the organisation (a migration filling the column).
+pub(crate) async fn repath_all<C: ConnectionTrait>(c: &C, org: OrgId) -> Result<(), DbError> {
+    let backend = c.get_database_backend();
+    let sql = format!(
+        "SELECT p.id AS id FROM people p WHERE p.org_id = {} AND p.manager_id IS NULL",
+        placeholder(backend, 1)
+    );
+    let roots: Vec<PersonId> = c
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, [org.0.into()]))
+        .await?
+        .iter()
+        .map(|r| Ok(PersonId(r.try_get("", "id")?)))
+        .collect::<Result<_, DbError>>()?;
+    repath(c, org, roots).await
+}
+
+/// The stored paths of `ids` (those that have a row).
+async fn stored_paths<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>, DbError> {
+    let backend = c.get_database_backend();
+    let mut out = HashMap::new();
+    for round in ids.chunks(ROUND) {
+        let mut values: Vec<Value> = vec![org.0.into()];
+        let list = round
+            .iter()
+            .map(|id| {
+                values.push((*id).into());
+                placeholder(backend, values.len())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT id, path FROM standings WHERE org_id = {} AND id IN ({list})",
+            placeholder(backend, 1)
+        );
+        for r in c
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+        {
+            out.insert(r.try_get("", "id")?, r.try_get("", "path")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Each affected person's path: their manager's (computed here, or `fixed` above the walk)
+/// followed by their own id. A manager outside both (none, or not stored) makes a top.
+fn compute(
+    affected: &HashMap<Uuid, Row>,
+    fixed: &HashMap<Uuid, String>,
+) -> Result<HashMap<Uuid, String>, DbError> {
+    let mut done: HashMap<Uuid, String> = HashMap::with_capacity(affected.len());
+    for start in affected.keys() {
+        // Walk up until a known path, then come back down.
+        let mut line = vec![*start];
+        let base = loop {
+            let here = *line.last().expect("the line holds its start");
+            if let Some(p) = done.get(&here) {
+                line.pop();
+                break p.clone();
+            }
+            match affected.get(&here).and_then(|r| r.manager) {
+                Some(m) if affected.contains_key(&m) => {
+                    if line.len() > affected.len() {
+                        return Err(refused("these reporting lines form a cycle"));
+                    }
+                    line.push(m);
+                }
+                Some(m) => break fixed.get(&m).cloned().unwrap_or_default(),
+                None => break String::new(),
+            }
+        };
+        let mut path = base;
+        for id in line.into_iter().rev() {
+            path.push_str(&code(id));
+            if path.len() > MAX_DEPTH * WIDTH {
+                return Err(refused(&format!(
+                    "reporting lines may be at most {MAX_DEPTH} people deep"
+                )));
+            }
+            done.insert(id, path.clone());
+        }
+    }
+    Ok(done)
+}
+
+/// Writes `paths` (id, path), 500 rows per statement.
+async fn write<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    paths: &[(Uuid, String)],
+) -> Result<(), DbError> {
+    let backend = c.get_database_backend();
+    for round in paths.chunks(ROUND) {
+        let mut values: Vec<Value> = Vec::new();
+        let mut bind = |v: Value| {
+            values.push(v);
+            placeholder(backend, values.len())
+        };
+        let cases: String = round
+            .iter()
+            .map(|(id, p)| {
+                let id = bind((*id).into());
+                let p = bind(p.clone().into());
+                format!(" WHEN {id} THEN {p}")
+            })
+            .collect();
+        let org_ph = bind(org.0.into());
+        let list = round
+            .iter()
+            .map(|(id, _)| bind((*id).into()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // PostgreSQL types a bare CASE of parameters as text, the column's type here.
+        let case = match backend {
+            DbBackend::Postgres => format!("CASE id{cases} END::varchar"),
+            _ => format!("CASE id{cases} END"),
+        };
+        let sql = format!(
+            "UPDATE standings SET path = {case} WHERE org_id = {org_ph} AND id IN ({list})"
+        );
+        c.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(manager: Option<Uuid>) -> Row {
+        Row {
+            manager,
+            path: String::new(),
+        }
+    }
+
+    #[test]
+    fn paths_run_from_the_top_and_nest() {
+        let (a, b, c, top) = (
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        );
+        let affected = HashMap::from([(a, row(Some(top))), (b, row(Some(a))), (c, row(Some(b)))]);
+        let fixed = HashMap::from([(top, code(top))]);
+        let paths = compute(&affected, &fixed).unwrap();
+        assert_eq!(
+            paths[&c],
+            format!("{}{}{}{}", code(top), code(a), code(b), code(c))
+        );
+        let (lo, hi) = below(&paths[&a]);
+        for (id, p) in &paths {
+            let inside = p.as_str() > lo.as_str() && p.as_str() < hi.as_str();
+            assert_eq!(inside, *id == b || *id == c, "{id}");
+        }
+        assert!(
+            fixed[&top].as_str() <= lo.as_str(),
+            "the manager is not below itself"
+        );
+    }
+
+    #[test]
+    fn a_line_deeper_than_the_limit_or_a_loop_is_refused() {
+        let ids: Vec<Uuid> = (0..=MAX_DEPTH).map(|_| Uuid::now_v7()).collect();
+        let mut affected: HashMap<Uuid, Row> = HashMap::new();
+        for (i, id) in ids.iter().enumerate() {
+            affected.insert(*id, row(i.checked_sub(1).map(|j| ids[j])));
+        }
+        let err = compute(&affected, &HashMap::new()).unwrap_err();
+        assert!(err.to_string().contains("64 people deep"), "{err}");
+        affected.remove(&ids[MAX_DEPTH]);
+        assert_eq!(
+            compute(&affected, &HashMap::new()).unwrap().len(),
+            MAX_DEPTH
+        );
+        let (x, y) = (Uuid::now_v7(), Uuid::now_v7());
+        let looped = HashMap::from([(x, row(Some(y))), (y, row(Some(x)))]);
+        assert!(compute(&looped, &HashMap::new()).is_err());
+    }
+}
