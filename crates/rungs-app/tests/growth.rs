@@ -1047,6 +1047,48 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             .unwrap();
         assert_eq!(v.current.unwrap().level.as_str(), "expert", "{backend:?}");
 
+        // Ninety days pass (every stored date moves back): those who met the rule but for
+        // time in level become ready on their day, without a write of their own.
+        let ready_now = async || {
+            let mut ready = Vec::new();
+            for id in below(w.boss.id).await {
+                let r = w.app.readiness_of(&hr, "acme", id).await.unwrap();
+                if r.person.active && r.readiness.ready {
+                    ready.push(id);
+                }
+            }
+            ready
+        };
+        let before = ready_now().await;
+        let back = |col: &str| match backend {
+            rungs_db::Backend::Postgres => format!("{col} - 90"),
+            rungs_db::Backend::MySql => format!("DATE_SUB({col}, INTERVAL 90 DAY)"),
+            rungs_db::Backend::Sqlite => format!("date({col}, '-90 days')"),
+        };
+        t.execute(&format!(
+            "UPDATE level_assignments SET effective = {}",
+            back("effective")
+        ))
+        .await;
+        t.execute(&format!(
+            "UPDATE standings SET valid_until = {}, in_level_since = {}, ready_on = {}",
+            back("valid_until"),
+            back("in_level_since"),
+            back("ready_on")
+        ))
+        .await;
+        t.execute(&format!(
+            "UPDATE standings SET since_key = {} WHERE since_key < '9999-01-01'",
+            back("since_key")
+        ))
+        .await;
+        let after = ready_now().await;
+        assert!(
+            after.len() > before.len(),
+            "{backend:?}: {before:?} -> {after:?}"
+        );
+        check("ninety days later").await;
+
         // A new version with one more criterion at `intermediate`, and everyone moved to it.
         let (draft, _) = w.app.start_draft(&hr, "acme", "python").await.unwrap();
         w.app

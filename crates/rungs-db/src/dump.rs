@@ -342,7 +342,12 @@ impl Db {
         append_assignments(&txn, org, &d.assignments).await?;
         crate::growth::insert_assessments(&txn, org, &d.assessments).await?;
         crate::standings::refresh(&txn, org, d.people.iter().map(|p| p.person.id)).await?;
-        crate::paths::repath(&txn, org, d.people.iter().map(|p| p.person.id)).await?;
+        crate::paths::repath(
+            &txn,
+            org,
+            d.people.iter().map(|p| (p.person.id, p.person.manager_id)),
+        )
+        .await?;
         for c in &d.cases {
             crate::growth::insert_case_row(&txn, org, c).await?;
         }

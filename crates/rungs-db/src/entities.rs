@@ -283,6 +283,10 @@ pub mod standing {
         pub since_key: NaiveDate,
         /// `rank`, or -1 without a level.
         pub rank_key: i32,
+        /// Ready under the organisation's rule (as of the last write or due refresh).
+        pub ready: bool,
+        /// The day time in level makes this person ready, when only that is missing.
+        pub ready_on: Option<NaiveDate>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

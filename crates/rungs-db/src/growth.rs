@@ -740,18 +740,7 @@ impl Db {
 
     /// The organisation's readiness rule (the default until one is set).
     pub async fn readiness_rule(&self, org: OrgId) -> Result<ReadinessRule, DbError> {
-        let Some(r) = readiness_rule::Entity::find_by_id(org.0)
-            .filter(readiness_rule::Column::OrgId.eq(org.0))
-            .one(&self.conn)
-            .await?
-        else {
-            return Ok(ReadinessRule::default());
-        };
-        Ok(ReadinessRule::new(
-            Rating::parse(&r.min_rating)?,
-            u32::try_from(r.min_months_in_level).unwrap_or(0),
-            f64::from(r.min_score_permille) / 1000.0,
-        )?)
+        rule_on(&self.conn, org).await
     }
 
     /// Replaces the organisation's readiness rule.
@@ -780,10 +769,33 @@ impl Db {
         readiness_rule::Entity::insert(row)
             .exec_without_returning(&txn)
             .await?;
+        // Who is ready changes with the rule: every standing of the organisation, here.
+        // As stored (the score in thousandths), as every reader will read it.
+        let stored = rule_on(&txn, org).await?;
+        crate::standings::apply_rule(&txn, org, &stored, Utc::now().date_naive()).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// The organisation's readiness rule (the default until one is set), read on `c`.
+pub(crate) async fn rule_on<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+) -> Result<ReadinessRule, DbError> {
+    let Some(r) = readiness_rule::Entity::find_by_id(org.0)
+        .filter(readiness_rule::Column::OrgId.eq(org.0))
+        .one(c)
+        .await?
+    else {
+        return Ok(ReadinessRule::default());
+    };
+    Ok(ReadinessRule::new(
+        Rating::parse(&r.min_rating)?,
+        u32::try_from(r.min_months_in_level).unwrap_or(0),
+        f64::from(r.min_score_permille) / 1000.0,
+    )?)
 }
 
 /// Inserts assessments, resolving each expectation key in the assessment's version.

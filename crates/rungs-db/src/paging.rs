@@ -74,3 +74,44 @@ where
     rows.truncate(first);
     Ok((rows, has_next))
 }
+
+/// Sets `column` of each row of `table` (in `org`) to its own value, 500 rows per statement:
+/// `UPDATE table SET column = CASE id WHEN ... END WHERE org_id = ... AND id IN (...)`.
+pub(crate) async fn set_each<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    table: &str,
+    column: &str,
+    rows: &[(Uuid, sea_orm::Value)],
+) -> Result<(), crate::error::DbError> {
+    let backend = c.get_database_backend();
+    for round in rows.chunks(500) {
+        let mut values: Vec<sea_orm::Value> = Vec::new();
+        let mut bind = |v: sea_orm::Value| {
+            values.push(v);
+            placeholder(backend, values.len())
+        };
+        let cases: String = round
+            .iter()
+            .map(|(id, v)| {
+                let id = bind((*id).into());
+                let v = bind(v.clone());
+                format!(" WHEN {id} THEN {v}")
+            })
+            .collect();
+        let org_ph = bind(org.0.into());
+        let list = round
+            .iter()
+            .map(|(id, _)| bind((*id).into()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE {table} SET {column} = CASE id{cases} END WHERE org_id = {org_ph} AND id IN ({list})"
+        );
+        c.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .await?;
+    }
+    Ok(())
+}

@@ -5,15 +5,16 @@
 //! rows whose path lies strictly between `m.path` and `m.path || 'g'` (hex digits sort before
 //! `g` in every collation), which a team page walks in order (`ix_standings_org_path`).
 //!
-//! [`repath`] runs in the transaction of every write that adds people or changes a manager: it
-//! recomputes the paths of those people and of everyone below them, top down from the paths
-//! of their managers, and writes the ones that changed. Reporting lines deeper than
+//! [`repath`] runs in the transaction of every write that adds people or may change a
+//! manager: it recomputes the paths of those people and, when a manager did change, of
+//! everyone below them, top down from the paths of their managers, and writes the ones that
+//! changed. Reporting lines deeper than
 //! [`MAX_DEPTH`] are refused (64 ids fill an index key on every backend).
 
 use crate::error::DbError;
 use crate::paging::placeholder;
 use rungs_domain::{OrgId, PersonId};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Statement, Value};
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
@@ -47,28 +48,76 @@ struct Row {
     path: String,
 }
 
-/// Recomputes the paths of `moved` (people added, or whose manager changed) and of everyone
-/// below them, on `c`, the transaction of the write; writes the ones that changed. A few
-/// statements per 500 people affected.
+/// Recomputes, on `c` (the transaction of the write), the paths of `people` (id, manager now;
+/// added, or possibly given a new manager) and, for those whose manager did change (the
+/// stored path names the one before), of everyone below them; writes the ones that changed.
+/// A few statements per 500 people affected; people added need no walk (whoever is below them
+/// was added with them).
 pub(crate) async fn repath<C: ConnectionTrait>(
     c: &C,
     org: OrgId,
-    moved: impl IntoIterator<Item = PersonId>,
+    people: impl IntoIterator<Item = (PersonId, Option<PersonId>)>,
 ) -> Result<(), DbError> {
-    let seeds: BTreeSet<Uuid> = moved.into_iter().map(|p| p.0).collect();
-    if seeds.is_empty() {
+    let given: HashMap<Uuid, Option<Uuid>> = people
+        .into_iter()
+        .map(|(p, m)| (p.0, m.map(|m| m.0)))
+        .collect();
+    if given.is_empty() {
         return Ok(());
     }
+    let ids: Vec<Uuid> = given
+        .keys()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let stored = stored_paths(c, org, &ids).await?;
+    let mut affected: HashMap<Uuid, Row> = HashMap::with_capacity(given.len());
+    let mut moved = Vec::new();
+    for (id, manager) in &given {
+        let path = stored.get(id).cloned().unwrap_or_default();
+        if !path.is_empty() && manager_in(&path) != *manager {
+            moved.push(*id);
+        }
+        affected.insert(
+            *id,
+            Row {
+                manager: *manager,
+                path,
+            },
+        );
+    }
+    moved.sort();
+    for (id, row) in walk_down(c, org, &moved).await? {
+        affected.entry(id).or_insert(row);
+    }
+    let changed = recompute(c, org, &affected).await?;
+    write(c, org, &changed).await
+}
+
+/// The manager a stored path names (the id before the person's own), if any.
+fn manager_in(path: &str) -> Option<Uuid> {
+    let n = path.len();
+    (n >= 2 * WIDTH)
+        .then(|| Uuid::try_parse(&path[n - 2 * WIDTH..n - WIDTH]).ok())
+        .flatten()
+}
+
+/// Everyone below `seeds` (and the seeds), with their manager and stored path; a seed already
+/// reached from another needs no walk of its own.
+async fn walk_down<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    seeds: &[Uuid],
+) -> Result<HashMap<Uuid, Row>, DbError> {
     let backend = c.get_database_backend();
-    // Everyone below the seeds (and the seeds), walking down; a seed already reached from
-    // another needs no walk of its own.
-    let mut affected: HashMap<Uuid, Row> = HashMap::new();
-    let mut pending: Vec<Uuid> = seeds.into_iter().collect();
+    let mut found: HashMap<Uuid, Row> = HashMap::new();
+    let mut pending: Vec<Uuid> = seeds.to_vec();
     while !pending.is_empty() {
         let round: Vec<Uuid> = pending
             .iter()
             .copied()
-            .filter(|s| !affected.contains_key(s))
+            .filter(|s| !found.contains_key(s))
             .take(ROUND)
             .collect();
         if round.is_empty() {
@@ -106,7 +155,7 @@ pub(crate) async fn repath<C: ConnectionTrait>(
             let id: Uuid = r.try_get("", "id")?;
             let manager: Option<Uuid> = r.try_get("", "manager_id")?;
             let path: Option<String> = r.try_get("", "path")?;
-            affected.insert(
+            found.insert(
                 id,
                 Row {
                     manager,
@@ -115,37 +164,48 @@ pub(crate) async fn repath<C: ConnectionTrait>(
             );
         }
     }
-    // The paths of the managers above the walk, which stay as they are.
+    Ok(found)
+}
+
+/// The new paths of `affected` that differ from their stored ones, by id.
+async fn recompute<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    affected: &HashMap<Uuid, Row>,
+) -> Result<Vec<(Uuid, String)>, DbError> {
+    // The paths of the managers above them, which stay as they are.
     let above: BTreeSet<Uuid> = affected
         .values()
         .filter_map(|r| r.manager)
         .filter(|m| !affected.contains_key(m))
         .collect();
     let fixed = stored_paths(c, org, &above.into_iter().collect::<Vec<_>>()).await?;
-    let paths = compute(&affected, &fixed)?;
-    let changed: Vec<(Uuid, String)> = paths
+    let paths = compute(affected, &fixed)?;
+    Ok(paths
         .into_iter()
         .filter(|(id, p)| affected.get(id).is_some_and(|r| &r.path != p))
         .collect::<std::collections::BTreeMap<_, _>>()
         .into_iter()
-        .collect();
-    write(c, org, &changed).await
+        .collect())
 }
 
-/// Recomputes every path of the organisation (a migration filling the column).
+/// Recomputes every path of the organisation (a migration filling the column): a walk down
+/// from the people at the top.
 pub(crate) async fn repath_all<C: ConnectionTrait>(c: &C, org: OrgId) -> Result<(), DbError> {
     let backend = c.get_database_backend();
     let sql = format!(
         "SELECT p.id AS id FROM people p WHERE p.org_id = {} AND p.manager_id IS NULL",
         placeholder(backend, 1)
     );
-    let roots: Vec<PersonId> = c
+    let tops: Vec<Uuid> = c
         .query_all_raw(Statement::from_sql_and_values(backend, sql, [org.0.into()]))
         .await?
         .iter()
-        .map(|r| Ok(PersonId(r.try_get("", "id")?)))
+        .map(|r| Ok(r.try_get("", "id")?))
         .collect::<Result<_, DbError>>()?;
-    repath(c, org, roots).await
+    let affected = walk_down(c, org, &tops).await?;
+    let changed = recompute(c, org, &affected).await?;
+    write(c, org, &changed).await
 }
 
 /// The stored paths of `ids` (those that have a row).
@@ -221,45 +281,17 @@ fn compute(
     Ok(done)
 }
 
-/// Writes `paths` (id, path), 500 rows per statement.
+/// Writes `paths` (id, path).
 async fn write<C: ConnectionTrait>(
     c: &C,
     org: OrgId,
     paths: &[(Uuid, String)],
 ) -> Result<(), DbError> {
-    let backend = c.get_database_backend();
-    for round in paths.chunks(ROUND) {
-        let mut values: Vec<Value> = Vec::new();
-        let mut bind = |v: Value| {
-            values.push(v);
-            placeholder(backend, values.len())
-        };
-        let cases: String = round
-            .iter()
-            .map(|(id, p)| {
-                let id = bind((*id).into());
-                let p = bind(p.clone().into());
-                format!(" WHEN {id} THEN {p}")
-            })
-            .collect();
-        let org_ph = bind(org.0.into());
-        let list = round
-            .iter()
-            .map(|(id, _)| bind((*id).into()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        // PostgreSQL types a bare CASE of parameters as text, the column's type here.
-        let case = match backend {
-            DbBackend::Postgres => format!("CASE id{cases} END::varchar"),
-            _ => format!("CASE id{cases} END"),
-        };
-        let sql = format!(
-            "UPDATE standings SET path = {case} WHERE org_id = {org_ph} AND id IN ({list})"
-        );
-        c.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
-    }
-    Ok(())
+    let rows: Vec<(Uuid, Value)> = paths
+        .iter()
+        .map(|(id, p)| (*id, p.clone().into()))
+        .collect();
+    crate::paging::set_each(c, org, "standings", "path", &rows).await
 }
 
 #[cfg(test)]

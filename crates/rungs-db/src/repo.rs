@@ -409,13 +409,16 @@ impl Db {
         crate::standings::refresh(
             &txn,
             org,
-            touched
-                .clone()
-                .chain(assignments.iter().map(|a| a.person_id)),
+            touched.chain(assignments.iter().map(|a| a.person_id)),
         )
         .await?;
         // New people, and anyone whose manager may have changed, with everyone below them.
-        crate::paths::repath(&txn, org, touched).await?;
+        crate::paths::repath(
+            &txn,
+            org,
+            inserts.iter().chain(updates).map(|p| (p.id, p.manager_id)),
+        )
+        .await?;
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())

@@ -18,7 +18,8 @@ use chrono::{NaiveDate, Utc};
 use rungs_domain::assessment::{AssessorRole, Rating};
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
 use rungs_domain::growth::{
-    PlanInput, ReadinessRule, growth_plan, in_level_cutoff, in_level_since, scores_by_min_rating,
+    PlanInput, ReadinessRule, growth_plan, in_level_cutoff, in_level_since, long_enough_on,
+    scores_by_min_rating,
 };
 use rungs_domain::matrix::Matrix;
 use rungs_domain::promotion::Position;
@@ -70,9 +71,10 @@ pub(crate) async fn refresh<C: ConnectionTrait>(
         }
     }
     lock(c, org, ids.iter().map(|i| PersonId(*i))).await?;
+    let rule = crate::growth::rule_on(c, org).await?;
     let mut matrices: HashMap<Uuid, Option<Matrix>> = HashMap::new();
     for round in ids.chunks(ROUND) {
-        refresh_round(c, org, round, today, &mut matrices).await?;
+        refresh_round(c, org, round, today, &rule, &mut matrices).await?;
     }
     Ok(())
 }
@@ -82,6 +84,7 @@ async fn refresh_round<C: ConnectionTrait>(
     org: OrgId,
     ids: &[Uuid],
     today: NaiveDate,
+    org_rule: &ReadinessRule,
     matrices: &mut HashMap<Uuid, Option<Matrix>>,
 ) -> Result<(), DbError> {
     let people = person::Entity::find()
@@ -154,6 +157,9 @@ async fn refresh_round<C: ConnectionTrait>(
             .ok()
         });
         let scores = plan.as_ref().map_or([0.0; 3], scores_by_min_rating);
+        let has_target = plan.as_ref().is_some_and(|p| !p.top_of_track);
+        let since = in_level_since(h, today);
+        let (ready, ready_on) = ready_under(org_rule, today, has_target, scores, since);
         standing::ActiveModel {
             id: Set(p.id),
             org_id: Set(org.0),
@@ -167,7 +173,7 @@ async fn refresh_round<C: ConnectionTrait>(
                 .map(|s| s.level.rank.get() as i32)),
             valid_until: Set(h.iter().map(|a| a.effective).filter(|e| *e > today).min()),
             in_level_since: Set(in_level_since(h, today)),
-            has_target: Set(plan.as_ref().is_some_and(|p| !p.top_of_track)),
+            has_target: Set(has_target),
             score_developing: Set(scores[0]),
             score_meets: Set(scores[1]),
             score_exceeds: Set(scores[2]),
@@ -175,11 +181,13 @@ async fn refresh_round<C: ConnectionTrait>(
             // there in the same transaction (an upsert below never overwrites it).
             path: Set(String::new()),
             active: Set(p.active),
-            since_key: Set(in_level_since(h, today).unwrap_or(FAR)),
+            since_key: Set(since.unwrap_or(FAR)),
             rank_key: Set(plan
                 .as_ref()
                 .and_then(|p| p.current.as_ref())
                 .map_or(-1, |s| s.level.rank.get() as i32)),
+            ready: Set(ready),
+            ready_on: Set(ready_on),
         }
     });
     let rows: Vec<standing::ActiveModel> = rows.collect();
@@ -202,6 +210,8 @@ async fn refresh_round<C: ConnectionTrait>(
             S::Active,
             S::SinceKey,
             S::RankKey,
+            S::Ready,
+            S::ReadyOn,
         ])
         .to_owned();
     let mut rows = rows.into_iter().peekable();
@@ -213,6 +223,76 @@ async fn refresh_round<C: ConnectionTrait>(
             .await?;
     }
     Ok(())
+}
+
+/// Whether a standing is ready under `rule` today, and else the day time in level makes it
+/// ready when only that is missing: as `growth::readiness` decides (the team test compares).
+fn ready_under(
+    rule: &ReadinessRule,
+    today: NaiveDate,
+    has_target: bool,
+    scores: [f64; 3],
+    since: Option<NaiveDate>,
+) -> (bool, Option<NaiveDate>) {
+    let meets = has_target && scores[score_index(rule)] >= rule.min_score;
+    match since {
+        Some(s) if meets => {
+            if s <= in_level_cutoff(today, rule.min_months_in_level) {
+                (true, None)
+            } else {
+                (false, Some(long_enough_on(s, rule.min_months_in_level)))
+            }
+        }
+        _ => (false, None),
+    }
+}
+
+/// Decides `ready` and `ready_on` of every standing of `org` under `rule` (a rule change, in
+/// its transaction): one UPDATE, then the `ready_on` of those only time keeps from it.
+pub(crate) async fn apply_rule<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    rule: &ReadinessRule,
+    today: NaiveDate,
+) -> Result<(), DbError> {
+    let mut b = Bound {
+        backend: c.get_database_backend(),
+        values: Vec::new(),
+    };
+    let score = SCORES[score_index(rule)];
+    let cutoff = in_level_cutoff(today, rule.min_months_in_level);
+    let sql = format!(
+        "UPDATE standings SET ready = CASE WHEN has_target = {} AND {score} >= {} \
+         AND since_key <= {} THEN {} ELSE {} END, ready_on = NULL WHERE org_id = {}",
+        b.bind(true),
+        b.bind(rule.min_score),
+        b.bind(cutoff),
+        b.bind(true),
+        b.bind(false),
+        b.bind(org.0),
+    );
+    c.execute_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
+        .await?;
+    let waiting: Vec<(Uuid, NaiveDate)> = standing::Entity::find()
+        .select_only()
+        .column(standing::Column::Id)
+        .column(standing::Column::SinceKey)
+        .filter(standing::Column::OrgId.eq(org.0))
+        .filter(standing::Column::HasTarget.eq(true))
+        .filter({
+            use sea_orm::sea_query::ExprTrait;
+            sea_orm::sea_query::Expr::col(sea_orm::sea_query::Alias::new(score)).gte(rule.min_score)
+        })
+        .filter(standing::Column::SinceKey.gt(cutoff))
+        .filter(standing::Column::SinceKey.lt(FAR))
+        .into_tuple()
+        .all(c)
+        .await?;
+    let on: Vec<(Uuid, Value)> = waiting
+        .into_iter()
+        .map(|(id, since)| (id, long_enough_on(since, rule.min_months_in_level).into()))
+        .collect();
+    crate::paging::set_each(c, org, "standings", "ready_on", &on).await
 }
 
 /// The distinct ids of `people`, in order.
@@ -400,21 +480,14 @@ fn listing(org: OrgId, q: &StandingsQuery<'_>, below: Option<&str>, b: &mut Boun
     sql
 }
 
-/// "Ready" under `q.rule` today, on the standing `s`.
-fn ready(q: &StandingsQuery<'_>, b: &mut Bound) -> String {
-    let score = SCORES[score_index(q.rule)];
-    format!(
-        "s.has_target = {} AND s.{score} >= {} AND s.since_key <= {}",
-        b.bind(true),
-        b.bind(q.rule.min_score),
-        b.bind(in_level_cutoff(q.today, q.rule.min_months_in_level)),
-    )
-}
+/// "Ready" under the organisation's rule, as kept on the standing `s`.
+const READY: &str = "s.ready = TRUE";
 
 /// The keys of an order (column of `s`, descending?), the last one unique.
 fn order_keys(q: &StandingsQuery<'_>) -> Vec<(&'static str, bool)> {
     match q.order {
         StandingOrder::Readiness => vec![
+            ("ready", true),
             (SCORES[score_index(q.rule)], true),
             ("since_key", false),
             ("sort_name", false),
@@ -433,27 +506,54 @@ fn order_by(keys: &[(&str, bool)], table: &str) -> String {
 }
 
 impl Db {
-    /// Recomputes the organisation's standings that a later assignment has taken over by
-    /// `today` (one indexed statement when there is none).
+    /// Brings the organisation's standings up to `today` (one indexed statement when nothing
+    /// is due): rows a later assignment has taken over are recomputed, and those that time in
+    /// level has made ready become ready.
     pub async fn refresh_due_standings(
         &self,
         org: OrgId,
         today: NaiveDate,
     ) -> Result<usize, DbError> {
-        let due: Vec<Uuid> = standing::Entity::find()
+        use sea_orm::Condition;
+        let due: Vec<(Uuid, Option<NaiveDate>)> = standing::Entity::find()
             .select_only()
             .column(standing::Column::Id)
+            .column(standing::Column::ValidUntil)
             .filter(standing::Column::OrgId.eq(org.0))
-            .filter(standing::Column::ValidUntil.lte(today))
+            .filter(
+                Condition::any()
+                    .add(standing::Column::ValidUntil.lte(today))
+                    .add(standing::Column::ReadyOn.lte(today)),
+            )
             .into_tuple()
             .all(&self.conn)
             .await?;
-        if !due.is_empty() {
-            let _turn = self.serialised().await;
-            let txn = self.conn.begin().await?;
-            refresh(&txn, org, due.iter().copied().map(PersonId)).await?;
-            txn.commit().await?;
+        if due.is_empty() {
+            return Ok(0);
         }
+        let (stale, waited): (Vec<_>, Vec<_>) = due
+            .iter()
+            .partition(|(_, until)| until.is_some_and(|u| u <= today));
+        let _turn = self.serialised().await;
+        let txn = self.conn.begin().await?;
+        refresh(&txn, org, stale.iter().map(|(id, _)| PersonId(*id))).await?;
+        for round in waited.chunks(ROUND) {
+            standing::Entity::update_many()
+                .col_expr(
+                    standing::Column::Ready,
+                    sea_orm::sea_query::Expr::value(true),
+                )
+                .col_expr(
+                    standing::Column::ReadyOn,
+                    sea_orm::sea_query::Expr::value(Option::<NaiveDate>::None),
+                )
+                .filter(standing::Column::OrgId.eq(org.0))
+                .filter(standing::Column::ReadyOn.lte(today))
+                .filter(standing::Column::Id.is_in(round.iter().map(|(id, _)| *id)))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
         Ok(due.len())
     }
 
@@ -481,7 +581,7 @@ impl Db {
             refresh(&txn, OrgId(org), ids).await?;
             txn.commit().await?;
         }
-        // Rows without a reporting path (new above, or older than the column).
+        // Rows older than the reporting path (and the kept readiness that came with it).
         let unplaced: Vec<Uuid> = standing::Entity::find()
             .select_only()
             .column(standing::Column::OrgId)
@@ -494,6 +594,8 @@ impl Db {
             let _turn = self.serialised().await;
             let txn = self.conn.begin().await?;
             crate::paths::repath_all(&txn, OrgId(org)).await?;
+            let rule = crate::growth::rule_on(&txn, OrgId(org)).await?;
+            apply_rule(&txn, OrgId(org), &rule, Utc::now().date_naive()).await?;
             txn.commit().await?;
         }
         Ok(missing.len())
@@ -533,9 +635,9 @@ impl Db {
     /// previous page's last; every one when `first` is `None`): ids only, and whether more
     /// follow. A subtree is a range of reporting paths, and each order has its index, so a
     /// page walks that index from the cursor and stops after its rows, whatever the scope's
-    /// size. By readiness, the ready and the others are two such walks in one statement
-    /// (readiness is decided by today's rule, so it cannot be indexed itself). One statement,
-    /// one by primary key for a subtree's path and one for the cursor's sort keys.
+    /// size (readiness is kept on the row under the organisation's rule, so it leads its
+    /// index). One statement, one by primary key for a subtree's path and one for the cursor's
+    /// sort keys.
     pub async fn standings_page(
         &self,
         org: OrgId,
@@ -549,66 +651,27 @@ impl Db {
         };
         let below = self.scope_path(org, q).await?;
         let cursor = match after {
-            Some(a) => Some(self.cursor_keys(org, q, a).await?),
+            Some(a) => Some(self.cursor_keys(org, a).await?),
             None => None,
         };
         let keys = order_keys(q);
         let limit = first.map_or(String::new(), |n| format!(" LIMIT {}", n + 1));
         // The text is built in the order its values are bound (`?` placeholders are
-        // positional): the listing, then readiness (`Some(true)`: ready only; `Some(false)`:
-        // not ready), then the cursor.
-        let select = |b: &mut Bound, rdy: u8, readiness: Option<bool>, after: bool| {
-            let listing = listing(org, q, below.as_deref(), b);
-            let cond = match readiness {
-                Some(true) => format!(" AND {}", ready(q, b)),
-                Some(false) => format!(" AND NOT ({})", ready(q, b)),
-                None => String::new(),
-            };
-            let after = match (&cursor, after) {
-                (Some((_, keys_of)), true) => format!(" AND {}", after_values(&keys, keys_of, b)),
-                _ => String::new(),
-            };
-            let cols: String = keys
-                .iter()
-                .filter(|(k, _)| *k != "id")
-                .map(|(k, _)| format!(", s.{k} AS {k}"))
-                .collect();
-            format!(
-                "SELECT s.id AS id, {rdy} AS rdy{cols} {listing}{cond}{after} ORDER BY {}{limit}",
-                order_by(&keys, "s.")
-            )
+        // positional): the listing, then the cursor.
+        let listing = listing(org, q, below.as_deref(), &mut b);
+        let ready = if q.filter.ready_only {
+            format!(" AND {READY}")
+        } else {
+            String::new()
         };
-        let sql = match q.order {
-            StandingOrder::Readiness => {
-                let cursor_ready = cursor.as_ref().map(|(r, _)| *r);
-                // The ready come first: a cursor among the others skips them.
-                let mut parts = Vec::new();
-                if cursor_ready != Some(false) {
-                    parts.push(select(&mut b, 1, Some(true), cursor_ready == Some(true)));
-                }
-                if !q.filter.ready_only {
-                    parts.push(select(&mut b, 0, Some(false), cursor_ready == Some(false)));
-                }
-                match parts.as_slice() {
-                    [one] => one.clone(),
-                    _ => {
-                        let cols: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
-                        let outer = parts
-                            .iter()
-                            .enumerate()
-                            .map(|(i, p)| {
-                                format!("SELECT rdy, {} FROM ({p}) part{i}", cols.join(", "))
-                            })
-                            .collect::<Vec<_>>()
-                            .join(" UNION ALL ");
-                        format!("{outer} ORDER BY rdy DESC, {}{limit}", order_by(&keys, ""))
-                    }
-                }
-            }
-            StandingOrder::Name | StandingOrder::Level => {
-                select(&mut b, 0, q.filter.ready_only.then_some(true), true)
-            }
+        let after = match &cursor {
+            Some(keys_of) => format!(" AND {}", after_values(&keys, keys_of, &mut b)),
+            None => String::new(),
         };
+        let sql = format!(
+            "SELECT s.id AS id {listing}{ready}{after} ORDER BY {}{limit}",
+            order_by(&keys, "s.")
+        );
         let rows = self
             .conn
             .query_all_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
@@ -624,36 +687,29 @@ impl Db {
         Ok((ids, more))
     }
 
-    /// Whether the person a page starts after is ready, and their sort keys as the page query
-    /// reads them (one statement by primary key; a bad cursor is "not found").
+    /// The sort keys of the person a page starts after, as the page query reads them (one
+    /// statement by primary key; a bad cursor is "not found").
     async fn cursor_keys(
         &self,
         org: OrgId,
-        q: &StandingsQuery<'_>,
         after: PersonId,
-    ) -> Result<(bool, HashMap<&'static str, Value>), DbError> {
+    ) -> Result<HashMap<&'static str, Value>, DbError> {
         let s = standing::Entity::find()
             .filter(standing::Column::OrgId.eq(org.0))
             .filter(standing::Column::Id.eq(after.0))
             .one(&self.conn)
             .await?
             .ok_or_else(|| DbError::not_found("the person a page starts after"))?;
-        let scores = [s.score_developing, s.score_meets, s.score_exceeds];
-        let score = scores[score_index(q.rule)];
-        let cutoff = in_level_cutoff(q.today, q.rule.min_months_in_level);
-        let ready = s.has_target && score >= q.rule.min_score && s.since_key <= cutoff;
-        Ok((
-            ready,
-            HashMap::from([
-                ("score_developing", Value::from(s.score_developing)),
-                ("score_meets", Value::from(s.score_meets)),
-                ("score_exceeds", Value::from(s.score_exceeds)),
-                ("since_key", Value::from(s.since_key)),
-                ("sort_name", Value::from(s.sort_name)),
-                ("id", Value::from(s.id)),
-                ("rank_key", Value::from(s.rank_key)),
-            ]),
-        ))
+        Ok(HashMap::from([
+            ("ready", Value::from(s.ready)),
+            ("score_developing", Value::from(s.score_developing)),
+            ("score_meets", Value::from(s.score_meets)),
+            ("score_exceeds", Value::from(s.score_exceeds)),
+            ("since_key", Value::from(s.since_key)),
+            ("sort_name", Value::from(s.sort_name)),
+            ("id", Value::from(s.id)),
+            ("rank_key", Value::from(s.rank_key)),
+        ]))
     }
 
     /// How many people the listing `q` holds over all its pages (the total of a team
@@ -673,7 +729,7 @@ impl Db {
             listing(org, q, below.as_deref(), &mut b)
         );
         if q.filter.ready_only {
-            sql.push_str(&format!(" AND {}", ready(q, &mut b)));
+            sql.push_str(&format!(" AND {READY}"));
         }
         let n: i64 = self
             .conn

@@ -509,6 +509,25 @@ pub fn in_level_cutoff(today: NaiveDate, months: u32) -> NaiveDate {
     d
 }
 
+/// The first day on which a level held since `since` has been held `months` whole months: the
+/// day someone who meets the rule in every other way becomes ready by time in level.
+pub fn long_enough_on(since: NaiveDate, months: u32) -> NaiveDate {
+    let mut d = since
+        .checked_add_months(chrono::Months::new(months))
+        .unwrap_or(NaiveDate::MAX);
+    // Month arithmetic clamps at month ends; settle on the exact boundary.
+    while d < NaiveDate::MAX && whole_months(since, d) < months {
+        d = d.succ_opt().unwrap_or(NaiveDate::MAX);
+    }
+    while let Some(prev) = d
+        .pred_opt()
+        .filter(|p| *p >= since && whole_months(since, *p) >= months)
+    {
+        d = prev;
+    }
+    d
+}
+
 /// Whole calendar months from `from` to `to` (0 when `to` is earlier).
 pub fn whole_months(from: NaiveDate, to: NaiveDate) -> u32 {
     if to <= from {
@@ -1152,6 +1171,17 @@ mod tests {
                 let cutoff = in_level_cutoff(today, months);
                 prop_assert!(cutoff <= today);
                 prop_assert_eq!(since <= cutoff, whole_months(since, today) >= months);
+            }
+
+            /// The day a level becomes long enough is the first day whose cutoff reaches it.
+            #[test]
+            fn long_enough_on_is_the_first_day_past_the_cutoff(
+                days in 0i64..3000, months in 0u32..121,
+            ) {
+                let since = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(days);
+                let on = long_enough_on(since, months);
+                prop_assert!(since <= in_level_cutoff(on, months));
+                prop_assert!(on == since || since > in_level_cutoff(on.pred_opt().unwrap(), months));
             }
         }
     }

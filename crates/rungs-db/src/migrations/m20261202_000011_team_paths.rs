@@ -7,9 +7,12 @@
 //! - `active`: the person's, copied so that a listing needs no join.
 //! - `since_key`, `rank_key`: `in_level_since` and `rank` with their NULLs replaced (9999-12-31
 //!   and -1), so that every backend orders them alike and an index serves the order.
+//! - `ready`: ready under the organisation's rule today; `ready_on`: the day someone who meets
+//!   the rule but for time in level becomes ready (NULL otherwise). Filled by `Db::migrate`.
 //!
 //! One index per listing order (name; level; readiness under each minimum rating), each
-//! leading with the organisation and ending with the id, so a page stops after its rows.
+//! leading with the organisation and ending with the id, so a page stops after its rows; and
+//! `(org_id, ready_on)` for the rows that time makes ready.
 
 use super::index;
 use sea_orm_migration::prelude::*;
@@ -57,6 +60,12 @@ impl MigrationTrait for Migration {
                 .not_null()
                 .default(-1)
                 .take(),
+            ColumnDef::new("ready")
+                .boolean()
+                .not_null()
+                .default(false)
+                .take(),
+            ColumnDef::new("ready_on").date().null().take(),
         ];
         // One column per statement: SQLite alters one at a time.
         for c in columns {
@@ -90,12 +99,19 @@ impl MigrationTrait for Migration {
             false,
         ))
         .await?;
-        let desc = |name: &str, first: &'static str, rest: &[&'static str]| {
+        m.create_index(index(
+            "ix_standings_org_ready_on",
+            "standings",
+            &["org_id", "ready_on"],
+            false,
+        ))
+        .await?;
+        let desc = |name: &str, first: &[&'static str], rest: &[&'static str]| {
             let mut i = Index::create();
-            i.name(name)
-                .table("standings")
-                .col("org_id")
-                .col((Alias::new(first), IndexOrder::Desc));
+            i.name(name).table("standings").col("org_id");
+            for c in first {
+                i.col((Alias::new(*c), IndexOrder::Desc));
+            }
             for c in rest {
                 i.col(*c);
             }
@@ -103,14 +119,14 @@ impl MigrationTrait for Migration {
         };
         m.create_index(desc(
             "ix_standings_org_rank",
-            "rank_key",
+            &["rank_key"],
             &["sort_name", "id"],
         ))
         .await?;
         for score in ["score_developing", "score_meets", "score_exceeds"] {
             m.create_index(desc(
                 &format!("ix_standings_org_{score}"),
-                score,
+                &["ready", score],
                 &["since_key", "sort_name", "id"],
             ))
             .await?;
@@ -121,6 +137,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for name in [
             "ix_standings_org_path",
+            "ix_standings_org_ready_on",
             "ix_standings_org_name",
             "ix_standings_org_rank",
             "ix_standings_org_score_developing",
@@ -130,7 +147,14 @@ impl MigrationTrait for Migration {
             m.drop_index(Index::drop().name(name).table("standings").to_owned())
                 .await?;
         }
-        for c in ["path", "active", "since_key", "rank_key"] {
+        for c in [
+            "path",
+            "active",
+            "since_key",
+            "rank_key",
+            "ready",
+            "ready_on",
+        ] {
             m.alter_table(Table::alter().table("standings").drop_column(c).to_owned())
                 .await?;
         }
