@@ -385,6 +385,34 @@ impl Reader {
             .await
     }
 
+    /// [`Reader::team`] as the kept standings tell it ([`crate::TeamRow`]): for listings
+    /// that show no reasons, criteria, position or open case.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn team_rows(
+        &self,
+        manager: Option<PersonId>,
+        direct_only: bool,
+        sort: crate::TeamSort,
+        filter: &crate::TeamFilter,
+        want_total: bool,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<crate::TeamRow>, AppError> {
+        self.app
+            .team_rows_in(
+                &self.actor,
+                &self.org,
+                manager,
+                direct_only,
+                sort,
+                filter,
+                want_total,
+                first,
+                after,
+            )
+            .await
+    }
+
     /// How many of a manager's team (or direct reports) hold each position: (track key,
     /// level key, people), `None` keys for people without a level. `manager` defaults to the
     /// actor; checked as [`Reader::team`] is.

@@ -60,6 +60,20 @@ pub struct ReadinessView {
     pub readiness: Readiness,
 }
 
+/// A team member as the kept standings tell it: enough for a listing of names, scores and
+/// readiness (the same values as [`ReadinessView`]'s, without its reasons, criteria, position
+/// or open case).
+#[derive(Debug, Clone)]
+pub struct TeamRow {
+    pub person: Person,
+    /// Reports directly to the manager the team was asked for.
+    pub direct: bool,
+    pub score: f64,
+    pub ready: bool,
+    pub in_level_since: Option<chrono::NaiveDate>,
+    pub months_in_level: Option<u32>,
+}
+
 /// People per chunk of the readiness report.
 pub const REPORT_CHUNK: usize = 100;
 
@@ -542,6 +556,26 @@ impl App {
         .await
     }
 
+    /// [`App::team`] as the kept standings tell it ([`TeamRow`]).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn team_rows(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        manager: Option<PersonId>,
+        sort: TeamSort,
+        want_total: bool,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<TeamRow>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        let all = TeamFilter::default();
+        self.team_rows_in(
+            actor, &org, manager, false, sort, &all, want_total, first, after,
+        )
+        .await
+    }
+
     /// [`App::team`] in an organisation already resolved for the actor.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn team_in(
@@ -556,19 +590,99 @@ impl App {
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<Page<ReadinessView>, AppError> {
+        let scope = self.team_scope(actor, org, manager, direct_only).await?;
+        self.standings_page(org, scope, sort, filter, want_total, first, after)
+            .await
+    }
+
+    /// The team of `manager` (default: the actor) the actor may read, as a scope.
+    async fn team_scope(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        manager: Option<PersonId>,
+        direct_only: bool,
+    ) -> Result<Scope, AppError> {
         let manager = manager
             .or(actor.person_id())
             .ok_or_else(|| AppError::Invalid("say whose team: a manager is needed".into()))?;
         self.person_by_id(org, manager).await?;
         let relation = self.relation_to(actor, org, manager).await?;
         authorize(actor, Action::ReadTeam(org.id, relation))?;
-        let scope = if direct_only {
+        Ok(if direct_only {
             Scope::DirectReportsOf(manager)
         } else {
             Scope::ReportsOf(manager)
-        };
-        self.standings_page(org, scope, sort, filter, want_total, first, after)
-            .await
+        })
+    }
+
+    /// [`App::team_in`] as the kept standings tell it (names, score, ready, time in level),
+    /// without computing each member's readiness in full: the same people in the same order,
+    /// checked the same way, in a constant handful of statements.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn team_rows_in(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        manager: Option<PersonId>,
+        direct_only: bool,
+        sort: TeamSort,
+        filter: &TeamFilter,
+        want_total: bool,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<Page<TeamRow>, AppError> {
+        let scope = self.team_scope(actor, org, manager, direct_only).await?;
+        let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
+        let Ranked {
+            ids,
+            more: has_next,
+            total,
+            rule,
+        } = self
+            .ranked(
+                org,
+                scope,
+                sort,
+                filter,
+                after.map(PersonId),
+                Some(first),
+                want_total,
+            )
+            .await?;
+        let mut people = self.people_named(org, &ids).await?;
+        let kept: HashMap<PersonId, rungs_db::StandingSummary> = self
+            .db
+            .standing_summaries(org.id, &ids, &rule)
+            .await?
+            .into_iter()
+            .map(|s| (s.person, s))
+            .collect();
+        let today = Utc::now().date_naive();
+        let manager = scope_manager(scope);
+        let items = ids
+            .iter()
+            .filter_map(|id| {
+                let person = people.remove(id)?;
+                let s = kept.get(id)?;
+                Some(TeamRow {
+                    direct: manager.is_some() && person.manager_id == manager,
+                    score: s.score,
+                    ready: s.ready,
+                    in_level_since: s.in_level_since,
+                    months_in_level: s
+                        .in_level_since
+                        .map(|d| rungs_domain::growth::whole_months(d, today)),
+                    person,
+                })
+            })
+            .collect();
+        Ok(Page {
+            end_cursor: ids.last().map(|p| p.0.to_string()),
+            items,
+            has_next,
+            total,
+        })
     }
 
     /// The readiness report: everyone active in the organisation, or in a manager's subtree,

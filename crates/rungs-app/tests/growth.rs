@@ -837,6 +837,49 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
                         manager.email
                     );
                 }
+                // The rows the kept standings answer say what readiness computed in full says.
+                let rows = w
+                    .app
+                    .team_rows(
+                        &as_person(manager),
+                        "acme",
+                        None,
+                        TeamSort::Readiness,
+                        true,
+                        Some(100),
+                        None,
+                    )
+                    .await
+                    .unwrap();
+                let order: Vec<PersonId> = rows.items.iter().map(|r| r.person.id).collect();
+                assert_eq!(
+                    order,
+                    team_by_hand(&w, &members, TeamSort::Readiness).await,
+                    "{backend:?}, {step}"
+                );
+                assert_eq!(rows.total, order.len(), "{backend:?}, {step}");
+                for r in &rows.items {
+                    let full = w.app.readiness_of(&hr, "acme", r.person.id).await.unwrap();
+                    let got = (
+                        r.ready,
+                        r.score.to_bits(),
+                        r.in_level_since,
+                        r.months_in_level,
+                    );
+                    let f = &full.readiness;
+                    let want = (
+                        f.ready,
+                        f.score.to_bits(),
+                        f.in_level_since,
+                        f.months_in_level,
+                    );
+                    assert_eq!(got, want, "{backend:?}, {step}, {}", r.person.email);
+                    assert_eq!(
+                        r.direct,
+                        r.person.manager_id == Some(manager.id),
+                        "{backend:?}"
+                    );
+                }
             }
         };
         check("placed").await;

@@ -27,4 +27,4 @@ pub use error::DbError;
 pub use growth::{CaseFilter, Scope};
 pub use people::{PeoplePage, PeopleQuery, Reach};
 pub use repo::*;
-pub use standings::{StandingOrder, StandingsFilter, StandingsQuery};
+pub use standings::{StandingOrder, StandingSummary, StandingsFilter, StandingsQuery};

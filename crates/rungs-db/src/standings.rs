@@ -334,6 +334,17 @@ pub(crate) async fn lock<C: ConnectionTrait>(
     Ok(())
 }
 
+/// What a team row shows without the person's readiness computed in full: the kept
+/// standing (score under the rule's minimum rating, ready under the rule, since when the
+/// level is held).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandingSummary {
+    pub person: PersonId,
+    pub ready: bool,
+    pub score: f64,
+    pub in_level_since: Option<NaiveDate>,
+}
+
 /// How a team listing is ordered; every order ends with the name (lower case), then the id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StandingOrder {
@@ -685,6 +696,30 @@ impl Db {
             ids.truncate(n);
         }
         Ok((ids, more))
+    }
+
+    /// The kept standings of `people` (those of `org`), with the score `rule` reads: one
+    /// statement.
+    pub async fn standing_summaries(
+        &self,
+        org: OrgId,
+        people: &[PersonId],
+        rule: &ReadinessRule,
+    ) -> Result<Vec<StandingSummary>, DbError> {
+        let rows = standing::Entity::find()
+            .filter(standing::Column::OrgId.eq(org.0))
+            .filter(standing::Column::Id.is_in(people.iter().map(|p| p.0)))
+            .all(&self.conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|s| StandingSummary {
+                person: PersonId(s.id),
+                ready: s.ready,
+                score: [s.score_developing, s.score_meets, s.score_exceeds][score_index(rule)],
+                in_level_since: s.in_level_since,
+            })
+            .collect())
     }
 
     /// The sort keys of the person a page starts after, as the page query reads them (one

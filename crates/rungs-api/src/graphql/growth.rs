@@ -401,6 +401,53 @@ pub struct Readiness {
     pub reasons: Vec<Reason>,
 }
 
+/// The fields of a team member that the kept standings answer ([`app::TeamRow`]).
+const FROM_STANDINGS: [&str; 7] = [
+    "person",
+    "direct",
+    "score",
+    "ready",
+    "inLevelSince",
+    "monthsInLevel",
+    "__typename",
+];
+
+/// Whether this `team` query asks its members only for what the kept standings answer, so
+/// that no member's readiness is computed in full.
+fn kept_standings_answer(ctx: &Context<'_>) -> bool {
+    let light = |node: async_graphql::SelectionField<'_>| {
+        node.selection_set()
+            .all(|f| FROM_STANDINGS.contains(&f.name()))
+    };
+    ctx.field().selection_set().all(|f| match f.name() {
+        "edges" => f.selection_set().all(|e| e.name() != "node" || light(e)),
+        "nodes" => light(f),
+        _ => true,
+    })
+}
+
+impl Readiness {
+    /// A team member from the kept standings: only [`FROM_STANDINGS`] is filled, and only
+    /// queries that select nothing else get one ([`kept_standings_answer`]).
+    fn from_row(r: app::TeamRow) -> Self {
+        Self {
+            direct: r.direct,
+            current: None,
+            standing: None,
+            target: None,
+            score: r.score,
+            ready: r.ready,
+            met: Vec::new(),
+            missing: Vec::new(),
+            in_level_since: r.in_level_since,
+            months_in_level: r.months_in_level,
+            open_case: None,
+            reasons: Vec::new(),
+            person: r.person.into(),
+        }
+    }
+}
+
 impl From<app::ReadinessView> for Readiness {
     fn from(v: app::ReadinessView) -> Self {
         let r = v.readiness;
@@ -827,6 +874,25 @@ impl GrowthQuery {
             track: filter.track,
         };
         let want_total = ctx.look_ahead().field("totalCount").exists();
+        if kept_standings_answer(ctx) {
+            let page = c.ok(reader(ctx)?
+                .team_rows(
+                    Some(id),
+                    direct_only,
+                    sort,
+                    &filter,
+                    want_total,
+                    self::first(first),
+                    after.as_deref(),
+                )
+                .await)?;
+            return Ok(connection_by(
+                page,
+                after.is_some(),
+                |_, r| r.person.id.0.to_string(),
+                Readiness::from_row,
+            ));
+        }
         let page = c.ok(reader(ctx)?
             .team(
                 Some(id),
