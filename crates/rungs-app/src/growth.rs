@@ -86,6 +86,8 @@ pub use rungs_db::StandingsFilter as TeamFilter;
 /// One page of ids in a listing's order (see `App::ranked`).
 struct Ranked {
     ids: Vec<PersonId>,
+    /// The page's kept standings, in order.
+    kept: Vec<rungs_db::StandingSummary>,
     more: bool,
     total: usize,
     rule: ReadinessRule,
@@ -477,7 +479,8 @@ impl App {
             rule: &rule,
             today,
         };
-        let (ids, more) = self.db.standings_page(org.id, &q, after, first).await?;
+        let (kept, more) = self.db.standings_page(org.id, &q, after, first).await?;
+        let ids = kept.iter().map(|s| s.person).collect();
         let total = if want_total {
             self.db.standings_count(org.id, &q).await?
         } else {
@@ -485,6 +488,7 @@ impl App {
         };
         Ok(Ranked {
             ids,
+            kept,
             more,
             total,
             rule,
@@ -510,6 +514,7 @@ impl App {
             more: has_next,
             total,
             rule,
+            ..
         } = self
             .ranked(
                 org,
@@ -636,9 +641,10 @@ impl App {
         let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
         let Ranked {
             ids,
+            kept,
             more: has_next,
             total,
-            rule,
+            ..
         } = self
             .ranked(
                 org,
@@ -651,13 +657,8 @@ impl App {
             )
             .await?;
         let mut people = self.people_named(org, &ids).await?;
-        let kept: HashMap<PersonId, rungs_db::StandingSummary> = self
-            .db
-            .standing_summaries(org.id, &ids, &rule)
-            .await?
-            .into_iter()
-            .map(|s| (s.person, s))
-            .collect();
+        let kept: HashMap<PersonId, rungs_db::StandingSummary> =
+            kept.into_iter().map(|s| (s.person, s)).collect();
         let today = Utc::now().date_naive();
         let manager = scope_manager(scope);
         let items = ids

@@ -48,6 +48,14 @@ struct Row {
     path: String,
 }
 
+/// The paths a write gives: those of people without a standing yet (to be inserted with
+/// it), and the changed paths of stored rows.
+#[derive(Debug, Default)]
+pub(crate) struct Planned {
+    pub(crate) new: HashMap<Uuid, String>,
+    pub(crate) changed: Vec<(Uuid, String)>,
+}
+
 /// Recomputes, on `c` (the transaction of the write), the paths of `people` (id, manager now;
 /// added, or possibly given a new manager) and, for those whose manager did change (the
 /// stored path names the one before), of everyone below them; writes the ones that changed.
@@ -58,12 +66,27 @@ pub(crate) async fn repath<C: ConnectionTrait>(
     org: OrgId,
     people: impl IntoIterator<Item = (PersonId, Option<PersonId>)>,
 ) -> Result<(), DbError> {
+    let planned = plan(c, org, people).await?;
+    let mut all = planned.changed;
+    all.extend(planned.new);
+    all.sort();
+    write(c, org, &all).await
+}
+
+/// [`repath`] without writing: a write that inserts standings passes [`Planned::new`] to
+/// `standings::refresh_placed` (each row written once), then writes the rest with
+/// [`write_changed`].
+pub(crate) async fn plan<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    people: impl IntoIterator<Item = (PersonId, Option<PersonId>)>,
+) -> Result<Planned, DbError> {
     let given: HashMap<Uuid, Option<Uuid>> = people
         .into_iter()
         .map(|(p, m)| (p.0, m.map(|m| m.0)))
         .collect();
     if given.is_empty() {
-        return Ok(());
+        return Ok(Planned::default());
     }
     let ids: Vec<Uuid> = given
         .keys()
@@ -91,8 +114,24 @@ pub(crate) async fn repath<C: ConnectionTrait>(
     for (id, row) in walk_down(c, org, &moved).await? {
         affected.entry(id).or_insert(row);
     }
-    let changed = recompute(c, org, &affected).await?;
-    write(c, org, &changed).await
+    let mut planned = Planned::default();
+    for (id, path) in recompute(c, org, &affected).await? {
+        if stored.contains_key(&id) || !given.contains_key(&id) {
+            planned.changed.push((id, path));
+        } else {
+            planned.new.insert(id, path);
+        }
+    }
+    Ok(planned)
+}
+
+/// Writes the changed paths of stored rows that [`plan`] found.
+pub(crate) async fn write_changed<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    planned: &Planned,
+) -> Result<(), DbError> {
+    write(c, org, &planned.changed).await
 }
 
 /// The manager a stored path names (the id before the person's own), if any.

@@ -405,20 +405,22 @@ impl Db {
                 .await?;
         }
         append_assignments(&txn, org, assignments).await?;
-        let touched = inserts.iter().chain(updates).map(|p| p.id);
-        crate::standings::refresh(
-            &txn,
-            org,
-            touched.chain(assignments.iter().map(|a| a.person_id)),
-        )
-        .await?;
         // New people, and anyone whose manager may have changed, with everyone below them.
-        crate::paths::repath(
+        let planned = crate::paths::plan(
             &txn,
             org,
             inserts.iter().chain(updates).map(|p| (p.id, p.manager_id)),
         )
         .await?;
+        let touched = inserts.iter().chain(updates).map(|p| p.id);
+        crate::standings::refresh_placed(
+            &txn,
+            org,
+            touched.chain(assignments.iter().map(|a| a.person_id)),
+            &planned.new,
+        )
+        .await?;
+        crate::paths::write_changed(&txn, org, &planned).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
         txn.commit().await?;
         Ok(())

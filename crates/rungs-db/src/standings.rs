@@ -44,6 +44,17 @@ pub(crate) async fn refresh<C: ConnectionTrait>(
     org: OrgId,
     people: impl IntoIterator<Item = PersonId>,
 ) -> Result<(), DbError> {
+    refresh_placed(c, org, people, &HashMap::new()).await
+}
+
+/// [`refresh`], inserting the rows of people without one with their reporting path from
+/// `paths` (`paths::plan`), so that a new row is written once.
+pub(crate) async fn refresh_placed<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    people: impl IntoIterator<Item = PersonId>,
+    paths: &HashMap<Uuid, String>,
+) -> Result<(), DbError> {
     let today = Utc::now().date_naive();
     let ids = sorted_ids(people);
     if ids.len() > ROUND && c.get_database_backend() == DbBackend::Postgres {
@@ -74,7 +85,7 @@ pub(crate) async fn refresh<C: ConnectionTrait>(
     let rule = crate::growth::rule_on(c, org).await?;
     let mut matrices: HashMap<Uuid, Option<Matrix>> = HashMap::new();
     for round in ids.chunks(ROUND) {
-        refresh_round(c, org, round, today, &rule, &mut matrices).await?;
+        refresh_round(c, org, round, today, &rule, paths, &mut matrices).await?;
     }
     Ok(())
 }
@@ -85,6 +96,7 @@ async fn refresh_round<C: ConnectionTrait>(
     ids: &[Uuid],
     today: NaiveDate,
     org_rule: &ReadinessRule,
+    paths: &HashMap<Uuid, String>,
     matrices: &mut HashMap<Uuid, Option<Matrix>>,
 ) -> Result<(), DbError> {
     let people = person::Entity::find()
@@ -177,9 +189,9 @@ async fn refresh_round<C: ConnectionTrait>(
             score_developing: Set(scores[0]),
             score_meets: Set(scores[1]),
             score_exceeds: Set(scores[2]),
-            // Written by `paths::repath` when reporting lines change; a new row's is filled
-            // there in the same transaction (an upsert below never overwrites it).
-            path: Set(String::new()),
+            // A new row's from `paths` (or set by `paths::repath` in the same transaction);
+            // a stored row's changes only there (the upsert below never overwrites it).
+            path: Set(paths.get(&p.id).cloned().unwrap_or_default()),
             active: Set(p.active),
             since_key: Set(since.unwrap_or(FAR)),
             rank_key: Set(plan
@@ -643,8 +655,8 @@ impl Db {
     }
 
     /// One page of active people in `q.scope`, in `q.order`, after the person `after` (the
-    /// previous page's last; every one when `first` is `None`): ids only, and whether more
-    /// follow. A subtree is a range of reporting paths, and each order has its index, so a
+    /// previous page's last; every one when `first` is `None`): their kept standings, and
+    /// whether more follow. A subtree is a range of reporting paths, and each order has its index, so a
     /// page walks that index from the cursor and stops after its rows, whatever the scope's
     /// size (readiness is kept on the row under the organisation's rule, so it leads its
     /// index). One statement, one by primary key for a subtree's path and one for the cursor's
@@ -655,7 +667,7 @@ impl Db {
         q: &StandingsQuery<'_>,
         after: Option<PersonId>,
         first: Option<usize>,
-    ) -> Result<(Vec<PersonId>, bool), DbError> {
+    ) -> Result<(Vec<StandingSummary>, bool), DbError> {
         let mut b = Bound {
             backend: self.conn.get_database_backend(),
             values: Vec::new(),
@@ -679,47 +691,32 @@ impl Db {
             Some(keys_of) => format!(" AND {}", after_values(&keys, keys_of, &mut b)),
             None => String::new(),
         };
+        let score = SCORES[score_index(q.rule)];
         let sql = format!(
-            "SELECT s.id AS id {listing}{ready}{after} ORDER BY {}{limit}",
+            "SELECT s.id AS id, s.ready AS ready, s.{score} AS score, \
+             s.in_level_since AS in_level_since {listing}{ready}{after} ORDER BY {}{limit}",
             order_by(&keys, "s.")
         );
         let rows = self
             .conn
             .query_all_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
             .await?;
-        let mut ids: Vec<PersonId> = rows
+        let mut ids: Vec<StandingSummary> = rows
             .iter()
-            .map(|r| Ok(PersonId(r.try_get::<Uuid>("", "id")?)))
+            .map(|r| {
+                Ok(StandingSummary {
+                    person: PersonId(r.try_get::<Uuid>("", "id")?),
+                    ready: r.try_get("", "ready")?,
+                    score: r.try_get("", "score")?,
+                    in_level_since: r.try_get("", "in_level_since")?,
+                })
+            })
             .collect::<Result<_, DbError>>()?;
         let more = first.is_some_and(|n| ids.len() > n);
         if let Some(n) = first {
             ids.truncate(n);
         }
         Ok((ids, more))
-    }
-
-    /// The kept standings of `people` (those of `org`), with the score `rule` reads: one
-    /// statement.
-    pub async fn standing_summaries(
-        &self,
-        org: OrgId,
-        people: &[PersonId],
-        rule: &ReadinessRule,
-    ) -> Result<Vec<StandingSummary>, DbError> {
-        let rows = standing::Entity::find()
-            .filter(standing::Column::OrgId.eq(org.0))
-            .filter(standing::Column::Id.is_in(people.iter().map(|p| p.0)))
-            .all(&self.conn)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|s| StandingSummary {
-                person: PersonId(s.id),
-                ready: s.ready,
-                score: [s.score_developing, s.score_meets, s.score_exceeds][score_index(rule)],
-                in_level_since: s.in_level_since,
-            })
-            .collect())
     }
 
     /// The sort keys of the person a page starts after, as the page query reads them (one
