@@ -359,58 +359,20 @@ impl Reader {
     }
 
     /// A manager's team, as [`App::team`] gives it (or only their direct reports).
-    #[allow(clippy::too_many_arguments)]
     pub async fn team(
         &self,
-        manager: Option<PersonId>,
-        direct_only: bool,
-        sort: crate::TeamSort,
-        filter: &crate::TeamFilter,
-        want_total: bool,
-        first: Option<usize>,
-        after: Option<&str>,
+        req: &crate::TeamRequest<'_>,
     ) -> Result<Page<ReadinessView>, AppError> {
-        self.app
-            .team_in(
-                &self.actor,
-                &self.org,
-                manager,
-                direct_only,
-                sort,
-                filter,
-                want_total,
-                first,
-                after,
-            )
-            .await
+        self.app.team_in(&self.actor, &self.org, req).await
     }
 
     /// [`Reader::team`] as the kept standings tell it ([`crate::TeamRow`]): for listings
     /// that show no reasons, criteria, position or open case.
-    #[allow(clippy::too_many_arguments)]
     pub async fn team_rows(
         &self,
-        manager: Option<PersonId>,
-        direct_only: bool,
-        sort: crate::TeamSort,
-        filter: &crate::TeamFilter,
-        want_total: bool,
-        first: Option<usize>,
-        after: Option<&str>,
+        req: &crate::TeamRequest<'_>,
     ) -> Result<Page<crate::TeamRow>, AppError> {
-        self.app
-            .team_rows_in(
-                &self.actor,
-                &self.org,
-                manager,
-                direct_only,
-                sort,
-                filter,
-                want_total,
-                first,
-                after,
-            )
-            .await
+        self.app.team_rows_in(&self.actor, &self.org, req).await
     }
 
     /// How many of a manager's team (or direct reports) hold each position: (track key,

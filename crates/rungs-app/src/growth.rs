@@ -60,6 +60,42 @@ pub struct ReadinessView {
     pub readiness: Readiness,
 }
 
+/// No filter: everyone of a team.
+static EVERYONE: TeamFilter = TeamFilter {
+    ready_only: false,
+    search: None,
+    track: None,
+};
+
+/// Which page of whose team a listing asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct TeamRequest<'a> {
+    /// Whose team: the actor's by default.
+    pub manager: Option<PersonId>,
+    /// Only the people who report to the manager directly.
+    pub direct_only: bool,
+    pub sort: TeamSort,
+    pub filter: &'a TeamFilter,
+    /// Count the matches over all pages (else `Page::total` is 0).
+    pub want_total: bool,
+    pub first: Option<usize>,
+    pub after: Option<&'a str>,
+}
+
+impl Default for TeamRequest<'_> {
+    fn default() -> Self {
+        Self {
+            manager: None,
+            direct_only: false,
+            sort: TeamSort::default(),
+            filter: &EVERYONE,
+            want_total: false,
+            first: None,
+            after: None,
+        }
+    }
+}
+
 /// A team member as the kept standings tell it: enough for a listing of names, scores and
 /// readiness (the same values as [`ReadinessView`]'s, without its reasons, criteria, position
 /// or open case).
@@ -495,37 +531,41 @@ impl App {
         })
     }
 
+    /// The page `req` asks for of the people in `scope` (its cursor checked), ranked.
+    async fn ranked_page(
+        &self,
+        org: &Organisation,
+        scope: Scope,
+        req: &TeamRequest<'_>,
+    ) -> Result<Ranked, AppError> {
+        let (first, after) = crate::people::page_args::<uuid::Uuid>(req.first, req.after)?;
+        self.ranked(
+            org,
+            scope,
+            req.sort,
+            req.filter,
+            after.map(PersonId),
+            Some(first),
+            req.want_total,
+        )
+        .await
+    }
+
     /// A page of the active people in `scope`, each with their readiness computed in full (a
     /// page's worth, whatever the scope's size).
-    #[allow(clippy::too_many_arguments)]
     async fn standings_page(
         &self,
         org: &Organisation,
         scope: Scope,
-        sort: TeamSort,
-        filter: &TeamFilter,
-        want_total: bool,
-        first: Option<usize>,
-        after: Option<&str>,
+        req: &TeamRequest<'_>,
     ) -> Result<Page<ReadinessView>, AppError> {
-        let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
         let Ranked {
             ids,
             more: has_next,
             total,
             rule,
             ..
-        } = self
-            .ranked(
-                org,
-                scope,
-                sort,
-                filter,
-                after.map(PersonId),
-                Some(first),
-                want_total,
-            )
-            .await?;
+        } = self.ranked_page(org, scope, req).await?;
         let items = self
             .readiness_for(org, &ids, scope_manager(scope), &rule)
             .await?;
@@ -554,50 +594,39 @@ impl App {
         after: Option<&str>,
     ) -> Result<Page<ReadinessView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
-        let all = TeamFilter::default();
-        self.team_in(
-            actor, &org, manager, false, sort, &all, want_total, first, after,
-        )
-        .await
+        let req = TeamRequest {
+            manager,
+            sort,
+            want_total,
+            first,
+            after,
+            ..TeamRequest::default()
+        };
+        self.team_in(actor, &org, &req).await
     }
 
     /// [`App::team`] as the kept standings tell it ([`TeamRow`]).
-    #[allow(clippy::too_many_arguments)]
     pub async fn team_rows(
         &self,
         actor: &Actor,
         org_slug: &str,
-        manager: Option<PersonId>,
-        sort: TeamSort,
-        want_total: bool,
-        first: Option<usize>,
-        after: Option<&str>,
+        req: &TeamRequest<'_>,
     ) -> Result<Page<TeamRow>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
-        let all = TeamFilter::default();
-        self.team_rows_in(
-            actor, &org, manager, false, sort, &all, want_total, first, after,
-        )
-        .await
+        self.team_rows_in(actor, &org, req).await
     }
 
     /// [`App::team`] in an organisation already resolved for the actor.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn team_in(
         &self,
         actor: &Actor,
         org: &Organisation,
-        manager: Option<PersonId>,
-        direct_only: bool,
-        sort: TeamSort,
-        filter: &TeamFilter,
-        want_total: bool,
-        first: Option<usize>,
-        after: Option<&str>,
+        req: &TeamRequest<'_>,
     ) -> Result<Page<ReadinessView>, AppError> {
-        let scope = self.team_scope(actor, org, manager, direct_only).await?;
-        self.standings_page(org, scope, sort, filter, want_total, first, after)
-            .await
+        let scope = self
+            .team_scope(actor, org, req.manager, req.direct_only)
+            .await?;
+        self.standings_page(org, scope, req).await
     }
 
     /// The team of `manager` (default: the actor) the actor may read, as a scope.
@@ -624,38 +653,22 @@ impl App {
     /// [`App::team_in`] as the kept standings tell it (names, score, ready, time in level),
     /// without computing each member's readiness in full: the same people in the same order,
     /// checked the same way, in a constant handful of statements.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn team_rows_in(
         &self,
         actor: &Actor,
         org: &Organisation,
-        manager: Option<PersonId>,
-        direct_only: bool,
-        sort: TeamSort,
-        filter: &TeamFilter,
-        want_total: bool,
-        first: Option<usize>,
-        after: Option<&str>,
+        req: &TeamRequest<'_>,
     ) -> Result<Page<TeamRow>, AppError> {
-        let scope = self.team_scope(actor, org, manager, direct_only).await?;
-        let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
+        let scope = self
+            .team_scope(actor, org, req.manager, req.direct_only)
+            .await?;
         let Ranked {
             ids,
             kept,
             more: has_next,
             total,
             ..
-        } = self
-            .ranked(
-                org,
-                scope,
-                sort,
-                filter,
-                after.map(PersonId),
-                Some(first),
-                want_total,
-            )
-            .await?;
+        } = self.ranked_page(org, scope, req).await?;
         let mut people = self.people_named(org, &ids).await?;
         let kept: HashMap<PersonId, rungs_db::StandingSummary> =
             kept.into_iter().map(|s| (s.person, s)).collect();

@@ -843,11 +843,11 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
                     .team_rows(
                         &as_person(manager),
                         "acme",
-                        None,
-                        TeamSort::Readiness,
-                        true,
-                        Some(100),
-                        None,
+                        &rungs_app::TeamRequest {
+                            want_total: true,
+                            first: Some(100),
+                            ..Default::default()
+                        },
                     )
                     .await
                     .unwrap();

@@ -165,14 +165,7 @@ async fn walk_down<C: ConnectionTrait>(
         let done: BTreeSet<Uuid> = round.iter().copied().collect();
         pending.retain(|s| !done.contains(s));
         let mut values: Vec<Value> = vec![org.0.into()];
-        let list = round
-            .iter()
-            .map(|id| {
-                values.push((*id).into());
-                placeholder(backend, values.len())
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = bind_ids(backend, &mut values, &round);
         values.push(org.0.into());
         let org_again = placeholder(backend, values.len());
         // CROSS JOIN keeps SQLite walking from the queue (see `Scope::condition`); UNION
@@ -247,6 +240,17 @@ pub(crate) async fn repath_all<C: ConnectionTrait>(c: &C, org: OrgId) -> Result<
     write(c, org, &changed).await
 }
 
+/// `ids` bound after `values`: their placeholders, comma-separated.
+fn bind_ids(backend: sea_orm::DbBackend, values: &mut Vec<Value>, ids: &[Uuid]) -> String {
+    ids.iter()
+        .map(|id| {
+            values.push((*id).into());
+            placeholder(backend, values.len())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The stored paths of `ids` (those that have a row).
 async fn stored_paths<C: ConnectionTrait>(
     c: &C,
@@ -257,14 +261,7 @@ async fn stored_paths<C: ConnectionTrait>(
     let mut out = HashMap::new();
     for round in ids.chunks(ROUND) {
         let mut values: Vec<Value> = vec![org.0.into()];
-        let list = round
-            .iter()
-            .map(|id| {
-                values.push((*id).into());
-                placeholder(backend, values.len())
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = bind_ids(backend, &mut values, round);
         let sql = format!(
             "SELECT id, path FROM standings WHERE org_id = {} AND id IN ({list})",
             placeholder(backend, 1)

@@ -873,19 +873,17 @@ impl GrowthQuery {
             search: filter.search,
             track: filter.track,
         };
-        let want_total = ctx.look_ahead().field("totalCount").exists();
+        let req = app::TeamRequest {
+            manager: Some(id),
+            direct_only,
+            sort,
+            filter: &filter,
+            want_total: ctx.look_ahead().field("totalCount").exists(),
+            first: self::first(first),
+            after: after.as_deref(),
+        };
         if kept_standings_answer(ctx) {
-            let page = c.ok(reader(ctx)?
-                .team_rows(
-                    Some(id),
-                    direct_only,
-                    sort,
-                    &filter,
-                    want_total,
-                    self::first(first),
-                    after.as_deref(),
-                )
-                .await)?;
+            let page = c.ok(reader(ctx)?.team_rows(&req).await)?;
             return Ok(connection_by(
                 page,
                 after.is_some(),
@@ -893,17 +891,7 @@ impl GrowthQuery {
                 Readiness::from_row,
             ));
         }
-        let page = c.ok(reader(ctx)?
-            .team(
-                Some(id),
-                direct_only,
-                sort,
-                &filter,
-                want_total,
-                self::first(first),
-                after.as_deref(),
-            )
-            .await)?;
+        let page = c.ok(reader(ctx)?.team(&req).await)?;
         Ok(connection_by(
             page,
             after.is_some(),

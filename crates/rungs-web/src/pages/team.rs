@@ -145,15 +145,15 @@ pub(crate) async fn page(s: Signed, Query(q): Query<TeamQuery>) -> Result<Respon
     let filter = q.filter();
     let r = &s.reader;
     let team = r
-        .team(
-            None,
-            direct,
+        .team(&rungs_app::TeamRequest {
+            manager: None,
+            direct_only: direct,
             sort,
-            &filter,
-            true,
-            Some(PAGE),
-            q.after.as_deref(),
-        )
+            filter: &filter,
+            want_total: true,
+            first: Some(PAGE),
+            after: q.after.as_deref(),
+        })
         .await
         .map_err(WebError::read)?;
     let ids: Vec<PersonId> = team.items.iter().map(|v| v.person.id).collect();
