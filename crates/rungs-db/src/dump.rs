@@ -366,6 +366,10 @@ impl Db {
             })
             .exec_without_returning(&txn)
             .await?;
+            // The standings above were kept under the default rule: decide readiness again
+            // under the restored one (as stored, in thousandths).
+            let rule = crate::growth::rule_on(&txn, org).await?;
+            crate::standings::apply_rule(&txn, org, &rule, Utc::now().date_naive()).await?;
         }
         crate::audit::insert_entries(&txn, org, &d.audit_log).await?;
         crate::audit::write_audit(&txn, org, audit).await?;
