@@ -3,16 +3,17 @@
 //! after it is scoped by the organisation those lookups return.
 
 use crate::audit::Audit;
+use crate::core::Db;
 use crate::entities::*;
 use crate::error::DbError;
-use crate::repo::{Db, org_from_row, person_from_row};
+use crate::rows::{org_from_row, person_from_row};
 use chrono::{DateTime, Utc};
 use rungs_domain::auth::{Credential, RefreshToken, Rotation};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
 use rungs_domain::{OrgId, PersonId, TokenFamilyId, TokenId};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 /// Someone who might be signing in: their organisation, record and password credential.
 #[derive(Debug, Clone)]
@@ -121,28 +122,27 @@ impl Db {
         audit: &Audit,
     ) -> Result<(), DbError> {
         let now = Utc::now();
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        credential::Entity::delete_many()
-            .filter(credential::Column::OrgId.eq(org.0))
-            .filter(credential::Column::Id.eq(person.0))
-            .exec(&txn)
+        self.write(org, audit, async |txn| {
+            credential::Entity::delete_many()
+                .filter(credential::Column::OrgId.eq(org.0))
+                .filter(credential::Column::Id.eq(person.0))
+                .exec(txn)
+                .await?;
+            credential::Entity::insert(credential::ActiveModel {
+                id: Set(person.0),
+                org_id: Set(org.0),
+                password_hash: Set(password_hash.to_owned()),
+                failed_attempts: Set(0),
+                locked_until: Set(None),
+                updated_at: Set(now),
+            })
+            .exec_without_returning(txn)
             .await?;
-        credential::Entity::insert(credential::ActiveModel {
-            id: Set(person.0),
-            org_id: Set(org.0),
-            password_hash: Set(password_hash.to_owned()),
-            failed_attempts: Set(0),
-            locked_until: Set(None),
-            updated_at: Set(now),
+            revoke_where(txn, org, refresh_token::Column::PersonId.eq(person.0), now).await?;
+            crate::sessions::end_person_web_sessions(txn, org, person).await?;
+            Ok(())
         })
-        .exec_without_returning(&txn)
-        .await?;
-        revoke_where(&txn, org, refresh_token::Column::PersonId.eq(person.0), now).await?;
-        crate::sessions::end_person_web_sessions(&txn, org, person).await?;
-        crate::audit::write_audit(&txn, org, audit).await?;
-        txn.commit().await?;
-        Ok(())
+        .await
     }
 
     /// Gives many new people (no credential yet) the same password hash, in one transaction:
@@ -166,12 +166,11 @@ impl Db {
                 updated_at: Set(now),
             })
             .collect();
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        crate::repo::insert_chunked::<credential::Entity, _, _>(&txn, rows).await?;
-        crate::audit::write_audit(&txn, org, audit).await?;
-        txn.commit().await?;
-        Ok(())
+        self.write(org, audit, async |txn| {
+            crate::rows::insert_chunked::<credential::Entity, _, _>(txn, rows).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// A person's credential, if they have one.
@@ -250,14 +249,13 @@ impl Db {
         token_hash: &str,
         audit: &Audit,
     ) -> Result<(), DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        refresh_token::Entity::insert(refresh_row(t, token_hash))
-            .exec_without_returning(&txn)
-            .await?;
-        crate::audit::write_audit(&txn, t.org_id, audit).await?;
-        txn.commit().await?;
-        Ok(())
+        self.write(t.org_id, audit, async |txn| {
+            refresh_token::Entity::insert(refresh_row(t, token_hash))
+                .exec_without_returning(txn)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Presents a refresh token: a live one is used up and replaced by `next` (same family);
@@ -270,111 +268,110 @@ impl Db {
         expires_at: DateTime<Utc>,
     ) -> Result<Rotation, DbError> {
         let now = Utc::now();
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        let Some(row) = refresh_token::Entity::find()
-            .filter(refresh_token::Column::TokenHash.eq(token_hash))
-            .one(&txn)
-            .await?
-        else {
-            return Ok(Rotation::Invalid);
-        };
-        let org = OrgId(row.org_id);
-        if row.revoked_at.is_some() || row.expires_at <= now {
-            return Ok(Rotation::Invalid);
-        }
-        // Only one presenter can use a token up; anyone else is replaying it.
-        let used = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::UsedAt, Expr::value(Some(now)))
-            .filter(refresh_token::Column::OrgId.eq(org.0))
-            .filter(refresh_token::Column::Id.eq(row.id))
-            .filter(refresh_token::Column::UsedAt.is_null())
-            .exec(&txn)
-            .await?;
-        if used.rows_affected != 1 {
-            revoke_where(
-                &txn,
-                org,
-                refresh_token::Column::FamilyId.eq(row.family_id),
-                now,
-            )
-            .await?;
+        self.transact(async |txn| {
+            let Some(row) = refresh_token::Entity::find()
+                .filter(refresh_token::Column::TokenHash.eq(token_hash))
+                .one(txn)
+                .await?
+            else {
+                return Ok(Rotation::Invalid);
+            };
+            let org = OrgId(row.org_id);
+            if row.revoked_at.is_some() || row.expires_at <= now {
+                return Ok(Rotation::Invalid);
+            }
+            // Only one presenter can use a token up; anyone else is replaying it.
+            let used = refresh_token::Entity::update_many()
+                .col_expr(refresh_token::Column::UsedAt, Expr::value(Some(now)))
+                .filter(refresh_token::Column::OrgId.eq(org.0))
+                .filter(refresh_token::Column::Id.eq(row.id))
+                .filter(refresh_token::Column::UsedAt.is_null())
+                .exec(txn)
+                .await?;
+            if used.rows_affected != 1 {
+                revoke_where(
+                    txn,
+                    org,
+                    refresh_token::Column::FamilyId.eq(row.family_id),
+                    now,
+                )
+                .await?;
+                let audit = Audit::new(
+                    Some(PersonId(row.person_id)),
+                    "session.reuse_revoked",
+                    [row.person_id, row.family_id],
+                    "a used refresh token was presented again: every token of that sign-in is revoked",
+                );
+                crate::audit::write_audit(txn, org, &audit).await?;
+                return Ok(Rotation::Reused);
+            }
+            let next = RefreshToken {
+                id: next_id,
+                org_id: org,
+                person_id: PersonId(row.person_id),
+                family: TokenFamilyId(row.family_id),
+                issued_at: now,
+                expires_at,
+            };
+            refresh_token::Entity::insert(refresh_row(&next, next_hash))
+                .exec_without_returning(txn)
+                .await?;
             let audit = Audit::new(
-                Some(PersonId(row.person_id)),
-                "session.reuse_revoked",
-                [row.person_id, row.family_id],
-                "a used refresh token was presented again: every token of that sign-in is revoked",
+                Some(next.person_id),
+                "session.refresh",
+                [next.person_id.0, row.family_id],
+                "refresh token exchanged",
             );
-            crate::audit::write_audit(&txn, org, &audit).await?;
-            txn.commit().await?;
-            return Ok(Rotation::Reused);
-        }
-        let next = RefreshToken {
-            id: next_id,
-            org_id: org,
-            person_id: PersonId(row.person_id),
-            family: TokenFamilyId(row.family_id),
-            issued_at: now,
-            expires_at,
-        };
-        refresh_token::Entity::insert(refresh_row(&next, next_hash))
-            .exec_without_returning(&txn)
-            .await?;
-        let audit = Audit::new(
-            Some(next.person_id),
-            "session.refresh",
-            [next.person_id.0, row.family_id],
-            "refresh token exchanged",
-        );
-        crate::audit::write_audit(&txn, org, &audit).await?;
-        txn.commit().await?;
-        Ok(Rotation::Rotated { next })
+            crate::audit::write_audit(txn, org, &audit).await?;
+            Ok(Rotation::Rotated { next })
+        })
+        .await
     }
 
     /// Revokes the family of the token with this hash; false when there is no such token.
     pub async fn revoke_refresh_family(&self, token_hash: &str) -> Result<bool, DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        let Some(row) = refresh_token::Entity::find()
-            .filter(refresh_token::Column::TokenHash.eq(token_hash))
-            .one(&txn)
-            .await?
-        else {
-            return Ok(false);
-        };
-        let org = OrgId(row.org_id);
-        revoke_where(
-            &txn,
-            org,
-            refresh_token::Column::FamilyId.eq(row.family_id),
-            Utc::now(),
-        )
-        .await?;
-        let audit = Audit::new(
-            Some(PersonId(row.person_id)),
-            "session.sign_out",
-            [row.person_id, row.family_id],
-            "signed out: the sign-in's refresh tokens are revoked",
-        );
-        crate::audit::write_audit(&txn, org, &audit).await?;
-        txn.commit().await?;
-        Ok(true)
+        self.transact(async |txn| {
+            let Some(row) = refresh_token::Entity::find()
+                .filter(refresh_token::Column::TokenHash.eq(token_hash))
+                .one(txn)
+                .await?
+            else {
+                return Ok(false);
+            };
+            let org = OrgId(row.org_id);
+            revoke_where(
+                txn,
+                org,
+                refresh_token::Column::FamilyId.eq(row.family_id),
+                Utc::now(),
+            )
+            .await?;
+            let audit = Audit::new(
+                Some(PersonId(row.person_id)),
+                "session.sign_out",
+                [row.person_id, row.family_id],
+                "signed out: the sign-in's refresh tokens are revoked",
+            );
+            crate::audit::write_audit(txn, org, &audit).await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Revokes every refresh token and ends every web session of a person (deactivation).
     pub async fn revoke_person_tokens(&self, org: OrgId, person: PersonId) -> Result<(), DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        revoke_where(
-            &txn,
-            org,
-            refresh_token::Column::PersonId.eq(person.0),
-            Utc::now(),
-        )
-        .await?;
-        crate::sessions::end_person_web_sessions(&txn, org, person).await?;
-        txn.commit().await?;
-        Ok(())
+        self.transact(async |txn| {
+            revoke_where(
+                txn,
+                org,
+                refresh_token::Column::PersonId.eq(person.0),
+                Utc::now(),
+            )
+            .await?;
+            crate::sessions::end_person_web_sessions(txn, org, person).await?;
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -3,10 +3,12 @@
 //! the same ids. Timestamps are kept to the microsecond, the precision every backend stores.
 //! Sessions (refresh tokens) are not carried: people sign in again.
 
+use crate::core::Db;
 use crate::entities::*;
 use crate::error::DbError;
-use crate::growth::{Scope, insert_event};
-use crate::repo::{Db, append_assignments, insert_chunked, org_from_row, person_from_row};
+use crate::records::append_assignments;
+use crate::records::{Scope, insert_event};
+use crate::rows::{insert_chunked, org_from_row, person_from_row};
 use chrono::{DateTime, SubsecRound, Utc};
 use rungs_domain::assessment::Assessment;
 use rungs_domain::assignment::LevelAssignment;
@@ -16,9 +18,7 @@ use rungs_domain::org::Organisation;
 use rungs_domain::person::Person;
 use rungs_domain::promotion::{CaseEvent, PromotionCase};
 use rungs_domain::{OrgId, PersonId};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -100,7 +100,7 @@ fn us(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// People ordered so that every manager comes before their reports (siblings by email).
 fn managers_first(people: Vec<PersonRecord>) -> Vec<PersonRecord> {
-    crate::repo::managers_first(
+    crate::rows::managers_first(
         people,
         |p| p.person.id,
         |p| p.person.manager_id,
@@ -214,7 +214,7 @@ impl Db {
             .await?
             .into_iter()
             .map(|e| {
-                let mut e = crate::growth::event_from_row(e)?;
+                let mut e = crate::records::event_from_row(e)?;
                 e.at = us(e.at);
                 Ok(e)
             })
@@ -253,127 +253,126 @@ impl Db {
     pub async fn restore_org(&self, d: &OrgDump, audit: &crate::Audit) -> Result<(), DbError> {
         let org = d.organisation.id;
         let o = org.0;
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        organisation::Entity::insert(organisation::ActiveModel {
-            id: Set(o),
-            slug: Set(d.organisation.slug.to_string()),
-            name: Set(d.organisation.name.clone()),
-            created_at: Set(d.created_at),
-        })
-        .exec_without_returning(&txn)
-        .await
-        .map_err(|e| {
-            DbError::conflict_or_other(e, format!("organisation `{}`", d.organisation.slug))
-        })?;
-        // Managers first, so each row's manager is already there.
-        let people = managers_first(d.people.clone());
-        insert_chunked::<person::Entity, _, _>(
-            &txn,
-            people
-                .iter()
-                .map(|p| person::ActiveModel {
-                    id: Set(p.person.id.0),
-                    org_id: Set(o),
-                    email: Set(p.person.email.to_string()),
-                    display_name: Set(p.person.display_name.clone()),
-                    manager_id: Set(p.person.manager_id.map(|m| m.0)),
-                    is_admin: Set(p.person.is_admin),
-                    active: Set(p.person.active),
-                    created_at: Set(p.created_at),
-                })
-                .collect(),
-        )
-        .await
-        .map_err(|e| match e {
-            DbError::Other(err) => {
-                DbError::conflict_or_other(err, "a person with one of these ids")
-            }
-            other => other,
-        })?;
-        insert_chunked::<credential::Entity, _, _>(
-            &txn,
-            d.credentials
-                .iter()
-                .map(|c| credential::ActiveModel {
-                    id: Set(c.person_id.0),
-                    org_id: Set(o),
-                    password_hash: Set(c.password_hash.clone()),
-                    failed_attempts: Set(c.failed_attempts),
-                    locked_until: Set(c.locked_until),
-                    updated_at: Set(c.updated_at),
-                })
-                .collect(),
-        )
-        .await?;
-        for m in &d.matrices {
-            matrix::Entity::insert(matrix::ActiveModel {
-                id: Set(m.id),
-                org_id: Set(o),
-                key: Set(m.key.clone()),
-                name: Set(m.name.clone()),
-                created_at: Set(m.created_at),
-            })
-            .exec_without_returning(&txn)
-            .await?;
-            for v in &m.versions {
-                let published = match (v.status, v.number) {
-                    (VersionStatus::Published, Some(n)) => {
-                        Some((n, v.published_by, v.published_at.unwrap_or(v.created_at)))
-                    }
-                    _ => None,
-                };
-                crate::versions::insert_version(
-                    &txn,
-                    org,
-                    crate::versions::NewVersion {
-                        id: v.id,
-                        matrix_id: m.id,
-                        content: &v.content,
-                        note: v.note.clone(),
-                        created_by: v.created_by,
-                        created_at: v.created_at,
-                        published,
-                    },
-                )
-                .await?;
-            }
-        }
-        append_assignments(&txn, org, &d.assignments).await?;
-        crate::growth::insert_assessments(&txn, org, &d.assessments).await?;
-        crate::standings::refresh(&txn, org, d.people.iter().map(|p| p.person.id)).await?;
-        crate::paths::repath(
-            &txn,
-            org,
-            d.people.iter().map(|p| (p.person.id, p.person.manager_id)),
-        )
-        .await?;
-        for c in &d.cases {
-            crate::growth::insert_case_row(&txn, org, c).await?;
-        }
-        for e in &d.case_events {
-            insert_event(&txn, org, e).await?;
-        }
-        if let Some(r) = &d.readiness_rule {
-            readiness_rule::Entity::insert(readiness_rule::ActiveModel {
+        self.write(org, audit, async |txn| {
+            organisation::Entity::insert(organisation::ActiveModel {
                 id: Set(o),
-                org_id: Set(o),
-                min_rating: Set(r.rule.min_rating.as_str().to_owned()),
-                min_months_in_level: Set(r.rule.min_months_in_level as i32),
-                min_score_permille: Set((r.rule.min_score * 1000.0).round() as i32),
-                updated_by: Set(r.updated_by.map(|p| p.0)),
-                updated_at: Set(r.updated_at),
+                slug: Set(d.organisation.slug.to_string()),
+                name: Set(d.organisation.name.clone()),
+                created_at: Set(d.created_at),
             })
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| {
+                DbError::conflict_or_other(e, format!("organisation `{}`", d.organisation.slug))
+            })?;
+            // Managers first, so each row's manager is already there.
+            let people = managers_first(d.people.clone());
+            insert_chunked::<person::Entity, _, _>(
+                txn,
+                people
+                    .iter()
+                    .map(|p| person::ActiveModel {
+                        id: Set(p.person.id.0),
+                        org_id: Set(o),
+                        email: Set(p.person.email.to_string()),
+                        display_name: Set(p.person.display_name.clone()),
+                        manager_id: Set(p.person.manager_id.map(|m| m.0)),
+                        is_admin: Set(p.person.is_admin),
+                        active: Set(p.person.active),
+                        created_at: Set(p.created_at),
+                    })
+                    .collect(),
+            )
+            .await
+            .map_err(|e| match e {
+                DbError::Other(err) => {
+                    DbError::conflict_or_other(err, "a person with one of these ids")
+                }
+                other => other,
+            })?;
+            insert_chunked::<credential::Entity, _, _>(
+                txn,
+                d.credentials
+                    .iter()
+                    .map(|c| credential::ActiveModel {
+                        id: Set(c.person_id.0),
+                        org_id: Set(o),
+                        password_hash: Set(c.password_hash.clone()),
+                        failed_attempts: Set(c.failed_attempts),
+                        locked_until: Set(c.locked_until),
+                        updated_at: Set(c.updated_at),
+                    })
+                    .collect(),
+            )
             .await?;
-            // The standings above were kept under the default rule: decide readiness again
-            // under the restored one (as stored, in thousandths).
-            let rule = crate::growth::rule_on(&txn, org).await?;
-            crate::standings::apply_rule(&txn, org, &rule, Utc::now().date_naive()).await?;
-        }
-        crate::audit::insert_entries(&txn, org, &d.audit_log).await?;
-        crate::audit::write_audit(&txn, org, audit).await?;
-        txn.commit().await?;
-        Ok(())
+            for m in &d.matrices {
+                matrix::Entity::insert(matrix::ActiveModel {
+                    id: Set(m.id),
+                    org_id: Set(o),
+                    key: Set(m.key.clone()),
+                    name: Set(m.name.clone()),
+                    created_at: Set(m.created_at),
+                })
+                .exec_without_returning(txn)
+                .await?;
+                for v in &m.versions {
+                    let published = match (v.status, v.number) {
+                        (VersionStatus::Published, Some(n)) => {
+                            Some((n, v.published_by, v.published_at.unwrap_or(v.created_at)))
+                        }
+                        _ => None,
+                    };
+                    crate::content::insert_version(
+                        txn,
+                        org,
+                        crate::content::NewVersion {
+                            id: v.id,
+                            matrix_id: m.id,
+                            content: &v.content,
+                            note: v.note.clone(),
+                            created_by: v.created_by,
+                            created_at: v.created_at,
+                            published,
+                        },
+                    )
+                    .await?;
+                }
+            }
+            append_assignments(txn, org, &d.assignments).await?;
+            crate::records::insert_assessments(txn, org, &d.assessments).await?;
+            crate::standings::refresh(txn, org, d.people.iter().map(|p| p.person.id)).await?;
+            crate::paths::repath(
+                txn,
+                org,
+                d.people.iter().map(|p| (p.person.id, p.person.manager_id)),
+            )
+            .await?;
+            for c in &d.cases {
+                crate::records::insert_case_row(txn, org, c).await?;
+            }
+            for e in &d.case_events {
+                insert_event(txn, org, e).await?;
+            }
+            if let Some(r) = &d.readiness_rule {
+                readiness_rule::Entity::insert(readiness_rule::ActiveModel {
+                    id: Set(o),
+                    org_id: Set(o),
+                    min_rating: Set(r.rule.min_rating.as_str().to_owned()),
+                    min_months_in_level: Set(r.rule.min_months_in_level as i32),
+                    min_score_permille: Set((r.rule.min_score * 1000.0).round() as i32),
+                    updated_by: Set(r.updated_by.map(|p| p.0)),
+                    updated_at: Set(r.updated_at),
+                })
+                .exec_without_returning(txn)
+                .await?;
+                // The standings above were kept under the default rule: decide readiness again
+                // under the restored one (as stored, in thousandths).
+                let rule = crate::records::rule_on(txn, org).await?;
+                crate::standings::apply_rule(txn, org, &rule, Utc::now().date_naive()).await?;
+            }
+            crate::audit::insert_entries(txn, org, &d.audit_log).await?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -3,6 +3,7 @@
 
 use rungs_domain::OrgId;
 use sea_orm::DbBackend;
+use sea_orm::Value;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use uuid::Uuid;
 
@@ -84,34 +85,83 @@ pub(crate) async fn set_each<C: sea_orm::ConnectionTrait>(
     column: &str,
     rows: &[(Uuid, sea_orm::Value)],
 ) -> Result<(), crate::error::DbError> {
-    let backend = c.get_database_backend();
     for round in rows.chunks(500) {
-        let mut values: Vec<sea_orm::Value> = Vec::new();
-        let mut bind = |v: sea_orm::Value| {
-            values.push(v);
-            placeholder(backend, values.len())
-        };
+        let mut b = Bound::new(c.get_database_backend());
         let cases: String = round
             .iter()
             .map(|(id, v)| {
-                let id = bind((*id).into());
-                let v = bind(v.clone());
+                let id = b.bind(*id);
+                let v = b.bind(v.clone());
                 format!(" WHEN {id} THEN {v}")
             })
             .collect();
-        let org_ph = bind(org.0.into());
-        let list = round
-            .iter()
-            .map(|(id, _)| bind((*id).into()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let org_ph = b.bind(org.0);
+        let ids: Vec<Uuid> = round.iter().map(|(id, _)| *id).collect();
+        let list = b.list(&ids);
         let sql = format!(
             "UPDATE {table} SET {column} = CASE id{cases} END WHERE org_id = {org_ph} AND id IN ({list})"
         );
-        c.execute_raw(sea_orm::Statement::from_sql_and_values(
-            backend, sql, values,
-        ))
-        .await?;
+        c.execute_raw(b.statement(sql)).await?;
     }
     Ok(())
+}
+
+/// Custom SQL with its values bound in the order they appear (each value's placeholder is
+/// taken as the SQL is written, so a statement's numbering never drifts from its values).
+pub(crate) struct Bound {
+    backend: DbBackend,
+    values: Vec<Value>,
+}
+
+impl Bound {
+    pub(crate) fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds `v`; returns its placeholder.
+    pub(crate) fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        placeholder(self.backend, self.values.len())
+    }
+
+    /// Binds each id; returns their placeholders, comma-separated (for `IN (...)`).
+    pub(crate) fn list(&mut self, ids: &[Uuid]) -> String {
+        ids.iter()
+            .map(|id| self.bind(*id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `sql` with the values bound so far.
+    pub(crate) fn statement(self, sql: String) -> sea_orm::Statement {
+        sea_orm::Statement::from_sql_and_values(self.backend, sql, self.values)
+    }
+}
+
+/// A LIKE pattern that matches `s` anywhere, with `!` escaping LIKE's own characters.
+pub(crate) fn contains_pattern(s: &str) -> String {
+    let mut p = String::with_capacity(s.len() + 2);
+    p.push('%');
+    for c in s.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '!') {
+            p.push('!');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_like_itself() {
+        assert_eq!(contains_pattern("Mira_B%"), "%mira!_b!%%");
+        assert_eq!(contains_pattern("a!b"), "%a!!b%");
+    }
 }

@@ -12,9 +12,9 @@
 //! [`MAX_DEPTH`] are refused (64 ids fill an index key on every backend).
 
 use crate::error::DbError;
-use crate::paging::placeholder;
+use crate::paging::Bound;
 use rungs_domain::{OrgId, PersonId};
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, Value};
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
@@ -164,10 +164,10 @@ async fn walk_down<C: ConnectionTrait>(
         }
         let done: BTreeSet<Uuid> = round.iter().copied().collect();
         pending.retain(|s| !done.contains(s));
-        let mut values: Vec<Value> = vec![org.0.into()];
-        let list = bind_ids(backend, &mut values, &round);
-        values.push(org.0.into());
-        let org_again = placeholder(backend, values.len());
+        let mut b = Bound::new(backend);
+        let org_ph = b.bind(org.0);
+        let list = b.list(&round);
+        let org_again = b.bind(org.0);
         // CROSS JOIN keeps SQLite walking from the queue (see `Scope::condition`); UNION
         // drops repeats, so the walk ends even if the lines were ever to loop.
         let sql = format!(
@@ -178,12 +178,9 @@ async fn walk_down<C: ConnectionTrait>(
              SELECT p.id AS id, p.manager_id AS manager_id, s.path AS path \
              FROM d CROSS JOIN people p LEFT JOIN standings s ON s.id = p.id \
              WHERE p.id = d.id",
-            placeholder(backend, 1)
+            org_ph
         );
-        for r in c
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?
-        {
+        for r in c.query_all_raw(b.statement(sql)).await? {
             let id: Uuid = r.try_get("", "id")?;
             let manager: Option<Uuid> = r.try_get("", "manager_id")?;
             let path: Option<String> = r.try_get("", "path")?;
@@ -224,13 +221,13 @@ async fn recompute<C: ConnectionTrait>(
 /// Recomputes every path of the organisation (a migration filling the column): a walk down
 /// from the people at the top.
 pub(crate) async fn repath_all<C: ConnectionTrait>(c: &C, org: OrgId) -> Result<(), DbError> {
-    let backend = c.get_database_backend();
+    let mut b = Bound::new(c.get_database_backend());
     let sql = format!(
         "SELECT p.id AS id FROM people p WHERE p.org_id = {} AND p.manager_id IS NULL",
-        placeholder(backend, 1)
+        b.bind(org.0)
     );
     let tops: Vec<Uuid> = c
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, [org.0.into()]))
+        .query_all_raw(b.statement(sql))
         .await?
         .iter()
         .map(|r| Ok(r.try_get("", "id")?))
@@ -238,17 +235,6 @@ pub(crate) async fn repath_all<C: ConnectionTrait>(c: &C, org: OrgId) -> Result<
     let affected = walk_down(c, org, &tops).await?;
     let changed = recompute(c, org, &affected).await?;
     write(c, org, &changed).await
-}
-
-/// `ids` bound after `values`: their placeholders, comma-separated.
-fn bind_ids(backend: sea_orm::DbBackend, values: &mut Vec<Value>, ids: &[Uuid]) -> String {
-    ids.iter()
-        .map(|id| {
-            values.push((*id).into());
-            placeholder(backend, values.len())
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The stored paths of `ids` (those that have a row).
@@ -260,16 +246,12 @@ async fn stored_paths<C: ConnectionTrait>(
     let backend = c.get_database_backend();
     let mut out = HashMap::new();
     for round in ids.chunks(ROUND) {
-        let mut values: Vec<Value> = vec![org.0.into()];
-        let list = bind_ids(backend, &mut values, round);
-        let sql = format!(
-            "SELECT id, path FROM standings WHERE org_id = {} AND id IN ({list})",
-            placeholder(backend, 1)
-        );
-        for r in c
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?
-        {
+        let mut b = Bound::new(backend);
+        let org_ph = b.bind(org.0);
+        let list = b.list(round);
+        let sql =
+            format!("SELECT id, path FROM standings WHERE org_id = {org_ph} AND id IN ({list})");
+        for r in c.query_all_raw(b.statement(sql)).await? {
             out.insert(r.try_get("", "id")?, r.try_get("", "path")?);
         }
     }

@@ -2,20 +2,24 @@
 //! manages another (walking up the reporting line from the person), a filtered page of the
 //! people a caller may see (keyset-paged by email), and the current positions of a page.
 
+use crate::audit::Audit;
+use crate::core::Db;
 use crate::entities::*;
 use crate::error::DbError;
-use crate::growth::Scope;
 use crate::paging::placeholder;
-use crate::repo::{Db, person_from_row};
+use crate::records::Scope;
+use crate::records::append_assignments;
+use crate::rows::CHUNK;
+use crate::rows::{managers_first, person_from_row};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
 use rungs_domain::person::{Email, Person};
 use rungs_domain::{OrgId, PersonId};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -51,20 +55,6 @@ pub struct PeoplePage {
     pub has_next: bool,
     /// How many match, over all pages (0 when the query skipped it).
     pub total: usize,
-}
-
-/// A LIKE pattern that matches `s` anywhere, with `!` escaping LIKE's own characters.
-pub(crate) fn contains_pattern(s: &str) -> String {
-    let mut p = String::with_capacity(s.len() + 2);
-    p.push('%');
-    for c in s.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '!') {
-            p.push('!');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 impl Db {
@@ -172,7 +162,7 @@ impl Db {
             c.push(person::Column::ManagerId.eq(m.0));
         }
         if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let pattern = contains_pattern(s);
+            let pattern = crate::paging::contains_pattern(s);
             c.push(Expr::cust_with_values(
                 format!(
                     "(people.email LIKE {} ESCAPE '!' OR LOWER(people.display_name) LIKE {} ESCAPE '!')",
@@ -305,13 +295,124 @@ impl Db {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl Db {
+    pub async fn list_people(&self, org: OrgId) -> Result<Vec<Person>, DbError> {
+        person::Entity::find()
+            .filter(person::Column::OrgId.eq(org.0))
+            .order_by_asc(person::Column::Email)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(person_from_row)
+            .collect()
+    }
 
-    #[test]
-    fn like_patterns_escape_like_itself() {
-        assert_eq!(contains_pattern("Mira_B%"), "%mira!_b!%%");
-        assert_eq!(contains_pattern("a!b"), "%a!!b%");
+    pub async fn person_by_email(
+        &self,
+        org: OrgId,
+        email: &Email,
+    ) -> Result<Option<Person>, DbError> {
+        person::Entity::find()
+            .filter(person::Column::OrgId.eq(org.0))
+            .filter(person::Column::Email.eq(email.as_str()))
+            .one(&self.conn)
+            .await?
+            .map(person_from_row)
+            .transpose()
+    }
+
+    /// Adds and updates people and appends level assignments, all in one transaction. People
+    /// are written before their managers are set, so a file may list reports before managers.
+    pub async fn save_people(
+        &self,
+        org: OrgId,
+        inserts: &[Person],
+        updates: &[Person],
+        assignments: &[LevelAssignment],
+        audit: &Audit,
+    ) -> Result<(), DbError> {
+        self.write(org, audit, async |txn| {
+            let now = Utc::now();
+            // Managers first, so that every manager is inserted before their reports.
+            let inserts = managers_first(
+                inserts.to_vec(),
+                |p| p.id,
+                |p| p.manager_id,
+                |p| p.email.to_string(),
+            );
+            let inserts = inserts.as_slice();
+            // A manager inserted earlier in the list (or already stored) is set directly; one that
+            // comes later (only in a cycle, which the use cases refuse) is set by an UPDATE once
+            // everyone exists.
+            let position: HashMap<PersonId, usize> =
+                inserts.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+            let direct = |i: usize, p: &Person| {
+                p.manager_id
+                    .is_none_or(|m| position.get(&m).is_none_or(|&j| j < i))
+            };
+            for (c, chunk) in inserts.chunks(CHUNK).enumerate() {
+                person::Entity::insert_many(chunk.iter().enumerate().map(|(k, p)| {
+                    person::ActiveModel {
+                        id: Set(p.id.0),
+                        org_id: Set(org.0),
+                        email: Set(p.email.to_string()),
+                        display_name: Set(p.display_name.clone()),
+                        manager_id: Set(if direct(c * CHUNK + k, p) {
+                            p.manager_id.map(|m| m.0)
+                        } else {
+                            None
+                        }),
+                        is_admin: Set(p.is_admin),
+                        active: Set(p.active),
+                        created_at: Set(now),
+                    }
+                }))
+                .exec_without_returning(txn)
+                .await
+                .map_err(|e| DbError::conflict_or_other(e, "a person with one of these emails"))?;
+            }
+            for p in inserts
+                .iter()
+                .enumerate()
+                .filter(|(i, p)| !direct(*i, p))
+                .map(|(_, p)| p)
+                .chain(updates)
+            {
+                person::Entity::update_many()
+                    .col_expr(
+                        person::Column::ManagerId,
+                        Expr::value(p.manager_id.map(|m| m.0)),
+                    )
+                    .col_expr(
+                        person::Column::DisplayName,
+                        Expr::value(p.display_name.clone()),
+                    )
+                    .col_expr(person::Column::IsAdmin, Expr::value(p.is_admin))
+                    .col_expr(person::Column::Active, Expr::value(p.active))
+                    .filter(person::Column::OrgId.eq(org.0))
+                    .filter(person::Column::Id.eq(p.id.0))
+                    .exec(txn)
+                    .await?;
+            }
+            append_assignments(txn, org, assignments).await?;
+            // New people, and anyone whose manager may have changed, with everyone below them.
+            let planned = crate::paths::plan(
+                txn,
+                org,
+                inserts.iter().chain(updates).map(|p| (p.id, p.manager_id)),
+            )
+            .await?;
+            let touched = inserts.iter().chain(updates).map(|p| p.id);
+            crate::standings::refresh_placed(
+                txn,
+                org,
+                touched.chain(assignments.iter().map(|a| a.person_id)),
+                &planned.new,
+            )
+            .await?;
+            crate::paths::write_changed(txn, org, &planned).await?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -3,9 +3,10 @@
 //! organisation, so a page's authentication is one statement.
 
 use crate::audit::Audit;
+use crate::core::Db;
 use crate::entities::*;
 use crate::error::DbError;
-use crate::repo::{Db, org_from_row, person_from_row};
+use crate::rows::{org_from_row, person_from_row};
 use chrono::{DateTime, Utc};
 use rungs_domain::auth::WebSession;
 use rungs_domain::org::Organisation;
@@ -14,7 +15,7 @@ use rungs_domain::{OrgId, PersonId, WebSessionId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    Statement, TransactionTrait,
+    Statement,
 };
 
 fn session_from_row(r: web_session::Model) -> WebSession {
@@ -39,22 +40,22 @@ impl Db {
         ended_before: DateTime<Utc>,
         audit: &Audit,
     ) -> Result<(), DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        web_session::Entity::insert(web_session::ActiveModel {
-            id: Set(s.id.0),
-            org_id: Set(s.org_id.0),
-            person_id: Set(s.person_id.0),
-            token_hash: Set(token_hash.to_owned()),
-            csrf_token: Set(s.csrf_token.clone()),
-            created_at: Set(s.created_at),
-            last_seen_at: Set(s.last_seen_at),
-            expires_at: Set(s.expires_at),
+        self.write(s.org_id, audit, async |tx| {
+            web_session::Entity::insert(web_session::ActiveModel {
+                id: Set(s.id.0),
+                org_id: Set(s.org_id.0),
+                person_id: Set(s.person_id.0),
+                token_hash: Set(token_hash.to_owned()),
+                csrf_token: Set(s.csrf_token.clone()),
+                created_at: Set(s.created_at),
+                last_seen_at: Set(s.last_seen_at),
+                expires_at: Set(s.expires_at),
+            })
+            .exec_without_returning(tx)
+            .await?;
+            Ok(())
         })
-        .exec_without_returning(&txn)
         .await?;
-        crate::audit::write_audit(&txn, s.org_id, audit).await?;
-        txn.commit().await?;
         // Housekeeping, after the sign-in is stored and in its own statement: ended sessions are
         // refused when read anyway. Inside the sign-in's transaction, two sign-ins at once
         // deadlocked on MariaDB (each DELETE's gap lock blocked the other's INSERT).
@@ -142,30 +143,30 @@ impl Db {
     /// Ends the session with this token hash (signing out), with an audit entry; false when
     /// there was none.
     pub async fn end_web_session(&self, token_hash: &str) -> Result<bool, DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        let Some(row) = web_session::Entity::find()
-            .filter(web_session::Column::TokenHash.eq(token_hash))
-            .one(&txn)
-            .await?
-        else {
-            return Ok(false);
-        };
-        let org = OrgId(row.org_id);
-        web_session::Entity::delete_many()
-            .filter(web_session::Column::OrgId.eq(org.0))
-            .filter(web_session::Column::Id.eq(row.id))
-            .exec(&txn)
-            .await?;
-        let audit = Audit::new(
-            Some(PersonId(row.person_id)),
-            "session.web_sign_out",
-            [row.person_id, row.id],
-            "signed out of the web app",
-        );
-        crate::audit::write_audit(&txn, org, &audit).await?;
-        txn.commit().await?;
-        Ok(true)
+        self.transact(async |txn| {
+            let Some(row) = web_session::Entity::find()
+                .filter(web_session::Column::TokenHash.eq(token_hash))
+                .one(txn)
+                .await?
+            else {
+                return Ok(false);
+            };
+            let org = OrgId(row.org_id);
+            web_session::Entity::delete_many()
+                .filter(web_session::Column::OrgId.eq(org.0))
+                .filter(web_session::Column::Id.eq(row.id))
+                .exec(txn)
+                .await?;
+            let audit = Audit::new(
+                Some(PersonId(row.person_id)),
+                "session.web_sign_out",
+                [row.person_id, row.id],
+                "signed out of the web app",
+            );
+            crate::audit::write_audit(txn, org, &audit).await?;
+            Ok(true)
+        })
+        .await
     }
 }
 

@@ -9,11 +9,11 @@
 //! when none is). "Ready" is decided at read time from the stored scores, `in_level_since` and
 //! the rule, so a rule change rewrites nothing.
 
+use crate::content::load_content;
 use crate::entities::*;
 use crate::error::DbError;
-use crate::growth::{Scope, assessments_from, assignments_where};
-use crate::paging::placeholder;
-use crate::repo::{Db, load_content};
+use crate::paging::Bound;
+use crate::records::{assessments_from, assignments_where, rule_on};
 use chrono::{NaiveDate, Utc};
 use rungs_domain::assessment::{AssessorRole, Rating};
 use rungs_domain::assignment::{LevelAssignment, current_as_of};
@@ -26,7 +26,7 @@ use rungs_domain::promotion::Position;
 use rungs_domain::{OrgId, PersonId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
+    QueryOrder, QuerySelect, Statement, Value,
 };
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
@@ -35,7 +35,7 @@ use uuid::Uuid;
 const FAR: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date");
 
 /// People recomputed per round: a few statements each, whatever the number.
-const ROUND: usize = 1000;
+pub(crate) const ROUND: usize = 1000;
 
 /// Recomputes the standings of `people` (ids of `org`; others are ignored) on `c`, which is
 /// the transaction of the write that changed them.
@@ -82,7 +82,7 @@ pub(crate) async fn refresh_placed<C: ConnectionTrait>(
         }
     }
     lock(c, org, ids.iter().map(|i| PersonId(*i))).await?;
-    let rule = crate::growth::rule_on(c, org).await?;
+    let rule = rule_on(c, org).await?;
     let mut matrices: HashMap<Uuid, Option<Matrix>> = HashMap::new();
     for round in ids.chunks(ROUND) {
         refresh_round(c, org, round, today, &rule, paths, &mut matrices).await?;
@@ -267,10 +267,7 @@ pub(crate) async fn apply_rule<C: ConnectionTrait>(
     rule: &ReadinessRule,
     today: NaiveDate,
 ) -> Result<(), DbError> {
-    let mut b = Bound {
-        backend: c.get_database_backend(),
-        values: Vec::new(),
-    };
+    let mut b = Bound::new(c.get_database_backend());
     let score = SCORES[score_index(rule)];
     let cutoff = in_level_cutoff(today, rule.min_months_in_level);
     let sql = format!(
@@ -283,8 +280,7 @@ pub(crate) async fn apply_rule<C: ConnectionTrait>(
         b.bind(false),
         b.bind(org.0),
     );
-    c.execute_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
-        .await?;
+    c.execute_raw(b.statement(sql)).await?;
     let waiting: Vec<(Uuid, NaiveDate)> = standing::Entity::find()
         .select_only()
         .column(standing::Column::Id)
@@ -346,467 +342,14 @@ pub(crate) async fn lock<C: ConnectionTrait>(
     Ok(())
 }
 
-/// What a team row shows without the person's readiness computed in full: the kept
-/// standing (score under the rule's minimum rating, ready under the rule, since when the
-/// level is held).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StandingSummary {
-    pub person: PersonId,
-    pub ready: bool,
-    pub score: f64,
-    pub in_level_since: Option<NaiveDate>,
-}
-
-/// How a team listing is ordered; every order ends with the name (lower case), then the id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StandingOrder {
-    /// Ready first, then the higher score, then the longer in level (the earlier
-    /// `in_level_since`), then by name.
-    #[default]
-    Readiness,
-    Name,
-    /// The higher level first (no level last), then by name.
-    Level,
-}
-
-/// Which people of a scope a listing keeps (all conditions hold).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StandingsFilter {
-    /// Only those the rule calls ready.
-    pub ready_only: bool,
-    /// Part of the name or email, any case.
-    pub search: Option<String>,
-    /// The track (key) of the position in force.
-    pub track: Option<String>,
-}
-
-/// Which people a standings listing holds: active people of the organisation, or of a
-/// manager's subtree (`Scope::ReportsOf`), kept by `filter`.
-#[derive(Debug, Clone, Copy)]
-pub struct StandingsQuery<'a> {
-    pub scope: Scope,
-    pub order: StandingOrder,
-    pub filter: &'a StandingsFilter,
-    /// Decides "ready" for [`StandingOrder::Readiness`].
-    pub rule: &'a ReadinessRule,
-    pub today: NaiveDate,
-}
-
 /// The score columns, in the order of [`scores_by_min_rating`].
-const SCORES: [&str; 3] = ["score_developing", "score_meets", "score_exceeds"];
+pub(crate) const SCORES: [&str; 3] = ["score_developing", "score_meets", "score_exceeds"];
 
 /// Which of the kept scores `rule` reads (its minimum rating; `not_yet` is refused by the rule).
-fn score_index(rule: &ReadinessRule) -> usize {
+pub(crate) fn score_index(rule: &ReadinessRule) -> usize {
     match rule.min_rating {
         Rating::NotYet | Rating::Developing => 0,
         Rating::Meets => 1,
         Rating::Exceeds => 2,
-    }
-}
-
-/// Custom SQL with its values bound in the order they appear.
-struct Bound {
-    backend: DbBackend,
-    values: Vec<Value>,
-}
-
-impl Bound {
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.values.push(v.into());
-        placeholder(self.backend, self.values.len())
-    }
-}
-
-/// A row comes after the cursor whose keys are `cursor`, in the order `keys` (column,
-/// descending?): a keyset condition on `s`, with the cursor's values bound. It opens with a
-/// bound on the first key alone, so that an index on the order starts at the cursor.
-fn after_values(
-    keys: &[(&str, bool)],
-    cursor: &HashMap<&'static str, Value>,
-    b: &mut Bound,
-) -> String {
-    fn rest(keys: &[(&str, bool)], cursor: &HashMap<&'static str, Value>, b: &mut Bound) -> String {
-        match keys {
-            [] => "1 = 0".into(),
-            [(k, desc), tail @ ..] => {
-                let op = if *desc { "<" } else { ">" };
-                let v = cursor.get(k).cloned().unwrap_or(Value::Bool(None));
-                let first = format!("s.{k} {op} {}", b.bind(v.clone()));
-                if tail.is_empty() {
-                    first
-                } else {
-                    let eq = format!("s.{k} = {}", b.bind(v));
-                    format!("({first} OR ({eq} AND {}))", rest(tail, cursor, b))
-                }
-            }
-        }
-    }
-    match keys.first() {
-        Some((k, desc)) => {
-            let v = cursor.get(k).cloned().unwrap_or(Value::Bool(None));
-            let op = if *desc { "<=" } else { ">=" };
-            let lead = format!("s.{k} {op} {}", b.bind(v));
-            format!("{lead} AND {}", rest(keys, cursor, b))
-        }
-        None => "1 = 0".into(),
-    }
-}
-
-/// The active people of `q.scope` that `q.filter`'s search and track keep: `FROM ... WHERE
-/// ...` over the standings `s` (and `people p` for a search by email). A subtree is the range
-/// of paths below its manager's (`below`, from [`Db::path_of`]; `None`: nobody).
-fn listing(org: OrgId, q: &StandingsQuery<'_>, below: Option<&str>, b: &mut Bound) -> String {
-    let search = q
-        .filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let mut sql = if search.is_some() {
-        "FROM standings s CROSS JOIN people p WHERE p.id = s.id AND ".to_owned()
-    } else {
-        "FROM standings s WHERE ".to_owned()
-    };
-    sql.push_str(&format!(
-        "s.org_id = {} AND s.active = {}",
-        b.bind(org.0),
-        b.bind(true)
-    ));
-    match q.scope {
-        Scope::Org => {}
-        Scope::ReportsOf(_) => match below.map(crate::paths::below) {
-            Some((lower, upper)) => sql.push_str(&format!(
-                " AND s.path > {} AND s.path < {}",
-                b.bind(lower),
-                b.bind(upper)
-            )),
-            None => sql.push_str(" AND 1 = 0"),
-        },
-        Scope::DirectReportsOf(m) => sql.push_str(&format!(
-            " AND s.id IN (SELECT r.id FROM people r WHERE r.org_id = {} AND r.manager_id = {})",
-            b.bind(org.0),
-            b.bind(m.0)
-        )),
-        Scope::Person(me) => sql.push_str(&format!(" AND s.id = {}", b.bind(me.0))),
-    }
-    if let Some(s) = search {
-        let pattern = crate::people::contains_pattern(s);
-        sql.push_str(&format!(
-            " AND (p.email LIKE {} ESCAPE '!' OR s.sort_name LIKE {} ESCAPE '!')",
-            b.bind(pattern.clone()),
-            b.bind(pattern)
-        ));
-    }
-    if let Some(t) = &q.filter.track {
-        sql.push_str(&format!(" AND s.track = {}", b.bind(t.clone())));
-    }
-    sql
-}
-
-/// "Ready" under the organisation's rule, as kept on the standing `s`.
-const READY: &str = "s.ready = TRUE";
-
-/// The keys of an order (column of `s`, descending?), the last one unique.
-fn order_keys(q: &StandingsQuery<'_>) -> Vec<(&'static str, bool)> {
-    match q.order {
-        StandingOrder::Readiness => vec![
-            ("ready", true),
-            (SCORES[score_index(q.rule)], true),
-            ("since_key", false),
-            ("sort_name", false),
-            ("id", false),
-        ],
-        StandingOrder::Name => vec![("sort_name", false), ("id", false)],
-        StandingOrder::Level => vec![("rank_key", true), ("sort_name", false), ("id", false)],
-    }
-}
-
-fn order_by(keys: &[(&str, bool)], table: &str) -> String {
-    keys.iter()
-        .map(|(k, desc)| format!("{table}{k} {}", if *desc { "DESC" } else { "ASC" }))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-impl Db {
-    /// Brings the organisation's standings up to `today` (one indexed statement when nothing
-    /// is due): rows a later assignment has taken over are recomputed, and those that time in
-    /// level has made ready become ready.
-    pub async fn refresh_due_standings(
-        &self,
-        org: OrgId,
-        today: NaiveDate,
-    ) -> Result<usize, DbError> {
-        use sea_orm::Condition;
-        let due: Vec<(Uuid, Option<NaiveDate>)> = standing::Entity::find()
-            .select_only()
-            .column(standing::Column::Id)
-            .column(standing::Column::ValidUntil)
-            .filter(standing::Column::OrgId.eq(org.0))
-            .filter(
-                Condition::any()
-                    .add(standing::Column::ValidUntil.lte(today))
-                    .add(standing::Column::ReadyOn.lte(today)),
-            )
-            .into_tuple()
-            .all(&self.conn)
-            .await?;
-        if due.is_empty() {
-            return Ok(0);
-        }
-        let (stale, waited): (Vec<_>, Vec<_>) = due
-            .iter()
-            .partition(|(_, until)| until.is_some_and(|u| u <= today));
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        refresh(&txn, org, stale.iter().map(|(id, _)| PersonId(*id))).await?;
-        for round in waited.chunks(ROUND) {
-            standing::Entity::update_many()
-                .col_expr(
-                    standing::Column::Ready,
-                    sea_orm::sea_query::Expr::value(true),
-                )
-                .col_expr(
-                    standing::Column::ReadyOn,
-                    sea_orm::sea_query::Expr::value(Option::<NaiveDate>::None),
-                )
-                .filter(standing::Column::OrgId.eq(org.0))
-                .filter(standing::Column::ReadyOn.lte(today))
-                .filter(standing::Column::Id.is_in(round.iter().map(|(id, _)| *id)))
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        Ok(due.len())
-    }
-
-    /// Gives every person without a standing one (after a migration, for people stored
-    /// before standings existed). Returns how many were filled.
-    pub(crate) async fn fill_missing_standings(&self) -> Result<usize, DbError> {
-        let missing: Vec<(Uuid, Uuid)> = self
-            .conn
-            .query_all_raw(Statement::from_string(
-                self.conn.get_database_backend(),
-                "SELECT p.org_id AS org_id, p.id AS id FROM people p \
-                 LEFT JOIN standings s ON s.id = p.id WHERE s.id IS NULL",
-            ))
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("", "org_id")?, r.try_get("", "id")?)))
-            .collect::<Result<_, DbError>>()?;
-        let mut by_org: HashMap<Uuid, Vec<PersonId>> = HashMap::new();
-        for (org, id) in &missing {
-            by_org.entry(*org).or_default().push(PersonId(*id));
-        }
-        for (org, ids) in by_org {
-            let _turn = self.serialised().await;
-            let txn = self.conn.begin().await?;
-            refresh(&txn, OrgId(org), ids).await?;
-            txn.commit().await?;
-        }
-        // Rows older than the reporting path (and the kept readiness that came with it).
-        let unplaced: Vec<Uuid> = standing::Entity::find()
-            .select_only()
-            .column(standing::Column::OrgId)
-            .distinct()
-            .filter(standing::Column::Path.eq(""))
-            .into_tuple()
-            .all(&self.conn)
-            .await?;
-        for org in unplaced {
-            let _turn = self.serialised().await;
-            let txn = self.conn.begin().await?;
-            crate::paths::repath_all(&txn, OrgId(org)).await?;
-            let rule = crate::growth::rule_on(&txn, OrgId(org)).await?;
-            apply_rule(&txn, OrgId(org), &rule, Utc::now().date_naive()).await?;
-            txn.commit().await?;
-        }
-        Ok(missing.len())
-    }
-
-    /// The reporting path of `person` (see `paths`), if they have a standing.
-    pub(crate) async fn path_of(
-        &self,
-        org: OrgId,
-        person: PersonId,
-    ) -> Result<Option<String>, DbError> {
-        let path: Option<String> = standing::Entity::find()
-            .select_only()
-            .column(standing::Column::Path)
-            .filter(standing::Column::OrgId.eq(org.0))
-            .filter(standing::Column::Id.eq(person.0))
-            .into_tuple()
-            .one(&self.conn)
-            .await?;
-        // An empty path (never the case once `migrate` has run) would hold everyone.
-        Ok(path.filter(|p| !p.is_empty()))
-    }
-
-    /// The path below which `q.scope`'s people lie, when it is a subtree.
-    async fn scope_path(
-        &self,
-        org: OrgId,
-        q: &StandingsQuery<'_>,
-    ) -> Result<Option<String>, DbError> {
-        match q.scope {
-            Scope::ReportsOf(m) => self.path_of(org, m).await,
-            _ => Ok(None),
-        }
-    }
-
-    /// One page of active people in `q.scope`, in `q.order`, after the person `after` (the
-    /// previous page's last; every one when `first` is `None`): their kept standings, and
-    /// whether more follow. A subtree is a range of reporting paths, and each order has its index, so a
-    /// page walks that index from the cursor and stops after its rows, whatever the scope's
-    /// size (readiness is kept on the row under the organisation's rule, so it leads its
-    /// index). One statement, one by primary key for a subtree's path and one for the cursor's
-    /// sort keys.
-    pub async fn standings_page(
-        &self,
-        org: OrgId,
-        q: &StandingsQuery<'_>,
-        after: Option<PersonId>,
-        first: Option<usize>,
-    ) -> Result<(Vec<StandingSummary>, bool), DbError> {
-        let mut b = Bound {
-            backend: self.conn.get_database_backend(),
-            values: Vec::new(),
-        };
-        let below = self.scope_path(org, q).await?;
-        let cursor = match after {
-            Some(a) => Some(self.cursor_keys(org, a).await?),
-            None => None,
-        };
-        let keys = order_keys(q);
-        let limit = first.map_or(String::new(), |n| format!(" LIMIT {}", n + 1));
-        // The text is built in the order its values are bound (`?` placeholders are
-        // positional): the listing, then the cursor.
-        let listing = listing(org, q, below.as_deref(), &mut b);
-        let ready = if q.filter.ready_only {
-            format!(" AND {READY}")
-        } else {
-            String::new()
-        };
-        let after = match &cursor {
-            Some(keys_of) => format!(" AND {}", after_values(&keys, keys_of, &mut b)),
-            None => String::new(),
-        };
-        let score = SCORES[score_index(q.rule)];
-        let sql = format!(
-            "SELECT s.id AS id, s.ready AS ready, s.{score} AS score, \
-             s.in_level_since AS in_level_since {listing}{ready}{after} ORDER BY {}{limit}",
-            order_by(&keys, "s.")
-        );
-        let rows = self
-            .conn
-            .query_all_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
-            .await?;
-        let mut ids: Vec<StandingSummary> = rows
-            .iter()
-            .map(|r| {
-                Ok(StandingSummary {
-                    person: PersonId(r.try_get::<Uuid>("", "id")?),
-                    ready: r.try_get("", "ready")?,
-                    score: r.try_get("", "score")?,
-                    in_level_since: r.try_get("", "in_level_since")?,
-                })
-            })
-            .collect::<Result<_, DbError>>()?;
-        let more = first.is_some_and(|n| ids.len() > n);
-        if let Some(n) = first {
-            ids.truncate(n);
-        }
-        Ok((ids, more))
-    }
-
-    /// The sort keys of the person a page starts after, as the page query reads them (one
-    /// statement by primary key; a bad cursor is "not found").
-    async fn cursor_keys(
-        &self,
-        org: OrgId,
-        after: PersonId,
-    ) -> Result<HashMap<&'static str, Value>, DbError> {
-        let s = standing::Entity::find()
-            .filter(standing::Column::OrgId.eq(org.0))
-            .filter(standing::Column::Id.eq(after.0))
-            .one(&self.conn)
-            .await?
-            .ok_or_else(|| DbError::not_found("the person a page starts after"))?;
-        Ok(HashMap::from([
-            ("ready", Value::from(s.ready)),
-            ("score_developing", Value::from(s.score_developing)),
-            ("score_meets", Value::from(s.score_meets)),
-            ("score_exceeds", Value::from(s.score_exceeds)),
-            ("since_key", Value::from(s.since_key)),
-            ("sort_name", Value::from(s.sort_name)),
-            ("id", Value::from(s.id)),
-            ("rank_key", Value::from(s.rank_key)),
-        ]))
-    }
-
-    /// How many people the listing `q` holds over all its pages (the total of a team
-    /// listing). One statement, and one by primary key for a subtree's path.
-    pub async fn standings_count(
-        &self,
-        org: OrgId,
-        q: &StandingsQuery<'_>,
-    ) -> Result<usize, DbError> {
-        let mut b = Bound {
-            backend: self.conn.get_database_backend(),
-            values: Vec::new(),
-        };
-        let below = self.scope_path(org, q).await?;
-        let mut sql = format!(
-            "SELECT COUNT(*) AS n {}",
-            listing(org, q, below.as_deref(), &mut b)
-        );
-        if q.filter.ready_only {
-            sql.push_str(&format!(" AND {READY}"));
-        }
-        let n: i64 = self
-            .conn
-            .query_one_raw(Statement::from_sql_and_values(b.backend, sql, b.values))
-            .await?
-            .map_or(Ok(0), |r| r.try_get("", "n"))?;
-        Ok(usize::try_from(n).unwrap_or(0))
-    }
-}
-
-impl Db {
-    /// How many active people of `scope` hold each position (track and level keys; `None`
-    /// for people without one), from the kept standings: one statement, whatever the size.
-    pub async fn level_counts(
-        &self,
-        org: OrgId,
-        scope: Scope,
-    ) -> Result<Vec<(Option<String>, Option<String>, u64)>, DbError> {
-        use sea_orm::sea_query::{Expr, ExprTrait, Query};
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-        let active = Query::select()
-            .column(crate::entities::person::Column::Id)
-            .from(crate::entities::person::Entity)
-            .and_where(crate::entities::person::Column::OrgId.eq(org.0))
-            .and_where(crate::entities::person::Column::Active.eq(true))
-            .to_owned();
-        let mut q = standing::Entity::find()
-            .select_only()
-            .column(standing::Column::Track)
-            .column(standing::Column::Level)
-            .column_as(Expr::col(standing::Column::Id).count(), "n")
-            .filter(standing::Column::OrgId.eq(org.0))
-            .filter(standing::Column::Id.in_subquery(active));
-        if let Some(c) = scope.condition(self.conn.get_database_backend(), org, "standings", "id") {
-            q = q.filter(c);
-        }
-        let rows: Vec<(Option<String>, Option<String>, i64)> = q
-            .group_by(standing::Column::Track)
-            .group_by(standing::Column::Level)
-            .into_tuple()
-            .all(&self.conn)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(t, l, n)| (t, l, u64::try_from(n).unwrap_or(0)))
-            .collect())
     }
 }

@@ -3,118 +3,22 @@
 //! moving people to a newer version in one transaction.
 
 use crate::audit::{Audit, write_audit};
+use crate::content::{
+    NewVersion, delete_content, insert_version, publish_row, stale, write_content,
+};
+use crate::core::Db;
 use crate::entities::*;
 use crate::error::DbError;
-use crate::repo::{Db, append_assignments, version_from_row, write_content};
-use chrono::{DateTime, Utc};
+use crate::records::append_assignments;
+use crate::rows::version_from_row;
+use chrono::Utc;
 use rungs_domain::assessment::Assessment;
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::matrix::{Matrix, VersionInfo, VersionStatus};
 use rungs_domain::{MatrixId, OrgId, PersonId, VersionId};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
-
-/// A version row to write: always inserted as a draft with its content, then published when
-/// `number` is set, because the database refuses content rows under a published version.
-pub(crate) struct NewVersion<'a> {
-    pub id: Uuid,
-    pub matrix_id: Uuid,
-    pub content: &'a Matrix,
-    pub note: Option<String>,
-    pub created_by: Option<PersonId>,
-    pub created_at: DateTime<Utc>,
-    /// `Some((number, by, at))` to publish it.
-    pub published: Option<(u32, Option<PersonId>, DateTime<Utc>)>,
-}
-
-pub(crate) async fn insert_version<C: ConnectionTrait>(
-    c: &C,
-    org: OrgId,
-    v: NewVersion<'_>,
-) -> Result<(), DbError> {
-    matrix_version::Entity::insert(matrix_version::ActiveModel {
-        id: Set(v.id),
-        org_id: Set(org.0),
-        matrix_id: Set(v.matrix_id),
-        number: Set(None),
-        status: Set(VersionStatus::Draft.as_str().to_owned()),
-        name: Set(v.content.name().to_owned()),
-        description: Set(v.content.description().map(str::to_owned)),
-        note: Set(v.note.clone()),
-        created_by: Set(v.created_by.map(|p| p.0)),
-        created_at: Set(v.created_at),
-        published_by: Set(None),
-        published_at: Set(None),
-        revision: Set(0),
-        draft_of: Set(Some(v.matrix_id)),
-        level_style: Set(v.content.level_style().as_str().to_owned()),
-    })
-    .exec_without_returning(c)
-    .await
-    .map_err(|e| DbError::conflict_or_other(e, "a draft of this matrix"))?;
-    write_content(c, org, v.id, v.content).await?;
-    if let Some((number, by, at)) = v.published {
-        publish_row(c, org, v.id, None, number, v.note.as_deref(), by, at).await?;
-    }
-    Ok(())
-}
-
-/// Turns the draft `id` into published version `number`; `expected` guards the revision.
-#[allow(clippy::too_many_arguments)]
-async fn publish_row<C: ConnectionTrait>(
-    c: &C,
-    org: OrgId,
-    id: Uuid,
-    expected: Option<u32>,
-    number: u32,
-    note: Option<&str>,
-    by: Option<PersonId>,
-    at: DateTime<Utc>,
-) -> Result<(), DbError> {
-    let mut q = matrix_version::Entity::update_many()
-        .col_expr(
-            matrix_version::Column::Status,
-            Expr::value(VersionStatus::Published.as_str()),
-        )
-        .col_expr(matrix_version::Column::Number, Expr::value(number as i32))
-        .col_expr(
-            matrix_version::Column::DraftOf,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            matrix_version::Column::Note,
-            Expr::value(note.map(str::to_owned)),
-        )
-        .col_expr(
-            matrix_version::Column::PublishedBy,
-            Expr::value(by.map(|p| p.0)),
-        )
-        .col_expr(matrix_version::Column::PublishedAt, Expr::value(Some(at)))
-        .filter(matrix_version::Column::OrgId.eq(org.0))
-        .filter(matrix_version::Column::Id.eq(id))
-        .filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str()));
-    if let Some(r) = expected {
-        q = q.filter(matrix_version::Column::Revision.eq(r as i32));
-    }
-    let done = q
-        .exec(c)
-        .await
-        .map_err(|e| DbError::conflict_or_other(e, format!("version {number}")))?;
-    if done.rows_affected != 1 {
-        return Err(stale());
-    }
-    Ok(())
-}
-
-fn stale() -> DbError {
-    DbError::Stale {
-        what: "the draft changed since you read it (someone else edited, published or discarded it): reload it and apply your change again".into(),
-    }
-}
 
 impl Db {
     async fn matrix_row(&self, org: OrgId, key: &str) -> Result<matrix::Model, DbError> {
@@ -177,28 +81,28 @@ impl Db {
         by: Option<PersonId>,
         audit: &Audit,
     ) -> Result<VersionId, DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        let id = Uuid::now_v7();
-        insert_version(
-            &txn,
-            org,
-            NewVersion {
-                id,
-                matrix_id: matrix.0,
-                content,
-                note: None,
-                created_by: by,
-                created_at: Utc::now(),
-                published: None,
-            },
-        )
-        .await?;
-        let mut audit = audit.clone();
-        audit.subjects.extend([matrix.0, id]);
-        write_audit(&txn, org, &audit).await?;
-        txn.commit().await?;
-        Ok(VersionId(id))
+        self.transact(async |txn| {
+            let id = Uuid::now_v7();
+            insert_version(
+                txn,
+                org,
+                NewVersion {
+                    id,
+                    matrix_id: matrix.0,
+                    content,
+                    note: None,
+                    created_by: by,
+                    created_at: Utc::now(),
+                    published: None,
+                },
+            )
+            .await?;
+            let mut audit = audit.clone();
+            audit.subjects.extend([matrix.0, id]);
+            write_audit(txn, org, &audit).await?;
+            Ok(VersionId(id))
+        })
+        .await
     }
 
     /// Replaces the draft's content, if its revision is still `expected` (`None`: any), and
@@ -211,50 +115,50 @@ impl Db {
         content: &Matrix,
         audit: &Audit,
     ) -> Result<u32, DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        // The conditional UPDATE comes first: it takes the row's lock, so a second writer
-        // waits, then finds the revision moved on.
-        let mut q = matrix_version::Entity::update_many()
-            .col_expr(
-                matrix_version::Column::Revision,
-                Expr::col(matrix_version::Column::Revision).add(1),
-            )
-            .col_expr(
-                matrix_version::Column::Name,
-                Expr::value(content.name().to_owned()),
-            )
-            .col_expr(
-                matrix_version::Column::Description,
-                Expr::value(content.description().map(str::to_owned)),
-            )
-            .col_expr(
-                matrix_version::Column::LevelStyle,
-                Expr::value(content.level_style().as_str()),
-            )
-            .filter(matrix_version::Column::OrgId.eq(org.0))
-            .filter(matrix_version::Column::Id.eq(draft.0))
-            .filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str()));
-        if let Some(r) = expected {
-            q = q.filter(matrix_version::Column::Revision.eq(r as i32));
-        }
-        if q.exec(&txn).await?.rows_affected != 1 {
-            return Err(stale());
-        }
-        delete_content(&txn, org, draft.0).await?;
-        write_content(&txn, org, draft.0, content).await?;
-        let revision = matrix_version::Entity::find()
-            .filter(matrix_version::Column::OrgId.eq(org.0))
-            .filter(matrix_version::Column::Id.eq(draft.0))
-            .one(&txn)
-            .await?
-            .map(|v| v.revision)
-            .unwrap_or_default();
-        let mut audit = audit.clone();
-        audit.subjects.push(draft.0);
-        write_audit(&txn, org, &audit).await?;
-        txn.commit().await?;
-        Ok(u32::try_from(revision).unwrap_or_default())
+        self.transact(async |txn| {
+            // The conditional UPDATE comes first: it takes the row's lock, so a second writer
+            // waits, then finds the revision moved on.
+            let mut q = matrix_version::Entity::update_many()
+                .col_expr(
+                    matrix_version::Column::Revision,
+                    Expr::col(matrix_version::Column::Revision).add(1),
+                )
+                .col_expr(
+                    matrix_version::Column::Name,
+                    Expr::value(content.name().to_owned()),
+                )
+                .col_expr(
+                    matrix_version::Column::Description,
+                    Expr::value(content.description().map(str::to_owned)),
+                )
+                .col_expr(
+                    matrix_version::Column::LevelStyle,
+                    Expr::value(content.level_style().as_str()),
+                )
+                .filter(matrix_version::Column::OrgId.eq(org.0))
+                .filter(matrix_version::Column::Id.eq(draft.0))
+                .filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str()));
+            if let Some(r) = expected {
+                q = q.filter(matrix_version::Column::Revision.eq(r as i32));
+            }
+            if q.exec(txn).await?.rows_affected != 1 {
+                return Err(stale());
+            }
+            delete_content(txn, org, draft.0).await?;
+            write_content(txn, org, draft.0, content).await?;
+            let revision = matrix_version::Entity::find()
+                .filter(matrix_version::Column::OrgId.eq(org.0))
+                .filter(matrix_version::Column::Id.eq(draft.0))
+                .one(txn)
+                .await?
+                .map(|v| v.revision)
+                .unwrap_or_default();
+            let mut audit = audit.clone();
+            audit.subjects.push(draft.0);
+            write_audit(txn, org, &audit).await?;
+            Ok(u32::try_from(revision).unwrap_or_default())
+        })
+        .await
     }
 
     /// Publishes the draft as the next version number.
@@ -267,40 +171,40 @@ impl Db {
         by: Option<PersonId>,
         audit: &Audit,
     ) -> Result<u32, DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        let row = matrix_version::Entity::find()
-            .filter(matrix_version::Column::OrgId.eq(org.0))
-            .filter(matrix_version::Column::Id.eq(draft.0))
-            .one(&txn)
-            .await?
-            .ok_or_else(stale)?;
-        let latest = matrix_version::Entity::find()
-            .filter(matrix_version::Column::OrgId.eq(org.0))
-            .filter(matrix_version::Column::MatrixId.eq(row.matrix_id))
-            .filter(matrix_version::Column::Number.is_not_null())
-            .order_by_desc(matrix_version::Column::Number)
-            .one(&txn)
-            .await?
-            .and_then(|v| v.number)
-            .unwrap_or(0);
-        let number = u32::try_from(latest).unwrap_or_default() + 1;
-        publish_row(
-            &txn,
-            org,
-            draft.0,
-            expected,
-            number,
-            Some(note),
-            by,
-            Utc::now(),
-        )
-        .await?;
-        let mut audit = audit.clone();
-        audit.subjects.extend([row.matrix_id, draft.0]);
-        write_audit(&txn, org, &audit).await?;
-        txn.commit().await?;
-        Ok(number)
+        self.transact(async |txn| {
+            let row = matrix_version::Entity::find()
+                .filter(matrix_version::Column::OrgId.eq(org.0))
+                .filter(matrix_version::Column::Id.eq(draft.0))
+                .one(txn)
+                .await?
+                .ok_or_else(stale)?;
+            let latest = matrix_version::Entity::find()
+                .filter(matrix_version::Column::OrgId.eq(org.0))
+                .filter(matrix_version::Column::MatrixId.eq(row.matrix_id))
+                .filter(matrix_version::Column::Number.is_not_null())
+                .order_by_desc(matrix_version::Column::Number)
+                .one(txn)
+                .await?
+                .and_then(|v| v.number)
+                .unwrap_or(0);
+            let number = u32::try_from(latest).unwrap_or_default() + 1;
+            publish_row(
+                txn,
+                org,
+                draft.0,
+                expected,
+                number,
+                Some(note),
+                by,
+                Utc::now(),
+            )
+            .await?;
+            let mut audit = audit.clone();
+            audit.subjects.extend([row.matrix_id, draft.0]);
+            write_audit(txn, org, &audit).await?;
+            Ok(number)
+        })
+        .await
     }
 
     /// Deletes the draft and its content.
@@ -311,24 +215,24 @@ impl Db {
         expected: Option<u32>,
         audit: &Audit,
     ) -> Result<(), DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        delete_content(&txn, org, draft.0).await?;
-        let mut q = matrix_version::Entity::delete_many()
-            .filter(matrix_version::Column::OrgId.eq(org.0))
-            .filter(matrix_version::Column::Id.eq(draft.0))
-            .filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str()));
-        if let Some(r) = expected {
-            q = q.filter(matrix_version::Column::Revision.eq(r as i32));
-        }
-        if q.exec(&txn).await?.rows_affected != 1 {
-            return Err(stale());
-        }
-        let mut audit = audit.clone();
-        audit.subjects.push(draft.0);
-        write_audit(&txn, org, &audit).await?;
-        txn.commit().await?;
-        Ok(())
+        self.transact(async |txn| {
+            delete_content(txn, org, draft.0).await?;
+            let mut q = matrix_version::Entity::delete_many()
+                .filter(matrix_version::Column::OrgId.eq(org.0))
+                .filter(matrix_version::Column::Id.eq(draft.0))
+                .filter(matrix_version::Column::Status.eq(VersionStatus::Draft.as_str()));
+            if let Some(r) = expected {
+                q = q.filter(matrix_version::Column::Revision.eq(r as i32));
+            }
+            if q.exec(txn).await?.rows_affected != 1 {
+                return Err(stale());
+            }
+            let mut audit = audit.clone();
+            audit.subjects.push(draft.0);
+            write_audit(txn, org, &audit).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Moves people to another version: appends their new level assignments and the
@@ -340,38 +244,13 @@ impl Db {
         assessments: &[Assessment],
         audit: &Audit,
     ) -> Result<(), DbError> {
-        let _turn = self.serialised().await;
-        let txn = self.conn.begin().await?;
-        crate::standings::lock(&txn, org, assignments.iter().map(|a| a.person_id)).await?;
-        append_assignments(&txn, org, assignments).await?;
-        crate::growth::insert_assessments(&txn, org, assessments).await?;
-        crate::standings::refresh(&txn, org, assignments.iter().map(|a| a.person_id)).await?;
-        write_audit(&txn, org, audit).await?;
-        txn.commit().await?;
-        Ok(())
+        self.write(org, audit, async |txn| {
+            crate::standings::lock(txn, org, assignments.iter().map(|a| a.person_id)).await?;
+            append_assignments(txn, org, assignments).await?;
+            crate::records::insert_assessments(txn, org, assessments).await?;
+            crate::standings::refresh(txn, org, assignments.iter().map(|a| a.person_id)).await?;
+            Ok(())
+        })
+        .await
     }
-}
-
-/// Deletes a draft's content rows, children first.
-async fn delete_content<C: ConnectionTrait>(c: &C, org: OrgId, v: Uuid) -> Result<(), DbError> {
-    macro_rules! wipe {
-        ($($e:ident),*) => {$(
-            $e::Entity::delete_many()
-                .filter($e::Column::OrgId.eq(org.0))
-                .filter($e::Column::VersionId.eq(v))
-                .exec(c)
-                .await?;
-        )*};
-    }
-    wipe!(
-        resource,
-        cell_expectation,
-        expectation,
-        cell,
-        track,
-        competency,
-        theme,
-        level
-    );
-    Ok(())
 }

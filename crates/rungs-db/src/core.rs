@@ -1,0 +1,257 @@
+//! The core every repository builds on: the connection pool ([`Db`]), and [`Db::write`], which
+//! runs a change in one transaction (this process's turn to write, on SQLite) and writes its
+//! audit entry in the same transaction, so a change and its record stand or fall together.
+
+use crate::audit::{Audit, write_audit};
+use crate::error::DbError;
+use crate::migrations::Migrator;
+use rungs_domain::OrgId;
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, TransactionTrait,
+};
+use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::MigratorTrait;
+
+/// Which kind of server a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+/// Connections of the pool: open (idle or in use), idle, and the most it may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// The transaction a write runs in; repositories' writing functions take it.
+pub(crate) type Tx = DatabaseTransaction;
+
+/// A connection pool to the Rungs database.
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) conn: DatabaseConnection,
+    /// Published versions already read (shared by every clone of the pool).
+    pub(crate) versions: std::sync::Arc<crate::cache::VersionCache>,
+    /// SQLite takes one writer at a time, and a transaction that read before it wrote fails
+    /// (rather than waits) when another wrote meanwhile: this process's writes take turns here
+    /// (shared by every clone of the pool). `None` on PostgreSQL and MariaDB.
+    writes: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+/// Describes a database URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***@{}", &url[..s], &url[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// How a pool waits for its database.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// The longest a statement waits for a connection, opening one included: with the
+    /// database down, a request fails with `Unavailable` after this, instead of hanging.
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        // sqlx's own default: patient, for the CLI's batch work and the tests.
+        Self {
+            acquire_timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+impl Db {
+    /// Connects to `url`. A SQLite file is created if missing, in WAL mode with foreign keys on.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with(url, PoolOptions::default()).await
+    }
+
+    /// Connects to `url` with `pool`'s waits (the server fails fast when the database is down).
+    pub async fn connect_with(url: &str, pool: PoolOptions) -> Result<Self, DbError> {
+        let mut url = url.to_owned();
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str("mode=rwc");
+        }
+        let mut opts = ConnectOptions::new(url);
+        opts.sqlx_logging(false);
+        opts.acquire_timeout(pool.acquire_timeout);
+        if sqlite {
+            // One writer at a time; readers share WAL.
+            opts.max_connections(4);
+        }
+        let conn = Database::connect(opts).await?;
+        if sqlite {
+            conn.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+            conn.execute_unprepared("PRAGMA foreign_keys=ON").await?;
+        }
+        let mut db = Self {
+            conn,
+            versions: Default::default(),
+            writes: sqlite.then(Default::default),
+        };
+        db.observe_statements(|_, _, _| {});
+        Ok(db)
+    }
+
+    /// Calls `observe` after every SQL statement this pool (or a transaction from it) runs,
+    /// with its SQL (placeholders, never values), how long it took and whether it failed. Set
+    /// it before cloning the `Db`. Statements are also traced (target `rungs_db::sql`), and
+    /// those slower than a second are logged as warnings.
+    pub fn observe_statements<F>(&mut self, observe: F)
+    where
+        F: Fn(&str, std::time::Duration, bool) + Send + Sync + 'static,
+    {
+        self.conn.set_metric_callback(move |info| {
+            let sql = info.statement.sql.as_str();
+            let ms = info.elapsed.as_millis() as u64;
+            if info.elapsed >= std::time::Duration::from_secs(1) {
+                tracing::warn!(target: "rungs_db::sql", ms, failed = info.failed, sql, "slow statement");
+            } else {
+                tracing::trace!(target: "rungs_db::sql", ms, failed = info.failed, sql);
+            }
+            observe(sql, info.elapsed, info.failed);
+        });
+    }
+
+    /// This process's turn to write, on SQLite (held until the transaction ends); nothing to
+    /// wait for elsewhere.
+    pub(crate) async fn serialised(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.writes {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        }
+    }
+
+    /// How the connection pool is used right now (for metrics).
+    pub fn pool_stats(&self) -> PoolStats {
+        macro_rules! stats {
+            ($pool:expr) => {{
+                let pool = $pool;
+                PoolStats {
+                    open: pool.size(),
+                    idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                    max: pool.options().get_max_connections(),
+                }
+            }};
+        }
+        match self.backend() {
+            Backend::Sqlite => stats!(self.conn.get_sqlite_connection_pool()),
+            Backend::Postgres => stats!(self.conn.get_postgres_connection_pool()),
+            Backend::MySql => stats!(self.conn.get_mysql_connection_pool()),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.conn.get_database_backend() {
+            DbBackend::Postgres => Backend::Postgres,
+            DbBackend::MySql => Backend::MySql,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    /// Applies every pending migration; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize, DbError> {
+        let pending = Migrator::get_pending_migrations(&self.conn).await?.len();
+        Migrator::up(&self.conn, None).await?;
+        // Derived rows for people stored before they existed.
+        self.fill_missing_standings().await?;
+        Ok(pending)
+    }
+
+    /// Names of migrations not yet applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, DbError> {
+        Ok(Migrator::get_pending_migrations(&self.conn)
+            .await?
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect())
+    }
+
+    /// Refreshes the planner's statistics of the tables bulk writes fill (PostgreSQL and
+    /// MariaDB; SQLite plans these reads by their written join order). Without it, right after
+    /// a bulk load, PostgreSQL still believes the tables empty and plans a team page as a
+    /// nested loop: half a second for 3,000 people instead of a few milliseconds.
+    pub async fn analyze(&self) -> Result<(), DbError> {
+        const TABLES: &str =
+            "people, standings, level_assignments, assessments, promotion_cases, credentials";
+        let sql = match self.backend() {
+            Backend::Postgres => format!("ANALYZE {TABLES}"),
+            Backend::MySql => format!("ANALYZE TABLE {TABLES}"),
+            Backend::Sqlite => return Ok(()),
+        };
+        self.conn.execute_unprepared(&sql).await?;
+        Ok(())
+    }
+
+    /// Does the database answer?
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.conn.ping().await.map_err(DbError::from)
+    }
+
+    /// Runs `work` in one transaction, in this process's turn to write (on SQLite), and
+    /// commits what it did. When `work` fails nothing of it is kept: the transaction is
+    /// dropped, which rolls it back. Use cases compose the repositories' functions that take
+    /// the transaction ([`Tx`]) inside one `work`.
+    pub(crate) async fn transact<T>(
+        &self,
+        work: impl AsyncFnOnce(&Tx) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let _turn = self.serialised().await;
+        let tx = self.conn.begin().await?;
+        let out = work(&tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// A change of `org` with its audit entry, in one transaction ([`Db::transact`]): the
+    /// change and its record stand or fall together.
+    pub(crate) async fn write<T>(
+        &self,
+        org: OrgId,
+        audit: &Audit,
+        work: impl AsyncFnOnce(&Tx) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        self.transact(async |tx| {
+            let out = work(tx).await?;
+            write_audit(tx, org, audit).await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    pub async fn close(self) -> Result<(), DbError> {
+        self.conn.close().await.map_err(DbError::from)
+    }
+}
+
+#[cfg(feature = "testing")]
+impl Db {
+    /// The raw connection, for test helpers only.
+    pub fn conn_for_tests(&self) -> DatabaseConnection {
+        self.conn.clone()
+    }
+}
