@@ -1198,6 +1198,57 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             .await
             .unwrap();
         check("a line 64 deep").await;
+
+        // Exported and restored into another database under its rule (not the default one):
+        // the restored standings answer the same team, in the same order, with the same
+        // "ready" as the source, and as readiness computed in full there.
+        let rows_of = async |app: &App| {
+            let page = app
+                .team_rows(
+                    &as_person(&w.boss),
+                    "acme",
+                    &rungs_app::TeamRequest {
+                        first: Some(100),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(!page.has_next, "{backend:?}: one page holds the team");
+            page.items
+                .into_iter()
+                .map(|r| (r.person.id, r.ready, r.score.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        let source = rows_of(&w.app).await;
+        assert!(
+            source.iter().any(|r| r.1) && source.iter().any(|r| !r.1),
+            "{backend:?}: some are ready and some are not: {source:?}"
+        );
+        let export = w.app.export_org(&sys, "acme").await.unwrap();
+        let t2 = TestDb::fresh(backend).await;
+        let restored = World {
+            app: App::new(t2.db.clone()),
+            hr: w.hr.clone(),
+            hr2: w.hr2.clone(),
+            boss: w.boss.clone(),
+            mgr: w.mgr.clone(),
+            emp: w.emp.clone(),
+            other: w.other.clone(),
+        };
+        restored
+            .app
+            .import_org(&sys, &export, "acme.json")
+            .await
+            .unwrap();
+        assert_eq!(rows_of(&restored.app).await, source, "{backend:?}");
+        let members = below(w.boss.id).await;
+        assert_eq!(
+            team_paged(&restored, &w.boss, TeamSort::Readiness).await,
+            team_by_hand(&restored, &members, TeamSort::Readiness).await,
+            "{backend:?}"
+        );
+        t2.drop_database().await;
         t.drop_database().await;
     }
 }

@@ -49,17 +49,29 @@ pub(crate) struct VersionKeys {
     pub expectations: Vec<(uuid::Uuid, String)>,
 }
 
-/// The keys of published versions, kept for the whole process: row ids are never reused and a
-/// published version's rows never change (triggers refuse it), so an entry never goes stale.
-/// Keyed by organisation and version like [`VersionCache`].
-pub(crate) fn published_keys() -> &'static KeysCache {
-    static KEYS: std::sync::OnceLock<KeysCache> = std::sync::OnceLock::new();
-    KEYS.get_or_init(|| {
-        Mutex::new(LruCache::new(
+/// The keys of published versions, kept per connection pool (each [`crate::Db`] holds one):
+/// row ids are never reused and a published version's rows never change (triggers refuse it),
+/// so an entry never goes stale in its database. Not per process: a restored organisation has
+/// the same version ids as its source, with new row ids, in another database. Keyed by
+/// organisation and version like [`VersionCache`].
+pub(crate) struct KeysCache(Mutex<LruCache<(OrgId, VersionId), Arc<VersionKeys>>>);
+
+impl Default for KeysCache {
+    fn default() -> Self {
+        Self(Mutex::new(LruCache::new(
             NonZeroUsize::new(4 * CAPACITY).expect("a positive capacity"),
-        ))
-    })
+        )))
+    }
 }
 
-/// The process's keys of published versions.
-pub(crate) type KeysCache = Mutex<LruCache<(OrgId, VersionId), Arc<VersionKeys>>>;
+impl KeysCache {
+    pub(crate) fn get(&self, org: OrgId, v: VersionId) -> Option<Arc<VersionKeys>> {
+        self.0.lock().ok()?.get(&(org, v)).cloned()
+    }
+
+    pub(crate) fn keep(&self, org: OrgId, v: VersionId, keys: Arc<VersionKeys>) {
+        if let Ok(mut c) = self.0.lock() {
+            c.put((org, v), keys);
+        }
+    }
+}

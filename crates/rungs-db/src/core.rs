@@ -37,6 +37,8 @@ pub struct Db {
     pub(crate) conn: DatabaseConnection,
     /// Published versions already read (shared by every clone of the pool).
     pub(crate) versions: std::sync::Arc<crate::cache::VersionCache>,
+    /// Published versions' row ids to keys (shared by every clone of the pool).
+    pub(crate) keys: std::sync::Arc<crate::cache::KeysCache>,
     /// SQLite takes one writer at a time, and a transaction that read before it wrote fails
     /// (rather than waits) when another wrote meanwhile: this process's writes take turns here
     /// (shared by every clone of the pool). `None` on PostgreSQL and MariaDB.
@@ -111,6 +113,7 @@ impl Db {
         let mut db = Self {
             conn,
             versions: Default::default(),
+            keys: Default::default(),
             writes: sqlite.then(Default::default),
         };
         db.observe_statements(|_, _, _| {});

@@ -339,8 +339,9 @@ impl Db {
                 }
             }
             append_assignments(txn, org, &d.assignments).await?;
-            crate::records::insert_assessments(txn, org, &d.assessments).await?;
-            crate::standings::refresh(txn, org, d.people.iter().map(|p| p.person.id)).await?;
+            crate::records::insert_assessments(txn, &self.keys, org, &d.assessments).await?;
+            crate::standings::refresh(txn, &self.keys, org, d.people.iter().map(|p| p.person.id))
+                .await?;
             crate::paths::repath(
                 txn,
                 org,
@@ -348,7 +349,7 @@ impl Db {
             )
             .await?;
             for c in &d.cases {
-                crate::records::insert_case_row(txn, org, c).await?;
+                crate::records::insert_case_row(txn, &self.keys, org, c).await?;
             }
             for e in &d.case_events {
                 insert_event(txn, org, e).await?;

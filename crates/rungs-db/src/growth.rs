@@ -105,7 +105,7 @@ impl Db {
         org: OrgId,
         q: sea_orm::Select<level_assignment::Entity>,
     ) -> Result<Vec<LevelAssignment>, DbError> {
-        assignments_where(&self.conn, org, q).await
+        assignments_where(&self.conn, &self.keys, org, q).await
     }
 
     // ---- assessments -----------------------------------------------------------------------
@@ -128,8 +128,8 @@ impl Db {
             .collect();
         self.write(org, audit, async |txn| {
             crate::standings::lock(txn, org, rated.iter().copied()).await?;
-            insert_assessments(txn, org, list).await?;
-            crate::standings::refresh(txn, org, rated).await?;
+            insert_assessments(txn, &self.keys, org, list).await?;
+            crate::standings::refresh(txn, &self.keys, org, rated).await?;
             Ok(())
         })
         .await
@@ -229,7 +229,7 @@ impl Db {
         org: OrgId,
         rows: Vec<assessment::Model>,
     ) -> Result<Vec<Assessment>, DbError> {
-        assessments_from(&self.conn, org, rows).await
+        assessments_from(&self.conn, &self.keys, org, rows).await
     }
 
     // ---- promotion cases ---------------------------------------------------------------------
@@ -254,7 +254,7 @@ impl Db {
                     what: "an open promotion case for this person".into(),
                 });
             }
-            insert_case_row(txn, org, case).await?;
+            insert_case_row(txn, &self.keys, org, case).await?;
             let event = CaseEvent::new(
                 case.id,
                 EventKind::Proposed,
@@ -284,7 +284,7 @@ impl Db {
             .order_by_desc(promotion_case::Column::Id)
             .all(&self.conn)
             .await?;
-        cases_from_rows(&self.conn, org, rows).await
+        cases_from_rows(&self.conn, &self.keys, org, rows).await
     }
 
     /// One page of the cases in `reach` (everyone, or a person and the people below them),
@@ -329,7 +329,7 @@ impl Db {
         )
         .await?;
         Ok((
-            cases_from_rows(&self.conn, org, rows).await?,
+            cases_from_rows(&self.conn, &self.keys, org, rows).await?,
             has_next,
             usize::try_from(total).unwrap_or(usize::MAX),
         ))
@@ -350,7 +350,7 @@ impl Db {
             .filter(promotion_case::Column::PersonId.is_in(distinct(people.iter().map(|p| p.0))))
             .all(&self.conn)
             .await?;
-        cases_from_rows(&self.conn, org, rows).await
+        cases_from_rows(&self.conn, &self.keys, org, rows).await
     }
 
     /// A few cases by id (a page's); unknown ids are left out.
@@ -367,7 +367,7 @@ impl Db {
             .filter(promotion_case::Column::Id.is_in(distinct(ids.iter().map(|c| c.0))))
             .all(&self.conn)
             .await?;
-        cases_from_rows(&self.conn, org, rows).await
+        cases_from_rows(&self.conn, &self.keys, org, rows).await
     }
 
     /// The open (proposed) cases of everyone in `scope`.
@@ -394,7 +394,7 @@ impl Db {
         else {
             return Ok(None);
         };
-        let case = cases_from_rows(&self.conn, org, vec![row])
+        let case = cases_from_rows(&self.conn, &self.keys, org, vec![row])
             .await?
             .pop()
             .ok_or_else(|| DbError::not_found("promotion case"))?;
@@ -484,7 +484,7 @@ impl Db {
             insert_event(txn, org, event).await?;
             if let Some(a) = assignment {
                 crate::records::append_assignments(txn, org, std::slice::from_ref(a)).await?;
-                crate::standings::refresh(txn, org, [a.person_id]).await?;
+                crate::standings::refresh(txn, &self.keys, org, [a.person_id]).await?;
             }
             Ok(())
         })
@@ -560,7 +560,7 @@ impl Db {
         self.write(org, audit, async |txn| {
             crate::standings::lock(txn, org, [a.person_id]).await?;
             append_assignments(txn, org, std::slice::from_ref(a)).await?;
-            crate::standings::refresh(txn, org, [a.person_id]).await?;
+            crate::standings::refresh(txn, &self.keys, org, [a.person_id]).await?;
             Ok(())
         })
         .await

@@ -405,6 +405,7 @@ impl Db {
             let touched = inserts.iter().chain(updates).map(|p| p.id);
             crate::standings::refresh_placed(
                 txn,
+                &self.keys,
                 org,
                 touched.chain(assignments.iter().map(|a| a.person_id)),
                 &planned.new,

@@ -3,6 +3,7 @@
 //! against, read and written on the caller's connection. Readers take a [`Scope`] so that a
 //! manager's whole subtree is read with a constant number of statements, never one per report.
 
+use crate::cache::KeysCache;
 use crate::entities::*;
 use crate::error::DbError;
 use crate::rows::insert_chunked;
@@ -138,10 +139,11 @@ impl Want {
 
 impl Keys {
     /// The keys of `versions`' rows. Published versions' keys are read once per process
-    /// ([`crate::cache::published_keys`]); the first read of a version costs a statement more
+    /// (kept in the pool's [`KeysCache`]); the first read of a version costs a statement more
     /// (its status) and reads all three tables so that it can be kept.
     async fn load<C: ConnectionTrait>(
         c: &C,
+        cache: &KeysCache,
         org: OrgId,
         versions: &[Uuid],
         want: Want,
@@ -149,10 +151,7 @@ impl Keys {
         let mut k = Self::default();
         let mut missing = Vec::new();
         for v in versions {
-            let kept = crate::cache::published_keys()
-                .lock()
-                .ok()
-                .and_then(|mut c| c.get(&(org, VersionId(*v))).cloned());
+            let kept = cache.get(org, VersionId(*v));
             match kept {
                 Some(kept) => k.add(*v, &kept),
                 None => missing.push(*v),
@@ -200,10 +199,8 @@ impl Keys {
         for v in missing {
             let keys = Arc::new(read.remove(&v).unwrap_or_default());
             k.add(v, &keys);
-            if published.contains(&v)
-                && let Ok(mut cache) = crate::cache::published_keys().lock()
-            {
-                cache.put((org, VersionId(v)), keys);
+            if published.contains(&v) {
+                cache.keep(org, VersionId(v), keys);
             }
         }
         Ok(k)
@@ -316,6 +313,7 @@ pub(crate) async fn rule_on<C: ConnectionTrait>(
 /// Inserts assessments, resolving each expectation key in the assessment's version.
 pub(crate) async fn insert_assessments<C: ConnectionTrait>(
     txn: &C,
+    keys: &KeysCache,
     org: OrgId,
     list: &[Assessment],
 ) -> Result<(), DbError> {
@@ -323,7 +321,7 @@ pub(crate) async fn insert_assessments<C: ConnectionTrait>(
         return Ok(());
     }
     let versions = distinct(list.iter().map(|a| a.version_id.0));
-    let keys = Keys::load(txn, org, &versions, Want::EXPECTATIONS).await?;
+    let keys = Keys::load(txn, keys, org, &versions, Want::EXPECTATIONS).await?;
     let by_key: HashMap<(Uuid, &str), Uuid> = keys
         .expectations
         .iter()
@@ -356,11 +354,12 @@ pub(crate) async fn insert_assessments<C: ConnectionTrait>(
 /// Inserts one case row as it is (any status), resolving its positions in its version.
 pub(crate) async fn insert_case_row<C: ConnectionTrait>(
     txn: &C,
+    keys: &KeysCache,
     org: OrgId,
     case: &PromotionCase,
 ) -> Result<(), DbError> {
     let v = case.version_id.0;
-    let keys = Keys::load(txn, org, &[v], Want::POSITIONS).await?;
+    let keys = Keys::load(txn, keys, org, &[v], Want::POSITIONS).await?;
     let t = |k: &Key| Keys::id(&keys.tracks, "track", v, k.as_str());
     let l = |k: &Key| Keys::id(&keys.levels, "level", v, k.as_str());
     promotion_case::Entity::insert(promotion_case::ActiveModel {
@@ -418,11 +417,12 @@ pub(crate) async fn insert_event<C: ConnectionTrait>(
 
 pub(crate) async fn cases_from_rows<C: ConnectionTrait>(
     c: &C,
+    keys: &KeysCache,
     org: OrgId,
     rows: Vec<promotion_case::Model>,
 ) -> Result<Vec<PromotionCase>, DbError> {
     let versions = distinct(rows.iter().map(|r| r.version_id));
-    let keys = Keys::load(c, org, &versions, Want::POSITIONS).await?;
+    let keys = Keys::load(c, keys, org, &versions, Want::POSITIONS).await?;
     let pos = |t: Uuid, l: Uuid| -> Result<Position, DbError> {
         Ok(Position {
             track: Keys::key(&keys.tracks, "track", t)?,
@@ -459,6 +459,7 @@ pub(crate) async fn cases_from_rows<C: ConnectionTrait>(
 /// The assignments `q` selects, oldest first, with their track and level keys.
 pub(crate) async fn assignments_where<C: ConnectionTrait>(
     c: &C,
+    keys: &KeysCache,
     org: OrgId,
     q: sea_orm::Select<level_assignment::Entity>,
 ) -> Result<Vec<LevelAssignment>, DbError> {
@@ -468,7 +469,7 @@ pub(crate) async fn assignments_where<C: ConnectionTrait>(
         .all(c)
         .await?;
     let versions = distinct(rows.iter().map(|r| r.version_id));
-    let keys = Keys::load(c, org, &versions, Want::POSITIONS).await?;
+    let keys = Keys::load(c, keys, org, &versions, Want::POSITIONS).await?;
     rows.into_iter()
         .map(|r| {
             Ok(LevelAssignment {
@@ -491,11 +492,12 @@ pub(crate) async fn assignments_where<C: ConnectionTrait>(
 /// Assessment rows as domain values, with their criteria's keys.
 pub(crate) async fn assessments_from<C: ConnectionTrait>(
     c: &C,
+    keys: &KeysCache,
     org: OrgId,
     rows: Vec<assessment::Model>,
 ) -> Result<Vec<Assessment>, DbError> {
     let versions = distinct(rows.iter().map(|r| r.version_id));
-    let keys = Keys::load(c, org, &versions, Want::EXPECTATIONS).await?;
+    let keys = Keys::load(c, keys, org, &versions, Want::EXPECTATIONS).await?;
     rows.into_iter()
         .map(|r| {
             Ok(Assessment {

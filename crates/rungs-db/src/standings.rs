@@ -9,6 +9,7 @@
 //! when none is). "Ready" is decided at read time from the stored scores, `in_level_since` and
 //! the rule, so a rule change rewrites nothing.
 
+use crate::cache::KeysCache;
 use crate::content::load_content;
 use crate::entities::*;
 use crate::error::DbError;
@@ -41,16 +42,18 @@ pub(crate) const ROUND: usize = 1000;
 /// the transaction of the write that changed them.
 pub(crate) async fn refresh<C: ConnectionTrait>(
     c: &C,
+    keys: &KeysCache,
     org: OrgId,
     people: impl IntoIterator<Item = PersonId>,
 ) -> Result<(), DbError> {
-    refresh_placed(c, org, people, &HashMap::new()).await
+    refresh_placed(c, keys, org, people, &HashMap::new()).await
 }
 
 /// [`refresh`], inserting the rows of people without one with their reporting path from
 /// `paths` (`paths::plan`), so that a new row is written once.
 pub(crate) async fn refresh_placed<C: ConnectionTrait>(
     c: &C,
+    keys: &KeysCache,
     org: OrgId,
     people: impl IntoIterator<Item = PersonId>,
     paths: &HashMap<Uuid, String>,
@@ -85,20 +88,41 @@ pub(crate) async fn refresh_placed<C: ConnectionTrait>(
     let rule = rule_on(c, org).await?;
     let mut matrices: HashMap<Uuid, Option<Matrix>> = HashMap::new();
     for round in ids.chunks(ROUND) {
-        refresh_round(c, org, round, today, &rule, paths, &mut matrices).await?;
+        let pass = Pass {
+            keys,
+            org,
+            today,
+            rule: &rule,
+            paths,
+        };
+        refresh_round(c, pass, round, &mut matrices).await?;
     }
     Ok(())
 }
 
+/// What every round of one refresh shares.
+#[derive(Clone, Copy)]
+struct Pass<'a> {
+    keys: &'a KeysCache,
+    org: OrgId,
+    today: NaiveDate,
+    rule: &'a ReadinessRule,
+    paths: &'a HashMap<Uuid, String>,
+}
+
 async fn refresh_round<C: ConnectionTrait>(
     c: &C,
-    org: OrgId,
+    pass: Pass<'_>,
     ids: &[Uuid],
-    today: NaiveDate,
-    org_rule: &ReadinessRule,
-    paths: &HashMap<Uuid, String>,
     matrices: &mut HashMap<Uuid, Option<Matrix>>,
 ) -> Result<(), DbError> {
+    let Pass {
+        keys,
+        org,
+        today,
+        rule: org_rule,
+        paths,
+    } = pass;
     let people = person::Entity::find()
         .filter(person::Column::OrgId.eq(org.0))
         .filter(person::Column::Id.is_in(ids.to_vec()))
@@ -108,7 +132,7 @@ async fn refresh_round<C: ConnectionTrait>(
     let q = level_assignment::Entity::find()
         .filter(level_assignment::Column::OrgId.eq(org.0))
         .filter(level_assignment::Column::PersonId.is_in(ids.to_vec()));
-    for a in assignments_where(c, org, q).await? {
+    for a in assignments_where(c, keys, org, q).await? {
         history.entry(a.person_id.0).or_default().push(a);
     }
     let current: HashMap<Uuid, &LevelAssignment> = history
@@ -140,7 +164,7 @@ async fn refresh_round<C: ConnectionTrait>(
             .filter(assessment::Column::AssessorRole.eq(AssessorRole::Manager.as_str()))
             .all(c)
             .await?;
-        for a in assessments_from(c, org, rows).await? {
+        for a in assessments_from(c, keys, org, rows).await? {
             if current
                 .get(&a.person_id.0)
                 .is_some_and(|cur| cur.version_id == a.version_id)

@@ -203,7 +203,13 @@ impl Db {
             .iter()
             .partition(|(_, until)| until.is_some_and(|u| u <= today));
         self.transact(async |txn| {
-            refresh(txn, org, stale.iter().map(|(id, _)| PersonId(*id))).await?;
+            refresh(
+                txn,
+                &self.keys,
+                org,
+                stale.iter().map(|(id, _)| PersonId(*id)),
+            )
+            .await?;
             for round in waited.chunks(ROUND) {
                 standing::Entity::update_many()
                     .col_expr(
@@ -244,7 +250,7 @@ impl Db {
             by_org.entry(*org).or_default().push(PersonId(*id));
         }
         for (org, ids) in by_org {
-            self.transact(async |tx| refresh(tx, OrgId(org), ids).await)
+            self.transact(async |tx| refresh(tx, &self.keys, OrgId(org), ids).await)
                 .await?;
         }
         // Rows older than the reporting path (and the kept readiness that came with it).

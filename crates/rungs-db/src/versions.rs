@@ -247,8 +247,14 @@ impl Db {
         self.write(org, audit, async |txn| {
             crate::standings::lock(txn, org, assignments.iter().map(|a| a.person_id)).await?;
             append_assignments(txn, org, assignments).await?;
-            crate::records::insert_assessments(txn, org, assessments).await?;
-            crate::standings::refresh(txn, org, assignments.iter().map(|a| a.person_id)).await?;
+            crate::records::insert_assessments(txn, &self.keys, org, assessments).await?;
+            crate::standings::refresh(
+                txn,
+                &self.keys,
+                org,
+                assignments.iter().map(|a| a.person_id),
+            )
+            .await?;
             Ok(())
         })
         .await
