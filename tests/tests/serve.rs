@@ -184,6 +184,7 @@ async fn set_password_and_token_issue_feed_a_real_server() {
     assert!(ok, "{err}");
     let token = token.trim().to_owned();
     assert!(err.contains("expires"), "{err}");
+    let issued_line = err.clone();
     let (ok, _, err) = run(
         &["token", "issue", "nobody@acme.test", "--org", "acme"],
         None,
@@ -214,6 +215,41 @@ async fn set_password_and_token_issue_feed_a_real_server() {
     let s = serve(cmd, &[]).unwrap();
     let r = gql(&s.base, Some(&token), "{ me { email isAdmin } }", json!({})).await;
     assert_eq!(r["data"]["me"]["email"], "ops@acme.test", "{r}");
+    // Issued tokens are listed, and one revoked from the command line is refused by the
+    // running server from the next request on.
+    let id = issued_line
+        .split_whitespace()
+        .nth(1)
+        .expect("`token <id> expires ...`")
+        .to_owned();
+    let (ok, listed, err) = run(
+        &["token", "list", "--org", "acme", "--format", "json"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id.as_str()
+                && t["email"] == "ops@acme.test"
+                && t["status"] == "live"),
+        "{listed}"
+    );
+    let (ok, out, err) = run(&["token", "revoke", &id, "--org", "acme"], None);
+    assert!(ok && out.contains("revoked"), "{out}{err}");
+    let r = gql(&s.base, Some(&token), "{ me { email } }", json!({})).await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{r}"
+    );
+    let (ok, _, err) = run(&["token", "revoke", &id, "--org", "acme"], None);
+    assert!(!ok && err.contains("no live issued token"), "{err}");
+    let (_, listed, _) = run(&["token", "list", "--org", "acme", "--all"], None);
+    assert!(listed.contains("revoked"), "{listed}");
     let r = login(&s.base, "ops@acme.test", "correct horse battery staple").await;
     assert!(r["data"]["login"]["accessToken"].is_string(), "{r}");
     // A token signed with another secret is refused by this server.

@@ -736,6 +736,30 @@ async fn bad_tokens_get_401_before_any_resolver_runs() {
     let s = spawn(&t.db, ApiConfig::default()).await;
     seed_two_orgs(&s.app).await;
     let (good, _) = s.login(DEMO_EMPLOYEE, None).await;
+    // The session of another sign-in, ended by signing out: a token naming it is refused.
+    let (ended, ended_refresh) = s.login(DEMO_EMPLOYEE, None).await;
+    let sid_of = |token: &str| -> Value {
+        serde_json::from_slice::<Value>(
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap()["sid"]
+            .clone()
+    };
+    let revoked_sid = sid_of(&ended);
+    assert_ne!(
+        revoked_sid,
+        sid_of(&good),
+        "each sign-in is its own session"
+    );
+    s.gql(
+        None,
+        "mutation($t: String!) { logout(token: $t) }",
+        json!({ "t": ended_refresh }),
+    )
+    .await
+    .ok();
     let payload: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
             .decode(good.split('.').nth(1).unwrap())
@@ -804,6 +828,11 @@ async fn bad_tokens_get_401_before_any_resolver_runs() {
         ("org missing", sign(&hs, &without("org"), SECRET)),
         ("exp missing", sign(&hs, &without("exp"), SECRET)),
         ("iat missing", sign(&hs, &without("iat"), SECRET)),
+        ("sid missing", sign(&hs, &without("sid"), SECRET)),
+        (
+            "sid of a revoked sign-in",
+            sign(&hs, &with("sid", json!(revoked_sid)), SECRET),
+        ),
         (
             "unknown person",
             sign(
@@ -862,12 +891,127 @@ async fn refresh_rotates_reuse_revokes_the_family_and_logout_revokes() {
         assert!(r.body.to_string().contains("already used"));
         let r = s.gql(None, refresh, json!({ "t": r2 })).await;
         assert_eq!(r.code(), Some("UNAUTHENTICATED"), "the family is revoked");
-        // Logout revokes; another sign-in is unaffected.
-        let (_, a) = s.login(DEMO_MANAGER, None).await;
-        let (_, b) = s.login(DEMO_MANAGER, None).await;
+        // So are the access tokens already issued to that sign-in, from the next request on.
+        let me = "{ me { email } }";
+        let r = s.gql(Some(&a2), me, json!({})).await;
+        assert_eq!((r.status, r.code()), (401, Some("UNAUTHENTICATED")), "{}", r.body);
+        assert!(r.body.to_string().contains("session has ended"), "{}", r.body);
+        // Logout revokes the refresh token and the sign-in's access tokens; another sign-in of
+        // the same person is unaffected.
+        let (a_access, a) = s.login(DEMO_MANAGER, None).await;
+        let (b_access, b) = s.login(DEMO_MANAGER, None).await;
+        assert_eq!(s.gql(Some(&a_access), me, json!({})).await.ok()["me"]["email"], DEMO_MANAGER);
         assert_eq!(s.gql(None, "mutation($t: String!) { logout(token: $t) }", json!({ "t": a })).await.ok()["logout"], true);
         assert_eq!(s.gql(None, refresh, json!({ "t": a })).await.code(), Some("UNAUTHENTICATED"));
+        assert_eq!(s.gql(Some(&a_access), me, json!({})).await.status, 401, "signed out");
+        assert_eq!(s.gql(Some(&b_access), me, json!({})).await.ok()["me"]["email"], DEMO_MANAGER);
         assert!(s.gql(None, refresh, json!({ "t": b })).await.ok()["refresh"].is_object());
+        // A password change signs the person out everywhere, access tokens included.
+        let (c_access, _) = s.login(DEMO_MANAGER, None).await;
+        s.app
+            .set_password(
+                &rungs_app::Actor::system(),
+                "demo",
+                DEMO_MANAGER,
+                secrecy::SecretString::from("a brand new passphrase 42"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(s.gql(Some(&c_access), me, json!({})).await.status, 401, "password changed");
+    })
+    .await;
+}
+
+/// Tokens issued for automation are kept: listed with their person, revoked by id (within the
+/// organisation only), and refused from the next request on once revoked.
+#[tokio::test]
+async fn issued_tokens_are_listed_and_revoked() {
+    on_every_backend(async |t| {
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let sys = rungs_app::Actor::system();
+        let day = chrono::Duration::days(1);
+        let (token, issued) = s
+            .app
+            .issue_token(&sys, "demo", DEMO_EMPLOYEE, day)
+            .await
+            .unwrap();
+        let (other, _) = s
+            .app
+            .issue_token(&sys, "demo", DEMO_MANAGER, day)
+            .await
+            .unwrap();
+        let me = "{ me { email } }";
+        assert_eq!(
+            s.gql(Some(&token), me, json!({})).await.ok()["me"]["email"],
+            DEMO_EMPLOYEE
+        );
+        // At most `issued_token_max_days`.
+        let err = s
+            .app
+            .issue_token(&sys, "demo", DEMO_EMPLOYEE, chrono::Duration::days(91))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{err}");
+        let listed = s.app.issued_tokens(&sys, "demo", false).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[1].0.id, issued.id, "newest first");
+        assert_eq!(listed[1].1.as_str(), DEMO_EMPLOYEE);
+        assert!(
+            s.app
+                .issued_tokens(&sys, "beta", true)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Another organisation cannot revoke it.
+        let err = s
+            .app
+            .revoke_issued_token(&sys, "beta", issued.id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "NOT_FOUND");
+        assert_eq!(s.gql(Some(&token), me, json!({})).await.status, 200);
+        s.app
+            .revoke_issued_token(&sys, "demo", issued.id)
+            .await
+            .unwrap();
+        let r = s.gql(Some(&token), me, json!({})).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (401, Some("UNAUTHENTICATED")),
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            s.gql(Some(&other), me, json!({})).await.ok()["me"]["email"],
+            DEMO_MANAGER
+        );
+        let live = s.app.issued_tokens(&sys, "demo", false).await.unwrap();
+        assert_eq!(live.len(), 1);
+        let all = s.app.issued_tokens(&sys, "demo", true).await.unwrap();
+        assert!(
+            all.iter()
+                .any(|(t, _)| t.id == issued.id && t.revoked_at.is_some())
+        );
+        let err = s
+            .app
+            .revoke_issued_token(&sys, "demo", issued.id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "NOT_FOUND", "revoked already");
+        for action in ["token.issue", "token.revoke"] {
+            let log = s
+                .app
+                .audit_log(&sys, "demo", Some(action), Some(10), None)
+                .await
+                .unwrap();
+            assert_eq!(
+                log.items.len(),
+                if action == "token.issue" { 2 } else { 1 },
+                "{action}"
+            );
+        }
     })
     .await;
 }

@@ -1,6 +1,6 @@
 //! Authentication: Argon2id password hashes (OWASP parameters, computed off the async runtime),
-//! short-lived JWT access tokens (HS256 pinned; `sub`, `org`, `iss`, `aud`, `iat`, `exp`
-//! required) and rotating refresh tokens stored as SHA-256 hashes.
+//! short-lived JWT access tokens (HS256 pinned; `sub`, `org`, `sid`, `iss`, `aud`, `iat`,
+//! `exp` required; `sid` is the session, checked live on every request) and rotating refresh tokens stored as SHA-256 hashes.
 
 use crate::policy::{Action, Actor, authorize};
 use crate::{App, AppError};
@@ -10,10 +10,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use rungs_db::Audit;
-use rungs_domain::auth::{RefreshToken, Rotation, SessionLifetime, Throttle, WebSession};
+use rungs_domain::auth::{
+    IssuedToken, RefreshToken, Rotation, SessionLifetime, Throttle, WebSession,
+};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
-use rungs_domain::{OrgId, PersonId, TokenFamilyId, TokenId, WebSessionId};
+use rungs_domain::{IssuedTokenId, OrgId, PersonId, TokenFamilyId, TokenId, WebSessionId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -106,6 +108,9 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The session the token belongs to: its sign-in's refresh-token family, or the issued
+    /// token's id. Authentication refuses the token once that session has ended.
+    pub sid: Uuid,
 }
 
 /// What a successful sign-in or refresh hands out.
@@ -240,6 +245,7 @@ impl Auth {
         &self,
         person: &Person,
         ttl: Duration,
+        sid: Uuid,
     ) -> Result<(String, DateTime<Utc>), AppError> {
         let now = Utc::now();
         let exp = now + ttl;
@@ -250,6 +256,7 @@ impl Auth {
             aud: self.cfg.audience.clone(),
             iat: now.timestamp(),
             exp: exp.timestamp(),
+            sid,
         };
         let token = jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
             .map_err(internal)?;
@@ -315,9 +322,19 @@ impl App {
     #[tracing::instrument(skip_all, err(level = "debug", Display))]
     pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
         let claims = self.auth()?.verify(token)?;
-        let (person, org) = self
-            .active_person(OrgId(claims.org), PersonId(claims.sub))
-            .await?;
+        let (person, org, live) = self
+            .db
+            .session_of(OrgId(claims.org), PersonId(claims.sub), claims.sid)
+            .await?
+            .filter(|(p, _, _)| p.active)
+            .ok_or_else(|| {
+                AppError::Unauthenticated("this account no longer exists or is deactivated".into())
+            })?;
+        if !live {
+            return Err(AppError::Unauthenticated(
+                "this session has ended (signed out, password changed, or the token revoked): sign in again".into(),
+            ));
+        }
         Ok(Session {
             actor: Actor::Person {
                 id: person.id,
@@ -419,7 +436,13 @@ impl App {
         self.db
             .insert_refresh_token(&record, &token_hash(&refresh), &audit)
             .await?;
-        self.tokens(auth, person, org, refresh, record.expires_at)
+        self.tokens(
+            auth,
+            person,
+            org,
+            (refresh, record.expires_at),
+            record.family,
+        )
     }
 
     /// Signs in to the web app: a new server-side session, and the token its cookie carries
@@ -536,10 +559,11 @@ impl App {
         auth: &Auth,
         person: Person,
         org: Organisation,
-        refresh_token: String,
-        refresh_expires_at: DateTime<Utc>,
+        (refresh_token, refresh_expires_at): (String, DateTime<Utc>),
+        family: TokenFamilyId,
     ) -> Result<Tokens, AppError> {
-        let (access_token, access_expires_at) = auth.sign(&person, auth.cfg.access_ttl)?;
+        let (access_token, access_expires_at) =
+            auth.sign(&person, auth.cfg.access_ttl, family.0)?;
         Ok(Tokens {
             access_token,
             access_expires_at,
@@ -585,7 +609,13 @@ impl App {
         let (person, org) = self
             .active_person(next_record.org_id, next_record.person_id)
             .await?;
-        self.tokens(auth, person, org, next, next_record.expires_at)
+        self.tokens(
+            auth,
+            person,
+            org,
+            (next, next_record.expires_at),
+            next_record.family,
+        )
     }
 
     /// Revokes the refresh token's whole family. Unknown tokens are not an error (idempotent).
@@ -623,7 +653,8 @@ impl App {
         Ok(person)
     }
 
-    /// Signs an access token for automation (no refresh token), valid for `ttl`.
+    /// Signs an access token for automation (no refresh token), valid for `ttl`, and keeps
+    /// a row of it so that it can be listed and revoked ([`App::revoke_issued_token`]).
     #[tracing::instrument(skip(self), err(level = "debug", Display))]
     pub async fn issue_token(
         &self,
@@ -631,7 +662,7 @@ impl App {
         org_slug: &str,
         email: &str,
         ttl: Duration,
-    ) -> Result<(String, DateTime<Utc>), AppError> {
+    ) -> Result<(String, IssuedToken), AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::ManageCredentials(org.id))?;
         let max = self.auth()?.cfg.max_issued_ttl;
@@ -645,6 +676,73 @@ impl App {
         if !person.active {
             return Err(AppError::Invalid(format!("`{email}` is deactivated")));
         }
-        self.auth()?.sign(&person, ttl)
+        let id = IssuedTokenId::new();
+        let (token, expires_at) = self.auth()?.sign(&person, ttl, id.0)?;
+        let issued = IssuedToken {
+            id,
+            org_id: org.id,
+            person_id: person.id,
+            issued_by: actor.person_id(),
+            issued_at: Utc::now(),
+            expires_at,
+            revoked_at: None,
+        };
+        let audit = Audit::new(
+            actor.person_id(),
+            "token.issue",
+            [person.id.0, id.0],
+            format!(
+                "access token {id} issued for {} until {}",
+                person.email,
+                expires_at.to_rfc3339()
+            ),
+        );
+        self.db.insert_issued_token(&issued, &audit).await?;
+        Ok((token, issued))
+    }
+
+    /// The organisation's issued tokens with their people's emails, newest first; expired
+    /// and revoked ones only with `ended`.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn issued_tokens(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        ended: bool,
+    ) -> Result<Vec<(IssuedToken, Email)>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ManageCredentials(org.id))?;
+        let tokens = self.db.issued_tokens(org.id, ended, Utc::now()).await?;
+        let ids: Vec<PersonId> = tokens.iter().map(|t| t.person_id).collect();
+        let emails = self.db.emails_of(org.id, &ids).await?;
+        Ok(tokens
+            .into_iter()
+            .filter_map(|t| emails.get(&t.person_id).cloned().map(|e| (t, e)))
+            .collect())
+    }
+
+    /// Revokes an issued token: requests carrying it are refused from the next one on.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn revoke_issued_token(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        id: IssuedTokenId,
+    ) -> Result<(), AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ManageCredentials(org.id))?;
+        let audit = Audit::new(
+            actor.person_id(),
+            "token.revoke",
+            [id.0],
+            format!("access token {id} revoked"),
+        );
+        if self.db.revoke_issued_token(org.id, id, &audit).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(format!(
+                "no live issued token {id} in `{org_slug}`"
+            )))
+        }
     }
 }

@@ -154,6 +154,23 @@ enum TokenCommand {
         #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
     },
+    /// List the organisation's issued tokens that are still live (newest first).
+    List {
+        #[arg(long)]
+        org: String,
+        /// Also those that expired or were revoked.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Revoke an issued token by its id (as `token issue` and `token list` print it): requests
+    /// carrying it are refused from the next one on.
+    Revoke {
+        id: uuid::Uuid,
+        #[arg(long)]
+        org: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -361,9 +378,25 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
             let app = open(url, false).await?.with_auth(auth);
             let ttl = chrono::Duration::from_std(ttl)
                 .map_err(|_| Failure("the lifetime is too long".into()))?;
-            let (token, exp) = app.issue_token(&sys, &org, &email, ttl).await?;
-            eprintln!("expires {}", exp.to_rfc3339());
+            let (token, issued) = app.issue_token(&sys, &org, &email, ttl).await?;
+            eprintln!(
+                "token {} expires {} (revoke it with `rungs token revoke {} --org {org}`)",
+                issued.id,
+                issued.expires_at.to_rfc3339(),
+                issued.id
+            );
             println!("{token}");
+        }
+        Command::Token(TokenCommand::List { org, all, out }) => {
+            let app = open(url, false).await?;
+            let list = app.issued_tokens(&sys, &org, all).await?;
+            output::issued_tokens(out.format, &list);
+        }
+        Command::Token(TokenCommand::Revoke { id, org }) => {
+            let app = open(url, false).await?;
+            app.revoke_issued_token(&sys, &org, rungs_domain::IssuedTokenId(id))
+                .await?;
+            println!("token {id} revoked in `{org}`");
         }
         Command::Db(DbCommand::Migrate) => {
             let db = connect(url).await?;

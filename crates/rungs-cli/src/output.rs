@@ -284,3 +284,46 @@ pub fn audit(out: Out, entries: &[rungs_app::AuditView]) {
         }
     }
 }
+
+/// Issued tokens: id, person, when issued, until when, and whether revoked.
+pub fn issued_tokens(
+    out: Out,
+    list: &[(rungs_domain::auth::IssuedToken, rungs_domain::person::Email)],
+) {
+    let now = Utc::now();
+    let status = |t: &rungs_domain::auth::IssuedToken| match t.revoked_at {
+        Some(_) => "revoked",
+        None if t.expires_at <= now => "expired",
+        None => "live",
+    };
+    match out {
+        Out::Json => json(
+            &list
+                .iter()
+                .map(|(t, email)| {
+                    serde_json::json!({
+                        "id": t.id.0,
+                        "email": email.as_str(),
+                        "issued_at": t.issued_at,
+                        "expires_at": t.expires_at,
+                        "revoked_at": t.revoked_at,
+                        "status": status(t),
+                    })
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Out::Table => {
+            let mut tbl = table(&["id", "person", "issued", "expires", "status"]);
+            for (t, email) in list {
+                tbl.add_row(vec![
+                    t.id.0.to_string(),
+                    email.to_string(),
+                    t.issued_at.format("%Y-%m-%d %H:%M").to_string(),
+                    t.expires_at.format("%Y-%m-%d %H:%M").to_string(),
+                    status(t).to_owned(),
+                ]);
+            }
+            println!("{tbl}");
+        }
+    }
+}

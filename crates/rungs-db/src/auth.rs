@@ -8,10 +8,10 @@ use crate::entities::*;
 use crate::error::DbError;
 use crate::rows::{org_from_row, person_from_row};
 use chrono::{DateTime, Utc};
-use rungs_domain::auth::{Credential, RefreshToken, Rotation};
+use rungs_domain::auth::{Credential, IssuedToken, RefreshToken, Rotation};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
-use rungs_domain::{OrgId, PersonId, TokenFamilyId, TokenId};
+use rungs_domain::{IssuedTokenId, OrgId, PersonId, TokenFamilyId, TokenId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
@@ -101,6 +101,135 @@ impl Db {
         let p = person::Model::from_query_result(&row, "")?;
         let o = organisation::Model::from_query_result(&row, "o_")?;
         Ok(Some((person_from_row(p)?, org_from_row(o)?)))
+    }
+
+    /// The caller of an access token, in one statement: the person (active or not) with their
+    /// organisation, and whether the token's session `sid` is still live: not a refresh-token
+    /// family that was revoked (signed out, password changed, a used token presented again) and
+    /// not an issued token that was revoked.
+    pub async fn session_of(
+        &self,
+        org: OrgId,
+        id: PersonId,
+        sid: uuid::Uuid,
+    ) -> Result<Option<(Person, Organisation, bool)>, DbError> {
+        use sea_orm::{ConnectionTrait, FromQueryResult};
+        // Each value bound where it appears (`?` placeholders are positional).
+        let mut b = crate::paging::Bound::new(self.conn.get_database_backend());
+        let refresh = format!(
+            "SELECT 1 FROM refresh_tokens r WHERE r.org_id = {} AND r.family_id = {} \
+             AND r.revoked_at IS NOT NULL",
+            b.bind(org.0),
+            b.bind(sid)
+        );
+        let issued = format!(
+            "SELECT 1 FROM issued_tokens t WHERE t.id = {} AND t.org_id = {} \
+             AND t.revoked_at IS NOT NULL",
+            b.bind(sid),
+            b.bind(org.0)
+        );
+        let sql = format!(
+            "SELECT p.*, o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
+             o.created_at AS o_created_at, \
+             CASE WHEN EXISTS ({refresh}) OR EXISTS ({issued}) THEN 0 ELSE 1 END AS live \
+             FROM people p JOIN organisations o ON o.id = p.org_id \
+             WHERE p.org_id = {} AND p.id = {}",
+            b.bind(org.0),
+            b.bind(id.0)
+        );
+        let Some(row) = self.conn.query_one_raw(b.statement(sql)).await? else {
+            return Ok(None);
+        };
+        // An integer of the backend's own width (BIGINT on MariaDB, INT on PostgreSQL).
+        let live: i64 = row
+            .try_get::<i64>("", "live")
+            .or_else(|_| row.try_get::<i32>("", "live").map(i64::from))?;
+        let person = person::Model::from_query_result(&row, "")?;
+        let o = organisation::Model::from_query_result(&row, "o_")?;
+        Ok(Some((
+            person_from_row(person)?,
+            org_from_row(o)?,
+            live == 1,
+        )))
+    }
+
+    /// Stores an issued token's row, with its audit entry.
+    pub async fn insert_issued_token(&self, t: &IssuedToken, audit: &Audit) -> Result<(), DbError> {
+        self.write(t.org_id, audit, async |tx| {
+            issued_token::Entity::insert(issued_token::ActiveModel {
+                id: Set(t.id.0),
+                org_id: Set(t.org_id.0),
+                person_id: Set(t.person_id.0),
+                issued_by: Set(t.issued_by.map(|p| p.0)),
+                issued_at: Set(t.issued_at),
+                expires_at: Set(t.expires_at),
+                revoked_at: Set(t.revoked_at),
+            })
+            .exec_without_returning(tx)
+            .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The organisation's issued tokens, newest first; those that ended (expired or revoked)
+    /// only with `ended`.
+    pub async fn issued_tokens(
+        &self,
+        org: OrgId,
+        ended: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<IssuedToken>, DbError> {
+        use sea_orm::QueryOrder;
+        let mut q = issued_token::Entity::find().filter(issued_token::Column::OrgId.eq(org.0));
+        if !ended {
+            q = q
+                .filter(issued_token::Column::RevokedAt.is_null())
+                .filter(issued_token::Column::ExpiresAt.gt(now));
+        }
+        Ok(q.order_by_desc(issued_token::Column::IssuedAt)
+            .order_by_desc(issued_token::Column::Id)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|r| IssuedToken {
+                id: IssuedTokenId(r.id),
+                org_id: OrgId(r.org_id),
+                person_id: PersonId(r.person_id),
+                issued_by: r.issued_by.map(PersonId),
+                issued_at: r.issued_at,
+                expires_at: r.expires_at,
+                revoked_at: r.revoked_at,
+            })
+            .collect())
+    }
+
+    /// Revokes an issued token of `org`, with its audit entry; false when there is no such token
+    /// (or it was revoked already).
+    pub async fn revoke_issued_token(
+        &self,
+        org: OrgId,
+        id: IssuedTokenId,
+        audit: &Audit,
+    ) -> Result<bool, DbError> {
+        self.transact(async |tx| {
+            let done = issued_token::Entity::update_many()
+                .col_expr(
+                    issued_token::Column::RevokedAt,
+                    Expr::value(Some(Utc::now())),
+                )
+                .filter(issued_token::Column::OrgId.eq(org.0))
+                .filter(issued_token::Column::Id.eq(id.0))
+                .filter(issued_token::Column::RevokedAt.is_null())
+                .exec(tx)
+                .await?;
+            if done.rows_affected != 1 {
+                return Ok(false);
+            }
+            crate::audit::write_audit(tx, org, audit).await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// An organisation by id.

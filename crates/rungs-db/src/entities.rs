@@ -199,6 +199,15 @@ entity!(refresh_token, "refresh_tokens", {
     revoked_at: Option<DateTime<Utc>>,
 });
 
+entity!(issued_token, "issued_tokens", {
+    org_id: Uuid,
+    person_id: Uuid,
+    issued_by: Option<Uuid>,
+    issued_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+});
+
 entity!(web_session, "web_sessions", {
     org_id: Uuid,
     person_id: Uuid,

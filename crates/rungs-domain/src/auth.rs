@@ -1,7 +1,7 @@
 //! Sign-in rules that need no I/O: when repeated password failures lock an account, and the
 //! shape of stored credentials and refresh tokens.
 
-use crate::{OrgId, PersonId, TokenFamilyId, TokenId, WebSessionId};
+use crate::{IssuedTokenId, OrgId, PersonId, TokenFamilyId, TokenId, WebSessionId};
 use chrono::{DateTime, Duration, Utc};
 
 /// A person's stored password credential.
@@ -196,4 +196,18 @@ mod tests {
         assert!(!life.needs_touch(&s, start + Duration::seconds(59)));
         assert!(life.needs_touch(&s, start + Duration::seconds(60)));
     }
+}
+
+/// An access token issued for automation (`rungs token issue`): listed and revoked by its id,
+/// which the token carries as its session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub id: IssuedTokenId,
+    pub org_id: OrgId,
+    pub person_id: PersonId,
+    /// `None`: an operator at the command line.
+    pub issued_by: Option<PersonId>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }

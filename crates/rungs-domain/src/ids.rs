@@ -62,4 +62,6 @@ id_type! {
     TokenFamilyId;
     /// A web app session (a browser's sign-in).
     WebSessionId;
+    /// An access token issued for automation (`rungs token issue`).
+    IssuedTokenId;
 }

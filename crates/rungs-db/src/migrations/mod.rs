@@ -15,6 +15,7 @@ mod m20261201_000008_standings;
 mod m20261201_000009_case_pages;
 mod m20261202_000010_web_sessions;
 mod m20261202_000011_team_paths;
+mod m20261203_000012_issued_tokens;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_case_pages::Migration),
             Box::new(m20261202_000010_web_sessions::Migration),
             Box::new(m20261202_000011_team_paths::Migration),
+            Box::new(m20261203_000012_issued_tokens::Migration),
         ]
     }
 }
