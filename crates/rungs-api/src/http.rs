@@ -345,22 +345,40 @@ async fn graphql(
         BatchRequest::Single(r) => vec![r],
         BatchRequest::Batch(v) => v.iter().collect(),
     };
-    if requests.len() > st.cfg.max_batch {
+    // Without a token, one operation per request (sign-in, refresh, sign-out): a batch of
+    // sign-ins would be a batch of password hashes.
+    let max_batch = if session.is_some() {
+        st.cfg.max_batch
+    } else {
+        1
+    };
+    if requests.len() > max_batch {
         return error_response(
             StatusCode::BAD_REQUEST,
             "INVALID_INPUT",
             &format!(
-                "a batch may hold at most {} operations; this one has {}",
-                st.cfg.max_batch,
+                "a batch may hold at most {} operations{}; this one has {}",
+                max_batch,
+                if session.is_some() {
+                    ""
+                } else {
+                    " without a token"
+                },
                 requests.len()
             ),
             &id,
         );
     }
-    if let Some(why) = requests
-        .iter()
-        .find_map(|r| crate::shape::refusal(&r.query))
-    {
+    if let Some(why) = requests.iter().find_map(|r| {
+        // GraphiQL's schema query (introspection only, answered without the database) is
+        // larger than anonymous operations may be.
+        let limits = if session.is_some() || crate::shape::introspection_only(&r.query) {
+            crate::shape::Limits::SIGNED_IN
+        } else {
+            crate::shape::Limits::ANONYMOUS
+        };
+        crate::shape::refusal(&r.query, limits)
+    }) {
         return error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", &why, &id);
     }
     if requests.iter().any(|r| holds_nul(r)) {

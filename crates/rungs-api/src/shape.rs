@@ -8,13 +8,37 @@ use std::collections::HashMap;
 
 /// The longest query text accepted (variables, where files travel, are not counted).
 pub const MAX_QUERY_BYTES: usize = 64 * 1024;
-/// The most fields a document may select once its fragments are spread in place.
-pub const MAX_FIELDS: u64 = 5_000;
 /// Deeper nesting than this is refused outright (the schema's own depth limit is lower).
 const MAX_NESTING: usize = 64;
 
+/// How much one document may ask for, counted with every fragment spread in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Fields selected, at every depth.
+    pub fields: u64,
+    /// Fields at an operation's root (each is its own read or write: `me`, `person`, `login`).
+    pub root_fields: u64,
+    /// Aliased fields (the same field asked for again under another name).
+    pub aliases: u64,
+}
+
+impl Limits {
+    /// A signed-in caller: a dashboard selects a few hundred fields under a handful of roots.
+    pub const SIGNED_IN: Self = Self {
+        fields: 5_000,
+        root_fields: 20,
+        aliases: 100,
+    };
+    /// No token: only `login`, `refresh`, `logout` and `apiVersion` answer, one at a time.
+    pub const ANONYMOUS: Self = Self {
+        fields: 200,
+        root_fields: 1,
+        aliases: 2,
+    };
+}
+
 /// Why a document is refused before validation, if it is.
-pub fn refusal(query: &str) -> Option<String> {
+pub fn refusal(query: &str, limits: Limits) -> Option<String> {
     if query.len() > MAX_QUERY_BYTES {
         return Some(format!(
             "the query is {} bytes; at most {MAX_QUERY_BYTES} are accepted",
@@ -23,10 +47,27 @@ pub fn refusal(query: &str) -> Option<String> {
     }
     // A document that does not parse is left to GraphQL, which says where.
     let doc = async_graphql::parser::parse_query(query).ok()?;
-    let fields = expanded_fields(&doc);
-    (fields > MAX_FIELDS).then(|| {
-        format!("the query selects more than {MAX_FIELDS} fields once its fragments are spread")
-    })
+    let t = tally(&doc);
+    if t.fields > limits.fields {
+        return Some(format!(
+            "the query selects more than {} fields once its fragments are spread",
+            limits.fields
+        ));
+    }
+    if t.root_fields > limits.root_fields {
+        return Some(format!(
+            "an operation may ask for at most {} root fields (such as `me` or `person`) at once; \
+             this one asks for {}",
+            limits.root_fields, t.root_fields
+        ));
+    }
+    if t.aliases > limits.aliases {
+        return Some(format!(
+            "the query uses more than {} aliases once its fragments are spread",
+            limits.aliases
+        ));
+    }
+    None
 }
 
 /// Whether every operation of `query` (or the one named) selects only introspection fields
@@ -43,9 +84,36 @@ pub fn introspection_only(query: &str) -> bool {
     })
 }
 
-/// How many fields `doc`'s operations select with every fragment spread in place (saturating;
-/// a fragment that spreads itself, or nesting beyond reason, counts as too many).
-pub fn expanded_fields(doc: &ExecutableDocument) -> u64 {
+/// What a document asks for with its fragments spread in place (saturating; a fragment that
+/// spreads itself, or nesting beyond reason, counts as too many).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Fields at every depth, over all operations.
+    pub fields: u64,
+    /// The most root fields of any one operation.
+    pub root_fields: u64,
+    /// Aliased fields at every depth, over all operations.
+    pub aliases: u64,
+}
+
+impl Tally {
+    const TOO_MUCH: Self = Self {
+        fields: u64::MAX,
+        root_fields: u64::MAX,
+        aliases: u64::MAX,
+    };
+
+    fn add(self, o: Self) -> Self {
+        Self {
+            fields: self.fields.saturating_add(o.fields),
+            root_fields: self.root_fields.saturating_add(o.root_fields),
+            aliases: self.aliases.saturating_add(o.aliases),
+        }
+    }
+}
+
+/// The [`Tally`] of `doc`, in time linear in its length: each fragment is counted once.
+pub fn tally(doc: &ExecutableDocument) -> Tally {
     let mut c = Counter {
         doc,
         sizes: HashMap::new(),
@@ -53,44 +121,56 @@ pub fn expanded_fields(doc: &ExecutableDocument) -> u64 {
     doc.operations
         .iter()
         .map(|(_, op)| c.set(&op.node.selection_set.node, 0))
-        .fold(0u64, u64::saturating_add)
+        .fold(Tally::default(), |all, op| Tally {
+            root_fields: all.root_fields.max(op.root_fields),
+            ..all.add(op)
+        })
 }
 
 struct Counter<'a> {
     doc: &'a ExecutableDocument,
-    /// Fragment sizes counted so far; `None` while a fragment is being counted (a cycle).
-    sizes: HashMap<&'a str, Option<u64>>,
+    /// Fragment tallies counted so far; `None` while a fragment is being counted (a cycle).
+    sizes: HashMap<&'a str, Option<Tally>>,
 }
 
 impl<'a> Counter<'a> {
-    fn set(&mut self, s: &'a SelectionSet, depth: usize) -> u64 {
+    /// The tally of a selection set; its `root_fields` are the fields of this level (with the
+    /// fragments spread here), which the caller keeps only for an operation's root.
+    fn set(&mut self, s: &'a SelectionSet, depth: usize) -> Tally {
         if depth > MAX_NESTING {
-            return u64::MAX;
+            return Tally::TOO_MUCH;
         }
-        let mut n = 0u64;
+        let mut n = Tally::default();
         for item in &s.items {
             let more = match &item.node {
                 Selection::Field(f) => {
-                    1u64.saturating_add(self.set(&f.node.selection_set.node, depth + 1))
+                    let below = self.set(&f.node.selection_set.node, depth + 1);
+                    Tally {
+                        fields: below.fields.saturating_add(1),
+                        root_fields: 1,
+                        aliases: below
+                            .aliases
+                            .saturating_add(u64::from(f.node.alias.is_some())),
+                    }
                 }
                 Selection::InlineFragment(f) => self.set(&f.node.selection_set.node, depth + 1),
                 Selection::FragmentSpread(f) => {
                     self.fragment(f.node.fragment_name.node.as_str(), depth)
                 }
             };
-            n = n.saturating_add(more);
+            n = n.add(more);
         }
         n
     }
 
-    fn fragment(&mut self, name: &'a str, depth: usize) -> u64 {
+    fn fragment(&mut self, name: &'a str, depth: usize) -> Tally {
         match self.sizes.get(name) {
             Some(Some(n)) => return *n,
-            Some(None) => return u64::MAX,
+            Some(None) => return Tally::TOO_MUCH,
             None => {}
         }
         let Some(def) = self.doc.fragments.get(name) else {
-            return 0;
+            return Tally::default();
         };
         self.sizes.insert(name, None);
         let n = self.set(&def.node.selection_set.node, depth + 1);
@@ -121,15 +201,76 @@ mod tests {
     #[test]
     fn spreads_are_counted_without_expanding_them() {
         let doc = async_graphql::parser::parse_query(bomb(28)).unwrap();
-        assert_eq!(expanded_fields(&doc), 1 << 28);
-        assert!(refusal(&bomb(28)).is_some());
-        assert!(refusal(&bomb(10)).is_none(), "1,024 fields are fine");
+        assert_eq!(tally(&doc).fields, 1 << 28);
+        assert!(refusal(&bomb(28), Limits::SIGNED_IN).is_some());
+        // 1,024 fields are within the field limit; spread at the root, they are 1,024 roots.
+        assert_eq!(
+            tally(&async_graphql::parser::parse_query(bomb(10)).unwrap()).fields,
+            1024
+        );
+        assert!(
+            refusal(&bomb(10), Limits::SIGNED_IN)
+                .unwrap()
+                .contains("1024")
+        );
         let ordinary = "query($id: ID!) { person(id: $id) { email current { track level } } }";
         assert_eq!(
-            expanded_fields(&async_graphql::parser::parse_query(ordinary).unwrap()),
+            tally(&async_graphql::parser::parse_query(ordinary).unwrap()).fields,
             5
         );
-        assert!(refusal(&"{ a }".repeat(20_000)).is_some(), "too long");
+        assert!(
+            refusal(&"{ a }".repeat(20_000), Limits::SIGNED_IN).is_some(),
+            "too long"
+        );
+    }
+
+    #[test]
+    fn root_fields_and_aliases_are_counted_through_fragments() {
+        let signed_in = Limits::SIGNED_IN;
+        let aliases = |n: usize| {
+            (0..n)
+                .map(|i| format!("a{i}: me {{ id }}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        // 1,000 aliases of `me`: refused for their number of roots, before anything runs.
+        let many = format!("{{ {} }}", aliases(1000));
+        let why = refusal(&many, signed_in).unwrap();
+        assert!(why.contains("root fields"), "{why}");
+        // Roots hidden in a fragment and an inline fragment count the same.
+        let hidden = format!(
+            "{{ ...F ... on Query {{ me {{ id }} }} }} fragment F on Query {{ {} }}",
+            aliases(20)
+        );
+        let t = tally(&async_graphql::parser::parse_query(&hidden).unwrap());
+        assert_eq!((t.root_fields, t.aliases, t.fields), (21, 20, 42));
+        assert!(refusal(&hidden, signed_in).unwrap().contains("21"));
+        // Aliases below the root: counted at every depth, and across every spread.
+        let nested = format!(
+            "{{ me {{ ...G ...G }} }} fragment G on Person {{ {} }}",
+            (0..60)
+                .map(|i| format!("e{i}: email"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let t = tally(&async_graphql::parser::parse_query(&nested).unwrap());
+        assert_eq!((t.root_fields, t.aliases), (1, 120));
+        assert!(refusal(&nested, signed_in).unwrap().contains("aliases"));
+        // A dashboard is well within; root fields are per operation.
+        let dashboard = "query A { me { id } team(first: 20) { edges { node { person { email } } } } } query B { me { id } }";
+        assert_eq!(refusal(dashboard, signed_in), None);
+        assert_eq!(
+            tally(&async_graphql::parser::parse_query(dashboard).unwrap()).root_fields,
+            2
+        );
+        // Without a token, one root field at a time.
+        let two = "mutation { a: logout(token: \"x\") b: logout(token: \"y\") }";
+        assert!(
+            refusal(two, Limits::ANONYMOUS)
+                .unwrap()
+                .contains("root fields")
+        );
+        assert_eq!(refusal("{ apiVersion }", Limits::ANONYMOUS), None);
     }
 }
 

@@ -1809,6 +1809,41 @@ async fn fragment_bombs_and_overlong_queries_are_refused_before_validation() {
         )
         .await;
     assert!(r.ok()["apiVersion"].is_string());
+
+    // A thousand aliases of `me`, signed in: refused for their number of root fields before
+    // any resolver or statement runs; twenty pass.
+    seed_two_orgs(&s.app).await;
+    let (employee, _) = s.login(DEMO_EMPLOYEE, None).await;
+    let aliases = |n: usize| {
+        let fields: Vec<String> = (0..n).map(|i| format!("a{i}: me {{ id }}")).collect();
+        format!("{{ {} }}", fields.join(" "))
+    };
+    let r = s.gql(Some(&employee), &aliases(1000), json!({})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, Some("INVALID_INPUT")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.to_string().contains("root fields"), "{}", r.body);
+    let r = s.gql(Some(&employee), &aliases(20), json!({})).await;
+    assert_eq!(r.ok()["a19"]["id"], r.ok()["a0"]["id"]);
+    // Without a token: one operation, one root field.
+    let login = json!({ "query": "mutation { login(email: \"x@y.test\", password: \"wrong password\") { accessToken } }" });
+    let r = s
+        .post(None, Value::Array(vec![login.clone(), login.clone()]))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.to_string().contains("without a token"), "{}", r.body);
+    let r = s
+        .gql(None, "{ a: apiVersion b: apiVersion }", json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, Some("INVALID_INPUT")),
+        "{}",
+        r.body
+    );
 }
 
 /// Writes at the same moment wait for each other instead of failing: sixteen assessments at
