@@ -108,6 +108,7 @@ async fn a_database_outage_fails_fast_with_503_and_service_resumes_by_itself() {
             &url,
             PoolOptions {
                 acquire_timeout: Duration::from_secs(2),
+                ..PoolOptions::default()
             },
         )
         .await

@@ -31,6 +31,9 @@ pub enum AppError {
     /// The database cannot be reached now: try again shortly.
     #[error("the database is unavailable right now: try again shortly")]
     Unavailable,
+    /// The work ran past its time and was stopped (the database's statement timeout).
+    #[error("the request took too long and was stopped")]
+    TimedOut,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -46,6 +49,7 @@ impl AppError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::RateLimited(_) => "RATE_LIMITED",
             Self::Unavailable => "UNAVAILABLE",
+            Self::TimedOut => "TIMEOUT",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -61,6 +65,10 @@ impl From<DbError> for AppError {
             DbError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "the database is unavailable");
                 Self::Unavailable
+            }
+            DbError::TimedOut(cause) => {
+                tracing::warn!(error = %cause, "a statement ran past the statement timeout");
+                Self::TimedOut
             }
             other => Self::Internal(Box::new(other)),
         }

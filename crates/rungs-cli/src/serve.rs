@@ -59,6 +59,10 @@ pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result
     let auth = auth_from(settings, opts.demo)?;
     let pool = rungs_db::PoolOptions {
         acquire_timeout: std::time::Duration::from_millis(settings.database_wait_ms.max(100)),
+        // A request stopped at its timeout leaves no statement running behind it.
+        statement_timeout: Some(std::time::Duration::from_secs(
+            settings.request_timeout_secs.max(1),
+        )),
     };
     let app: App = open_with(url, opts.migrate || opts.demo, pool)
         .await?

@@ -73,6 +73,10 @@ pub struct PoolOptions {
     /// The longest a statement waits for a connection, opening one included: with the
     /// database down, a request fails with `Unavailable` after this, instead of hanging.
     pub acquire_timeout: std::time::Duration,
+    /// The longest one statement may run before the database stops it (PostgreSQL's
+    /// `statement_timeout`, MariaDB's `max_statement_time`; SQLite has none): the server sets
+    /// its request timeout here, so a request stopped for its time leaves no statement behind.
+    pub statement_timeout: Option<std::time::Duration>,
 }
 
 impl Default for PoolOptions {
@@ -80,6 +84,7 @@ impl Default for PoolOptions {
         // sqlx's own default: patient, for the CLI's batch work and the tests.
         Self {
             acquire_timeout: std::time::Duration::from_secs(30),
+            statement_timeout: None,
         }
     }
 }
@@ -104,6 +109,30 @@ impl Db {
         if sqlite {
             // One writer at a time; readers share WAL.
             opts.max_connections(4);
+        }
+        if let Some(limit) = pool.statement_timeout {
+            let ms = limit.as_millis().max(1);
+            opts.map_sqlx_postgres_opts(move |o| {
+                o.options([("statement_timeout", format!("{ms}ms"))])
+            });
+            // Set on each new connection. MariaDB's variable first, MySQL's (SELECTs only)
+            // otherwise; a server with neither keeps no limit, with a warning.
+            opts.map_sqlx_mysql_pool_opts(move |p| {
+                p.after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        use sea_orm::sqlx::{AssertSqlSafe, Executor};
+                        let seconds = format!("{:.3}", ms as f64 / 1000.0);
+                        let mariadb = format!("SET SESSION max_statement_time = {seconds}");
+                        if conn.execute(AssertSqlSafe(mariadb)).await.is_err() {
+                            let mysql = format!("SET SESSION max_execution_time = {ms}");
+                            if let Err(e) = conn.execute(AssertSqlSafe(mysql)).await {
+                                tracing::warn!(error = %e, "no statement timeout on this server");
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+            });
         }
         let conn = Database::connect(opts).await?;
         if sqlite {

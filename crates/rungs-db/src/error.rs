@@ -22,6 +22,9 @@ pub enum DbError {
     /// connection free within the pool's acquire timeout): worth retrying later.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
+    /// A statement ran longer than the pool's statement timeout and the database stopped it.
+    #[error("the database stopped a statement that ran too long")]
+    TimedOut(#[source] DbErr),
     #[error("database error")]
     Other(#[source] DbErr),
 }
@@ -54,6 +57,25 @@ pub fn is_unavailable(err: &DbErr) -> bool {
     }
 }
 
+/// Whether `err` says that the database stopped a statement at its statement timeout
+/// (PostgreSQL's `query_canceled`, 57014; MariaDB's `max_statement_time`, error 1969; MySQL's
+/// `max_execution_time`, 3024).
+pub fn is_timeout(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let Sqlx::Database(db) = e.as_ref() else {
+        return false;
+    };
+    let text = db.message();
+    db.code().is_some_and(|c| c == "57014")
+        || text.contains("max_statement_time exceeded")
+        || text.contains("maximum statement execution time exceeded")
+}
+
 impl DbError {
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound { what: what.into() }
@@ -71,6 +93,8 @@ impl From<DbErr> for DbError {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {
             Self::Unavailable(err)
+        } else if is_timeout(&err) {
+            Self::TimedOut(err)
         } else {
             Self::Other(err)
         }

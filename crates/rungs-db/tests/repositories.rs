@@ -382,3 +382,55 @@ async fn matrices_page_by_key_in_constant_statements() {
     })
     .await;
 }
+
+/// A pool with a statement timeout: the database itself stops a statement that runs past it
+/// (PostgreSQL and MariaDB; SQLite has no such limit), the error says so (`TimedOut`, never
+/// `Other`), and the pool goes on serving.
+#[tokio::test]
+async fn the_database_stops_a_statement_at_the_pool_s_statement_timeout() {
+    for backend in backends() {
+        let sleep = match backend {
+            Backend::Sqlite => {
+                println!("SQLite has no statement timeout: nothing to check there");
+                continue;
+            }
+            Backend::Postgres => "SELECT pg_sleep(5)",
+            Backend::MySql => "SELECT SLEEP(5)",
+        };
+        let t = TestDb::fresh(backend).await;
+        let db = rungs_db::Db::connect_with(
+            &t.url,
+            rungs_db::PoolOptions {
+                statement_timeout: Some(std::time::Duration::from_millis(500)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        use sea_orm::ConnectionTrait;
+        let started = std::time::Instant::now();
+        let err = db.conn_for_tests().execute_unprepared(sleep).await;
+        let took = started.elapsed();
+        // MariaDB's SLEEP interrupted by max_statement_time returns 1 as a row rather than
+        // failing; PostgreSQL fails with query_canceled.
+        match backend {
+            Backend::Postgres => {
+                let err = DbError::from(err.unwrap_err());
+                assert!(matches!(err, DbError::TimedOut(_)), "{backend:?}: {err:?}");
+            }
+            _ => {
+                if let Err(e) = err {
+                    let err = DbError::from(e);
+                    assert!(matches!(err, DbError::TimedOut(_)), "{backend:?}: {err:?}");
+                }
+            }
+        }
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "{backend:?}: the statement ran {took:?}"
+        );
+        db.ping().await.unwrap();
+        drop(db);
+        t.drop_database().await;
+    }
+}

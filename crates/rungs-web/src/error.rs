@@ -26,6 +26,8 @@ pub(crate) enum WebError {
     Unavailable,
     /// Too many requests of this kind at once, with what to do.
     Busy(String),
+    /// The work took too long and was stopped.
+    TimedOut,
     Internal,
 }
 
@@ -50,6 +52,7 @@ impl WebError {
             AppError::Unauthenticated(m) => Self::Refused(m),
             AppError::Unavailable => Self::Unavailable,
             AppError::RateLimited(m) => Self::Busy(m),
+            AppError::TimedOut => Self::TimedOut,
             AppError::Internal(cause) => {
                 tracing::error!(error = %cause, "web request failed");
                 Self::Internal
@@ -94,6 +97,11 @@ impl IntoResponse for WebError {
                 "Rungs cannot reach its database right now. Please try again in a moment.".to_owned(),
             ),
             Self::Busy(why) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", why),
+            Self::TimedOut => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This took too long",
+                "This page took too long to prepare and was stopped. Please try again in a moment.".to_owned(),
+            ),
             Self::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
