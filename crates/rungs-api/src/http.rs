@@ -333,14 +333,24 @@ async fn authenticate(State(st): State<Arc<AppState>>, mut req: Request, next: N
     }
 }
 
+/// The address a request counts against for sign-in limits (the peer, or the client a trusted
+/// proxy forwards).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 async fn graphql(
     State(st): State<Arc<AppState>>,
     session: Option<Extension<Session>>,
+    peer: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     req: GraphQLBatchRequest,
 ) -> Response {
     let id = request_id(&headers);
-    let batch = req.into_inner();
+    let mut batch = req.into_inner();
+    if let Some(Extension(axum::extract::ConnectInfo(peer))) = peer {
+        let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        batch = batch.data(ClientAddr(st.app.client_address(peer.ip(), forwarded)));
+    }
     let requests: Vec<&async_graphql::Request> = match &batch {
         BatchRequest::Single(r) => vec![r],
         BatchRequest::Batch(v) => v.iter().collect(),

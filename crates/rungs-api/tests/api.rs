@@ -1016,6 +1016,85 @@ async fn issued_tokens_are_listed_and_revoked() {
     .await;
 }
 
+/// Sign-ins are limited per client address and per account, over real connections: a
+/// client's own `X-Forwarded-For` changes nothing; behind a trusted proxy, each forwarded
+/// client has its own allowance, and one email's allowance holds whatever the address.
+#[tokio::test]
+async fn sign_ins_are_limited_per_address_and_per_account() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let attempt = async |s: &Server, email: &str, forwarded: Option<&str>| {
+        let mut req = s.http.post(format!("{}/graphql", s.base)).json(&json!({
+            "query": "mutation($e: String!) { login(email: $e, password: \"not the password\") { accessToken } }",
+            "variables": { "e": email },
+        }));
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let retry = res.headers().get("retry-after").is_some();
+        let body: Value = res.json().await.unwrap();
+        let code = body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        (status, code, retry, body)
+    };
+
+    // Three per address: the fourth is refused, whatever it claims to be forwarded for.
+    let mut cfg = auth_config();
+    cfg.sign_ins_per_address = 3;
+    cfg.sign_ins_per_account = 100;
+    let s = spawn_with_addresses(&t.db, cfg).await;
+    seed_two_orgs(&s.app).await;
+    for i in 0..3 {
+        let (status, code, ..) = attempt(&s, &format!("x{i}@demo.rungs.test"), None).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (200, "UNAUTHENTICATED"),
+            "attempt {i}"
+        );
+    }
+    let (status, code, retry, body) = attempt(&s, "x9@demo.rungs.test", Some("203.0.113.7")).await;
+    assert_eq!(
+        (status, code.as_str(), retry),
+        (429, "RATE_LIMITED", true),
+        "{body}"
+    );
+    assert!(body.to_string().contains("from this address"), "{body}");
+
+    // Behind a trusted proxy: five per email from anywhere, each forwarded client its own three.
+    let mut cfg = auth_config();
+    cfg.sign_ins_per_address = 3;
+    cfg.sign_ins_per_account = 5;
+    cfg.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let s = spawn_with_addresses(&t.db, cfg).await;
+    for i in 0..5 {
+        let client = format!("198.51.100.{i}");
+        let (status, code, ..) = attempt(&s, DEMO_EMPLOYEE, Some(&client)).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (200, "UNAUTHENTICATED"),
+            "attempt {i}"
+        );
+    }
+    let (status, code, _, body) = attempt(&s, DEMO_EMPLOYEE, Some("198.51.100.99")).await;
+    assert_eq!((status, code.as_str()), (429, "RATE_LIMITED"), "{body}");
+    assert!(body.to_string().contains("for this account"), "{body}");
+    // A forwarded client counts as the proxy saw it: the address a client wrote to the left
+    // of it is not believed (all three count against 192.0.2.1).
+    for (i, chain) in ["10.9.9.1, 192.0.2.1", "10.9.9.2, 192.0.2.1", "192.0.2.1"]
+        .into_iter()
+        .enumerate()
+    {
+        let (status, ..) = attempt(&s, &format!("y{i}@demo.rungs.test"), Some(chain)).await;
+        assert_eq!(status, 200, "{chain}");
+    }
+    let (status, _, _, body) = attempt(&s, "y9@demo.rungs.test", Some("10.9.9.3, 192.0.2.1")).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.to_string().contains("from this address"), "{body}");
+}
+
 #[tokio::test]
 async fn login_failures_answer_alike_and_repeated_failures_lock_the_account() {
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;

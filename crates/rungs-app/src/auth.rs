@@ -8,6 +8,8 @@ use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVe
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use rungs_db::Audit;
 use rungs_domain::auth::{
@@ -19,6 +21,8 @@ use rungs_domain::{IssuedTokenId, OrgId, PersonId, TokenFamilyId, TokenId, WebSe
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
@@ -49,6 +53,14 @@ pub struct AuthConfig {
     /// How long a sign-in waits for its turn to check a password before it is refused with
     /// `RATE_LIMITED` (HTTP 429, `Retry-After`).
     pub hash_wait: std::time::Duration,
+    /// Sign-ins started per minute by one client address, and for one email (whatever the
+    /// address), before `RATE_LIMITED` (HTTP 429 with `Retry-After`). Each is a burst that
+    /// refills evenly over the minute.
+    pub sign_ins_per_address: u32,
+    pub sign_ins_per_account: u32,
+    /// Proxies whose `X-Forwarded-For` is believed (exact addresses): a request from one of
+    /// them counts against the client address it forwards, any other against its own.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -77,7 +89,78 @@ impl AuthConfig {
             web: SessionLifetime::default(),
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, usize::from),
             hash_wait: std::time::Duration::from_secs(2),
+            sign_ins_per_address: 30,
+            sign_ins_per_account: 10,
+            trusted_proxies: Vec::new(),
         }
+    }
+
+    /// The address a request counts against: its peer's, or, when the peer is a trusted
+    /// proxy, the last address in `X-Forwarded-For` that is not a trusted proxy itself (the
+    /// client as the outermost trusted proxy saw it). Addresses a client wrote itself, to the
+    /// left of that, are never believed.
+    pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let chain: Vec<IpAddr> = forwarded_for
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        chain
+            .iter()
+            .rev()
+            .find(|a| !self.trusted_proxies.contains(a))
+            .copied()
+            .unwrap_or(peer)
+    }
+}
+
+/// Sign-ins started per client address and per account, per minute (in memory, per process).
+struct SignInLimits {
+    by_address: DefaultKeyedRateLimiter<IpAddr>,
+    by_account: DefaultKeyedRateLimiter<String>,
+    /// Checks since idle keys were last forgotten.
+    checks: std::sync::atomic::AtomicU32,
+}
+
+impl SignInLimits {
+    fn new(cfg: &AuthConfig) -> Self {
+        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        Self {
+            by_address: RateLimiter::keyed(quota(cfg.sign_ins_per_address)),
+            by_account: RateLimiter::keyed(quota(cfg.sign_ins_per_account)),
+            checks: Default::default(),
+        }
+    }
+
+    /// Admits one sign-in from `client` for `email`, or says how long to wait.
+    fn admit(&self, client: Option<IpAddr>, email: &str) -> Result<(), AppError> {
+        use std::sync::atomic::Ordering;
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
+            // Keys whose bucket is full again hold nothing worth keeping.
+            self.by_address.retain_recent();
+            self.by_account.retain_recent();
+        }
+        let now = DefaultClock::default().now();
+        let refused = |wait: std::time::Duration, whose: &str| {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            AppError::RateLimited(format!(
+                "too many sign-ins {whose}: try again in {} second{}",
+                secs.max(1),
+                if secs > 1 { "s" } else { "" }
+            ))
+        };
+        if let Some(a) = client {
+            self.by_address
+                .check_key(&a)
+                .map_err(|n| refused(n.wait_time_from(now), "from this address"))?;
+        }
+        let account = email.trim().to_lowercase();
+        self.by_account
+            .check_key(&account)
+            .map_err(|n| refused(n.wait_time_from(now), "for this account"))
     }
 }
 
@@ -91,6 +174,7 @@ pub struct Auth {
     dummy_hash: String,
     /// Turns to check a password (`max_concurrent_hashes` of them).
     hashing: Arc<Semaphore>,
+    limits: SignInLimits,
 }
 
 impl std::fmt::Debug for Auth {
@@ -206,6 +290,7 @@ impl Auth {
             validation,
             dummy_hash,
             hashing: Arc::new(Semaphore::new(cfg.max_concurrent_hashes.max(1))),
+            limits: SignInLimits::new(&cfg),
             cfg,
         })
     }
@@ -295,6 +380,14 @@ impl Auth {
 }
 
 impl App {
+    /// The address a request counts against for sign-in limits ([`AuthConfig::client_address`]).
+    pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        match &self.auth {
+            Some(a) => a.cfg.client_address(peer, forwarded_for),
+            None => peer,
+        }
+    }
+
     fn auth(&self) -> Result<&Auth, AppError> {
         self.auth
             .as_deref()
@@ -354,8 +447,10 @@ impl App {
         email: &str,
         password: SecretString,
         organisation: Option<&str>,
+        client: Option<IpAddr>,
     ) -> Result<(Person, Organisation), AppError> {
         let auth = self.auth()?;
+        auth.limits.admit(client, email)?;
         let failed = || AppError::Unauthenticated(LOGIN_FAILED.into());
         let mut candidates = match Email::parse(email) {
             Ok(e) => self.db.login_candidates(&e).await?,
@@ -414,8 +509,11 @@ impl App {
         email: &str,
         password: SecretString,
         organisation: Option<&str>,
+        client: Option<IpAddr>,
     ) -> Result<Tokens, AppError> {
-        let (person, org) = self.check_password(email, password, organisation).await?;
+        let (person, org) = self
+            .check_password(email, password, organisation, client)
+            .await?;
         let auth = self.auth()?;
         let now = Utc::now();
         let refresh = random_token()?;
@@ -453,8 +551,11 @@ impl App {
         email: &str,
         password: SecretString,
         organisation: Option<&str>,
+        client: Option<IpAddr>,
     ) -> Result<(String, WebSession), AppError> {
-        let (person, org) = self.check_password(email, password, organisation).await?;
+        let (person, org) = self
+            .check_password(email, password, organisation, client)
+            .await?;
         let life = self.auth()?.cfg.web;
         let now = Utc::now();
         let token = random_token()?;

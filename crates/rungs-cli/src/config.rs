@@ -64,6 +64,11 @@ pub struct Settings {
     pub password_checks_at_once: usize,
     /// How long a sign-in waits for its turn to check a password before it gets 429.
     pub sign_in_wait_ms: u64,
+    /// Sign-ins started per minute from one client address, and for one email.
+    pub sign_ins_per_address_per_minute: u32,
+    pub sign_ins_per_account_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (exact addresses).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// When set, `/metrics` needs `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<SecretString>,
 }
@@ -99,6 +104,9 @@ impl Default for Settings {
             max_connections: rungs_api::ServeLimits::default().max_connections,
             password_checks_at_once: 0,
             sign_in_wait_ms: 2000,
+            sign_ins_per_address_per_minute: 30,
+            sign_ins_per_account_per_minute: 10,
+            trusted_proxies: Vec::new(),
             metrics_token: None,
         }
     }

@@ -47,6 +47,9 @@ pub fn auth_from(settings: &Settings, demo: bool) -> Result<Auth, Failure> {
         cfg.max_concurrent_hashes = settings.password_checks_at_once;
     }
     cfg.hash_wait = Duration::from_millis(settings.sign_in_wait_ms);
+    cfg.sign_ins_per_address = settings.sign_ins_per_address_per_minute.max(1);
+    cfg.sign_ins_per_account = settings.sign_ins_per_account_per_minute.max(1);
+    cfg.trusted_proxies = settings.trusted_proxies.clone();
     Auth::new(cfg).map_err(|e| Failure(e.to_string()))
 }
 

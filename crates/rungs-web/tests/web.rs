@@ -17,12 +17,21 @@ use std::sync::atomic::Ordering;
 
 const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 
+/// The stories' settings: sign-in rate limits far above what they send (one process, one
+/// address, many sign-ins of the same people), so that only the tests of limits meet them.
+fn test_auth(secret: &str) -> AuthConfig {
+    let mut cfg = AuthConfig::new(secret.to_owned().into());
+    cfg.sign_ins_per_address = 100_000;
+    cfg.sign_ins_per_account = 100_000;
+    cfg
+}
+
 async fn spawn(db: &Db) -> (String, App) {
     spawn_with(db, SessionLifetime::default()).await
 }
 
 async fn spawn_with(db: &Db, web: SessionLifetime) -> (String, App) {
-    let mut cfg = AuthConfig::new(SECRET.to_owned().into());
+    let mut cfg = test_auth(SECRET);
     cfg.web = web;
     spawn_auth(db, cfg).await
 }
@@ -310,7 +319,7 @@ async fn sign_ins_at_the_same_moment_all_succeed() {
     on_every_backend(async |t| {
         let b = format!("{:?}", t.backend);
         // Every password check at once, so that the sessions are stored at the same moment.
-        let mut cfg = AuthConfig::new(SECRET.to_owned().into());
+        let mut cfg = test_auth(SECRET);
         cfg.max_concurrent_hashes = 16;
         let (base, app) = spawn_auth(&t.db, cfg).await;
         seed_two_orgs(&app).await;

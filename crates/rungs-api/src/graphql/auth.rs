@@ -32,7 +32,11 @@ impl AuthMutation {
     ) -> Result<AuthPayload> {
         let c = Ctx::of(ctx);
         let secret = secrecy::SecretString::from(password);
-        let tokens = c.ok(c.app.login(&email, secret, organisation.as_deref()).await)?;
+        let client = ctx.data_opt::<crate::http::ClientAddr>().map(|a| a.0);
+        let tokens = c.ok(c
+            .app
+            .login(&email, secret, organisation.as_deref(), client)
+            .await)?;
         // The signed-in person as they would read themselves (with manager and level).
         let actor = Actor::Person {
             id: tokens.person.id,

@@ -14,8 +14,13 @@ pub use rungs_app::testing::{BETA_PEOPLE, roles, seed_two_orgs};
 
 pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 
+/// The tests' settings: sign-in rate limits far above what they send (one process, one address,
+/// many sign-ins of the same people), so that only the test of the limits meets them.
 pub fn auth_config() -> AuthConfig {
-    AuthConfig::new(SECRET.to_owned().into())
+    let mut cfg = AuthConfig::new(SECRET.to_owned().into());
+    cfg.sign_ins_per_address = 100_000;
+    cfg.sign_ins_per_account = 100_000;
+    cfg
 }
 
 pub struct Server {
@@ -31,6 +36,26 @@ pub async fn spawn(db: &Db, cfg: ApiConfig) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
+    Server {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        app,
+    }
+}
+
+/// A server that knows each connection's address (as `rungs serve` does), with `cfg`.
+pub async fn spawn_with_addresses(db: &Db, cfg: AuthConfig) -> Server {
+    let app = App::new(db.clone()).with_auth(Auth::new(cfg).unwrap());
+    let router = rungs_api::router(app.clone(), ApiConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
     Server {
         base: format!("http://{addr}"),
         http: reqwest::Client::new(),

@@ -112,6 +112,7 @@ pub(crate) async fn form(
 pub(crate) async fn submit(
     st: State,
     headers: HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     jar: CookieJar,
     Form(f): Form<SignInForm>,
 ) -> Result<Response, WebError> {
@@ -126,6 +127,10 @@ pub(crate) async fn submit(
             f.email.trim(),
             SecretString::from(f.password),
             Some(organisation).filter(|o| !o.is_empty()),
+            peer.map(|axum::Extension(axum::extract::ConnectInfo(p))| {
+                let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+                st.app.client_address(p.ip(), forwarded)
+            }),
         )
         .await;
     let (status, error) = match outcome {
