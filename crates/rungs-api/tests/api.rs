@@ -1095,6 +1095,44 @@ async fn sign_ins_are_limited_per_address_and_per_account() {
     assert!(body.to_string().contains("from this address"), "{body}");
 }
 
+/// A failed sign-in runs the same statements whether the email is unknown, known with a wrong
+/// password, or of a locked account (then the same hashing work): what it costs says nothing
+/// about which it was. On every backend.
+#[tokio::test]
+async fn failed_sign_ins_run_the_same_statements_whatever_the_email() {
+    on_every_backend(async |t| {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let mut db = t.db.clone();
+        let seen = log.clone();
+        db.observe_statements(move |sql, _, _| seen.lock().unwrap().push(sql.to_owned()));
+        let s = spawn(&db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let login = "mutation($e: String!) { login(email: $e, password: \"not the password\") { accessToken } }";
+        let statements = async |email: &str| {
+            log.lock().unwrap().clear();
+            let r = s.gql(None, login, json!({ "e": email })).await;
+            assert_eq!(r.code(), Some("UNAUTHENTICATED"), "{}", r.body);
+            std::mem::take(&mut *log.lock().unwrap())
+        };
+        let unknown = statements("nobody@demo.rungs.test").await;
+        let wrong = statements(DEMO_MANAGER).await;
+        assert_eq!(unknown, wrong, "{:?}", t.backend);
+        assert_eq!(unknown.len(), 2, "{:?}: {unknown:?}", t.backend);
+        for _ in 0..5 {
+            statements(DEMO_MANAGER).await;
+        }
+        let locked = statements(DEMO_MANAGER).await;
+        assert_eq!(locked, unknown, "{:?}: a locked account", t.backend);
+        // It was locked: the right password is refused too.
+        let right = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
+        let r = s
+            .gql(None, right, json!({ "e": DEMO_MANAGER, "p": rungs_app::demo::DEMO_PASSWORD }))
+            .await;
+        assert_eq!(r.code(), Some("UNAUTHENTICATED"), "{}", r.body);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn login_failures_answer_alike_and_repeated_failures_lock_the_account() {
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;

@@ -481,6 +481,13 @@ impl App {
             None => None,
         };
         let Some((candidate, (cred, count, lock))) = claimed else {
+            // An unknown email, no password, or a locked account: the same statements and
+            // hashing work as a wrong password (a claim that matches no row, then a hash), so
+            // neither the answer nor its timing says which.
+            let nobody = uuid::Uuid::now_v7();
+            self.db
+                .claim_login_attempt(OrgId(nobody), PersonId(nobody), 0, 1, None, now)
+                .await?;
             auth.verify_password(password, auth.dummy_hash.clone())
                 .await?;
             return Err(failed());

@@ -36,24 +36,30 @@ fn credential_from_row(r: credential::Model) -> Credential {
 impl Db {
     /// Everyone with this email, in every organisation (sign-in only).
     pub async fn login_candidates(&self, email: &Email) -> Result<Vec<LoginCandidate>, DbError> {
-        let people = person::Entity::find()
-            .filter(person::Column::Email.eq(email.as_str()))
-            .all(&self.conn)
-            .await?;
-        let mut out = Vec::with_capacity(people.len());
-        for p in people {
-            let org = organisation::Entity::find_by_id(p.org_id)
-                .one(&self.conn)
-                .await?
-                .ok_or_else(|| DbError::not_found("organisation"))?;
-            let credential = credential::Entity::find_by_id(p.id)
-                .filter(credential::Column::OrgId.eq(p.org_id))
-                .one(&self.conn)
-                .await?
-                .map(credential_from_row);
+        // One statement, whether the email is known or not (a sign-in's timing says nothing).
+        use sea_orm::{ConnectionTrait, FromQueryResult};
+        let mut b = crate::paging::Bound::new(self.conn.get_database_backend());
+        let sql = format!(
+            "SELECT p.*, o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
+             o.created_at AS o_created_at, c.id AS c_id, c.org_id AS c_org_id, \
+             c.password_hash AS c_password_hash, c.failed_attempts AS c_failed_attempts, \
+             c.locked_until AS c_locked_until, c.updated_at AS c_updated_at \
+             FROM people p JOIN organisations o ON o.id = p.org_id \
+             LEFT JOIN credentials c ON c.id = p.id AND c.org_id = p.org_id \
+             WHERE p.email = {}",
+            b.bind(email.as_str())
+        );
+        let mut out = Vec::new();
+        for row in self.conn.query_all_raw(b.statement(sql)).await? {
+            let credential = match row.try_get::<Option<uuid::Uuid>>("", "c_id")? {
+                Some(_) => Some(credential_from_row(credential::Model::from_query_result(
+                    &row, "c_",
+                )?)),
+                None => None,
+            };
             out.push(LoginCandidate {
-                org: org_from_row(org)?,
-                person: person_from_row(p)?,
+                org: org_from_row(organisation::Model::from_query_result(&row, "o_")?)?,
+                person: person_from_row(person::Model::from_query_result(&row, "")?)?,
                 credential,
             });
         }
