@@ -40,13 +40,14 @@ start() { # args...
   exit 1
 }
 
-sign_in() { # email jar
-  local form csrf code
+sign_in() { # email jar (the organisation is the first label of the email's domain)
+  local form csrf code org
+  org=${1#*@}; org=${org%%.*}
   rm -f "$2"
   form=$(curl -s -c "$2" -b "$2" "http://$ADDR/signin")
   csrf=$(grep -o 'name="_csrf" value="[^"]*"' <<<"$form" | head -1 | sed 's/.*value="//;s/"$//')
   code=$(curl -s -o /dev/null -w '%{http_code}' -c "$2" -b "$2" "http://$ADDR/signin" \
-    --data-urlencode "email=$1" --data-urlencode "password=rungs-demo-password" --data-urlencode "_csrf=$csrf")
+    --data-urlencode "organisation=$org" --data-urlencode "email=$1" --data-urlencode "password=rungs-demo-password" --data-urlencode "_csrf=$csrf")
   [ "$code" = 303 ] || { echo "could not sign in as $1 (HTTP $code)" >&2; exit 1; }
 }
 

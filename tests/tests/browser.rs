@@ -253,6 +253,12 @@ impl Stories {
 
     async fn sign_in(&self, email: &str) {
         self.open("/signin").await;
+        // The organisation is the first label of the email's domain in these stories.
+        let org = email
+            .rsplit_once('@')
+            .and_then(|(_, d)| d.split('.').next())
+            .unwrap();
+        self.fill("#organisation", org).await;
         self.fill("#email", email).await;
         self.fill("#password", PASSWORD).await;
         self.click("form[action='/signin'] button[type=submit]")

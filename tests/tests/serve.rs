@@ -24,12 +24,17 @@ async fn gql(base: &str, token: Option<&str>, query: &str, vars: Value) -> Value
     req.send().await.unwrap().json().await.unwrap()
 }
 
+/// Signs in to the organisation the email's domain names (`hr@demo.rungs.test` to `demo`).
 async fn login(base: &str, email: &str, password: &str) -> Value {
+    let org = email
+        .rsplit_once('@')
+        .and_then(|(_, d)| d.split('.').next())
+        .unwrap_or("");
     gql(
         base,
         None,
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken person { email } } }",
-        json!({ "e": email, "p": password }),
+        "mutation($o: String!, $e: String!, $p: String!) { login(organisation: $o, email: $e, password: $p) { accessToken person { email } } }",
+        json!({ "o": org, "e": email, "p": password }),
     )
     .await
 }

@@ -24,7 +24,7 @@ async fn story(t: &TestDb) {
     let b = format!("{:?}", t.backend);
 
     // The employee reads themselves, their organisation and its matrix.
-    let (emp, _) = s.login(DEMO_EMPLOYEE, None).await;
+    let (emp, _) = s.login(DEMO_EMPLOYEE).await;
     let r = s
         .gql(
             Some(&emp),
@@ -59,7 +59,7 @@ async fn story(t: &TestDb) {
     );
 
     // The manager sees themselves and their reports, paginated.
-    let (mgr, _) = s.login(DEMO_MANAGER, None).await;
+    let (mgr, _) = s.login(DEMO_MANAGER).await;
     let page = |after: Value| {
         s.gql(
             Some(&mgr),
@@ -89,7 +89,7 @@ async fn story(t: &TestDb) {
     assert_eq!(sorted, seen, "pages are ordered by email without repeats");
 
     // The HR admin adds a person, gives them a manager, places them and exports the matrix.
-    let (hr, _) = s.login(DEMO_ADMIN, None).await;
+    let (hr, _) = s.login(DEMO_ADMIN).await;
     let mgr_id = s.id_of(&hr, DEMO_MANAGER).await;
     let r = s
         .gql(
@@ -172,7 +172,7 @@ async fn story(t: &TestDb) {
             )
             .await
             .unwrap();
-        s.login("new@demo.rungs.test", None).await
+        s.login("new@demo.rungs.test").await
     };
     assert!(
         s.gql(Some(&new_pw_token), "{ me { email } }", json!({}))
@@ -242,12 +242,12 @@ async fn table(s: &Server, home: &str, away: &str) {
     let (admin, manager, employee) = roles(home);
     let tokens = [
         ("anonymous", None),
-        ("employee", Some(s.login(employee, None).await.0)),
-        ("manager", Some(s.login(manager, None).await.0)),
-        ("admin", Some(s.login(admin, None).await.0)),
+        ("employee", Some(s.login(employee).await.0)),
+        ("manager", Some(s.login(manager).await.0)),
+        ("admin", Some(s.login(admin).await.0)),
     ];
     let admin_token = tokens[3].1.clone().unwrap();
-    let away_admin = s.login(roles(away).0, None).await.0;
+    let away_admin = s.login(roles(away).0).await.0;
     let t = Targets {
         employee: s.id_of(&admin_token, employee).await,
         admin: s.id_of(&admin_token, admin).await,
@@ -735,9 +735,9 @@ async fn bad_tokens_get_401_before_any_resolver_runs() {
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
     let s = spawn(&t.db, ApiConfig::default()).await;
     seed_two_orgs(&s.app).await;
-    let (good, _) = s.login(DEMO_EMPLOYEE, None).await;
+    let (good, _) = s.login(DEMO_EMPLOYEE).await;
     // The session of another sign-in, ended by signing out: a token naming it is refused.
-    let (ended, ended_refresh) = s.login(DEMO_EMPLOYEE, None).await;
+    let (ended, ended_refresh) = s.login(DEMO_EMPLOYEE).await;
     let sid_of = |token: &str| -> Value {
         serde_json::from_slice::<Value>(
             &URL_SAFE_NO_PAD
@@ -879,7 +879,7 @@ async fn refresh_rotates_reuse_revokes_the_family_and_logout_revokes() {
         let s = spawn(&t.db, ApiConfig::default()).await;
         seed_two_orgs(&s.app).await;
         let refresh = "mutation($t: String!) { refresh(token: $t) { accessToken refreshToken person { email } } }";
-        let (_, r1) = s.login(DEMO_MANAGER, None).await;
+        let (_, r1) = s.login(DEMO_MANAGER).await;
         let r = s.gql(None, refresh, json!({ "t": r1 })).await;
         let r2 = r.ok()["refresh"]["refreshToken"].as_str().unwrap().to_owned();
         let a2 = r.ok()["refresh"]["accessToken"].as_str().unwrap().to_owned();
@@ -898,8 +898,8 @@ async fn refresh_rotates_reuse_revokes_the_family_and_logout_revokes() {
         assert!(r.body.to_string().contains("session has ended"), "{}", r.body);
         // Logout revokes the refresh token and the sign-in's access tokens; another sign-in of
         // the same person is unaffected.
-        let (a_access, a) = s.login(DEMO_MANAGER, None).await;
-        let (b_access, b) = s.login(DEMO_MANAGER, None).await;
+        let (a_access, a) = s.login(DEMO_MANAGER).await;
+        let (b_access, b) = s.login(DEMO_MANAGER).await;
         assert_eq!(s.gql(Some(&a_access), me, json!({})).await.ok()["me"]["email"], DEMO_MANAGER);
         assert_eq!(s.gql(None, "mutation($t: String!) { logout(token: $t) }", json!({ "t": a })).await.ok()["logout"], true);
         assert_eq!(s.gql(None, refresh, json!({ "t": a })).await.code(), Some("UNAUTHENTICATED"));
@@ -907,7 +907,7 @@ async fn refresh_rotates_reuse_revokes_the_family_and_logout_revokes() {
         assert_eq!(s.gql(Some(&b_access), me, json!({})).await.ok()["me"]["email"], DEMO_MANAGER);
         assert!(s.gql(None, refresh, json!({ "t": b })).await.ok()["refresh"].is_object());
         // A password change signs the person out everywhere, access tokens included.
-        let (c_access, _) = s.login(DEMO_MANAGER, None).await;
+        let (c_access, _) = s.login(DEMO_MANAGER).await;
         s.app
             .set_password(
                 &rungs_app::Actor::system(),
@@ -1024,7 +1024,7 @@ async fn sign_ins_are_limited_per_address_and_per_account() {
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
     let attempt = async |s: &Server, email: &str, forwarded: Option<&str>| {
         let mut req = s.http.post(format!("{}/graphql", s.base)).json(&json!({
-            "query": "mutation($e: String!) { login(email: $e, password: \"not the password\") { accessToken } }",
+            "query": "mutation($e: String!) { login(organisation: \"demo\", email: $e, password: \"not the password\") { accessToken } }",
             "variables": { "e": email },
         }));
         if let Some(f) = forwarded {
@@ -1107,14 +1107,24 @@ async fn failed_sign_ins_run_the_same_statements_whatever_the_email() {
         db.observe_statements(move |sql, _, _| seen.lock().unwrap().push(sql.to_owned()));
         let s = spawn(&db, ApiConfig::default()).await;
         seed_two_orgs(&s.app).await;
-        let login = "mutation($e: String!) { login(email: $e, password: \"not the password\") { accessToken } }";
-        let statements = async |email: &str| {
+        let login = "mutation($o: String!, $e: String!) { login(organisation: $o, email: $e, password: \"not the password\") { accessToken } }";
+        let statements_at = async |org: &str, email: &str| {
             log.lock().unwrap().clear();
-            let r = s.gql(None, login, json!({ "e": email })).await;
+            let r = s.gql(None, login, json!({ "o": org, "e": email })).await;
             assert_eq!(r.code(), Some("UNAUTHENTICATED"), "{}", r.body);
             std::mem::take(&mut *log.lock().unwrap())
         };
+        let statements = async |email: &str| statements_at("demo", email).await;
         let unknown = statements("nobody@demo.rungs.test").await;
+        // An email of another organisation, and an organisation that does not exist, cost
+        // what an unknown email costs.
+        assert_eq!(statements("hr@beta.test").await, unknown, "{:?}", t.backend);
+        assert_eq!(
+            statements_at("nowhere", DEMO_MANAGER).await,
+            unknown,
+            "{:?}",
+            t.backend
+        );
         let wrong = statements(DEMO_MANAGER).await;
         assert_eq!(unknown, wrong, "{:?}", t.backend);
         assert_eq!(unknown.len(), 2, "{:?}: {unknown:?}", t.backend);
@@ -1124,9 +1134,8 @@ async fn failed_sign_ins_run_the_same_statements_whatever_the_email() {
         let locked = statements(DEMO_MANAGER).await;
         assert_eq!(locked, unknown, "{:?}: a locked account", t.backend);
         // It was locked: the right password is refused too.
-        let right = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
         let r = s
-            .gql(None, right, json!({ "e": DEMO_MANAGER, "p": rungs_app::demo::DEMO_PASSWORD }))
+            .gql(None, LOGIN, json!({ "o": "demo", "e": DEMO_MANAGER, "p": rungs_app::demo::DEMO_PASSWORD }))
             .await;
         assert_eq!(r.code(), Some("UNAUTHENTICATED"), "{}", r.body);
     })
@@ -1138,10 +1147,9 @@ async fn login_failures_answer_alike_and_repeated_failures_lock_the_account() {
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
     let s = spawn(&t.db, ApiConfig::default()).await;
     seed_two_orgs(&s.app).await;
-    let login =
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
-    let try_login =
-        |e: &'static str, p: &'static str| s.gql(None, login, json!({ "e": e, "p": p }));
+    let try_login = |e: &'static str, p: &'static str| {
+        s.gql(None, LOGIN, json!({ "o": org_of(e), "e": e, "p": p }))
+    };
     let unknown = try_login("nobody@demo.rungs.test", "whatever-password").await;
     let wrong = try_login(DEMO_EMPLOYEE, "wrong-password").await;
     assert_eq!(unknown.code(), Some("UNAUTHENTICATED"));
@@ -1171,11 +1179,36 @@ async fn login_failures_answer_alike_and_repeated_failures_lock_the_account() {
     );
 }
 
+/// Sign-in is per organisation: another organisation adding a person with the same email,
+/// and failing that person's sign-in until it locks, changes nothing for the first; and no
+/// answer says whether an email exists elsewhere.
 #[tokio::test]
-async fn an_email_in_two_organisations_needs_the_organisation() {
+async fn sign_in_is_per_organisation_and_another_cannot_break_it() {
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
     let s = spawn(&t.db, ApiConfig::default()).await;
     seed_two_orgs(&s.app).await;
+    let sign_in = async |org: &str, email: &str, password: &str| {
+        s.gql(
+            None,
+            "mutation($o: String!, $e: String!, $p: String!) { login(organisation: $o, email: $e, password: $p) { organisation { slug } person { displayName } } }",
+            json!({ "o": org, "e": email, "p": password }),
+        )
+        .await
+    };
+    let good = rungs_app::demo::DEMO_PASSWORD;
+    let message = |r: &Reply| {
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    // Before beta knows the email: signing in to beta with it is an unknown email.
+    let unknown_before = sign_in("beta", DEMO_EMPLOYEE, good).await;
+    assert_eq!(unknown_before.code(), Some("UNAUTHENTICATED"));
+    let nobody = sign_in("beta", "nobody@nowhere.test", good).await;
+    assert_eq!(message(&unknown_before), message(&nobody));
+    // Beta's HR adds a person with the demo employee's email, and fails their sign-in until
+    // it locks.
     let sys = rungs_app::Actor::system();
     s.app
         .import_people(
@@ -1191,17 +1224,49 @@ async fn an_email_in_two_organisations_needs_the_organisation() {
         .set_password(&sys, "beta", DEMO_EMPLOYEE, common_password())
         .await
         .unwrap();
-    let login = "mutation($o: String) { login(email: \"employee@demo.rungs.test\", password: \"rungs-demo-password\", organisation: $o) { organisation { slug } } }";
-    assert_eq!(
-        s.gql(None, login, json!({})).await.code(),
-        Some("INVALID_INPUT")
-    );
-    for org in ["demo", "beta"] {
+    for _ in 0..6 {
         assert_eq!(
-            s.gql(None, login, json!({ "o": org })).await.ok()["login"]["organisation"]["slug"],
-            org
+            sign_in("beta", DEMO_EMPLOYEE, "wrong-password")
+                .await
+                .code(),
+            Some("UNAUTHENTICATED")
         );
     }
+    // The demo employee signs in to demo as before, as themselves.
+    let r = sign_in("demo", DEMO_EMPLOYEE, good).await;
+    assert_eq!(
+        r.ok()["login"]["organisation"]["slug"],
+        "demo",
+        "{}",
+        r.body
+    );
+    assert_ne!(r.ok()["login"]["person"]["displayName"], "Twin");
+    // Their password opens nothing in beta, with the answer an unknown email gets.
+    let elsewhere = sign_in("beta", "employee@beta.test", good).await;
+    assert!(elsewhere.ok()["login"].is_object(), "{}", elsewhere.body);
+    let twin = sign_in("beta", DEMO_EMPLOYEE, good).await;
+    assert_eq!(
+        message(&twin),
+        message(&nobody),
+        "a locked twin answers as no one"
+    );
+    // A wrong or unknown organisation answers alike, and the organisation is required.
+    let nowhere = sign_in("nowhere", DEMO_EMPLOYEE, good).await;
+    assert_eq!(message(&nowhere), message(&nobody));
+    let without = s
+        .gql(
+            None,
+            "mutation { login(email: \"employee@demo.rungs.test\", password: \"rungs-demo-password\") { accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert!(without.body["data"].is_null(), "{}", without.body);
+    assert!(without.code().is_some(), "{}", without.body);
+    assert!(
+        message(&without).contains("organisation"),
+        "{}",
+        without.body
+    );
 }
 
 // ---- limits ------------------------------------------------------------------------------
@@ -1211,7 +1276,7 @@ async fn safety_limits_reject() {
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
     let s = spawn(&t.db, ApiConfig::default()).await;
     seed_two_orgs(&s.app).await;
-    let (hr, _) = s.login(DEMO_ADMIN, None).await;
+    let (hr, _) = s.login(DEMO_ADMIN).await;
 
     // Complexity: three full pages of people with their levels.
     let big = "{ a: people(first: 100) { edges { node { email displayName managerEmail current { track level reason effective } } } } b: people(first: 100) { edges { node { email displayName managerEmail current { track level reason effective } } } } c: people(first: 100) { edges { node { email displayName managerEmail current { track level reason effective } } } } }";
@@ -1298,7 +1363,7 @@ async fn safety_limits_reject() {
     .await;
     // Checking a password (Argon2id, 19 MiB) takes far longer than a millisecond.
     let r = slow
-        .gql(None, "mutation { login(email: \"hr@demo.rungs.test\", password: \"rungs-demo-password\") { accessToken } }", json!({}))
+        .gql(None, "mutation { login(organisation: \"demo\", email: \"hr@demo.rungs.test\", password: \"rungs-demo-password\") { accessToken } }", json!({}))
         .await;
     assert_eq!(r.status, 408);
 
@@ -1367,7 +1432,7 @@ async fn internal_errors_reach_the_client_without_driver_text_and_probes_answer(
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
     let s = spawn(&t.db, ApiConfig::default()).await;
     seed_two_orgs(&s.app).await;
-    let (_, refresh) = s.login(DEMO_ADMIN, None).await;
+    let (_, refresh) = s.login(DEMO_ADMIN).await;
     for probe in ["healthz", "readyz"] {
         let res = s
             .http
@@ -1450,7 +1515,7 @@ async fn metrics_count_requests_by_operation_and_outcome() {
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
     let s = spawn(&t.db, ApiConfig::default()).await;
     seed_two_orgs(&s.app).await;
-    let (emp, _) = s.login(DEMO_EMPLOYEE, None).await;
+    let (emp, _) = s.login(DEMO_EMPLOYEE).await;
     s.gql(Some(&emp), "{ me { email } }", json!({})).await.ok();
     s.gql(
         Some(&emp),
@@ -1550,7 +1615,7 @@ async fn the_draft_is_edited_field_by_field_over_http() {
     on_every_backend(async |t| {
         let s = spawn(&t.db, ApiConfig::default()).await;
         seed_two_orgs(&s.app).await;
-        let (hr, _) = s.login(DEMO_ADMIN, None).await;
+        let (hr, _) = s.login(DEMO_ADMIN).await;
         let q = async |query: &str, vars: Value| s.gql(Some(&hr), query, vars).await;
         let r = q(
             "mutation { startMatrixDraft(key: \"python\") { version { label revision } } }",
@@ -1611,7 +1676,7 @@ async fn the_draft_is_edited_field_by_field_over_http() {
         // Publishing, then the published version is what everyone reads.
         let r = q("mutation { publishMatrix(key: \"python\", note: \"syntax renamed\", revision: 2) { number label } }", json!({})).await;
         assert_eq!(r.ok()["publishMatrix"]["label"], "v2");
-        let (emp, _) = s.login(DEMO_EMPLOYEE, None).await;
+        let (emp, _) = s.login(DEMO_EMPLOYEE).await;
         let r = s.gql(Some(&emp), "{ matrix(key: \"python\") { version { number } } matrixVersions(key: \"python\") { version { label } publishedBy } }", json!({})).await;
         assert_eq!(r.ok()["matrix"]["version"]["number"], 2);
         let versions = r.ok()["matrixVersions"].as_array().unwrap().clone();
@@ -1626,7 +1691,7 @@ async fn a_framework_is_built_in_the_draft_and_read_over_http() {
     on_every_backend(async |t| {
         let s = spawn(&t.db, ApiConfig::default()).await;
         seed_two_orgs(&s.app).await;
-        let (hr, _) = s.login(DEMO_ADMIN, None).await;
+        let (hr, _) = s.login(DEMO_ADMIN).await;
         let q = async |query: &str, vars: Value| s.gql(Some(&hr), query, vars).await;
         q("mutation { startMatrixDraft(key: \"python\") { version { revision } } }", json!({})).await.ok();
         let edit = "mutation($r: Int!, $e: [MatrixEditInput!]!) { editMatrixDraft(key: \"python\", revision: $r, edits: $e) { version { revision } } }";
@@ -1702,7 +1767,7 @@ async fn nul_characters_are_refused_before_anything_runs() {
         let b = format!("{:?}", t.backend);
         let s = spawn(&t.db, ApiConfig::default()).await;
         seed_two_orgs(&s.app).await;
-        let (hr, _) = s.login(DEMO_ADMIN, None).await;
+        let (hr, _) = s.login(DEMO_ADMIN).await;
         let count = "{ people(first: 1, filter: { includeInactive: true }) { totalCount } }";
         let before = s.gql(Some(&hr), count, json!({})).await.ok()["people"]["totalCount"].clone();
         let employee = s.id_of(&hr, DEMO_EMPLOYEE).await;
@@ -1712,7 +1777,7 @@ async fn nul_characters_are_refused_before_anything_runs() {
             ("a variable in a list", "mutation($l: [String!]!) { assess(input: { personId: \"x\", expectationKey: \"k\", rating: MEETS, links: $l }) { id } }".into(), json!({ "l": ["https://a.test/\u{0}"] })),
             ("an escape in the query", format!("mutation {{ updatePerson(id: \"{employee}\", input: {{ displayName: \"E\\u0000\" }}) {{ id }} }}"), json!({})),
             ("a braced escape in the query", "{ people(filter: { search: \"a\\u{0}\" }) { totalCount } }".into(), json!({})),
-            ("sign-in", "mutation($e: String!) { login(email: $e, password: \"x\") { accessToken } }".into(), json!({ "e": "hr@demo.test\u{0}" })),
+            ("sign-in", "mutation($e: String!) { login(organisation: \"demo\", email: $e, password: \"x\") { accessToken } }".into(), json!({ "e": "hr@demo.test\u{0}" })),
         ];
         for (what, query, vars) in cases {
             let token = if what == "sign-in" { None } else { Some(hr.as_str()) };
@@ -1741,8 +1806,8 @@ async fn parallel_guesses_each_count_and_lock_the_account() {
         let s = spawn(&t.db, ApiConfig::default()).await;
         seed_two_orgs(&s.app).await;
         let body = json!({
-            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
-            "variables": { "e": DEMO_EMPLOYEE, "p": "a-wrong-password" },
+            "query": LOGIN,
+            "variables": { "o": "demo", "e": DEMO_EMPLOYEE, "p": "a-wrong-password" },
         });
         let mut guesses = tokio::task::JoinSet::new();
         for _ in 0..20 {
@@ -1754,25 +1819,37 @@ async fn parallel_guesses_each_count_and_lock_the_account() {
         }
         while let Some(r) = guesses.join_next().await {
             let r = r.unwrap();
-            assert_eq!(r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{b}: {r}");
+            assert_eq!(
+                r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+                "{b}: {r}"
+            );
         }
         let sys = rungs_app::Actor::system();
         let org = s.app.organisation(&sys, "demo").await.unwrap();
         let me = s
             .app
             .db()
-            .person_by_email(org.id, &rungs_domain::person::Email::parse(DEMO_EMPLOYEE).unwrap())
+            .person_by_email(
+                org.id,
+                &rungs_domain::person::Email::parse(DEMO_EMPLOYEE).unwrap(),
+            )
             .await
             .unwrap()
             .unwrap();
         let cred = s.app.db().credential(org.id, me.id).await.unwrap().unwrap();
-        assert_eq!(cred.failed_attempts, 5, "{b}: every guess up to the lock counted");
-        assert!(cred.locked_until.is_some_and(|u| u > chrono::Utc::now()), "{b}");
+        assert_eq!(
+            cred.failed_attempts, 5,
+            "{b}: every guess up to the lock counted"
+        );
+        assert!(
+            cred.locked_until.is_some_and(|u| u > chrono::Utc::now()),
+            "{b}"
+        );
         let right = s
             .gql(
                 None,
-                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
-                json!({ "e": DEMO_EMPLOYEE, "p": rungs_app::demo::DEMO_PASSWORD }),
+                LOGIN,
+                json!({ "o": "demo", "e": DEMO_EMPLOYEE, "p": rungs_app::demo::DEMO_PASSWORD }),
             )
             .await;
         assert_eq!(right.code(), Some("UNAUTHENTICATED"), "{b}: locked");
@@ -1930,7 +2007,7 @@ async fn fragment_bombs_and_overlong_queries_are_refused_before_validation() {
     // A thousand aliases of `me`, signed in: refused for their number of root fields before
     // any resolver or statement runs; twenty pass.
     seed_two_orgs(&s.app).await;
-    let (employee, _) = s.login(DEMO_EMPLOYEE, None).await;
+    let (employee, _) = s.login(DEMO_EMPLOYEE).await;
     let aliases = |n: usize| {
         let fields: Vec<String> = (0..n).map(|i| format!("a{i}: me {{ id }}")).collect();
         format!("{{ {} }}", fields.join(" "))
@@ -1946,7 +2023,7 @@ async fn fragment_bombs_and_overlong_queries_are_refused_before_validation() {
     let r = s.gql(Some(&employee), &aliases(20), json!({})).await;
     assert_eq!(r.ok()["a19"]["id"], r.ok()["a0"]["id"]);
     // Without a token: one operation, one root field.
-    let login = json!({ "query": "mutation { login(email: \"x@y.test\", password: \"wrong password\") { accessToken } }" });
+    let login = json!({ "query": "mutation { login(organisation: \"demo\", email: \"x@y.test\", password: \"wrong password\") { accessToken } }" });
     let r = s
         .post(None, Value::Array(vec![login.clone(), login.clone()]))
         .await;
@@ -1972,8 +2049,8 @@ async fn concurrent_writes_wait_instead_of_failing() {
         let b = format!("{:?}", t.backend);
         let s = spawn(&t.db, ApiConfig::default()).await;
         seed_two_orgs(&s.app).await;
-        let (manager, _) = s.login(DEMO_MANAGER, None).await;
-        let (hr, _) = s.login(DEMO_ADMIN, None).await;
+        let (manager, _) = s.login(DEMO_MANAGER).await;
+        let (hr, _) = s.login(DEMO_ADMIN).await;
         let employee = s.id_of(&hr, DEMO_EMPLOYEE).await;
         let plan = s
             .gql(Some(&manager), "query($id: ID) { growthPlan(personId: $id) { items { expectation { key } } } }", json!({ "id": employee }))
@@ -2021,7 +2098,7 @@ async fn concurrent_writes_wait_instead_of_failing() {
 
         // One refresh token presented twenty times at once: one wins, the rest are refused as
         // reuse; none fails.
-        let (_, refresh) = s.login(DEMO_EMPLOYEE, None).await;
+        let (_, refresh) = s.login(DEMO_EMPLOYEE).await;
         let mut refreshes = tokio::task::JoinSet::new();
         for _ in 0..20 {
             let (http, url, token) = (s.http.clone(), format!("{}/graphql", s.base), refresh.clone());

@@ -58,10 +58,10 @@ async fn every_field_is_filled_however_reached_and_only_for_who_may_read_it() {
         let b = format!("{:?}", t.backend);
         let s = spawn(&t.db, ApiConfig::default()).await;
         seed_two_orgs(&s.app).await;
-        let (employee, _) = s.login(DEMO_EMPLOYEE, None).await;
-        let (manager, _) = s.login(DEMO_MANAGER, None).await;
-        let (hr, _) = s.login(DEMO_ADMIN, None).await;
-        let (beta_hr, _) = s.login("hr@beta.test", None).await;
+        let (employee, _) = s.login(DEMO_EMPLOYEE).await;
+        let (manager, _) = s.login(DEMO_MANAGER).await;
+        let (hr, _) = s.login(DEMO_ADMIN).await;
+        let (beta_hr, _) = s.login("hr@beta.test").await;
 
         // The employee reaches themselves: every field filled, their manager named.
         let q = format!("{{ me {{ ...Everything }} }} {PERSON}");
@@ -341,7 +341,7 @@ async fn a_dashboard_costs_the_same_statements_for_10_and_1000_reports() {
                     .await
                     .unwrap();
             }
-            let (token, _) = s.login("boss@acme.test", None).await;
+            let (token, _) = s.login("boss@acme.test").await;
 
             let before = statements.load(Ordering::Relaxed);
             log.lock().unwrap().clear();
@@ -458,9 +458,9 @@ async fn root_reads_cost_the_same_at_10_and_10000_people() {
             let (db, statements) = rungs_db::testing::counting(&t.db);
             let s = spawn(&db, ApiConfig::default()).await;
             s.app.seed_demo(&Actor::system(), size).await.unwrap();
-            let (employee, _) = s.login(DEMO_EMPLOYEE, None).await;
-            let (manager, _) = s.login(DEMO_MANAGER, None).await;
-            let (hr, _) = s.login(DEMO_ADMIN, None).await;
+            let (employee, _) = s.login(DEMO_EMPLOYEE).await;
+            let (manager, _) = s.login(DEMO_MANAGER).await;
+            let (hr, _) = s.login(DEMO_ADMIN).await;
             let employee_id = s.id_of(&hr, DEMO_EMPLOYEE).await;
             let mut used = Vec::new();
             for (name, query) in reads {

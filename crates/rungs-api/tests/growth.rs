@@ -37,7 +37,7 @@ async fn hr_imports_manager_assesses_employee_reads_manager_proposes_hr_approves
             .set_password(&sys, "acme", "hr@acme.test", DEMO_PASSWORD.to_owned().into())
             .await
             .unwrap();
-        let (hr, _) = s.login("hr@acme.test", None).await;
+        let (hr, _) = s.login("hr@acme.test").await;
 
         // HR imports the matrix, then the people (placing them in it).
         let r = s
@@ -72,8 +72,8 @@ async fn hr_imports_manager_assesses_employee_reads_manager_proposes_hr_approves
                 .await
                 .unwrap();
         }
-        let (lead, _) = s.login("lead@acme.test", None).await;
-        let (dev, _) = s.login("dev@acme.test", None).await;
+        let (lead, _) = s.login("lead@acme.test").await;
+        let (dev, _) = s.login("dev@acme.test").await;
         let dev_id = s.id_of(&hr, "dev@acme.test").await;
 
         // The employee's plan toward the next level: everything new is a gap.

@@ -115,7 +115,7 @@ async fn a_database_outage_fails_fast_with_503_and_service_resumes_by_itself() {
         .unwrap();
         let s = spawn(&db, ApiConfig::default()).await;
         seed_two_orgs(&s.app).await;
-        let (token, _) = s.login(DEMO_EMPLOYEE, None).await;
+        let (token, _) = s.login(DEMO_EMPLOYEE).await;
         let me = "{ me { email } }";
         let r = s.gql(Some(&token), me, json!({})).await;
         assert_eq!(r.ok()["me"]["email"], DEMO_EMPLOYEE, "{b}");
@@ -151,7 +151,7 @@ async fn a_database_outage_fails_fast_with_503_and_service_resumes_by_itself() {
         let r = s
             .gql(
                 None,
-                "mutation { login(email: \"employee@demo.rungs.test\", password: \"x\") { accessToken } }",
+                "mutation { login(organisation: \"demo\", email: \"employee@demo.rungs.test\", password: \"x\") { accessToken } }",
                 json!({}),
             )
             .await;

@@ -26,11 +26,9 @@ async fn a_sign_in_flood_takes_turns_and_the_excess_is_told_to_retry() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
     let http = reqwest::Client::new();
-    let login =
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
     let send = |e: &str, p: &str| {
         http.post(format!("{base}/graphql"))
-            .json(&json!({ "query": login, "variables": { "e": e, "p": p } }))
+            .json(&json!({ "query": common::LOGIN, "variables": { "o": "demo", "e": e, "p": p } }))
             .send()
     };
 

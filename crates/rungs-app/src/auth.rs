@@ -32,7 +32,7 @@ const ALGORITHM: jsonwebtoken::Algorithm = jsonwebtoken::Algorithm::HS256;
 /// The shortest signing secret accepted (bytes): HS256 wants at least 256 bits.
 pub const MIN_SECRET_LEN: usize = 32;
 const LOGIN_FAILED: &str =
-    "wrong email or password (repeated failures lock an account for a while)";
+    "wrong organisation, email or password (repeated failures lock an account for a while)";
 
 /// Authentication settings. `Debug` never shows the secret.
 #[derive(Clone)]
@@ -135,8 +135,14 @@ impl SignInLimits {
         }
     }
 
-    /// Admits one sign-in from `client` for `email`, or says how long to wait.
-    fn admit(&self, client: Option<IpAddr>, email: &str) -> Result<(), AppError> {
+    /// Admits one sign-in from `client` for `email` in `organisation`, or says how long to
+    /// wait. The account is the pair: attempts at one organisation never hold up another's.
+    fn admit(
+        &self,
+        client: Option<IpAddr>,
+        organisation: &str,
+        email: &str,
+    ) -> Result<(), AppError> {
         use std::sync::atomic::Ordering;
         if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
             // Keys whose bucket is full again hold nothing worth keeping.
@@ -157,7 +163,11 @@ impl SignInLimits {
                 .check_key(&a)
                 .map_err(|n| refused(n.wait_time_from(now), "from this address"))?;
         }
-        let account = email.trim().to_lowercase();
+        let account = format!(
+            "{}\u{0}{}",
+            organisation.trim().to_lowercase(),
+            email.trim().to_lowercase()
+        );
         self.by_account
             .check_key(&account)
             .map_err(|n| refused(n.wait_time_from(now), "for this account"))
@@ -439,37 +449,28 @@ impl App {
         })
     }
 
-    /// Checks an email and password (and the organisation's slug when the email belongs to
-    /// people in several). Unknown email, wrong password and a locked account all answer the
-    /// same, after the same amount of hashing work.
+    /// Checks an organisation's slug, an email and a password. Only that organisation's
+    /// people are looked at. Unknown organisation, unknown email, wrong password and a locked
+    /// account all answer the same, after the same statements and hashing work.
     async fn check_password(
         &self,
+        organisation: &str,
         email: &str,
         password: SecretString,
-        organisation: Option<&str>,
         client: Option<IpAddr>,
     ) -> Result<(Person, Organisation), AppError> {
         let auth = self.auth()?;
-        auth.limits.admit(client, email)?;
+        auth.limits.admit(client, organisation, email)?;
         let failed = || AppError::Unauthenticated(LOGIN_FAILED.into());
-        let mut candidates = match Email::parse(email) {
-            Ok(e) => self.db.login_candidates(&e).await?,
-            Err(_) => Vec::new(),
-        };
-        candidates.retain(|c| c.person.active);
-        if let Some(slug) = organisation.map(str::trim).filter(|s| !s.is_empty()) {
-            candidates.retain(|c| c.org.slug.as_str() == slug);
+        let slug = organisation.trim().to_lowercase();
+        let candidate = match Email::parse(email) {
+            Ok(e) => self.db.login_candidate(&slug, &e).await?,
+            Err(_) => None,
         }
-        if candidates.len() > 1 {
-            auth.verify_password(password, auth.dummy_hash.clone())
-                .await?;
-            return Err(AppError::Invalid(
-                "this email belongs to people in several organisations: say which with `organisation`".into(),
-            ));
-        }
+        .filter(|c| c.person.active);
         let now = Utc::now();
         let throttle = auth.cfg.throttle;
-        let usable = candidates.pop().and_then(|c| {
+        let usable = candidate.and_then(|c| {
             let cred = c.credential.clone()?;
             Some((c, cred))
         });
@@ -508,18 +509,18 @@ impl App {
         Ok((candidate.person, candidate.org))
     }
 
-    /// Signs in with email and password (and the organisation's slug when the email belongs
-    /// to people in several): an access token and a refresh token.
+    /// Signs in with the organisation's slug, an email and a password: an access token and
+    /// a refresh token.
     #[tracing::instrument(skip(self, password), err(level = "debug", Display))]
     pub async fn login(
         &self,
+        organisation: &str,
         email: &str,
         password: SecretString,
-        organisation: Option<&str>,
         client: Option<IpAddr>,
     ) -> Result<Tokens, AppError> {
         let (person, org) = self
-            .check_password(email, password, organisation, client)
+            .check_password(organisation, email, password, client)
             .await?;
         let auth = self.auth()?;
         let now = Utc::now();
@@ -555,13 +556,13 @@ impl App {
     #[tracing::instrument(skip(self, password), err(level = "debug", Display))]
     pub async fn web_sign_in(
         &self,
+        organisation: &str,
         email: &str,
         password: SecretString,
-        organisation: Option<&str>,
         client: Option<IpAddr>,
     ) -> Result<(String, WebSession), AppError> {
         let (person, org) = self
-            .check_password(email, password, organisation, client)
+            .check_password(organisation, email, password, client)
             .await?;
         let life = self.auth()?.cfg.web;
         let now = Utc::now();

@@ -117,6 +117,9 @@ pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result
         "Rungs is listening on http://{local}/ (web app; the API is at http://{local}/graphql; database {})",
         redact_url(url)
     );
+    if opts.demo {
+        println!("Sign in: open http://{local}/signin?org={DEMO_ORG} in a browser");
+    }
     if introspection {
         println!("GraphiQL: open http://{local}/graphql in a browser");
     }

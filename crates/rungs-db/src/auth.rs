@@ -1,6 +1,6 @@
 //! Credentials and refresh tokens. Sign-in is the one place that looks a person up before the
-//! tenant is known (by email across organisations, or by a refresh token's hash); everything
-//! after it is scoped by the organisation those lookups return.
+//! tenant is verified (by organisation slug and email, or by a refresh token's hash);
+//! everything after it is scoped by the organisation those lookups return.
 
 use crate::audit::Audit;
 use crate::core::Db;
@@ -34,8 +34,13 @@ fn credential_from_row(r: credential::Model) -> Credential {
 }
 
 impl Db {
-    /// Everyone with this email, in every organisation (sign-in only).
-    pub async fn login_candidates(&self, email: &Email) -> Result<Vec<LoginCandidate>, DbError> {
+    /// The person with this email in the organisation with this slug (sign-in only). Never
+    /// looks at another organisation: who exists elsewhere cannot change the answer.
+    pub async fn login_candidate(
+        &self,
+        slug: &str,
+        email: &Email,
+    ) -> Result<Option<LoginCandidate>, DbError> {
         // One statement, whether the email is known or not (a sign-in's timing says nothing).
         use sea_orm::{ConnectionTrait, FromQueryResult};
         let mut b = crate::paging::Bound::new(self.conn.get_database_backend());
@@ -46,24 +51,24 @@ impl Db {
              c.locked_until AS c_locked_until, c.updated_at AS c_updated_at \
              FROM people p JOIN organisations o ON o.id = p.org_id \
              LEFT JOIN credentials c ON c.id = p.id AND c.org_id = p.org_id \
-             WHERE p.email = {}",
+             WHERE o.slug = {} AND p.email = {}",
+            b.bind(slug),
             b.bind(email.as_str())
         );
-        let mut out = Vec::new();
-        for row in self.conn.query_all_raw(b.statement(sql)).await? {
-            let credential = match row.try_get::<Option<uuid::Uuid>>("", "c_id")? {
-                Some(_) => Some(credential_from_row(credential::Model::from_query_result(
-                    &row, "c_",
-                )?)),
-                None => None,
-            };
-            out.push(LoginCandidate {
-                org: org_from_row(organisation::Model::from_query_result(&row, "o_")?)?,
-                person: person_from_row(person::Model::from_query_result(&row, "")?)?,
-                credential,
-            });
-        }
-        Ok(out)
+        let Some(row) = self.conn.query_one_raw(b.statement(sql)).await? else {
+            return Ok(None);
+        };
+        let credential = match row.try_get::<Option<uuid::Uuid>>("", "c_id")? {
+            Some(_) => Some(credential_from_row(credential::Model::from_query_result(
+                &row, "c_",
+            )?)),
+            None => None,
+        };
+        Ok(Some(LoginCandidate {
+            org: org_from_row(organisation::Model::from_query_result(&row, "o_")?)?,
+            person: person_from_row(person::Model::from_query_result(&row, "")?)?,
+            credential,
+        }))
     }
 
     /// A person of `org` by id.

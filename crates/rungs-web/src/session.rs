@@ -26,6 +26,9 @@ use subtle::ConstantTimeEq;
 pub const SESSION_COOKIE: &str = "rungs_session";
 /// The sign-in form's double-submit cookie.
 pub(crate) const SIGNIN_COOKIE: &str = "rungs_signin";
+/// The organisation last signed in to from this browser (its slug, not a secret), so the
+/// sign-in form can offer it again.
+pub(crate) const ORG_COOKIE: &str = "rungs_org";
 
 /// A signed-in request: who is asking, their CSRF token, and a reader for their organisation.
 pub(crate) struct Signed {

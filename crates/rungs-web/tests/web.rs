@@ -146,7 +146,7 @@ impl Browser {
 
     /// Signs in with the demo password and asserts that it worked.
     async fn signed_in(&mut self, email: &str, context: &str) {
-        let r = self.sign_in(email, DEMO_PASSWORD, "").await;
+        let r = self.sign_in(email, DEMO_PASSWORD, org_of(email)).await;
         assert_eq!(r.status, 303, "{context}: signing in as {email}");
     }
 
@@ -186,7 +186,15 @@ async fn an_employee_signs_in_reads_their_growth_rates_themselves_and_signs_out(
             .sign_in(DEMO_EMPLOYEE, "wrong password!", "demo")
             .await;
         assert_eq!(r.status, 401, "{b}");
-        assert!(r.body.contains("wrong email or password"), "{b}");
+        assert!(
+            r.body.contains("wrong organisation, email or password"),
+            "{b}"
+        );
+        // The employee's password with another organisation's slug, or none, opens nothing.
+        for org in ["beta", ""] {
+            let r = browser.sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, org).await;
+            assert_eq!(r.status, 401, "{b}: organisation {org:?}");
+        }
         assert!(
             !browser.cookies.contains_key(rungs_web::SESSION_COOKIE),
             "{b}"
@@ -308,6 +316,31 @@ async fn an_employee_signs_in_reads_their_growth_rates_themselves_and_signs_out(
         let r = browser.get("/growth").await;
         assert_eq!(r.status, 303, "{b}");
         assert!(r.location().starts_with("/signin?ended=1"), "{b}");
+
+        // The browser remembers the organisation; a shared link names one; anything that is
+        // not a slug is not echoed.
+        let offered = |p: &Page| {
+            let at = p
+                .body
+                .find("id=\"organisation\"")
+                .expect("the organisation field");
+            let rest = &p.body[at..];
+            let v = rest.find("value=\"").unwrap() + 7;
+            rest[v..v + rest[v..].find('"').unwrap()].to_owned()
+        };
+        assert_eq!(offered(&browser.get("/signin").await), "demo", "{b}");
+        assert_eq!(
+            offered(&browser.get("/signin?org=beta").await),
+            "beta",
+            "{b}"
+        );
+        let odd = browser.get("/signin?org=%3Cb%3Ex").await;
+        assert_eq!(offered(&odd), "demo", "{b}");
+        assert_eq!(
+            offered(&Browser::new(&base).get("/signin").await),
+            "",
+            "{b}"
+        );
     })
     .await;
 }
@@ -334,7 +367,10 @@ async fn sign_ins_at_the_same_moment_all_succeed() {
                 let who = people[i % 3];
                 at_once.spawn(async move {
                     let mut browser = Browser::new(&base);
-                    browser.sign_in(who, DEMO_PASSWORD, "").await.status
+                    browser
+                        .sign_in(who, DEMO_PASSWORD, org_of(who))
+                        .await
+                        .status
                 });
             }
             let statuses: Vec<u16> = at_once.join_all().await;
@@ -414,7 +450,9 @@ async fn a_password_change_or_a_deactivation_ends_every_session_of_that_person()
         let mut phone = Browser::new(&base);
         let mut laptop = Browser::new(&base);
         for browser in [&mut phone, &mut laptop] {
-            let r = browser.sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, "").await;
+            let r = browser
+                .sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, org_of(DEMO_EMPLOYEE))
+                .await;
             assert_eq!(r.status, 303, "{b}");
             assert_eq!(browser.get("/growth").await.status, 200, "{b}");
         }
@@ -546,6 +584,12 @@ async fn forms_from_elsewhere_are_refused_and_unknown_pages_are_plain_404s() {
 }
 
 /// The first `/people/{id}` link of a page whose text follows it is `name`.
+/// The organisation of a test person: the first label of their email's domain.
+fn org_of(email: &str) -> &str {
+    let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+    domain.split('.').next().unwrap_or("")
+}
+
 fn link_to(page: &Page, name: &str) -> String {
     let at = page.body.find(&format!("\">{name}</a>")).expect(name);
     let start = page.body[..at].rfind("/people/").unwrap();
@@ -561,7 +605,7 @@ async fn a_manager_reviews_the_team_assesses_and_handles_the_promotion_case() {
         let mut manager = Browser::new(&base);
         assert_eq!(
             manager
-                .sign_in(DEMO_MANAGER, DEMO_PASSWORD, "")
+                .sign_in(DEMO_MANAGER, DEMO_PASSWORD, org_of(DEMO_MANAGER))
                 .await
                 .status,
             303
@@ -709,7 +753,7 @@ async fn a_manager_reviews_the_team_assesses_and_handles_the_promotion_case() {
         let mut employee = Browser::new(&base);
         assert_eq!(
             employee
-                .sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, "")
+                .sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, org_of(DEMO_EMPLOYEE))
                 .await
                 .status,
             303
@@ -797,7 +841,7 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
             let mut employee = Browser::new(&base);
             assert_eq!(
                 employee
-                    .sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, "")
+                    .sign_in(DEMO_EMPLOYEE, DEMO_PASSWORD, org_of(DEMO_EMPLOYEE))
                     .await
                     .status,
                 303
@@ -805,7 +849,7 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
             let mut manager = Browser::new(&base);
             assert_eq!(
                 manager
-                    .sign_in(DEMO_MANAGER, DEMO_PASSWORD, "")
+                    .sign_in(DEMO_MANAGER, DEMO_PASSWORD, org_of(DEMO_MANAGER))
                     .await
                     .status,
                 303

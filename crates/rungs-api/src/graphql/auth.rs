@@ -21,22 +21,19 @@ pub struct AuthMutation;
 
 #[Object]
 impl AuthMutation {
-    /// Signs in. `organisation` (a slug) is needed only when the email belongs to people in
-    /// several organisations. Wrong email, wrong password and a locked account answer alike.
+    /// Signs in to one organisation, named by its slug. Only that organisation's people are
+    /// looked at: a wrong organisation, email or password and a locked account answer alike.
     async fn login(
         &self,
         ctx: &Context<'_>,
+        organisation: String,
         email: String,
         #[graphql(secret)] password: String,
-        organisation: Option<String>,
     ) -> Result<AuthPayload> {
         let c = Ctx::of(ctx);
         let secret = secrecy::SecretString::from(password);
         let client = ctx.data_opt::<crate::http::ClientAddr>().map(|a| a.0);
-        let tokens = c.ok(c
-            .app
-            .login(&email, secret, organisation.as_deref(), client)
-            .await)?;
+        let tokens = c.ok(c.app.login(&organisation, &email, secret, client).await)?;
         // The signed-in person as they would read themselves (with manager and level).
         let actor = Actor::Person {
             id: tokens.person.id,

@@ -119,13 +119,14 @@ impl Server {
             .await
     }
 
-    /// Signs in and returns (access token, refresh token).
-    pub async fn login(&self, email: &str, org: Option<&str>) -> (String, String) {
+    /// Signs in to the organisation the email's domain names (`hr@acme.test` to `acme`)
+    /// and returns (access token, refresh token).
+    pub async fn login(&self, email: &str) -> (String, String) {
         let r = self
             .gql(
                 None,
-                "mutation($e: String!, $p: String!, $o: String) { login(email: $e, password: $p, organisation: $o) { accessToken refreshToken } }",
-                json!({ "e": email, "p": DEMO_PASSWORD, "o": org }),
+                LOGIN,
+                json!({ "o": org_of(email), "e": email, "p": DEMO_PASSWORD }),
             )
             .await;
         let d = &r.ok()["login"];
@@ -152,4 +153,14 @@ impl Server {
             .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
             .unwrap_or_else(|| panic!("{email} not found"))
     }
+}
+
+/// The sign-in mutation, with its variables `$o` (organisation), `$e` and `$p`.
+pub const LOGIN: &str = "mutation($o: String!, $e: String!, $p: String!) { login(organisation: $o, email: $e, password: $p) { accessToken refreshToken } }";
+
+/// The organisation of a test person: the first label of their email's domain (the demo's
+/// `employee@demo.rungs.test` belongs to `demo`).
+pub fn org_of(email: &str) -> &str {
+    let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+    domain.split('.').next().unwrap_or("")
 }

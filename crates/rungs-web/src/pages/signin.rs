@@ -3,7 +3,9 @@
 use crate::State;
 use crate::error::{WebError, render};
 use crate::pages::Layout;
-use crate::session::{SESSION_COOKIE, SIGNIN_COOKIE, Signed, cookie, removal, same_secret, secure};
+use crate::session::{
+    ORG_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE, Signed, cookie, removal, same_secret, secure,
+};
 use askama::Template;
 use axum::extract::{Form, Query};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,6 +19,8 @@ use serde::Deserialize;
 
 /// How long a sign-in form stays usable.
 const FORM_MINUTES: i64 = 30;
+/// How long a browser remembers the organisation it signed in to.
+const REMEMBER_ORG_DAYS: i64 = 400;
 
 #[derive(Template)]
 #[template(path = "signin.html")]
@@ -34,6 +38,8 @@ struct SignInPage {
 #[derive(Debug, Deserialize, Default)]
 pub(crate) struct SignInQuery {
     next: Option<String>,
+    /// The organisation to offer (a link HR shares: `/signin?org=acme`).
+    org: Option<String>,
     ended: Option<String>,
     signed_out: Option<String>,
 }
@@ -83,10 +89,22 @@ fn form_page(
     Ok((jar, render(status, &page)).into_response())
 }
 
+/// The organisation the form offers: the link's, else the one this browser last signed in
+/// to. Only a well-formed slug is echoed back.
+fn offered_organisation(q: &SignInQuery, jar: &CookieJar) -> String {
+    [q.org.as_deref(), jar.get(ORG_COOKIE).map(|c| c.value())]
+        .into_iter()
+        .flatten()
+        .map(|s| s.trim().to_lowercase())
+        .find(|s| rungs_domain::org::Slug::parse(s).is_ok())
+        .unwrap_or_default()
+}
+
 /// `GET /signin`
 pub(crate) async fn form(
     st: State,
     headers: HeaderMap,
+    jar: CookieJar,
     Query(q): Query<SignInQuery>,
 ) -> Result<Response, WebError> {
     let notice = if q.ended.is_some() {
@@ -101,7 +119,7 @@ pub(crate) async fn form(
         csrf: String::new(),
         next: safe_next(q.next.as_deref().unwrap_or("")).to_owned(),
         email: String::new(),
-        organisation: String::new(),
+        organisation: offered_organisation(&q, &jar),
         notice,
         error: None,
     };
@@ -124,9 +142,9 @@ pub(crate) async fn submit(
     let outcome = st
         .app
         .web_sign_in(
+            organisation,
             f.email.trim(),
             SecretString::from(f.password),
-            Some(organisation).filter(|o| !o.is_empty()),
             peer.map(|axum::Extension(axum::extract::ConnectInfo(p))| {
                 let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
                 st.app.client_address(p.ip(), forwarded)
@@ -143,14 +161,16 @@ pub(crate) async fn submit(
                     secure(&st, &headers),
                     life.absolute,
                 ))
+                .add(cookie(
+                    ORG_COOKIE,
+                    organisation.trim().to_lowercase(),
+                    secure(&st, &headers),
+                    chrono::Duration::days(REMEMBER_ORG_DAYS),
+                ))
                 .add(removal(SIGNIN_COOKIE));
             return Ok((jar, Redirect::to(safe_next(&f.next))).into_response());
         }
         Err(AppError::Unauthenticated(m)) => (StatusCode::UNAUTHORIZED, m),
-        Err(AppError::Invalid(_)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "This email is used in several organisations: type the organisation's short name (its slug) too.".to_owned(),
-        ),
         Err(e) => return Err(WebError::action(e)),
     };
     let page = SignInPage {
