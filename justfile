@@ -60,3 +60,9 @@ bench-web people="100000":
 # time and peak RSS. Figures go in docs/performance.md. See scripts/bench-import.sh.
 bench-import rows="100000":
     bash scripts/bench-import.sh {{rows}}
+
+# The server under attack (release build, PostgreSQL, wrk): hostile documents against a victim
+# client, then failed sign-in floods from one address and from many, with the server's memory
+# before, at the peak and after. Figures go in docs/operations.md. See scripts/bench-hardening.sh.
+bench-hardening people="20000":
+    bash scripts/bench-hardening.sh {{people}}

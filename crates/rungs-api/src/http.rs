@@ -564,18 +564,33 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready when the database answers within a second (a probe must not hang while it is down).
-async fn readyz(State(st): State<Arc<AppState>>) -> Response {
-    let ping = tokio::time::timeout(READY_WITHIN, st.app.db().ping()).await;
-    match ping {
+/// Ready when the database answers and can write, within a second (a probe must not hang
+/// while it is down). Writing is known from the latest writes, or tried with a one-row probe
+/// when none committed lately ([`rungs_db::Db::check_writable`]): a full disk makes the
+/// server unready until space is freed, then ready again without a restart.
+async fn readyz(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let check = tokio::time::timeout(READY_WITHIN, st.app.readiness()).await;
+    let unready = |why: &str| {
+        error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            why,
+            &request_id(&headers),
+        )
+    };
+    match check {
         Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(Err(e @ AppError::StorageFull)) => {
+            tracing::warn!(error = %e, "readiness check failed: the database cannot write");
+            unready("not ready: the database has no room to write")
+        }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+            unready("not ready: the database is unavailable")
         }
         Err(_) => {
             tracing::warn!("readiness check failed: the database did not answer within a second");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+            unready("not ready: the database did not answer within a second")
         }
     }
 }

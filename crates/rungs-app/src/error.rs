@@ -31,6 +31,11 @@ pub enum AppError {
     /// The database cannot be reached now: try again shortly.
     #[error("the database is unavailable right now: try again shortly")]
     Unavailable,
+    /// The database has no room to write (its disk is full): nothing was saved.
+    #[error(
+        "the database has no room to write (its disk is full): nothing was saved; try again once space is freed"
+    )]
+    StorageFull,
     /// The work ran past its time and was stopped (the database's statement timeout).
     #[error("the request took too long and was stopped")]
     TimedOut,
@@ -48,7 +53,7 @@ impl AppError {
             Self::Conflict(_) | Self::StateConflict(_) => "CONFLICT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::RateLimited(_) => "RATE_LIMITED",
-            Self::Unavailable => "UNAVAILABLE",
+            Self::Unavailable | Self::StorageFull => "UNAVAILABLE",
             Self::TimedOut => "TIMEOUT",
             Self::Internal(_) => "INTERNAL",
         }
@@ -65,6 +70,10 @@ impl From<DbError> for AppError {
             DbError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "the database is unavailable");
                 Self::Unavailable
+            }
+            DbError::StorageFull(cause) => {
+                tracing::error!(error = %cause, "the database has no room to write");
+                Self::StorageFull
             }
             DbError::TimedOut(cause) => {
                 tracing::warn!(error = %cause, "a statement ran past the statement timeout");

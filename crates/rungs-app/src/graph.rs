@@ -516,6 +516,7 @@ fn clone_error(e: &AppError) -> AppError {
         AppError::StateConflict(m) => AppError::StateConflict(m.clone()),
         AppError::Unauthenticated(m) => AppError::Unauthenticated(m.clone()),
         AppError::Unavailable => AppError::Unavailable,
+        AppError::StorageFull => AppError::StorageFull,
         AppError::TimedOut => AppError::TimedOut,
         AppError::RateLimited(m) => AppError::RateLimited(m.clone()),
         AppError::InvalidFile(_) | AppError::Internal(_) => {

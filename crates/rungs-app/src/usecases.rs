@@ -94,6 +94,15 @@ impl App {
         &self.db
     }
 
+    /// Whether this server can serve: the database answers and can write (see
+    /// [`Db::check_writable`]). `StorageFull` when it has no room, `Unavailable` when it
+    /// cannot be reached.
+    pub async fn readiness(&self) -> Result<(), AppError> {
+        self.db.ping().await?;
+        self.db.check_writable().await?;
+        Ok(())
+    }
+
     /// Resolves an organisation the actor may see, or answers "not found".
     pub async fn organisation(&self, actor: &Actor, slug: &str) -> Result<Organisation, AppError> {
         let not_found = || AppError::NotFound(format!("organisation `{slug}`"));

@@ -43,6 +43,48 @@ pub struct Db {
     /// (rather than waits) when another wrote meanwhile: this process's writes take turns here
     /// (shared by every clone of the pool). `None` on PostgreSQL and MariaDB.
     writes: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// How this process's latest writes went (shared by every clone of the pool).
+    health: std::sync::Arc<WriteHealth>,
+}
+
+/// Whether writes have been working: the latest committed write, and whether one failed for
+/// want of room since. Readiness probes read it and write only when it says nothing recent.
+#[derive(Debug, Default)]
+struct WriteHealth {
+    /// When a write last committed (milliseconds since this pool opened; 0: never).
+    committed_ms: std::sync::atomic::AtomicU64,
+    /// A write failed for want of room and none has committed since.
+    full: std::sync::atomic::AtomicBool,
+    opened: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl WriteHealth {
+    fn now_ms(&self) -> u64 {
+        let opened = self.opened.get_or_init(std::time::Instant::now);
+        u64::try_from(opened.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+
+    fn record<T>(&self, outcome: &Result<T, DbError>) {
+        use std::sync::atomic::Ordering;
+        match outcome {
+            Ok(_) => {
+                self.committed_ms.store(self.now_ms(), Ordering::Relaxed);
+                self.full.store(false, Ordering::Relaxed);
+            }
+            Err(DbError::StorageFull(_)) => self.full.store(true, Ordering::Relaxed),
+            Err(_) => {}
+        }
+    }
+
+    /// Whether a write committed within `window` and none failed for want of room since.
+    fn recently_fine(&self, window: std::time::Duration) -> bool {
+        use std::sync::atomic::Ordering;
+        let at = self.committed_ms.load(Ordering::Relaxed);
+        let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        !self.full.load(Ordering::Relaxed) && at > 0 && self.now_ms().saturating_sub(at) <= window
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -109,6 +151,23 @@ impl Db {
         if sqlite {
             // One writer at a time; readers share WAL.
             opts.max_connections(4);
+            // A COMMIT that fails for want of room (or an I/O error) may already have been
+            // rolled back by SQLite, so the driver's ROLLBACK fails too and the connection
+            // stays "in a transaction" for the driver: its next transaction would be a
+            // savepoint on a stale snapshot, and fail. Such a connection is closed when it
+            // comes back to the pool (after any queued rollback has run); a new one replaces it.
+            opts.map_sqlx_sqlite_pool_opts(|p| {
+                p.after_release(|conn, _| {
+                    Box::pin(async move {
+                        use sea_orm::sqlx::Connection;
+                        if !conn.is_in_transaction() {
+                            return Ok(true);
+                        }
+                        conn.ping().await?;
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
+            });
         }
         if let Some(limit) = pool.statement_timeout {
             let ms = limit.as_millis().max(1);
@@ -144,6 +203,7 @@ impl Db {
             versions: Default::default(),
             keys: Default::default(),
             writes: sqlite.then(Default::default),
+            health: Default::default(),
         };
         db.observe_statements(|_, _, _| {});
         Ok(db)
@@ -253,10 +313,39 @@ impl Db {
         work: impl AsyncFnOnce(&Tx) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let _turn = self.serialised().await;
-        let tx = self.conn.begin().await?;
-        let out = work(&tx).await?;
-        tx.commit().await?;
-        Ok(out)
+        let outcome = async {
+            let tx = self.conn.begin().await?;
+            let out = work(&tx).await?;
+            tx.commit().await?;
+            Ok(out)
+        }
+        .await;
+        self.health.record(&outcome);
+        outcome
+    }
+
+    /// Can the database write? Yes without asking when a write committed in the last ten
+    /// seconds and none has failed for want of room since; otherwise a probe writes one small
+    /// row (`write_probes`) in a transaction of its own. Readiness checks call it, so a full
+    /// disk makes the server unready and freeing space makes it ready again, by itself.
+    pub async fn check_writable(&self) -> Result<(), DbError> {
+        if self
+            .health
+            .recently_fine(std::time::Duration::from_secs(10))
+        {
+            return Ok(());
+        }
+        self.transact(async |tx| {
+            use sea_orm::sea_query::{Expr, ExprTrait, Query};
+            let stmt = Query::update()
+                .table("write_probes")
+                .value("checked_at", chrono::Utc::now().timestamp_millis())
+                .and_where(Expr::col("id").eq(1))
+                .to_owned();
+            tx.execute(&stmt).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// A change of `org` with its audit entry, in one transaction ([`Db::transact`]): the

@@ -25,6 +25,10 @@ pub enum DbError {
     /// A statement ran longer than the pool's statement timeout and the database stopped it.
     #[error("the database stopped a statement that ran too long")]
     TimedOut(#[source] DbErr),
+    /// The database has no room to write (its disk is full): nothing of the write was kept;
+    /// worth retrying once space is freed.
+    #[error("the database has no room to write")]
+    StorageFull(#[source] DbErr),
     #[error("database error")]
     Other(#[source] DbErr),
 }
@@ -76,6 +80,31 @@ pub fn is_timeout(err: &DbErr) -> bool {
         || text.contains("maximum statement execution time exceeded")
 }
 
+/// Whether `err` says that the database ran out of room to write: SQLite's `SQLITE_FULL` (13),
+/// PostgreSQL's `disk_full` (53100), MariaDB's and MySQL's "Disk full" (1021) and "table is
+/// full" (1114).
+pub fn is_storage_full(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))
+    | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let Sqlx::Database(db) = e.as_ref() else {
+        return false;
+    };
+    let text = db.message();
+    match db.code().as_deref() {
+        Some("13" | "53100") => true,
+        _ => {
+            text.starts_with("Disk full")
+                || (text.starts_with("The table") && text.ends_with("is full"))
+        }
+    }
+}
+
 impl DbError {
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound { what: what.into() }
@@ -95,6 +124,8 @@ impl From<DbErr> for DbError {
             Self::Unavailable(err)
         } else if is_timeout(&err) {
             Self::TimedOut(err)
+        } else if is_storage_full(&err) {
+            Self::StorageFull(err)
         } else {
             Self::Other(err)
         }

@@ -78,6 +78,21 @@ impl TestDb {
                 )
             }
         };
+        Self::migrated(url, backend, admin, dir).await
+    }
+
+    /// A migrated SQLite database in `dir`, a directory the test owns (a small mount, say).
+    pub async fn sqlite_in(dir: &std::path::Path) -> Self {
+        let url = format!("sqlite://{}", dir.join("rungs.db").display());
+        Self::migrated(url, Backend::Sqlite, None, None).await
+    }
+
+    async fn migrated(
+        url: String,
+        backend: Backend,
+        admin: Option<(String, String)>,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
         let db = Db::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("connect {url}: {e:?}"));

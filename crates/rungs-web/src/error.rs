@@ -24,6 +24,8 @@ pub(crate) enum WebError {
     Csrf,
     /// The database cannot be reached now.
     Unavailable,
+    /// The database has no room to write: nothing was saved.
+    StorageFull,
     /// Too many requests of this kind at once, with what to do.
     Busy(String),
     /// The work took too long and was stopped.
@@ -51,6 +53,7 @@ impl WebError {
             AppError::InvalidFile(f) => Self::Invalid(f.to_string()),
             AppError::Unauthenticated(m) => Self::Refused(m),
             AppError::Unavailable => Self::Unavailable,
+            AppError::StorageFull => Self::StorageFull,
             AppError::RateLimited(m) => Self::Busy(m),
             AppError::TimedOut => Self::TimedOut,
             AppError::Internal(cause) => {
@@ -95,6 +98,11 @@ impl IntoResponse for WebError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Try again in a moment",
                 "Rungs cannot reach its database right now. Please try again in a moment.".to_owned(),
+            ),
+            Self::StorageFull => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not saved",
+                "Rungs' database has no room to write right now, so nothing was saved. Please try again later; your administrator has been alerted in the logs.".to_owned(),
             ),
             Self::Busy(why) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", why),
             Self::TimedOut => (

@@ -16,6 +16,7 @@ mod m20261201_000009_case_pages;
 mod m20261202_000010_web_sessions;
 mod m20261202_000011_team_paths;
 mod m20261203_000012_issued_tokens;
+mod m20261205_000013_write_probes;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_web_sessions::Migration),
             Box::new(m20261202_000011_team_paths::Migration),
             Box::new(m20261203_000012_issued_tokens::Migration),
+            Box::new(m20261205_000013_write_probes::Migration),
         ]
     }
 }
