@@ -66,7 +66,13 @@ pub fn to_gql(e: &AppError, request: &RequestId) -> async_graphql::Error {
             })
         }
         other => {
-            async_graphql::Error::new(other.to_string()).extend_with(|_, ext| ext.set("code", code))
+            let retry = other.retry_after();
+            async_graphql::Error::new(other.to_string()).extend_with(|_, ext| {
+                ext.set("code", code);
+                if let Some(secs) = retry {
+                    ext.set("retryAfter", secs);
+                }
+            })
         }
     }
 }

@@ -454,6 +454,16 @@ async fn graphql(
             })
         })
     };
+    // The longest wait any error asks for (each retryable error carries `retryAfter`).
+    let retry_after = responses
+        .iter()
+        .flat_map(|r| r.errors.iter())
+        .filter_map(|e| match e.extensions.as_ref()?.get("retryAfter")? {
+            async_graphql::Value::Number(n) => n.as_u64(),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(5);
     let retry_status = if has("UNAVAILABLE") {
         Some(StatusCode::SERVICE_UNAVAILABLE)
     } else if has("RATE_LIMITED") {
@@ -477,7 +487,7 @@ async fn graphql(
     if let Some(status) = retry_status {
         *res.status_mut() = status;
         res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     }
     res
 }

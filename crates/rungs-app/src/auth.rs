@@ -151,12 +151,14 @@ impl SignInLimits {
         }
         let now = DefaultClock::default().now();
         let refused = |wait: std::time::Duration, whose: &str| {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            AppError::RateLimited(format!(
-                "too many sign-ins {whose}: try again in {} second{}",
-                secs.max(1),
-                if secs > 1 { "s" } else { "" }
-            ))
+            let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            AppError::RateLimited {
+                message: format!(
+                    "too many sign-ins {whose}: try again in {secs} second{}",
+                    if secs > 1 { "s" } else { "" }
+                ),
+                retry_after: secs,
+            }
         };
         if let Some(a) = client {
             self.by_address
@@ -314,10 +316,9 @@ impl Auth {
     ) -> Result<bool, AppError> {
         let turn = tokio::time::timeout(self.cfg.hash_wait, self.hashing.clone().acquire_owned())
             .await
-            .map_err(|_| {
-                AppError::RateLimited(
-                    "too many sign-ins at once: try again in a few seconds".into(),
-                )
+            .map_err(|_| AppError::RateLimited {
+                message: "too many sign-ins at once: try again in a few seconds".into(),
+                retry_after: 5,
             })?
             .map_err(internal)?;
         tokio::task::spawn_blocking(move || {

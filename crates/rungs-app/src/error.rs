@@ -25,9 +25,10 @@ pub enum AppError {
     /// No valid credentials: the message says what to do (sign in, refresh...).
     #[error("{0}")]
     Unauthenticated(String),
-    /// Too many requests of this kind at once: try again in a few seconds.
-    #[error("{0}")]
-    RateLimited(String),
+    /// Too many requests of this kind: try again after `retry_after` seconds (the message says
+    /// so in words).
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     /// The database cannot be reached now: try again shortly.
     #[error("the database is unavailable right now: try again shortly")]
     Unavailable,
@@ -52,10 +53,23 @@ impl AppError {
             Self::Invalid(_) | Self::InvalidFile(_) => "INVALID_INPUT",
             Self::Conflict(_) | Self::StateConflict(_) => "CONFLICT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::RateLimited(_) => "RATE_LIMITED",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unavailable | Self::StorageFull => "UNAVAILABLE",
             Self::TimedOut => "TIMEOUT",
             Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl AppError {
+    /// How many seconds a client should wait before trying again (HTTP `Retry-After`), for
+    /// errors that pass by themselves: the exact wait of a rate limit, five seconds for a
+    /// database that is unavailable, full or slow.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            Self::Unavailable | Self::StorageFull | Self::TimedOut => Some(5),
+            _ => None,
         }
     }
 }

@@ -518,7 +518,13 @@ fn clone_error(e: &AppError) -> AppError {
         AppError::Unavailable => AppError::Unavailable,
         AppError::StorageFull => AppError::StorageFull,
         AppError::TimedOut => AppError::TimedOut,
-        AppError::RateLimited(m) => AppError::RateLimited(m.clone()),
+        AppError::RateLimited {
+            message,
+            retry_after,
+        } => AppError::RateLimited {
+            message: message.clone(),
+            retry_after: *retry_after,
+        },
         AppError::InvalidFile(_) | AppError::Internal(_) => {
             AppError::Internal(e.to_string().into())
         }

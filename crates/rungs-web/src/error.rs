@@ -26,8 +26,8 @@ pub(crate) enum WebError {
     Unavailable,
     /// The database has no room to write: nothing was saved.
     StorageFull,
-    /// Too many requests of this kind at once, with what to do.
-    Busy(String),
+    /// Too many requests of this kind, with what to do and how many seconds to wait.
+    Busy(String, u64),
     /// The work took too long and was stopped.
     TimedOut,
     Internal,
@@ -54,7 +54,10 @@ impl WebError {
             AppError::Unauthenticated(m) => Self::Refused(m),
             AppError::Unavailable => Self::Unavailable,
             AppError::StorageFull => Self::StorageFull,
-            AppError::RateLimited(m) => Self::Busy(m),
+            AppError::RateLimited {
+                message,
+                retry_after,
+            } => Self::Busy(message, retry_after),
             AppError::TimedOut => Self::TimedOut,
             AppError::Internal(cause) => {
                 tracing::error!(error = %cause, "web request failed");
@@ -81,6 +84,10 @@ struct ErrorPageOf {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            Self::Busy(_, secs) => *secs,
+            _ => 5,
+        };
         let (status, heading, message) = match self {
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -104,7 +111,7 @@ impl IntoResponse for WebError {
                 "Not saved",
                 "Rungs' database has no room to write right now, so nothing was saved. Please try again later; your administrator has been alerted in the logs.".to_owned(),
             ),
-            Self::Busy(why) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", why),
+            Self::Busy(why, _) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", why),
             Self::TimedOut => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "This took too long",
@@ -123,7 +130,7 @@ impl IntoResponse for WebError {
         ) {
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("5"),
+                axum::http::HeaderValue::from(retry_after),
             );
         }
         res.extensions_mut()
