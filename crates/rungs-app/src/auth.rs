@@ -405,30 +405,18 @@ impl App {
             .ok_or_else(|| internal("authentication is not configured"))
     }
 
-    /// The person a token speaks for, if they still exist and are active, with their
-    /// organisation.
-    async fn active_person(
+    /// The person a session speaks for, with their organisation, in one statement: they must
+    /// still exist, be active and belong to the organisation named, and the session `sid` (a
+    /// sign-in's refresh-token family, or an issued token) must not have ended.
+    async fn live_person(
         &self,
         org_id: OrgId,
         id: PersonId,
+        sid: uuid::Uuid,
     ) -> Result<(Person, Organisation), AppError> {
-        let gone =
-            || AppError::Unauthenticated("this account no longer exists or is deactivated".into());
-        self.db
-            .person_and_org(org_id, id)
-            .await?
-            .filter(|(p, _)| p.active)
-            .ok_or_else(gone)
-    }
-
-    /// Resolves a bearer token to a session: the token must verify, and its person must still
-    /// exist, be active and belong to the organisation it names.
-    #[tracing::instrument(skip_all, err(level = "debug", Display))]
-    pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
-        let claims = self.auth()?.verify(token)?;
         let (person, org, live) = self
             .db
-            .session_of(OrgId(claims.org), PersonId(claims.sub), claims.sid)
+            .session_of(org_id, id, sid)
             .await?
             .filter(|(p, _, _)| p.active)
             .ok_or_else(|| {
@@ -439,6 +427,17 @@ impl App {
                 "this session has ended (signed out, password changed, or the token revoked): sign in again".into(),
             ));
         }
+        Ok((person, org))
+    }
+
+    /// Resolves a bearer token to a session: the token must verify, and its person must still
+    /// exist, be active and belong to the organisation it names.
+    #[tracing::instrument(skip_all, err(level = "debug", Display))]
+    pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
+        let claims = self.auth()?.verify(token)?;
+        let (person, org) = self
+            .live_person(OrgId(claims.org), PersonId(claims.sub), claims.sid)
+            .await?;
         Ok(Session {
             actor: Actor::Person {
                 id: person.id,
@@ -717,7 +716,11 @@ impl App {
             }
         };
         let (person, org) = self
-            .active_person(next_record.org_id, next_record.person_id)
+            .live_person(
+                next_record.org_id,
+                next_record.person_id,
+                next_record.family.0,
+            )
             .await?;
         self.tokens(
             auth,

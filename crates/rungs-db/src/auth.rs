@@ -81,39 +81,6 @@ impl Db {
             .transpose()
     }
 
-    /// A person of `org` by id with their organisation, in one statement (what every
-    /// authenticated request reads first).
-    pub async fn person_and_org(
-        &self,
-        org: OrgId,
-        id: PersonId,
-    ) -> Result<Option<(Person, Organisation)>, DbError> {
-        use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
-        let b = self.conn.get_database_backend();
-        let ph = |n| crate::paging::placeholder(b, n);
-        let sql = format!(
-            "SELECT p.*, o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
-             o.created_at AS o_created_at FROM people p \
-             JOIN organisations o ON o.id = p.org_id WHERE p.org_id = {} AND p.id = {}",
-            ph(1),
-            ph(2)
-        );
-        let row = self
-            .conn
-            .query_one_raw(Statement::from_sql_and_values(
-                b,
-                sql,
-                [org.0.into(), id.0.into()],
-            ))
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let p = person::Model::from_query_result(&row, "")?;
-        let o = organisation::Model::from_query_result(&row, "o_")?;
-        Ok(Some((person_from_row(p)?, org_from_row(o)?)))
-    }
-
     /// The caller of an access token, in one statement: the person (active or not) with their
     /// organisation, and whether the token's session `sid` is still live: not a refresh-token
     /// family that was revoked (signed out, password changed, a used token presented again) and
