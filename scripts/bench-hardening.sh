@@ -99,12 +99,16 @@ attack() {
 echo "== hostile documents against a victim (${SECONDS_EACH} s)"
 victim "alone" "$SECONDS_EACH"
 rm -f "$OUT/stop"
+ATTACKERS=()
 attack aliases-me "$EMPLOYEE" &
+ATTACKERS+=($!)
 attack aliases-growth "$EMPLOYEE" &
+ATTACKERS+=($!)
 attack fragment-bomb "" &
+ATTACKERS+=($!)
 victim "under attack" "$SECONDS_EACH"
 touch "$OUT/stop"
-wait %1 %2 %3 2>/dev/null || true
+wait "${ATTACKERS[@]}" 2>/dev/null || true
 for name in aliases-me aliases-growth fragment-bomb; do
   sort -k2 -g "$OUT/attack-$name.txt" | awk -v n="$name" '
     { code[$1]++; t[NR] = $2 }

@@ -88,6 +88,8 @@ stop() {
 echo "== the demo organisation (serve --demo, SQLite, 30 people)"
 RUNGS_DATABASE_URL="sqlite://$OUT/demo.db" start --demo
 pages demo employee@demo.rungs.test manager@demo.rungs.test
+sign_in hr@demo.rungs.test "$OUT/hr.jar"
+measure "demo hr" "$OUT/hr.jar" /people
 stop
 
 echo "== an organisation of $PEOPLE people (PostgreSQL)"
@@ -101,4 +103,8 @@ pages "$PEOPLE people" employee@bench.rungs.test manager@bench.rungs.test
 sign_in head@bench.rungs.test "$OUT/head.jar"
 measure "$PEOPLE people head" "$OUT/head.jar" /team
 measure "$PEOPLE people head" "$OUT/head.jar" "/team?sort=name"
+sign_in hr@bench.rungs.test "$OUT/hr.jar"
+measure "$PEOPLE people hr" "$OUT/hr.jar" /people
+measure "$PEOPLE people hr" "$OUT/hr.jar" "/people?q=berg5&inactive=1"
+measure "$PEOPLE people hr" "$OUT/hr.jar" "/people?track=python-developer&manager=manager%40bench.rungs.test"
 stop

@@ -22,6 +22,7 @@ use std::time::Duration;
 const PASSWORD: &str = "rungs-demo-password";
 const EMPLOYEE: &str = "employee@demo.rungs.test";
 const MANAGER: &str = "manager@demo.rungs.test";
+const HR: &str = "hr@demo.rungs.test";
 /// A manager of the second organisation (`rungs demo seed --org beta`).
 const BETA_MANAGER: &str = "manager@beta.rungs.test";
 
@@ -334,6 +335,7 @@ async fn the_web_app_in_a_real_browser() {
     let urls = manager_assesses_and_proposes_a_promotion(&mut s).await;
     employee_sees_the_case_explores_and_reads_the_matrix(&mut s, &urls).await;
     another_organisation_gets_404(&mut s, &urls).await;
+    hr_finds_people_in_the_directory(&mut s).await;
     s.sign_in(EMPLOYEE).await;
     signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
     unknown_pages_are_a_plain_404(&mut s).await;
@@ -593,6 +595,24 @@ async fn employee_sees_the_case_explores_and_reads_the_matrix(s: &mut Stories, u
     s.see("main h1", "Page not found").await;
     s.open(&urls.employee).await;
     s.see("main h1", "Page not found").await;
+    // The HR directory too.
+    s.open("/people").await;
+    s.see("main h1", "Page not found").await;
+    s.sign_out().await;
+}
+
+/// The HR admin finds a person in the directory by part of their name and opens their page.
+async fn hr_finds_people_in_the_directory(s: &mut Stories) {
+    s.sign_in(HR).await;
+    s.click("nav a[href='/people']").await;
+    s.see("main h1", "People").await;
+    s.see("#people-h", "30 people").await;
+    s.check_page("people-directory").await;
+    s.fill("#q", "emil").await;
+    s.click("form[action='/people'] button[type=submit]").await;
+    s.see("#people-h", "1 person matches").await;
+    s.click("table.team a[href^='/people/']").await;
+    s.see("main h1", "Emil").await;
     s.sign_out().await;
 }
 

@@ -54,6 +54,7 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/history", get(pages::history::page))
         .route("/matrix", get(pages::matrix::page))
         .route("/team", get(pages::team::page))
+        .route("/people", get(pages::people::directory))
         .route("/people/{id}", get(pages::team::person))
         .route("/people/{id}/assess", post(pages::team::assess))
         .route("/people/{id}/propose", post(pages::team::propose))

@@ -854,12 +854,19 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                     .status,
                 303
             );
+            let mut hr = Browser::new(&base);
+            assert_eq!(
+                hr.sign_in(DEMO_ADMIN, DEMO_PASSWORD, org_of(DEMO_ADMIN))
+                    .await
+                    .status,
+                303
+            );
             let emil = app
                 .person_by_email(&Actor::system(), "demo", DEMO_EMPLOYEE)
                 .await
                 .unwrap();
             let emil = format!("/people/{}", emil.id);
-            let pages: [(&str, &str); 8] = [
+            let pages: [(&str, &str); 10] = [
                 ("employee", "/growth"),
                 ("employee", "/explore?to=data-analyst/intermediate"),
                 ("employee", "/history"),
@@ -871,20 +878,25 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                     "/team?q=e&ready=&track=python-developer&sort=name",
                 ),
                 ("manager", emil.as_str()),
+                ("hr", "/people"),
+                (
+                    "hr",
+                    "/people?q=e&track=python-developer&level=&manager=manager%40demo.rungs.test&inactive=1",
+                ),
             ];
             let mut used = Vec::new();
             for (who, path) in pages {
-                let browser = if who == "employee" {
-                    &mut employee
-                } else {
-                    &mut manager
+                let browser = match who {
+                    "employee" => &mut employee,
+                    "manager" => &mut manager,
+                    _ => &mut hr,
                 };
                 // Once to let the published version's caches fill, then counted.
                 assert_eq!(browser.get(path).await.status, 200, "{path}");
                 let before = statements.load(Ordering::Relaxed);
                 let page = browser.get(path).await;
                 assert_eq!(page.status, 200, "{path}");
-                let path = if path.starts_with("/people/") {
+                let path = if path.starts_with("/people/") && path.len() > "/people/".len() {
                     "/people/{id}"
                 } else {
                     path
@@ -903,4 +915,144 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
             assert!(*n <= 40, "{backend:?}: {path} ran {n} statements");
         }
     }
+}
+
+/// The HR admin's directory: everyone of their organisation and no one else's, searched,
+/// filtered by track, manager and deactivation, paged by cursor; the people pages of anyone
+/// else are a plain 404, and their navigation does not offer it. On every backend.
+#[tokio::test]
+async fn the_hr_directory_searches_filters_and_pages_for_hr_only() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        // Forty more people, to need a second page.
+        let csv: String = std::iter::once("email,name\n".to_owned())
+            .chain((0..40).map(|i| format!("extra{i:02}@demo.rungs.test,Extra {i:02}\n")))
+            .collect();
+        app.import_people(&sys, "demo", &csv, "extra.csv", None)
+            .await
+            .unwrap();
+        let total = app
+            .people_page(&sys, "demo", &Default::default(), Some(100), None)
+            .await
+            .unwrap()
+            .total;
+        assert!(total > 50, "{b}: {total}");
+
+        let mut hr = Browser::new(&base);
+        hr.signed_in(DEMO_ADMIN, &b).await;
+        let rows = |p: &Page| {
+            p.body
+                .matches("<th scope=\"row\"><a href=\"/people/")
+                .count()
+        };
+        let first = hr.get("/people").await;
+        assert_eq!(first.status, 200, "{b}");
+        assert!(first.body.contains(&format!("{total} people")), "{b}");
+        assert!(
+            first.body.contains("aria-current=\"page\">People</a>"),
+            "{b}"
+        );
+        assert_eq!(rows(&first), 50, "{b}");
+        assert!(
+            !first.body.contains("@beta.test"),
+            "{b}: another organisation's people"
+        );
+        // The next page holds the rest, none twice.
+        let next = first.body.split("<a href=\"").find_map(|s| {
+            s.split_once("\" rel=\"next\"")
+                .map(|(h, _)| h.replace("&amp;", "&"))
+        });
+        let second = hr.get(&next.expect("a next page")).await;
+        assert_eq!(rows(&second), total - 50, "{b}");
+        let ids = |p: &Page| -> Vec<String> {
+            p.body
+                .split("<th scope=\"row\"><a href=\"/people/")
+                .skip(1)
+                .map(|s| s.split('"').next().unwrap().to_owned())
+                .collect()
+        };
+        let mut all = ids(&first);
+        all.extend(ids(&second));
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), total, "{b}");
+
+        // Search, and a manager's direct reports.
+        let found = hr.get("/people?q=EMIL").await;
+        assert!(found.body.contains("1 person matches"), "{b}");
+        assert!(found.body.contains("Emil Employee"), "{b}");
+        let reports = hr.get("/people?manager=manager%40demo.rungs.test").await;
+        let n = rows(&reports);
+        assert!(n > 0, "{b}");
+        assert_eq!(
+            reports
+                .body
+                .matches("<td>manager@demo.rungs.test</td>")
+                .count(),
+            n,
+            "{b}: each row names the manager"
+        );
+        let nobody = hr.get("/people?manager=nobody%40demo.rungs.test").await;
+        assert!(
+            nobody
+                .body
+                .contains("No one in this organisation has the email"),
+            "{b}"
+        );
+        // Another organisation's manager is no one here.
+        let foreign = hr.get("/people?manager=manager%40beta.test").await;
+        assert_eq!(rows(&foreign), 0, "{b}");
+        // A track: fewer people, each placed on it.
+        let on_track = hr.get("/people?track=python-developer").await;
+        let n = rows(&on_track);
+        assert!(n > 0 && n < 50, "{b}: {n}");
+
+        // Deactivated people are left out unless asked for.
+        let emil = app
+            .person_by_email(&sys, "demo", DEMO_EMPLOYEE)
+            .await
+            .unwrap();
+        app.update_person(
+            &sys,
+            "demo",
+            emil.id,
+            PersonChanges {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            !hr.get("/people?q=emil")
+                .await
+                .body
+                .contains("Emil Employee"),
+            "{b}"
+        );
+        let with = hr.get("/people?q=emil&inactive=1").await;
+        assert!(
+            with.body.contains("Emil Employee") && with.body.contains("Deactivated"),
+            "{b}"
+        );
+
+        // A manager and an employee: no People in the navigation, and the page is a 404.
+        for who in [DEMO_MANAGER, "employee@beta.test"] {
+            let mut other = Browser::new(&base);
+            other.signed_in(who, &b).await;
+            let home = other.get("/matrix").await;
+            assert!(!home.body.contains("href=\"/people\""), "{b}: {who}");
+            assert_eq!(other.get("/people").await.status, 404, "{b}: {who}");
+        }
+        // Beta's HR sees beta's people only.
+        let mut beta = Browser::new(&base);
+        beta.signed_in("hr@beta.test", &b).await;
+        let theirs = beta.get("/people").await;
+        assert_eq!(theirs.status, 200, "{b}");
+        assert!(!theirs.body.contains("@demo.rungs.test"), "{b}");
+    })
+    .await;
 }

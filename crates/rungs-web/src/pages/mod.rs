@@ -4,6 +4,7 @@ pub(crate) mod explore;
 pub(crate) mod growth;
 pub(crate) mod history;
 pub(crate) mod matrix;
+pub(crate) mod people;
 pub(crate) mod signin;
 pub(crate) mod team;
 
@@ -28,6 +29,8 @@ pub(crate) struct Nav {
     /// The page the navigation marks as current (`aria-current`).
     pub current: &'static str,
     pub has_reports: bool,
+    /// HR admins get the organisation's pages (People).
+    pub is_admin: bool,
 }
 
 impl Layout {
@@ -64,6 +67,7 @@ impl Layout {
                 csrf: csrf.to_owned(),
                 current,
                 has_reports: false,
+                is_admin: session.person.is_admin,
             }),
         }
     }
