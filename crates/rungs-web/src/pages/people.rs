@@ -7,7 +7,7 @@ use crate::State;
 use crate::error::{WebError, render};
 use crate::pages::Layout;
 use crate::pages::history::names;
-use crate::pages::team::TrackOption;
+use crate::pages::team::{SelectOption, select_options};
 use crate::session::Signed;
 use askama::Template;
 use axum::extract::Query;
@@ -29,13 +29,6 @@ pub(crate) struct PersonRow {
     pub admin: bool,
 }
 
-/// A level to filter by.
-pub(crate) struct LevelOption {
-    pub key: String,
-    pub name: String,
-    pub selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "people.html")]
 struct DirectoryPage {
@@ -43,8 +36,8 @@ struct DirectoryPage {
     search: String,
     manager: String,
     include_inactive: bool,
-    tracks: Vec<TrackOption>,
-    levels: Vec<LevelOption>,
+    tracks: Vec<SelectOption>,
+    levels: Vec<SelectOption>,
     filtered: bool,
     /// Why nothing can match (a manager's email that is no one's).
     problem: Option<String>,
@@ -179,30 +172,19 @@ pub(crate) async fn directory(
             .map(|c| q.next(c));
         (rows, page.total, next)
     };
-    let tracks = matrix
+    let (tracks, levels) = matrix
         .as_ref()
         .map(|m| {
-            m.tracks()
-                .iter()
-                .map(|t| TrackOption {
-                    key: t.key.to_string(),
-                    name: t.name.clone(),
-                    selected: filter.track.as_deref() == Some(t.key.as_str()),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let levels = matrix
-        .as_ref()
-        .map(|m| {
-            m.levels()
-                .iter()
-                .map(|l| LevelOption {
-                    key: l.key.to_string(),
-                    name: l.name.clone(),
-                    selected: filter.level.as_deref() == Some(l.key.as_str()),
-                })
-                .collect()
+            (
+                select_options(
+                    m.tracks().iter().map(|t| (t.key.as_str(), t.name.as_str())),
+                    filter.track.as_deref(),
+                ),
+                select_options(
+                    m.levels().iter().map(|l| (l.key.as_str(), l.name.as_str())),
+                    filter.level.as_deref(),
+                ),
+            )
         })
         .unwrap_or_default();
     let page = DirectoryPage {

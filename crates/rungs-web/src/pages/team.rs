@@ -50,11 +50,27 @@ pub(crate) struct Choice {
     pub selected: bool,
 }
 
-/// A track to filter by.
-pub(crate) struct TrackOption {
+/// A choice of a filter's select (a track, a level): its key, its name, and whether it is
+/// the one chosen.
+pub(crate) struct SelectOption {
     pub key: String,
     pub name: String,
     pub selected: bool,
+}
+
+/// The options of a select from (key, name) pairs, `chosen` marked.
+pub(crate) fn select_options<'a>(
+    items: impl IntoIterator<Item = (&'a str, &'a str)>,
+    chosen: Option<&str>,
+) -> Vec<SelectOption> {
+    items
+        .into_iter()
+        .map(|(key, name)| SelectOption {
+            key: key.to_owned(),
+            name: name.to_owned(),
+            selected: chosen == Some(key),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -66,7 +82,7 @@ struct TeamPage {
     sort: &'static str,
     search: String,
     ready_only: bool,
-    tracks: Vec<TrackOption>,
+    tracks: Vec<SelectOption>,
     filtered: bool,
     rows: Vec<TeamRow>,
     total: usize,
@@ -264,14 +280,10 @@ pub(crate) async fn page(s: Signed, Query(q): Query<TeamQuery>) -> Result<Respon
     let tracks = matrix
         .as_ref()
         .map(|m| {
-            m.tracks()
-                .iter()
-                .map(|t| TrackOption {
-                    key: t.key.to_string(),
-                    name: t.name.clone(),
-                    selected: filter.track.as_deref() == Some(t.key.as_str()),
-                })
-                .collect()
+            select_options(
+                m.tracks().iter().map(|t| (t.key.as_str(), t.name.as_str())),
+                filter.track.as_deref(),
+            )
         })
         .unwrap_or_default();
     let page = TeamPage {
