@@ -77,6 +77,12 @@ impl Reader {
         &self.org
     }
 
+    /// Refuses (`Forbidden`) unless the caller manages the organisation's people (its HR
+    /// admins, by the policy): what the people directory and HR's other pages check first.
+    pub fn may_manage_people(&self) -> Result<(), AppError> {
+        authorize(&self.actor, Action::ManagePeople(self.org.id))
+    }
+
     /// Whether the actor may do `action` about each of `ids`. The relations are read (one
     /// statement, walking up from the people) only when the policy's answer depends on them.
     async fn allowed(

@@ -47,43 +47,26 @@ pub struct Db {
     health: std::sync::Arc<WriteHealth>,
 }
 
-/// Whether writes have been working: the latest committed write, and whether one failed for
-/// want of room since. Readiness probes read it and write only when it says nothing recent.
+/// How writes have been going: when the latest one committed, unless one failed for want of
+/// room since (then `None` until a write commits again). Readiness probes read it and write
+/// only when it says nothing recent.
 #[derive(Debug, Default)]
-struct WriteHealth {
-    /// When a write last committed (milliseconds since this pool opened; 0: never).
-    committed_ms: std::sync::atomic::AtomicU64,
-    /// A write failed for want of room and none has committed since.
-    full: std::sync::atomic::AtomicBool,
-    opened: std::sync::OnceLock<std::time::Instant>,
-}
+struct WriteHealth(std::sync::Mutex<Option<std::time::Instant>>);
 
 impl WriteHealth {
-    fn now_ms(&self) -> u64 {
-        let opened = self.opened.get_or_init(std::time::Instant::now);
-        u64::try_from(opened.elapsed().as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1)
-    }
-
     fn record<T>(&self, outcome: &Result<T, DbError>) {
-        use std::sync::atomic::Ordering;
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match outcome {
-            Ok(_) => {
-                self.committed_ms.store(self.now_ms(), Ordering::Relaxed);
-                self.full.store(false, Ordering::Relaxed);
-            }
-            Err(DbError::StorageFull(_)) => self.full.store(true, Ordering::Relaxed),
+            Ok(_) => *last = Some(std::time::Instant::now()),
+            Err(DbError::StorageFull(_)) => *last = None,
             Err(_) => {}
         }
     }
 
     /// Whether a write committed within `window` and none failed for want of room since.
     fn recently_fine(&self, window: std::time::Duration) -> bool {
-        use std::sync::atomic::Ordering;
-        let at = self.committed_ms.load(Ordering::Relaxed);
-        let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
-        !self.full.load(Ordering::Relaxed) && at > 0 && self.now_ms().saturating_sub(at) <= window
+        let last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        last.is_some_and(|at| at.elapsed() <= window)
     }
 }
 

@@ -96,9 +96,7 @@ pub(crate) async fn directory(
     s: Signed,
     Query(q): Query<DirectoryQuery>,
 ) -> Result<Response, WebError> {
-    if !s.session.person.is_admin {
-        return Err(WebError::NotFound);
-    }
+    s.reader.may_manage_people().map_err(WebError::read)?;
     let include_inactive = q.inactive.as_deref() == Some("1");
     let manager_email = given(q.manager.as_ref());
     let mut filter = PeopleFilter {
