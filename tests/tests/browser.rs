@@ -336,6 +336,7 @@ async fn the_web_app_in_a_real_browser() {
     employee_sees_the_case_explores_and_reads_the_matrix(&mut s, &urls).await;
     another_organisation_gets_404(&mut s, &urls).await;
     hr_finds_people_in_the_directory(&mut s).await;
+    hr_decides_promotions_and_previews_the_rule(&mut s).await;
     s.sign_in(EMPLOYEE).await;
     signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
     unknown_pages_are_a_plain_404(&mut s).await;
@@ -553,6 +554,11 @@ async fn manager_assesses_and_proposes_a_promotion(s: &mut Stories) -> Urls {
     s.click("form[action$='/propose'] button").await;
     s.see("p.notice", "The promotion is proposed.").await;
     s.check_page("person-proposed").await;
+    // A second proposal, for the HR admin to reject.
+    s.open(&colleague).await;
+    s.fill("#justification", "Runs the on-call rotation").await;
+    s.click("form[action$='/propose'] button").await;
+    s.see("p.notice", "The promotion is proposed.").await;
     s.sign_out().await;
     Urls {
         employee,
@@ -595,9 +601,11 @@ async fn employee_sees_the_case_explores_and_reads_the_matrix(s: &mut Stories, u
     s.see("main h1", "Page not found").await;
     s.open(&urls.employee).await;
     s.see("main h1", "Page not found").await;
-    // The HR directory too.
-    s.open("/people").await;
-    s.see("main h1", "Page not found").await;
+    // The HR pages too.
+    for hr_page in ["/people", "/promotions", "/promotions/rule"] {
+        s.open(hr_page).await;
+        s.see("main h1", "Page not found").await;
+    }
     s.sign_out().await;
 }
 
@@ -613,6 +621,88 @@ async fn hr_finds_people_in_the_directory(s: &mut Stories) {
     s.see("#people-h", "1 person matches").await;
     s.click("table.team a[href^='/people/']").await;
     s.see("main h1", "Emil").await;
+    s.sign_out().await;
+}
+
+/// The HR admin approves the employee's promotion and rejects the colleague's (first trying
+/// without a reason), then previews a readiness rule.
+async fn hr_decides_promotions_and_previews_the_rule(s: &mut Stories) {
+    s.sign_in(HR).await;
+    s.click("nav a[href='/promotions']").await;
+    s.see("main h1", "Promotions").await;
+    s.see("#queue-h", "2 open cases").await;
+    s.check_page("promotions").await;
+    let case_of = |name: &'static str| {
+        format!(
+            "return [...document.querySelectorAll('article.case')]
+               .find(a => a.querySelector('h3 a').textContent === '{name}').id;"
+        )
+    };
+    let emil =
+        s.c.execute(&case_of("Emil Employee"), vec![])
+            .await
+            .unwrap();
+    let emil = emil.as_str().unwrap().to_owned();
+    let other =
+        s.c.execute(
+            "return [...document.querySelectorAll('article.case')]
+               .find(a => a.querySelector('h3 a').textContent !== 'Emil Employee').id;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let other = other.as_str().unwrap().to_owned();
+    let text = s.text(&format!("#{other}")).await;
+    assert!(text.contains("Runs the on-call rotation"), "{text}");
+    // A rejection needs its reason: without one (the browser's own check switched off, as
+    // an old browser would send it) it is not saved and says so at the case.
+    s.c.execute(
+        &format!("document.querySelector('#{other} form[action$=reject] textarea').removeAttribute('required'); return true;"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    s.click(&format!("#{other} form[action$='/reject'] button"))
+        .await;
+    s.see(&format!("#{other} p.error"), "Not saved").await;
+    s.fill(
+        &format!("#{other} form[action$='/reject'] textarea"),
+        "Not this cycle: lead a project first",
+    )
+    .await;
+    s.click(&format!("#{other} form[action$='/reject'] button"))
+        .await;
+    s.see("p.notice", "The promotion is rejected.").await;
+    s.see("#queue-h", "1 open case").await;
+    s.fill(
+        &format!("#{emil} form[action$='/approve'] textarea"),
+        "Well earned",
+    )
+    .await;
+    s.click(&format!("#{emil} form[action$='/approve'] button"))
+        .await;
+    s.see("p.notice", "The promotion is approved").await;
+    s.see("#queue-h", "0 open cases").await;
+    s.click("nav.tabs a[href='/promotions?status=all']").await;
+    s.see(&format!("#{emil} .badge"), "approved").await;
+    s.see(&format!("#{other} .badge"), "rejected").await;
+    s.check_page("promotions-decided").await;
+
+    s.click("a[href='/promotions/rule']").await;
+    s.see("main h1", "Readiness rule").await;
+    s.check_page("readiness-rule").await;
+    s.c.execute(
+        "document.querySelector('#min_rating').value = 'developing'; return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    s.fill("#score", "50").await;
+    s.fill("#months", "0").await;
+    s.click("button[name=intent][value=preview]").await;
+    s.see("#preview-h", "If people were ready when at least 50%")
+        .await;
+    s.check_page("readiness-rule-preview").await;
     s.sign_out().await;
 }
 

@@ -80,7 +80,14 @@ impl Reader {
     /// Refuses (`Forbidden`) unless the caller manages the organisation's people (its HR
     /// admins, by the policy): what the people directory and HR's other pages check first.
     pub fn may_manage_people(&self) -> Result<(), AppError> {
-        authorize(&self.actor, Action::ManagePeople(self.org.id))
+        self.may(Action::ManagePeople)
+    }
+
+    /// Refuses (`Forbidden`) unless the policy lets the caller do `action` in this
+    /// organisation (`Action::DecidePromotion`, `Action::ConfigureReadiness`, ...): what an
+    /// organisation-wide page checks before it reads anything.
+    pub fn may(&self, action: fn(OrgId) -> Action) -> Result<(), AppError> {
+        authorize(&self.actor, action(self.org.id))
     }
 
     /// Whether the actor may do `action` about each of `ids`. The relations are read (one

@@ -889,6 +889,50 @@ impl App {
     }
 }
 
+impl App {
+    /// What replacing the readiness rule by `rule` would do, per track: of the active people,
+    /// how many are ready now and how many would be (HR admins, who may change the rule).
+    /// Nothing is written; one statement over the kept standings, whatever the size.
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn preview_readiness_rule(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        rule: ReadinessRule,
+    ) -> Result<RulePreview, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ConfigureReadiness(org.id))?;
+        let rule = ReadinessRule::new(rule.min_rating, rule.min_months_in_level, rule.min_score)?;
+        let today = Utc::now().date_naive();
+        self.db.refresh_due_standings(org.id, today).await?;
+        let current = self.db.readiness_rule(org.id).await?;
+        let tracks = self.db.readiness_preview(org.id, &rule, today).await?;
+        Ok(RulePreview {
+            current,
+            rule,
+            people: tracks.iter().map(|t| t.people).sum(),
+            ready_now: tracks.iter().map(|t| t.ready_now).sum(),
+            ready_under: tracks.iter().map(|t| t.ready_under).sum(),
+            tracks,
+        })
+    }
+}
+
+/// What a readiness rule would change ([`App::preview_readiness_rule`]).
+#[derive(Debug, Clone)]
+pub struct RulePreview {
+    /// The organisation's rule in force.
+    pub current: ReadinessRule,
+    /// The rule previewed (checked).
+    pub rule: ReadinessRule,
+    /// Active people, those ready under `current`, and those `rule` would make ready.
+    pub people: u64,
+    pub ready_now: u64,
+    pub ready_under: u64,
+    /// The same per track (track key; `None`: people without a level), by track key.
+    pub tracks: Vec<rungs_db::RulePreviewRow>,
+}
+
 /// The manager whose team `scope` is, if it is one (for the `direct` flag).
 fn scope_manager(scope: Scope) -> Option<PersonId> {
     match scope {

@@ -44,7 +44,7 @@ pub use error::DbError;
 pub use growth::CaseFilter;
 pub use people::{PeoplePage, PeopleQuery, Reach};
 pub use records::Scope;
-pub use team::{StandingOrder, StandingSummary, StandingsFilter, StandingsQuery};
+pub use team::{RulePreviewRow, StandingOrder, StandingSummary, StandingsFilter, StandingsQuery};
 
 #[cfg(test)]
 mod layers {

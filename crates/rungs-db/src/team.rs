@@ -412,6 +412,59 @@ impl Db {
     }
 }
 
+/// One track's line of a readiness rule's preview: of its active people (`track` `None`: those
+/// without a level), how many the organisation's rule calls ready and how many `rule` would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulePreviewRow {
+    pub track: Option<String>,
+    pub people: u64,
+    pub ready_now: u64,
+    pub ready_under: u64,
+}
+
+impl Db {
+    /// What a readiness rule would change, per track, from the kept standings: one statement,
+    /// whatever the size (the rule decides from the stored scores and `since_key`, as
+    /// [`crate::standings::apply_rule`] does when it is saved).
+    pub async fn readiness_preview(
+        &self,
+        org: OrgId,
+        rule: &ReadinessRule,
+        today: NaiveDate,
+    ) -> Result<Vec<RulePreviewRow>, DbError> {
+        let mut b = Bound::new(self.conn.get_database_backend());
+        let score = SCORES[score_index(rule)];
+        let cutoff = rungs_domain::growth::in_level_cutoff(today, rule.min_months_in_level);
+        let sql = format!(
+            "SELECT s.track AS track, COUNT(*) AS people, \
+             COUNT(CASE WHEN {READY} THEN 1 END) AS ready_now, \
+             COUNT(CASE WHEN s.has_target = {} AND s.{score} >= {} AND s.since_key <= {} \
+             THEN 1 END) AS ready_under \
+             FROM standings s WHERE s.org_id = {} AND s.active = {} GROUP BY s.track",
+            b.bind(true),
+            b.bind(rule.min_score),
+            b.bind(cutoff),
+            b.bind(org.0),
+            b.bind(true),
+        );
+        let count = |r: &sea_orm::QueryResult, c: &str| -> Result<u64, DbError> {
+            let n: i64 = r.try_get("", c)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        let mut rows = Vec::new();
+        for r in self.conn.query_all_raw(b.statement(sql)).await? {
+            rows.push(RulePreviewRow {
+                track: r.try_get("", "track")?,
+                people: count(&r, "people")?,
+                ready_now: count(&r, "ready_now")?,
+                ready_under: count(&r, "ready_under")?,
+            });
+        }
+        rows.sort_by(|a, b| a.track.cmp(&b.track));
+        Ok(rows)
+    }
+}
+
 impl Db {
     /// How many active people of `scope` hold each position (track and level keys; `None`
     /// for people without one), from the kept standings: one statement, whatever the size.

@@ -59,6 +59,11 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/people/{id}/assess", post(pages::team::assess))
         .route("/people/{id}/propose", post(pages::team::propose))
         .route("/cases/{id}/{action}", post(pages::team::case_action))
+        .route("/promotions", get(pages::promotions::page))
+        .route(
+            "/promotions/rule",
+            get(pages::promotions::rule).post(pages::promotions::change_rule),
+        )
         .route("/assets/{file}", get(assets::serve))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(session::same_origin))

@@ -866,7 +866,7 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                 .await
                 .unwrap();
             let emil = format!("/people/{}", emil.id);
-            let pages: [(&str, &str); 10] = [
+            let pages: [(&str, &str); 13] = [
                 ("employee", "/growth"),
                 ("employee", "/explore?to=data-analyst/intermediate"),
                 ("employee", "/history"),
@@ -883,6 +883,9 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                     "hr",
                     "/people?q=e&track=python-developer&level=&manager=manager%40demo.rungs.test&inactive=1",
                 ),
+                ("hr", "/promotions"),
+                ("hr", "/promotions?status=all"),
+                ("hr", "/promotions/rule"),
             ];
             let mut used = Vec::new();
             for (who, path) in pages {
@@ -1055,4 +1058,403 @@ async fn the_hr_directory_searches_filters_and_pages_for_hr_only() {
         assert!(!theirs.body.contains("@demo.rungs.test"), "{b}");
     })
     .await;
+}
+
+/// The open cases of the demo organisation, as the operator reads them.
+async fn open_cases(app: &App) -> Vec<rungs_app::CaseView> {
+    app.promotion_cases(
+        &Actor::system(),
+        "demo",
+        Some(rungs_domain::promotion::PromotionStatus::Proposed),
+        false,
+        Some(100),
+        None,
+    )
+    .await
+    .unwrap()
+    .items
+}
+
+/// The HR admin's promotion queue: the open cases with readiness and comments; a rejection
+/// needs its reason, an approval records the level from its date; nobody decides a case they
+/// proposed; the readiness rule is previewed (and the preview agrees with readiness computed
+/// person by person once saved). Managers, employees and another organisation's HR get 404
+/// and decide nothing. On every backend.
+#[tokio::test]
+async fn the_promotion_queue_and_the_readiness_rule_for_hr_only() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        let manager = app
+            .person_by_email(&sys, "demo", DEMO_MANAGER)
+            .await
+            .unwrap();
+        let emil = app
+            .person_by_email(&sys, "demo", DEMO_EMPLOYEE)
+            .await
+            .unwrap();
+        let as_manager = Actor::Person {
+            id: manager.id,
+            org: manager.org_id,
+            is_admin: false,
+        };
+        // A second open case: the manager proposes another report.
+        let reports = app
+            .people_page(
+                &sys,
+                "demo",
+                &rungs_app::PeopleFilter {
+                    manager: Some(manager.id),
+                    ..Default::default()
+                },
+                Some(100),
+                None,
+            )
+            .await
+            .unwrap()
+            .items;
+        let mut other = None;
+        for r in reports.iter().filter(|r| r.person.id != emil.id) {
+            let proposal = rungs_app::Proposal {
+                person: r.person.id,
+                target: None,
+                justification: "Carries the on-call rotation",
+            };
+            if let Ok(c) = app.propose_promotion(&as_manager, "demo", proposal).await {
+                other = Some(c);
+                break;
+            }
+        }
+        let other = other.expect("a second report to propose");
+        let open = open_cases(&app).await;
+        let emil_case = open
+            .iter()
+            .find(|c| c.case.person_id == emil.id)
+            .expect("the demo's open case")
+            .case
+            .id
+            .to_string();
+        let other_case = other.case.id.to_string();
+
+        let mut hr = Browser::new(&base);
+        hr.signed_in(DEMO_ADMIN, &b).await;
+        let queue = hr.get("/promotions").await;
+        assert_eq!(queue.status, 200, "{b}");
+        assert!(
+            queue.body.contains("aria-current=\"page\">Promotions</a>"),
+            "{b}"
+        );
+        assert!(
+            queue.body.contains(&format!("{} open cases", open.len())),
+            "{b}"
+        );
+        for id in [&emil_case, &other_case] {
+            assert!(
+                queue
+                    .body
+                    .contains(&format!("action=\"/cases/{id}/approve\"")),
+                "{b}: {id}"
+            );
+        }
+        // Readiness with its reasons, and the proposer's justification.
+        assert!(queue.body.contains("criteria new at"), "{b}");
+        assert!(queue.body.contains("Carries the on-call rotation"), "{b}");
+        // Beta's case is not here.
+        let beta_case = app
+            .promotion_cases(&sys, "beta", None, false, Some(10), None)
+            .await
+            .unwrap()
+            .items[0]
+            .case
+            .id
+            .to_string();
+        assert!(!queue.body.contains(&beta_case), "{b}");
+        let csrf = queue.csrf();
+
+        // A rejection without its reason is not saved, and says so at the case.
+        let refused = hr
+            .post(
+                &format!("/cases/{other_case}/reject"),
+                &[("_csrf", &csrf), ("note", "  ")],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{b}");
+        assert!(refused.body.contains("Not saved:"), "{b}");
+        assert_eq!(open_cases(&app).await.len(), open.len(), "{b}");
+        // A date that is not one.
+        let bad_date = hr
+            .post(
+                &format!("/cases/{emil_case}/approve"),
+                &[("_csrf", &csrf), ("note", "x"), ("effective", "2026-02-30")],
+            )
+            .await;
+        assert_eq!(bad_date.status, 422, "{b}");
+        assert!(bad_date.body.contains("value=\"2026-02-30\""), "{b}: kept");
+
+        // Reject one, approve the other.
+        let rejected = hr
+            .post(
+                &format!("/cases/{other_case}/reject"),
+                &[
+                    ("_csrf", &csrf),
+                    ("note", "Not this cycle: lead a project first"),
+                ],
+            )
+            .await;
+        assert_eq!(rejected.status, 303, "{b}");
+        assert_eq!(rejected.location(), "/promotions?done=rejected", "{b}");
+        let effective = chrono::Utc::now().date_naive().to_string();
+        let approved = hr
+            .post(
+                &format!("/cases/{emil_case}/approve"),
+                &[
+                    ("_csrf", &csrf),
+                    ("note", "Well earned"),
+                    ("effective", &effective),
+                ],
+            )
+            .await;
+        assert_eq!(approved.status, 303, "{b}");
+        let after = hr.get(approved.location()).await;
+        assert!(after.body.contains("The promotion is approved"), "{b}");
+        assert!(!after.body.contains(&emil_case), "{b}: no longer open");
+        let case = |id: &str| {
+            let (app, id) = (app.clone(), id.parse::<uuid::Uuid>().unwrap());
+            async move {
+                app.promotion_case(&Actor::system(), "demo", rungs_domain::CaseId(id))
+                    .await
+                    .unwrap()
+                    .case
+            }
+        };
+        assert_eq!(case(&other_case).await.status.as_str(), "rejected", "{b}");
+        let decided = case(&emil_case).await;
+        assert_eq!(decided.status.as_str(), "approved", "{b}");
+        let now = app
+            .person_view(&sys, "demo", emil.id)
+            .await
+            .unwrap()
+            .current
+            .unwrap();
+        assert_eq!(
+            (
+                now.track.as_str(),
+                now.level.as_str(),
+                now.effective.to_string()
+            ),
+            (
+                decided.to.track.as_str(),
+                decided.to.level.as_str(),
+                effective.clone()
+            ),
+            "{b}"
+        );
+        let done = hr.get("/promotions?status=rejected").await;
+        assert!(done.body.contains(&other_case), "{b}");
+        assert!(
+            done.body.contains("Not this cycle: lead a project first"),
+            "{b}"
+        );
+        assert!(!done.body.contains("/reject\""), "{b}: nothing to decide");
+
+        // Nobody decides a case they proposed, even as an HR admin.
+        app.update_person(
+            &sys,
+            "demo",
+            manager.id,
+            PersonChanges {
+                is_admin: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let as_admin_manager = Actor::Person {
+            id: manager.id,
+            org: manager.org_id,
+            is_admin: true,
+        };
+        let again = app
+            .propose_promotion(
+                &as_admin_manager,
+                "demo",
+                rungs_app::Proposal {
+                    person: other.case.person_id,
+                    target: None,
+                    justification: "Led the project",
+                },
+            )
+            .await
+            .unwrap()
+            .case
+            .id
+            .to_string();
+        let mut own = Browser::new(&base);
+        own.signed_in(DEMO_MANAGER, &b).await;
+        let theirs = own.get("/promotions").await;
+        assert_eq!(theirs.status, 200, "{b}");
+        assert!(
+            theirs
+                .body
+                .contains("You proposed this promotion: another HR admin decides it."),
+            "{b}"
+        );
+        assert!(
+            !theirs.body.contains(&format!("/cases/{again}/approve")),
+            "{b}"
+        );
+        let forced = own
+            .post(
+                &format!("/cases/{again}/approve"),
+                &[("_csrf", &theirs.csrf()), ("note", "")],
+            )
+            .await;
+        assert_eq!(forced.status, 422, "{b}");
+        assert!(forced.body.contains("Not saved:"), "{b}");
+        assert_eq!(case(&again).await.status.as_str(), "proposed", "{b}");
+
+        // The rule: what it makes ready today, a preview of another, then saved.
+        let rule = hr.get("/promotions/rule").await;
+        assert_eq!(rule.status, 200, "{b}");
+        let people = app
+            .people_page(&sys, "demo", &Default::default(), Some(1), None)
+            .await
+            .unwrap()
+            .total;
+        let ready_in_full = |app: App| async move {
+            let mut n = 0;
+            app.readiness_report(&Actor::system(), "demo", None, |chunk| {
+                n += chunk.iter().filter(|v| v.readiness.ready).count();
+                Ok(())
+            })
+            .await
+            .unwrap();
+            n
+        };
+        let today = ready_in_full(app.clone()).await;
+        assert!(
+            rule.body.contains(&format!(
+                "<strong>{today}</strong> of {people} people are ready today"
+            )),
+            "{b}: {today} of {people}\n{}",
+            rule.body
+        );
+        let csrf = rule.csrf();
+        let rule_form = |csrf: &str, intent: &str, rule: (&str, &str, &str)| {
+            let (rating, score, months) = rule;
+            [
+                ("_csrf", csrf),
+                ("min_rating", rating),
+                ("score", score),
+                ("months", months),
+                ("intent", intent),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec()
+        };
+        let bad = rule_form(&csrf, "preview", ("developing", "150", "0"));
+        let invalid = hr.post("/promotions/rule", &pairs(&bad)).await;
+        assert_eq!(invalid.status, 422, "{b}");
+        assert!(invalid.body.contains("a percentage from 0 to 100"), "{b}");
+        // Rules whose thresholds fall on people's scores and months: each previewed, then
+        // saved, and the preview checked against readiness computed in full.
+        let mut before = today;
+        let mut differed = false;
+        for rule in [
+            ("developing", "50", "0"),
+            ("meets", "50", "5"),
+            ("exceeds", "34", "12"),
+            ("meets", "100", "6"),
+        ] {
+            let preview = hr
+                .post(
+                    "/promotions/rule",
+                    &pairs(&rule_form(&csrf, "preview", rule)),
+                )
+                .await;
+            assert_eq!(preview.status, 200, "{b}: {rule:?}");
+            let would: usize = preview
+                .body
+                .split("<p id=\"preview-total\"><strong>")
+                .nth(1)
+                .and_then(|s| s.split('<').next())
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(
+                ready_in_full(app.clone()).await,
+                before,
+                "{b}: a preview saves nothing"
+            );
+            if !preview.body.contains("If people were") {
+                // The rule in force again: nothing to compare it with.
+                assert_eq!(would, before, "{b}: {rule:?}");
+            } else {
+                assert!(
+                    preview.body.contains(&format!(
+                        "of {people} people would be ready, against {before} today"
+                    )),
+                    "{b}: {rule:?}"
+                );
+            }
+            differed |= would != before;
+            let saved = hr
+                .post("/promotions/rule", &pairs(&rule_form(&csrf, "save", rule)))
+                .await;
+            assert_eq!(saved.location(), "/promotions/rule?done=saved", "{b}");
+            assert_eq!(
+                ready_in_full(app.clone()).await,
+                would,
+                "{b}: the preview of {rule:?} was wrong"
+            );
+            assert!(
+                hr.get("/promotions/rule?done=saved")
+                    .await
+                    .body
+                    .contains(&format!(
+                        "<strong>{would}</strong> of {people} people are ready today"
+                    )),
+                "{b}"
+            );
+            before = would;
+        }
+        assert!(differed, "{b}: no rule changed who is ready");
+
+        // Managers, employees, and another organisation's HR: 404, and nothing decided.
+        let open_now = open_cases(&app).await.len();
+        for who in [DEMO_EMPLOYEE, "manager@beta.test", "hr@beta.test"] {
+            let mut x = Browser::new(&base);
+            x.signed_in(who, &b).await;
+            let page = x.get("/matrix").await;
+            let csrf = page.csrf();
+            if who != "hr@beta.test" {
+                assert!(!page.body.contains("href=\"/promotions\""), "{b}: {who}");
+                assert_eq!(x.get("/promotions").await.status, 404, "{b}: {who}");
+                assert_eq!(x.get("/promotions/rule").await.status, 404, "{b}: {who}");
+                let theirs = rule_form(&csrf, "save", ("developing", "0", "0"));
+                let posted = x.post("/promotions/rule", &pairs(&theirs)).await;
+                assert_eq!(posted.status, 404, "{b}: {who}");
+            } else {
+                let theirs = x.get("/promotions").await;
+                assert_eq!(theirs.status, 200, "{b}");
+                assert!(!theirs.body.contains(&again), "{b}");
+            }
+            let forced = x
+                .post(
+                    &format!("/cases/{again}/approve"),
+                    &[("_csrf", &csrf), ("note", "")],
+                )
+                .await;
+            assert_eq!(forced.status, 404, "{b}: {who}");
+        }
+        assert_eq!(open_cases(&app).await.len(), open_now, "{b}");
+        assert_eq!(case(&again).await.status.as_str(), "proposed", "{b}");
+    })
+    .await;
+}
+
+fn pairs(f: &[(String, String)]) -> Vec<(&str, &str)> {
+    f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }

@@ -5,6 +5,7 @@ pub(crate) mod growth;
 pub(crate) mod history;
 pub(crate) mod matrix;
 pub(crate) mod people;
+pub(crate) mod promotions;
 pub(crate) mod signin;
 pub(crate) mod team;
 

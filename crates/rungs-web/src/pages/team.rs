@@ -544,9 +544,13 @@ pub(crate) struct NoteForm {
     csrf: String,
     #[serde(default)]
     note: String,
+    /// An approval's effective date (`YYYY-MM-DD`; today when empty).
+    #[serde(default)]
+    effective: String,
 }
 
-/// `POST /cases/{id}/comment` and `/cases/{id}/withdraw`
+/// `POST /cases/{id}/comment`, `/cases/{id}/withdraw`, and an HR admin's `/cases/{id}/approve`
+/// and `/cases/{id}/reject` (the promotion queue's).
 pub(crate) async fn case_action(
     st: State,
     s: Signed,
@@ -558,6 +562,13 @@ pub(crate) async fn case_action(
         .parse::<uuid::Uuid>()
         .map(CaseId)
         .map_err(|_| WebError::NotFound)?;
+    if let Some(approve) = match action.as_str() {
+        "approve" => Some(true),
+        "reject" => Some(false),
+        _ => None,
+    } {
+        return crate::pages::promotions::decide(&st, &s, id, approve, f.note, f.effective).await;
+    }
     let (actor, org) = (&s.session.actor, s.session.org.slug.as_str());
     let (view, done) = match action.as_str() {
         "comment" => (
