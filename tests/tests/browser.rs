@@ -337,6 +337,7 @@ async fn the_web_app_in_a_real_browser() {
     another_organisation_gets_404(&mut s, &urls).await;
     hr_finds_people_in_the_directory(&mut s).await;
     hr_decides_promotions_and_previews_the_rule(&mut s).await;
+    hr_imports_people_fixing_an_error_first(&mut s).await;
     s.sign_in(EMPLOYEE).await;
     signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
     unknown_pages_are_a_plain_404(&mut s).await;
@@ -602,7 +603,12 @@ async fn employee_sees_the_case_explores_and_reads_the_matrix(s: &mut Stories, u
     s.open(&urls.employee).await;
     s.see("main h1", "Page not found").await;
     // The HR pages too.
-    for hr_page in ["/people", "/promotions", "/promotions/rule"] {
+    for hr_page in [
+        "/people",
+        "/people/import",
+        "/promotions",
+        "/promotions/rule",
+    ] {
         s.open(hr_page).await;
         s.see("main h1", "Page not found").await;
     }
@@ -703,6 +709,60 @@ async fn hr_decides_promotions_and_previews_the_rule(s: &mut Stories) {
     s.see("#preview-h", "If people were ready when at least 50%")
         .await;
     s.check_page("readiness-rule-preview").await;
+    s.sign_out().await;
+}
+
+/// The HR admin uploads a people CSV with a mistake, sees it at its line and column, fixes it
+/// in the page, checks the preview and imports; the new people are in the directory.
+async fn hr_imports_people_fixing_an_error_first(s: &mut Stories) {
+    s.sign_in(HR).await;
+    s.click("nav a[href='/people']").await;
+    s.click("a[href='/people/import']").await;
+    s.see("main h1", "Import people").await;
+    s.check_page("people-import").await;
+    let file = std::env::temp_dir().join(format!("rungs-browser-{}.csv", std::process::id()));
+    std::fs::write(
+        &file,
+        "email,name,manager_email,track,level\n\
+         nia@demo.rungs.test,Nia New,manager@demo.rungs.test,python-developer,beginner\n\
+         omar@demo.rungs.test,Omar New,nia@demo.rungs.test,data-analyst,begginer\n",
+    )
+    .unwrap();
+    s.c.find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    s.click("button[name=intent][value=preview]").await;
+    s.see("#problems-h", "1 problem found; nothing was written")
+        .await;
+    let problem = s.text("table.problems tbody tr").await;
+    assert!(problem.starts_with("3 5 level"), "{problem}");
+    s.check_page("people-import-problems").await;
+    // Fixed where the page shows the file's text.
+    let text =
+        s.c.find(Locator::Css("#text"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap();
+    s.fill("#text", &text.replace("begginer", "beginner")).await;
+    s.click("button[name=intent][value=preview]").await;
+    s.see("#preview-h", "Ready to import: 2 to add").await;
+    s.check_page("people-import-preview").await;
+    s.click("button[name=intent][value=import]").await;
+    s.see(
+        "p.notice",
+        "Imported: 2 added, 0 updated, 0 unchanged, 2 levels assigned.",
+    )
+    .await;
+    s.open("/people?q=omar%40demo").await;
+    s.see("#people-h", "1 person matches").await;
+    s.see("table.team tbody", "Omar New").await;
+    std::fs::remove_file(&file).ok();
     s.sign_out().await;
 }
 

@@ -172,8 +172,8 @@ async fn walkthrough(t: &TestDb) {
     assert_eq!(
         err.trim(),
         "error: 2 errors found; nothing was written:\n  \
-         bad.csv:2: track: unknown track `nope` in matrix `python`: use one of python-developer, data-analyst, ml-specialist, web-developer, automation-engineer, software-architect\n  \
-         bad.csv:3: manager_email: these reporting lines form a cycle: x@acme.test -> y@acme.test -> x@acme.test",
+         bad.csv:2:4: track: unknown track `nope` in matrix `python`: use one of python-developer, data-analyst, ml-specialist, web-developer, automation-engineer, software-architect\n  \
+         bad.csv:3:3: manager_email: these reporting lines form a cycle: x@acme.test -> y@acme.test -> x@acme.test",
         "{b}"
     );
     std::fs::write(

@@ -12,7 +12,7 @@ use rungs_domain::org::{Organisation, Slug};
 use rungs_domain::person::{Email, Person, ReportingTree};
 use rungs_domain::text::{Key, required_text};
 use rungs_domain::{AssignmentId, PersonId};
-use rungs_format::people::parse_people;
+use rungs_format::people::{read_people, with_columns};
 use rungs_format::{FileError, FileErrors, MatrixFormat};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -74,6 +74,47 @@ pub struct PeopleImportSummary {
     pub updated: usize,
     pub unchanged: usize,
     pub levels_assigned: usize,
+}
+
+/// What a people import does to one row's person.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOutcome {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+/// One row of a people import as it would be written.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ImportRowPreview {
+    pub line: u64,
+    pub email: String,
+    pub name: String,
+    pub manager_email: Option<String>,
+    pub admin: bool,
+    pub outcome: RowOutcome,
+    /// The position the row names (track and level keys), if any.
+    pub placement: Option<(String, String)>,
+    /// Whether that position is new for the person (a level assignment is appended).
+    pub placed: bool,
+}
+
+/// What a people import would do, checked in full and not written.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeopleImportPreview {
+    pub summary: PeopleImportSummary,
+    /// Every row, in file order.
+    pub rows: Vec<ImportRowPreview>,
+}
+
+/// A checked people import: the summary, each row's outcome, and what to write.
+struct PeopleImportPlan {
+    summary: PeopleImportSummary,
+    rows: Vec<ImportRowPreview>,
+    inserts: Vec<Person>,
+    updates: Vec<Person>,
+    assignments: Vec<LevelAssignment>,
 }
 
 /// Rows a people import writes before the planner's statistics are refreshed.
@@ -262,7 +303,8 @@ impl App {
     }
 
     /// Adds or updates everyone in a people CSV, sets managers and places people in the matrix.
-    /// Everything is checked first (every problem reported with its line); then one transaction.
+    /// Everything is checked first (every problem reported with its line and column); then one
+    /// transaction.
     #[tracing::instrument(skip(self, text), err(level = "debug", Display))]
     pub async fn import_people(
         &self,
@@ -274,7 +316,69 @@ impl App {
     ) -> Result<PeopleImportSummary, AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::ManagePeople(org.id))?;
-        let rows = parse_people(text, file)?;
+        let plan = self
+            .plan_people_import(actor, &org, text, file, matrix_key)
+            .await?;
+        let PeopleImportPlan {
+            summary,
+            inserts,
+            updates,
+            assignments,
+            ..
+        } = plan;
+        let subjects = inserts.iter().chain(&updates).map(|p| p.id.0);
+        let audit = Audit::new(
+            actor.person_id(),
+            "people.import",
+            subjects,
+            format!(
+                "{file}: {} added, {} updated, {} level(s) assigned",
+                summary.added, summary.updated, summary.levels_assigned
+            ),
+        );
+        self.db
+            .save_people(org.id, &inserts, &updates, &assignments, &audit)
+            .await?;
+        if inserts.len() + assignments.len() >= BULK {
+            self.db.analyze().await?;
+        }
+        Ok(summary)
+    }
+
+    /// What importing a people CSV would do, row by row, checked exactly as the import checks
+    /// it (the same errors, at their lines and columns); nothing is written.
+    #[tracing::instrument(skip(self, text), err(level = "debug", Display))]
+    pub async fn preview_people_import(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        text: &str,
+        file: &str,
+        matrix_key: Option<&str>,
+    ) -> Result<PeopleImportPreview, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ManagePeople(org.id))?;
+        let plan = self
+            .plan_people_import(actor, &org, text, file, matrix_key)
+            .await?;
+        Ok(PeopleImportPreview {
+            summary: plan.summary,
+            rows: plan.rows,
+        })
+    }
+
+    async fn plan_people_import(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        text: &str,
+        file: &str,
+        matrix_key: Option<&str>,
+    ) -> Result<PeopleImportPlan, AppError> {
+        // Every row is checked, and the good ones against the organisation too, so that one
+        // round shows every problem of the file.
+        let read = read_people(text, file)?;
+        let rows = read.rows;
         let existing: HashMap<Email, Person> = self
             .db
             .list_people(org.id)
@@ -282,7 +386,7 @@ impl App {
             .into_iter()
             .map(|p| (p.email.clone(), p))
             .collect();
-        let mut errors = Vec::new();
+        let mut errors = read.errors;
         let err = |line: u64, field: &str, message: String| FileError {
             file: file.to_owned(),
             line: Some(line),
@@ -294,8 +398,12 @@ impl App {
         // Everyone gets an id first, so managers may come later in the file.
         let mut ids: HashMap<Email, PersonId> =
             existing.iter().map(|(e, p)| (e.clone(), p.id)).collect();
-        for r in &rows {
-            ids.entry(r.email.clone()).or_default(); // a fresh id
+        for email in rows
+            .iter()
+            .map(|r| &r.email)
+            .chain(&read.emails_with_problems)
+        {
+            ids.entry(email.clone()).or_default(); // a fresh id
         }
         let mut people: HashMap<PersonId, Person> =
             existing.values().map(|p| (p.id, p.clone())).collect();
@@ -430,45 +538,56 @@ impl App {
         }
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.line);
-            return Err(AppError::InvalidFile(FileErrors(errors)));
+            return Err(AppError::InvalidFile(with_columns(
+                text,
+                FileErrors(errors),
+            )));
         }
 
         let mut summary = PeopleImportSummary {
             levels_assigned: assignments.len(),
             ..Default::default()
         };
+        let placed: std::collections::HashSet<PersonId> =
+            assignments.iter().map(|a| a.person_id).collect();
         let (mut inserts, mut updates) = (Vec::new(), Vec::new());
+        let mut previews = Vec::with_capacity(rows.len());
         for r in &rows {
             let p = &people[&ids[&r.email]];
-            match existing.get(&r.email) {
+            let outcome = match existing.get(&r.email) {
                 None => {
                     summary.added += 1;
                     inserts.push(p.clone());
+                    RowOutcome::Added
                 }
                 Some(old) if old != p => {
                     summary.updated += 1;
                     updates.push(p.clone());
+                    RowOutcome::Updated
                 }
-                Some(_) => summary.unchanged += 1,
-            }
+                Some(_) => {
+                    summary.unchanged += 1;
+                    RowOutcome::Unchanged
+                }
+            };
+            previews.push(ImportRowPreview {
+                line: r.line,
+                email: r.email.to_string(),
+                name: p.display_name.clone(),
+                manager_email: r.manager_email.as_ref().map(ToString::to_string),
+                admin: r.admin,
+                outcome,
+                placement: r.placement.clone(),
+                placed: placed.contains(&p.id),
+            });
         }
-        let subjects = inserts.iter().chain(&updates).map(|p| p.id.0);
-        let audit = Audit::new(
-            actor.person_id(),
-            "people.import",
-            subjects,
-            format!(
-                "{file}: {} added, {} updated, {} level(s) assigned",
-                summary.added, summary.updated, summary.levels_assigned
-            ),
-        );
-        self.db
-            .save_people(org.id, &inserts, &updates, &assignments, &audit)
-            .await?;
-        if inserts.len() + assignments.len() >= BULK {
-            self.db.analyze().await?;
-        }
-        Ok(summary)
+        Ok(PeopleImportPlan {
+            summary,
+            rows: previews,
+            inserts,
+            updates,
+            assignments,
+        })
     }
 
     // ---- levels --------------------------------------------------------------------------

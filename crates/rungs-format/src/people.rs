@@ -34,8 +34,31 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// A people file read row by row: the rows without a problem, and every problem.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFile {
+    pub rows: Vec<PersonRow>,
+    /// Every problem, by line; empty when every row is good.
+    pub errors: Vec<FileError>,
+    /// The emails of rows that have a problem (when the email itself is good), so that checks
+    /// across rows do not also call them unknown.
+    pub emails_with_problems: Vec<Email>,
+}
+
 /// Reads and checks the whole file; returns every row or every error.
 pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors> {
+    let read = read_people(text, file)?;
+    if read.errors.is_empty() {
+        Ok(read.rows)
+    } else {
+        Err(with_columns(text, FileErrors(read.errors)))
+    }
+}
+
+/// Reads the whole file and checks every row, keeping the good rows beside the problems of
+/// the others. Fails only when the file cannot be read as a people file at all (its size, its
+/// header row).
+pub fn read_people(text: &str, file: &str) -> Result<PeopleFile, FileErrors> {
     let text = crate::errors::bounded(text, file, MAX_FILE_BYTES, "people files")?;
     let err = |line: u64, field: Option<&str>, message: String| FileError {
         file: file.to_owned(),
@@ -67,14 +90,17 @@ pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors
                 }
             }
             None if h.is_empty() => {}
-            None => errors.push(err(
-                1,
-                None,
-                format!(
-                    "unknown column `{h}`: the columns are {}",
-                    COLUMNS.join(", ")
-                ),
-            )),
+            None => errors.push(FileError {
+                column: Some(i as u64 + 1),
+                ..err(
+                    1,
+                    None,
+                    format!(
+                        "unknown column `{h}`: the columns are {}",
+                        COLUMNS.join(", ")
+                    ),
+                )
+            }),
         }
     }
     for r in REQUIRED {
@@ -91,6 +117,7 @@ pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors
     }
 
     let mut rows = Vec::new();
+    let mut emails_with_problems = Vec::new();
     let mut seen: HashMap<Email, u64> = HashMap::new();
     for record in reader.records() {
         let record = match record {
@@ -185,24 +212,48 @@ pub fn parse_people(text: &str, file: &str) -> Result<Vec<PersonRow>, FileErrors
                 format!("`{e}` already appears on line {first}"),
             ));
         }
-        if errors.len() == before
-            && let Some(email) = email
-        {
-            rows.push(PersonRow {
+        match email {
+            Some(email) if errors.len() == before => rows.push(PersonRow {
                 line,
                 email,
                 name,
                 manager_email,
                 placement,
                 admin,
-            });
+            }),
+            Some(email) => emails_with_problems.push(email),
+            None => {}
         }
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(FileErrors(errors))
+    Ok(PeopleFile {
+        rows,
+        errors,
+        emails_with_problems,
+    })
+}
+
+/// Gives each error about a column of the people file (its `field`) that column's number in
+/// the file's header (1 is the first), as a spreadsheet numbers them: for the errors found
+/// here and for those the import finds against the database.
+pub fn with_columns(text: &str, mut errors: FileErrors) -> FileErrors {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Ok(headers) = crate::errors::csv_reader(text).headers().cloned() else {
+        return errors;
+    };
+    let column = |field: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(field))
+            .map(|i| i as u64 + 1)
+    };
+    for e in &mut errors.0 {
+        if e.column.is_none()
+            && let Some(field) = &e.field
+        {
+            e.column = column(field);
+        }
     }
+    errors
 }
 
 /// Line numbers of byte offsets in a text, each found by binary search over the text's line
@@ -296,12 +347,12 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "p.csv:2: email: `not-an-email` has no `@`",
-                "p.csv:3: name: a name is required",
-                "p.csv:3: level: track `dev` is given without a level: give both or neither",
-                "p.csv:3: admin: `maybe` is not true/false (yes/no, 1/0 also work)",
-                "p.csv:4: manager_email: a person cannot be their own manager",
-                "p.csv:4: email: `b@example.com` already appears on line 3",
+                "p.csv:2:1: email: `not-an-email` has no `@`",
+                "p.csv:3:2: name: a name is required",
+                "p.csv:3:5: level: track `dev` is given without a level: give both or neither",
+                "p.csv:3:6: admin: `maybe` is not true/false (yes/no, 1/0 also work)",
+                "p.csv:4:3: manager_email: a person cannot be their own manager",
+                "p.csv:4:1: email: `b@example.com` already appears on line 3",
             ]
         );
     }
@@ -313,8 +364,8 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "p.csv:1: unknown column `mail`: the columns are email, name, manager_email, track, level, admin",
-                "p.csv:1: unknown column `team`: the columns are email, name, manager_email, track, level, admin",
+                "p.csv:1:1: unknown column `mail`: the columns are email, name, manager_email, track, level, admin",
+                "p.csv:1:3: unknown column `team`: the columns are email, name, manager_email, track, level, admin",
                 "p.csv:1: email: the required column `email` is missing",
             ]
         );

@@ -55,6 +55,10 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/matrix", get(pages::matrix::page))
         .route("/team", get(pages::team::page))
         .route("/people", get(pages::people::directory))
+        .route(
+            "/people/import",
+            get(pages::import::form).post(pages::import::submit),
+        )
         .route("/people/{id}", get(pages::team::person))
         .route("/people/{id}/assess", post(pages::team::assess))
         .route("/people/{id}/propose", post(pages::team::propose))

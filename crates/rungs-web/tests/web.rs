@@ -144,6 +144,31 @@ impl Browser {
         self.send(req).await
     }
 
+    /// Posts a multipart form (text fields, and a file field `file` when given).
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, Vec<u8>)>,
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        if let Some((name, bytes)) = file {
+            let part = reqwest::multipart::Part::bytes(bytes)
+                .file_name(name.to_owned())
+                .mime_str("text/csv")
+                .unwrap();
+            form = form.part("file", part);
+        }
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
+        self.send(req).await
+    }
+
     /// Signs in with the demo password and asserts that it worked.
     async fn signed_in(&mut self, email: &str, context: &str) {
         let r = self.sign_in(email, DEMO_PASSWORD, org_of(email)).await;
@@ -1457,4 +1482,180 @@ async fn the_promotion_queue_and_the_readiness_rule_for_hr_only() {
 
 fn pairs(f: &[(String, String)]) -> Vec<(&str, &str)> {
     f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// HR's people import in the browser's way: a CSV with problems is refused whole with each at
+/// its line and column, a clean one is previewed row by row without writing, then imported in
+/// one go; a file that is not UTF-8 and a form without its token are refused. Nobody else may
+/// open or post it, and another organisation's HR imports only into their own. On every
+/// backend.
+#[tokio::test]
+async fn the_people_import_shows_every_problem_then_previews_then_writes() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        let count = |org: &'static str| {
+            let app = app.clone();
+            async move {
+                app.people_page(&Actor::system(), org, &Default::default(), Some(1), None)
+                    .await
+                    .unwrap()
+                    .total
+            }
+        };
+        let (demo_before, beta_before) = (count("demo").await, count("beta").await);
+
+        let mut hr = Browser::new(&base);
+        hr.signed_in(DEMO_ADMIN, &b).await;
+        let form = hr.get("/people/import").await;
+        assert_eq!(form.status, 200, "{b}");
+        assert!(form.body.contains("enctype=\"multipart/form-data\""), "{b}");
+        assert!(hr.get("/people").await.body.contains("href=\"/people/import\""), "{b}");
+        let csrf = form.csrf();
+
+        // Three problems on three rows, all shown at once; nothing written.
+        let bad = "email,name,manager_email,track,level\n\
+                   new1@demo.rungs.test,New One,manager@demo.rungs.test,python-developer,beginner\n\
+                   new2@demo.rungs.test,New Two,nobody@demo.rungs.test,nope,beginner\n\
+                   new3@demo.rungs.test,,new1@demo.rungs.test,,\n";
+        let refused = hr
+            .post_multipart(
+                "/people/import",
+                &[("_csrf", &csrf), ("intent", "preview")],
+                Some(("team.csv", bad.as_bytes().to_vec())),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{b}");
+        assert!(refused.body.contains("3 problems found; nothing was written"), "{b}");
+        for (line, column, field) in [(3, 3, "manager_email"), (3, 4, "track"), (4, 2, "name")] {
+            assert!(
+                refused.body.contains(&format!(
+                    "<tr><td>{line}</td><td>{column}</td><td><code>{field}</code></td>"
+                )),
+                "{b}: line {line}, column {column}, {field}\n{}",
+                refused.body
+            );
+        }
+        // The text is kept for fixing, under the file's name.
+        assert!(refused.body.contains("new2@demo.rungs.test,New Two"), "{b}");
+        assert!(refused.body.contains("value=\"team.csv\""), "{b}");
+        assert_eq!(count("demo").await, demo_before, "{b}");
+
+        // Fixed in the text (as the browser sends a textarea, with CRLF): a preview, nothing written.
+        let good = "email,name,manager_email,track,level\r\n\
+                    new1@demo.rungs.test,New One,manager@demo.rungs.test,python-developer,beginner\r\n\
+                    new2@demo.rungs.test,New Two,new1@demo.rungs.test,data-analyst,beginner\r\n\
+                    employee@demo.rungs.test,Emil Employee,manager@demo.rungs.test,,\r\n";
+        let preview = hr
+            .post_multipart(
+                "/people/import",
+                &[("_csrf", &csrf), ("intent", "preview"), ("text", good), ("name", "team.csv")],
+                None,
+            )
+            .await;
+        assert_eq!(preview.status, 200, "{b}: {}", preview.body);
+        assert!(
+            preview
+                .body
+                .contains("Ready to import: 2 to add, 0 to update, 1 unchanged, 2 new positions"),
+            "{b}"
+        );
+        assert!(preview.body.contains("value=\"import\">Import 3 people"), "{b}");
+        assert_eq!(count("demo").await, demo_before, "{b}: a preview writes nothing");
+
+        // Without the form's token: refused, nothing written.
+        let forged = hr
+            .post_multipart(
+                "/people/import",
+                &[("_csrf", "forged"), ("intent", "import"), ("text", good)],
+                None,
+            )
+            .await;
+        assert_ne!(forged.status, 303, "{b}");
+        assert_eq!(count("demo").await, demo_before, "{b}");
+        // Not UTF-8: said so.
+        let latin1 = hr
+            .post_multipart(
+                "/people/import",
+                &[("_csrf", &csrf), ("intent", "preview")],
+                Some(("latin1.csv", b"email,name\nzoe@demo.rungs.test,Zo\xeb\n".to_vec())),
+            )
+            .await;
+        assert_eq!(latin1.status, 422, "{b}");
+        assert!(latin1.body.contains("is not UTF-8 text"), "{b}");
+
+        let done = hr
+            .post_multipart(
+                "/people/import",
+                &[("_csrf", &csrf), ("intent", "import"), ("text", good), ("name", "team.csv")],
+                None,
+            )
+            .await;
+        assert_eq!(done.status, 303, "{b}: {}", done.body);
+        assert_eq!(
+            done.location(),
+            "/people/import?added=2&updated=0&unchanged=1&levels=2",
+            "{b}"
+        );
+        assert!(
+            hr.get(done.location())
+                .await
+                .body
+                .contains("Imported: 2 added, 0 updated, 1 unchanged, 2 levels assigned."),
+            "{b}"
+        );
+        assert_eq!(count("demo").await, demo_before + 2, "{b}");
+        let new2 = app
+            .person_by_email(&sys, "demo", "new2@demo.rungs.test")
+            .await
+            .unwrap();
+        let view = app.person_view(&sys, "demo", new2.id).await.unwrap();
+        assert_eq!(view.person.display_name, "New Two", "{b}");
+        assert_eq!(
+            view.manager_email.as_ref().map(|e| e.as_str().to_owned()),
+            Some("new1@demo.rungs.test".to_owned()),
+            "{b}"
+        );
+        let at = view.current.unwrap();
+        assert_eq!((at.track.as_str(), at.level.as_str()), ("data-analyst", "beginner"), "{b}");
+
+        // Nobody else may open or post it.
+        for who in [DEMO_MANAGER, DEMO_EMPLOYEE, "employee@beta.test"] {
+            let mut x = Browser::new(&base);
+            x.signed_in(who, &b).await;
+            assert_eq!(x.get("/people/import").await.status, 404, "{b}: {who}");
+            let theirs = x.get("/matrix").await.csrf();
+            let posted = x
+                .post_multipart(
+                    "/people/import",
+                    &[("_csrf", &theirs), ("intent", "import"), ("text", "email,name\nx9@demo.rungs.test,X\n")],
+                    None,
+                )
+                .await;
+            assert_eq!(posted.status, 404, "{b}: {who}");
+        }
+        assert_eq!(count("demo").await, demo_before + 2, "{b}");
+        // Beta's HR imports into beta: demo's people are no one there.
+        let mut beta = Browser::new(&base);
+        beta.signed_in("hr@beta.test", &b).await;
+        let theirs = beta.get("/people/import").await.csrf();
+        let foreign = beta
+            .post_multipart(
+                "/people/import",
+                &[
+                    ("_csrf", &theirs),
+                    ("intent", "import"),
+                    ("text", "email,name,manager_email\nnew9@beta.test,New Nine,manager@demo.rungs.test\n"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(foreign.status, 422, "{b}");
+        assert!(foreign.body.contains("neither in this file nor in organisation `beta`"), "{b}");
+        assert_eq!(count("beta").await, beta_before, "{b}");
+        assert_eq!(count("demo").await, demo_before + 2, "{b}");
+    })
+    .await;
 }
