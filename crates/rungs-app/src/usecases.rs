@@ -479,7 +479,7 @@ impl App {
         // Placements are checked against the matrix (loaded only if the file places anyone).
         let placing = rows.iter().any(|r| r.placement.is_some());
         let matrix = if placing {
-            match self.placement_matrix(&org, matrix_key).await {
+            match self.placement_matrix(org, matrix_key).await {
                 Ok(m) => Some(m),
                 Err(e) => {
                     errors.push(err(
