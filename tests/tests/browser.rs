@@ -264,6 +264,18 @@ impl Stories {
         self.fill("#password", PASSWORD).await;
         self.click("form[action='/signin'] button[type=submit]")
             .await;
+        // Signed in once the browser has left the sign-in page (its own `h1` is there at once)
+        // and the page it landed on has its heading.
+        for _ in 0..100 {
+            if !self.path().await.starts_with("/signin") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            !self.path().await.starts_with("/signin"),
+            "{email} did not get past sign-in"
+        );
         self.c
             .wait()
             .at_most(Duration::from_secs(10))
@@ -763,6 +775,29 @@ async fn hr_imports_people_fixing_an_error_first(s: &mut Stories) {
     s.see("#people-h", "1 person matches").await;
     s.see("table.team tbody", "Omar New").await;
     std::fs::remove_file(&file).ok();
+
+    // One person by hand, with their first position; then deactivated on their page.
+    s.open("/people").await;
+    s.click("a[href='/people/new']").await;
+    s.see("main h1", "Add a person").await;
+    s.check_page("person-new").await;
+    s.fill("#email", "pia@demo.rungs.test").await;
+    s.fill("#name", "Pia Placed").await;
+    s.fill("#manager", MANAGER).await;
+    s.c.execute(
+        "document.querySelector('#position').value = 'web-developer/beginner'; return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    s.click("form[action='/people/new'] button").await;
+    s.see("p.notice", "The person is added.").await;
+    s.see("main h1 + p", "Web Developer · Beginner").await;
+    s.check_page("person-manage").await;
+    s.click("input[name=active]").await;
+    s.click("form[action$='/edit'] button").await;
+    s.see("p.notice", "The changes are saved.").await;
+    s.see("main h1 + p", "Deactivated").await;
     s.sign_out().await;
 }
 

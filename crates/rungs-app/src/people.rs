@@ -83,13 +83,25 @@ pub(crate) fn page_args<K: std::str::FromStr>(
     Ok((first, after))
 }
 
-/// A new person, from the API.
+/// A new person, from the API or the web app.
 #[derive(Debug, Clone)]
 pub struct NewPersonInput {
     pub email: String,
     pub display_name: String,
     pub manager: Option<PersonId>,
     pub is_admin: bool,
+    /// Where they start, written in the same transaction as the person.
+    pub placement: Option<NewPlacement>,
+}
+
+/// A first position on the organisation's matrix (its newest published version).
+#[derive(Debug, Clone)]
+pub struct NewPlacement {
+    pub track: String,
+    pub level: String,
+    /// Today unless given.
+    pub effective: Option<chrono::NaiveDate>,
+    pub reason: String,
 }
 
 /// Changes to a person; `None` leaves a field as it is.
@@ -272,14 +284,42 @@ impl App {
             is_admin: input.is_admin,
             active: true,
         };
+        let placed = match &input.placement {
+            Some(p) => {
+                authorize(actor, Action::AssignLevel(org.id))?;
+                let placement = crate::Placement {
+                    matrix: None,
+                    track: &p.track,
+                    level: &p.level,
+                    effective: p.effective,
+                    reason: &p.reason,
+                };
+                Some(self.placement_of(actor, &org, person.id, placement).await?)
+            }
+            None => None,
+        };
+        let mut subjects = vec![person.id.0];
+        subjects.extend(placed.as_ref().map(|a| a.id.0));
         let audit = Audit::new(
             actor.person_id(),
             "person.add",
-            [person.id.0],
-            format!("added {}", person.email),
+            subjects,
+            match &placed {
+                Some(a) => format!(
+                    "added {} as {} / {} from {}: {}",
+                    person.email, a.track, a.level, a.effective, a.reason
+                ),
+                None => format!("added {}", person.email),
+            },
         );
         self.db
-            .save_people(org.id, std::slice::from_ref(&person), &[], &[], &audit)
+            .save_people(
+                org.id,
+                std::slice::from_ref(&person),
+                &[],
+                placed.as_slice(),
+                &audit,
+            )
             .await?;
         Ok(person)
     }

@@ -623,19 +623,20 @@ impl App {
         self.place(actor, &org, &person, placement).await
     }
 
-    async fn place(
+    /// The level assignment that places `person` as `p` says, checked against the matrix.
+    pub(crate) async fn placement_of(
         &self,
         actor: &Actor,
         org: &Organisation,
-        person: &Person,
+        person: PersonId,
         p: Placement<'_>,
     ) -> Result<LevelAssignment, AppError> {
         let (info, m) = self.placement_matrix(org, p.matrix).await?;
         let (track, level) =
             placement_keys(&m, p.track, p.level).map_err(|(_, msg)| AppError::Invalid(msg))?;
-        let assignment = LevelAssignment {
+        Ok(LevelAssignment {
             id: AssignmentId::new(),
-            person_id: person.id,
+            person_id: person,
             version_id: info.id,
             track,
             level,
@@ -645,7 +646,17 @@ impl App {
             recorded_at: Utc::now(),
             case_id: None,
             moved_from: None,
-        };
+        })
+    }
+
+    async fn place(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        person: &Person,
+        p: Placement<'_>,
+    ) -> Result<LevelAssignment, AppError> {
+        let assignment = self.placement_of(actor, org, person.id, p).await?;
         let audit = Audit::new(
             actor.person_id(),
             "level.assign",

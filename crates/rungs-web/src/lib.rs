@@ -59,7 +59,13 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             "/people/import",
             get(pages::import::form).post(pages::import::submit),
         )
+        .route(
+            "/people/new",
+            get(pages::manage::new_form).post(pages::manage::add),
+        )
         .route("/people/{id}", get(pages::team::person))
+        .route("/people/{id}/edit", post(pages::manage::edit))
+        .route("/people/{id}/place", post(pages::manage::place))
         .route("/people/{id}/assess", post(pages::team::assess))
         .route("/people/{id}/propose", post(pages::team::propose))
         .route("/cases/{id}/{action}", post(pages::team::case_action))

@@ -1659,3 +1659,248 @@ async fn the_people_import_shows_every_problem_then_previews_then_writes() {
     })
     .await;
 }
+
+/// HR adds a person with their first position (one transaction), edits them, moves them to
+/// another manager, deactivates them (their sessions end) and places them; each refusal keeps
+/// the form and says why. Nobody else may, and another organisation's people are no one here.
+/// On every backend.
+#[tokio::test]
+async fn hr_adds_edits_deactivates_and_places_people() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        let mut hr = Browser::new(&base);
+        hr.signed_in(DEMO_ADMIN, &b).await;
+        let form = hr.get("/people/new").await;
+        assert_eq!(form.status, 200, "{b}");
+        let csrf = form.csrf();
+        let add = |email: &str, manager: &str, position: &str| -> Vec<(String, String)> {
+            [
+                ("_csrf", csrf.as_str()),
+                ("email", email),
+                ("name", "Zed New"),
+                ("manager", manager),
+                ("position", position),
+                ("effective", "2026-11-02"),
+                ("reason", "joined"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec()
+        };
+        // Refusals: an email already taken, a manager of another organisation, an unknown
+        // position; each keeps what was typed, and nothing is written.
+        for (fields, why) in [
+            (
+                add(DEMO_EMPLOYEE, "", "python-developer/beginner"),
+                "already has the email",
+            ),
+            (
+                add(
+                    "zed@demo.rungs.test",
+                    "manager@beta.test",
+                    "python-developer/beginner",
+                ),
+                "no one in this organisation has the email manager@beta.test",
+            ),
+            (
+                add("zed@demo.rungs.test", "", "python-developer/nope"),
+                "nope",
+            ),
+        ] {
+            let page = hr.post("/people/new", &pairs(&fields)).await;
+            assert_eq!(page.status, 422, "{b}: {why}");
+            assert!(page.body.contains(why), "{b}: {why}\n{}", page.body);
+            assert!(page.body.contains("value=\"Zed New\""), "{b}: kept");
+        }
+        assert!(
+            app.person_by_email(&sys, "demo", "zed@demo.rungs.test")
+                .await
+                .is_err(),
+            "{b}: nothing written"
+        );
+        let added = hr
+            .post(
+                "/people/new",
+                &pairs(&add(
+                    "zed@demo.rungs.test",
+                    "manager@demo.rungs.test",
+                    "python-developer/beginner",
+                )),
+            )
+            .await;
+        assert_eq!(added.status, 303, "{b}: {}", added.body);
+        let zed = app
+            .person_by_email(&sys, "demo", "zed@demo.rungs.test")
+            .await
+            .unwrap();
+        assert_eq!(
+            added.location(),
+            format!("/people/{}?done=added", zed.id),
+            "{b}"
+        );
+        let view = app.person_view(&sys, "demo", zed.id).await.unwrap();
+        let at = view.current.unwrap();
+        assert_eq!(
+            (
+                at.track.as_str(),
+                at.level.as_str(),
+                at.effective.to_string()
+            ),
+            ("python-developer", "beginner", "2026-11-02".to_owned()),
+            "{b}"
+        );
+        assert_eq!(
+            view.manager_email.map(|e| e.as_str().to_owned()),
+            Some(DEMO_MANAGER.to_owned()),
+            "{b}"
+        );
+        let url = format!("/people/{}", zed.id);
+        let page = hr.get(added.location()).await;
+        assert!(page.body.contains("The person is added."), "{b}");
+        assert!(page.body.contains("id=\"manage-h\""), "{b}");
+        assert!(
+            page.body.contains("aria-current=\"page\">People</a>"),
+            "{b}"
+        );
+
+        // Zed signs in; then HR renames, gives another manager, and deactivates them.
+        app.set_password(
+            &sys,
+            "demo",
+            "zed@demo.rungs.test",
+            DEMO_PASSWORD.to_owned().into(),
+        )
+        .await
+        .unwrap();
+        let mut zed_browser = Browser::new(&base);
+        zed_browser.signed_in("zed@demo.rungs.test", &b).await;
+        assert_eq!(zed_browser.get("/growth").await.status, 200, "{b}");
+        let cycle = hr
+            .post(
+                &format!("{url}/edit"),
+                &[
+                    ("_csrf", &csrf),
+                    ("name", "Zed"),
+                    ("manager", "zed@demo.rungs.test"),
+                    ("active", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(cycle.status, 422, "{b}");
+        assert!(cycle.body.contains("Not saved:"), "{b}");
+        let edited = hr
+            .post(
+                &format!("{url}/edit"),
+                &[
+                    ("_csrf", &csrf),
+                    ("name", "Zed Renamed"),
+                    ("manager", DEMO_ADMIN),
+                ],
+            )
+            .await;
+        assert_eq!(edited.location(), format!("{url}?done=updated"), "{b}");
+        let view = app.person_view(&sys, "demo", zed.id).await.unwrap();
+        assert_eq!(view.person.display_name, "Zed Renamed", "{b}");
+        assert!(!view.person.active && !view.person.is_admin, "{b}");
+        assert_eq!(
+            view.manager_email.map(|e| e.as_str().to_owned()),
+            Some(DEMO_ADMIN.to_owned()),
+            "{b}"
+        );
+        assert_eq!(
+            zed_browser.get("/growth").await.status,
+            303,
+            "{b}: a deactivated person is signed out"
+        );
+        assert!(hr.get(&url).await.body.contains("Deactivated"), "{b}");
+
+        // A new position from a date, with its reason; a date that is not one is refused.
+        let bad = hr
+            .post(
+                &format!("{url}/place"),
+                &[
+                    ("_csrf", &csrf),
+                    ("position", "data-analyst/intermediate"),
+                    ("effective", "2026-02-30"),
+                    ("reason", "moved teams"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{b}");
+        assert!(bad.body.contains("is not a date"), "{b}");
+        let placed = hr
+            .post(
+                &format!("{url}/place"),
+                &[
+                    ("_csrf", &csrf),
+                    ("position", "data-analyst/intermediate"),
+                    ("effective", "2026-12-01"),
+                    ("reason", "moved teams"),
+                ],
+            )
+            .await;
+        assert_eq!(placed.location(), format!("{url}?done=placed"), "{b}");
+        let history = app.level_history_of(&sys, "demo", zed.id).await.unwrap();
+        assert_eq!(history.len(), 2, "{b}");
+        assert_eq!(history[1].reason, "moved teams", "{b}");
+        assert_eq!(history[1].effective.to_string(), "2026-12-01", "{b}");
+
+        // Nobody else: 404 for the pages and the posts, and nothing changes.
+        for who in [DEMO_MANAGER, DEMO_EMPLOYEE, "hr@beta.test"] {
+            let mut x = Browser::new(&base);
+            x.signed_in(who, &b).await;
+            let theirs = x.get("/matrix").await.csrf();
+            if who != "hr@beta.test" {
+                assert_eq!(x.get("/people/new").await.status, 404, "{b}: {who}");
+                let page = x.get("/people/new").await;
+                assert!(!page.body.contains("name=\"email\""), "{b}: {who}");
+            }
+            let manager_page = x.get(&format!("/people/{}", emil_id(&app).await)).await;
+            assert!(
+                !manager_page.body.contains("id=\"manage-h\""),
+                "{b}: {who} sees HR's section"
+            );
+            for (path, form) in [
+                (
+                    format!("{url}/edit"),
+                    vec![
+                        ("_csrf", theirs.as_str()),
+                        ("name", "Hacked"),
+                        ("active", "1"),
+                    ],
+                ),
+                (
+                    format!("{url}/place"),
+                    vec![
+                        ("_csrf", theirs.as_str()),
+                        ("position", "python-developer/beginner"),
+                        ("effective", "2026-12-02"),
+                        ("reason", "x"),
+                    ],
+                ),
+            ] {
+                assert_eq!(x.post(&path, &form).await.status, 404, "{b}: {who} {path}");
+            }
+        }
+        let view = app.person_view(&sys, "demo", zed.id).await.unwrap();
+        assert_eq!(view.person.display_name, "Zed Renamed", "{b}");
+        assert_eq!(
+            app.level_history_of(&sys, "demo", zed.id)
+                .await
+                .unwrap()
+                .len(),
+            2,
+            "{b}"
+        );
+    })
+    .await;
+}
+
+async fn emil_id(app: &App) -> rungs_domain::PersonId {
+    app.person_by_email(&Actor::system(), "demo", DEMO_EMPLOYEE)
+        .await
+        .unwrap()
+        .id
+}

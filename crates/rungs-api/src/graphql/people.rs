@@ -197,6 +197,7 @@ impl PeopleMutation {
                     display_name: input.display_name,
                     manager,
                     is_admin: input.is_admin,
+                    placement: None,
                 },
             )
             .await)?;

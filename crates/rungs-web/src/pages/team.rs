@@ -324,7 +324,7 @@ pub(crate) async fn page(s: Signed, Query(q): Query<TeamQuery>) -> Result<Respon
 
 #[derive(Template)]
 #[template(path = "person.html")]
-struct PersonPage {
+pub(crate) struct PersonPage {
     layout: Layout,
     id: String,
     name: String,
@@ -343,6 +343,10 @@ struct PersonPage {
     targets: Vec<PositionOption>,
     csrf: String,
     notice: Option<String>,
+    /// Deactivated people are shown as such (to HR admins, who alone see them).
+    active: bool,
+    /// HR's section: edit, deactivate, place.
+    pub manage: Option<crate::pages::manage::ManageView>,
 }
 
 #[derive(Deserialize, Default)]
@@ -351,13 +355,13 @@ pub(crate) struct PersonQuery {
     done: Option<String>,
 }
 
-fn person_id(raw: &str) -> Result<PersonId, WebError> {
+pub(crate) fn person_id(raw: &str) -> Result<PersonId, WebError> {
     raw.parse::<uuid::Uuid>()
         .map(PersonId)
         .map_err(|_| WebError::NotFound)
 }
 
-async fn person_page(
+pub(crate) async fn person_page(
     st: &crate::WebState,
     s: &Signed,
     id: PersonId,
@@ -405,8 +409,11 @@ async fn person_page(
         .current
         .as_ref()
         .map(|c| format!("{}/{}", c.track, c.level.key));
+    let manage = crate::pages::manage::view(s, &plan.person, current.as_deref()).await?;
+    // HR admins come here from the directory; managers from their team.
+    let nav = if manage.is_some() { "people" } else { "team" };
     Ok(PersonPage {
-        layout: Layout::signed(&plan.person.display_name, s, "team"),
+        layout: Layout::signed(&plan.person.display_name, s, nav),
         id: id.to_string(),
         name: plan.person.display_name.clone(),
         position: p.current.as_ref().map_or_else(
@@ -438,6 +445,8 @@ async fn person_page(
         targets: positions(&matrix, next.as_deref(), current.as_deref()),
         csrf: s.csrf.clone(),
         notice: None,
+        active: plan.person.active,
+        manage,
     })
 }
 
@@ -456,6 +465,9 @@ pub(crate) async fn person(
         Some("proposed") => Some("The promotion is proposed.".to_owned()),
         Some("commented") => Some("Your comment is added.".to_owned()),
         Some("withdrawn") => Some("The case is withdrawn.".to_owned()),
+        Some("added") => Some("The person is added.".to_owned()),
+        Some("updated") => Some("The changes are saved.".to_owned()),
+        Some("placed") => Some("The new position is recorded.".to_owned()),
         _ => None,
     };
     Ok(render(StatusCode::OK, &page))
