@@ -350,6 +350,7 @@ async fn the_web_app_in_a_real_browser() {
     hr_finds_people_in_the_directory(&mut s).await;
     hr_decides_promotions_and_previews_the_rule(&mut s).await;
     hr_imports_people_fixing_an_error_first(&mut s).await;
+    hr_reads_analytics_and_the_audit_log(&mut s).await;
     s.sign_in(EMPLOYEE).await;
     signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
     unknown_pages_are_a_plain_404(&mut s).await;
@@ -617,7 +618,10 @@ async fn employee_sees_the_case_explores_and_reads_the_matrix(s: &mut Stories, u
     // The HR pages too.
     for hr_page in [
         "/people",
+        "/people/new",
         "/people/import",
+        "/analytics",
+        "/audit",
         "/promotions",
         "/promotions/rule",
     ] {
@@ -798,6 +802,44 @@ async fn hr_imports_people_fixing_an_error_first(s: &mut Stories) {
     s.click("form[action$='/edit'] button").await;
     s.see("p.notice", "The changes are saved.").await;
     s.see("main h1 + p", "Deactivated").await;
+    s.sign_out().await;
+}
+
+/// The HR admin reads the analytics of the organisation and of the manager's subtree, and
+/// finds the approval in the audit log.
+async fn hr_reads_analytics_and_the_audit_log(s: &mut Stories) {
+    s.sign_in(HR).await;
+    s.click("nav a[href='/analytics']").await;
+    s.see("main h1", "Analytics").await;
+    s.see("#summary", "For the whole organisation").await;
+    let charts =
+        s.c.execute(
+            "return document.querySelectorAll('figure.chart svg[role=img][aria-label]').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        charts,
+        json!(4),
+        "four charts, each with a text alternative"
+    );
+    s.check_page("analytics").await;
+    s.fill("#manager", MANAGER).await;
+    s.click("form[action='/analytics'] button").await;
+    s.see("#summary", "everyone below").await;
+    s.click("a[href='/audit']").await;
+    s.see("main h1", "Audit log").await;
+    s.c.execute(
+        "document.querySelector('#action').value = 'promotion.approve'; return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    s.click("form[action='/audit'] button").await;
+    s.see("#entries-h", "1 entry matches").await;
+    s.see("table.audit tbody", "Well earned").await;
+    s.check_page("audit").await;
     s.sign_out().await;
 }
 

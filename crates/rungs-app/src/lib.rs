@@ -1,6 +1,7 @@
 //! Rungs use cases and the authorization policy: the one API that both the server and the CLI
 //! call. Every use case takes an [`Actor`] and asks [`policy`] before it reads or writes.
 
+pub mod analytics;
 pub mod auth;
 pub mod demo;
 mod error;
@@ -22,5 +23,6 @@ pub use orgs::*;
 pub use people::*;
 pub use policy::{Action, Actor};
 pub use promotions::*;
+pub use rungs_db::AuditFilter;
 pub use usecases::*;
 pub use versions::*;

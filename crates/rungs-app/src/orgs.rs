@@ -42,10 +42,29 @@ impl App {
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<crate::Page<AuditView>, AppError> {
+        let filter = rungs_db::AuditFilter {
+            action: action.map(str::to_owned),
+            ..Default::default()
+        };
+        self.audit_page(actor, org_slug, &filter, first, after)
+            .await
+    }
+
+    /// The organisation's audit log, newest first, kept by `filter` (an action, entries by or
+    /// about a person, a time range), a page at a time with the total (HR admins).
+    #[tracing::instrument(skip(self), err(level = "debug", Display))]
+    pub async fn audit_page(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        filter: &rungs_db::AuditFilter,
+        first: Option<usize>,
+        after: Option<&str>,
+    ) -> Result<crate::Page<AuditView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
         authorize(actor, Action::ReadAudit(org.id))?;
         let (first, after) = crate::people::page_args::<uuid::Uuid>(first, after)?;
-        let (entries, has_next, total) = self.db.audit_page(org.id, action, after, first).await?;
+        let (entries, has_next, total) = self.db.audit_page(org.id, filter, after, first).await?;
         let ids: Vec<PersonId> = entries.iter().filter_map(|e| e.actor_id).collect();
         let people = self.people_named(&org, &ids).await?;
         let end_cursor = entries.last().map(|e| e.id.to_string());
@@ -61,6 +80,17 @@ impl App {
             total,
             end_cursor,
         })
+    }
+
+    /// The actions the organisation's audit log holds (HR admins).
+    pub async fn audit_actions(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+    ) -> Result<Vec<String>, AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ReadAudit(org.id))?;
+        Ok(self.db.audit_actions(org.id).await?)
     }
 
     /// Everything an organisation holds, as JSON (operators).

@@ -11,6 +11,7 @@
 //! - one module per aggregate, each an `impl Db` over the layers below: `orgs`, `people`,
 //!   `matrices`, `versions`, `growth`, `team`, `auth`, `sessions`, `log`, `dump`.
 
+pub mod analytics;
 mod audit;
 mod auth;
 mod cache;
@@ -42,6 +43,7 @@ pub use core::{Backend, Db, PoolOptions, PoolStats, redact_url};
 pub use dump::*;
 pub use error::DbError;
 pub use growth::CaseFilter;
+pub use log::AuditFilter;
 pub use people::{PeoplePage, PeopleQuery, Reach};
 pub use records::Scope;
 pub use team::{RulePreviewRow, StandingOrder, StandingSummary, StandingsFilter, StandingsQuery};

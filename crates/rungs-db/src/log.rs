@@ -22,19 +22,34 @@ impl Db {
             .collect())
     }
 
-    /// One page of the audit log, newest first, optionally one action only, after the entry
-    /// `after` (the previous page's last): the filter, the order and the page are SQL's, on
-    /// the index that leads with the organisation.
+    /// One page of the audit log, newest first, kept by `filter`, after the entry `after` (the
+    /// previous page's last): the filter, the order and the page are SQL's, on the index that
+    /// leads with the organisation (and the time, when the filter bounds it). With the total.
     pub async fn audit_page(
         &self,
         org: OrgId,
-        action: Option<&str>,
+        filter: &AuditFilter,
         after: Option<uuid::Uuid>,
         first: usize,
     ) -> Result<(Vec<AuditEntry>, bool, usize), DbError> {
+        use sea_orm::Condition;
         let mut q = audit_log::Entity::find().filter(audit_log::Column::OrgId.eq(org.0));
-        if let Some(a) = action {
-            q = q.filter(audit_log::Column::Action.eq(a));
+        if let Some(a) = &filter.action {
+            q = q.filter(audit_log::Column::Action.eq(a.as_str()));
+        }
+        if let Some(p) = filter.person {
+            // Who acted, or whom it is about (the subjects are kept as a JSON list of ids).
+            q = q.filter(
+                Condition::any()
+                    .add(audit_log::Column::ActorId.eq(p.0))
+                    .add(audit_log::Column::Subjects.like(format!("%\"{}\"%", p.0))),
+            );
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(audit_log::Column::At.gte(from));
+        }
+        if let Some(until) = filter.until {
+            q = q.filter(audit_log::Column::At.lt(until));
         }
         let total = q.clone().count(&self.conn).await?;
         if let Some(a) = after {
@@ -54,6 +69,31 @@ impl Db {
         rows.truncate(first);
         Ok((rows, has_next, usize::try_from(total).unwrap_or(usize::MAX)))
     }
+
+    /// The actions the organisation's audit log holds, in order (for a filter's choices).
+    pub async fn audit_actions(&self, org: OrgId) -> Result<Vec<String>, DbError> {
+        Ok(audit_log::Entity::find()
+            .select_only()
+            .column(audit_log::Column::Action)
+            .distinct()
+            .filter(audit_log::Column::OrgId.eq(org.0))
+            .order_by_asc(audit_log::Column::Action)
+            .into_tuple()
+            .all(&self.conn)
+            .await?)
+    }
+}
+
+/// Which audit entries a page keeps (all conditions hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    /// Entries by this person or about them.
+    pub person: Option<PersonId>,
+    /// From this moment on (inclusive).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before this moment.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn entry_from_row(r: audit_log::Model) -> AuditEntry {

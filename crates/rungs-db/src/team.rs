@@ -100,7 +100,12 @@ fn after_values(
 /// The active people of `q.scope` that `q.filter`'s search and track keep: `FROM ... WHERE
 /// ...` over the standings `s` (and `people p` for a search by email). A subtree is the range
 /// of paths below its manager's (`below`, from [`Db::path_of`]; `None`: nobody).
-fn listing(org: OrgId, q: &StandingsQuery<'_>, below: Option<&str>, b: &mut Bound) -> String {
+pub(crate) fn listing(
+    org: OrgId,
+    q: &StandingsQuery<'_>,
+    below: Option<&str>,
+    b: &mut Bound,
+) -> String {
     let search = q
         .filter
         .search
@@ -292,7 +297,7 @@ impl Db {
     }
 
     /// The path below which `q.scope`'s people lie, when it is a subtree.
-    async fn scope_path(
+    pub(crate) async fn scope_path(
         &self,
         org: OrgId,
         q: &StandingsQuery<'_>,

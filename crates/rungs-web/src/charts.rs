@@ -142,24 +142,74 @@ pub(crate) fn radar(groups: &[RadarGroup]) -> Option<String> {
 
 /// The people per position as horizontal bars, or `None` when there is nothing to draw.
 pub(crate) fn level_bars(levels: &[(String, u64)]) -> Option<String> {
-    if levels.is_empty() {
+    #[allow(clippy::cast_precision_loss)]
+    let rows: Vec<(String, f32)> = levels.iter().map(|(k, n)| (k.clone(), *n as f32)).collect();
+    bars(
+        &rows,
+        "People",
+        "Bar chart of people per position; the table below gives the same numbers.",
+    )
+}
+
+/// One series as horizontal bars, a bar per row (label, value), or `None` when there is
+/// nothing to draw.
+pub(crate) fn bars(rows: &[(String, f32)], series: &str, label: &str) -> Option<String> {
+    if rows.is_empty() {
         return None;
     }
-    #[allow(clippy::cast_precision_loss)]
-    let counts: Vec<f32> = levels.iter().map(|(_, n)| *n as f32).collect();
     let mut chart = charts_rs::HorizontalBarChart::new(
-        vec![Series::new("People".into(), counts)],
-        levels.iter().map(|(k, _)| k.clone()).collect(),
+        vec![Series::new(
+            series.into(),
+            rows.iter().map(|(_, v)| *v).collect(),
+        )],
+        rows.iter().map(|(k, _)| k.clone()).collect(),
     );
     chart.width = 720.0;
     #[allow(clippy::cast_precision_loss)]
-    let height = 80.0 + 28.0 * levels.len() as f32;
+    let height = 80.0 + 28.0 * rows.len() as f32;
     chart.height = height;
     chart.legend.show = Some(false);
-    labelled(
-        chart.svg(),
-        "Bar chart of people per position; the table below gives the same numbers.",
-    )
+    labelled(chart.svg(), label)
+}
+
+/// Vertical bars over `categories`, one bar per series in each (a legend names the series),
+/// or `None` when there is nothing to draw.
+pub(crate) fn grouped_bars(
+    categories: &[String],
+    series: &[(String, Vec<f32>)],
+    label: &str,
+) -> Option<String> {
+    if categories.is_empty() || series.is_empty() {
+        return None;
+    }
+    let mut chart = charts_rs::BarChart::new(
+        series
+            .iter()
+            .map(|(name, values)| Series::new(name.clone(), values.clone()))
+            .collect(),
+        categories.to_vec(),
+    );
+    chart.width = 720.0;
+    chart.height = 360.0;
+    chart.legend.show = Some(series.len() > 1);
+    chart.x_axis.font.size = 12.0;
+    // Counts: whole numbers on the axis (a small maximum is split into steps of one).
+    let top = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(0.0_f32, f32::max)
+        .ceil()
+        .max(1.0);
+    if top <= 10.0
+        && let Some(y) = chart.y_axis_configs.first_mut()
+    {
+        y.min = Some(0.0);
+        y.max = Some(top);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let steps = top as usize;
+        y.split_number = steps;
+    }
+    labelled(chart.svg(), label)
 }
 
 /// The team × competency heatmap (the share of each person's next-level criteria met, 0 to

@@ -70,6 +70,8 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/people/{id}/propose", post(pages::team::propose))
         .route("/cases/{id}/{action}", post(pages::team::case_action))
         .route("/promotions", get(pages::promotions::page))
+        .route("/analytics", get(pages::analytics::page))
+        .route("/audit", get(pages::audit::page))
         .route(
             "/promotions/rule",
             get(pages::promotions::rule).post(pages::promotions::change_rule),

@@ -891,7 +891,7 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                 .await
                 .unwrap();
             let emil = format!("/people/{}", emil.id);
-            let pages: [(&str, &str); 13] = [
+            let pages: [(&str, &str); 19] = [
                 ("employee", "/growth"),
                 ("employee", "/explore?to=data-analyst/intermediate"),
                 ("employee", "/history"),
@@ -911,6 +911,15 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                 ("hr", "/promotions"),
                 ("hr", "/promotions?status=all"),
                 ("hr", "/promotions/rule"),
+                ("hr", "/people/new"),
+                ("hr", "/people/import"),
+                ("hr", "/analytics"),
+                ("hr", "/analytics?manager=manager%40demo.rungs.test"),
+                ("hr", "/audit"),
+                (
+                    "hr",
+                    "/audit?action=promotion.propose&person=employee%40demo.rungs.test&from=2020-01-01&to=2999-12-31",
+                ),
             ];
             let mut used = Vec::new();
             for (who, path) in pages {
@@ -924,7 +933,7 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                 let before = statements.load(Ordering::Relaxed);
                 let page = browser.get(path).await;
                 assert_eq!(page.status, 200, "{path}");
-                let path = if path.starts_with("/people/") && path.len() > "/people/".len() {
+                let path = if path.starts_with("/people/") && path.len() == "/people/".len() + 36 {
                     "/people/{id}"
                 } else {
                     path
@@ -1903,4 +1912,230 @@ async fn emil_id(app: &App) -> rungs_domain::PersonId {
         .await
         .unwrap()
         .id
+}
+
+/// The readiness of everyone in `demo` (or a manager's subtree), computed person by person.
+async fn readiness_in_full(
+    app: &App,
+    org: &str,
+    manager: Option<rungs_domain::PersonId>,
+) -> Vec<rungs_app::ReadinessView> {
+    let mut all = Vec::new();
+    app.readiness_report(&Actor::system(), org, manager, |chunk| {
+        all.extend(chunk);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    all
+}
+
+/// The numbers of the analytics page agree with what is computed person by person: people,
+/// ready, each track's total, each level's median time in level, this month's promotions; for
+/// the organisation and for a manager's subtree. The audit log filters by action, person and
+/// date and pages. Both are HR's only, and another organisation's HR sees their own. On every
+/// backend.
+#[tokio::test]
+async fn analytics_and_the_audit_log_agree_with_the_records_for_hr_only() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        // One promotion approved now.
+        let open = open_cases(&app).await;
+        let hr_person = app.person_by_email(&sys, "demo", DEMO_ADMIN).await.unwrap();
+        let as_hr = Actor::Person {
+            id: hr_person.id,
+            org: hr_person.org_id,
+            is_admin: true,
+        };
+        app.decide_promotion(
+            &as_hr,
+            "demo",
+            open[0].case.id,
+            rungs_app::Verdict::Approve {
+                note: "",
+                effective: None,
+            },
+        )
+        .await
+        .unwrap();
+
+        let mut hr = Browser::new(&base);
+        hr.signed_in(DEMO_ADMIN, &b).await;
+        let manager = app
+            .person_by_email(&sys, "demo", DEMO_MANAGER)
+            .await
+            .unwrap();
+        for (path, scope) in [
+            ("/analytics".to_owned(), None),
+            (
+                "/analytics?manager=manager%40demo.rungs.test".to_owned(),
+                Some(manager.id),
+            ),
+        ] {
+            let page = hr.get(&path).await;
+            assert_eq!(page.status, 200, "{b}: {path}");
+            let everyone = readiness_in_full(&app, "demo", scope).await;
+            let ready = everyone.iter().filter(|v| v.readiness.ready).count();
+            assert!(
+                page.body.contains(&format!(
+                    "<strong>{}</strong> active people, {ready} ready for promotion",
+                    everyone.len()
+                )),
+                "{b}: {path}: {} people, {ready} ready",
+                everyone.len()
+            );
+            // Each track's total, and each level's median time in level.
+            let mut tracks: BTreeMap<String, usize> = BTreeMap::new();
+            let mut months: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+            for v in &everyone {
+                if let Some(st) = &v.standing {
+                    *tracks.entry(st.track_name.clone()).or_default() += 1;
+                    months
+                        .entry(st.level.name.clone())
+                        .or_default()
+                        .push(v.readiness.months_in_level.unwrap());
+                }
+            }
+            for (track, n) in &tracks {
+                let row = page
+                    .body
+                    .split(&format!("<tr><th scope=\"row\">{track}</th>"))
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("{b}: no row for {track}"));
+                let row = &row[..row.find("</tr>").unwrap()];
+                assert!(
+                    row.ends_with(&format!("<td>{n}</td>")),
+                    "{b}: {track}: {row}"
+                );
+            }
+            for (level, mut m) in months {
+                m.sort_unstable();
+                let median = m[m.len().div_ceil(2) - 1];
+                let unit = if median == 1 { "month" } else { "months" };
+                assert!(
+                    page.body.contains(&format!(
+                        "<tr><th scope=\"row\">{level}</th><td>{}</td><td>{median} {unit}</td>",
+                        m.len()
+                    )),
+                    "{b}: {path}: {level}: median {median} of {m:?}"
+                );
+            }
+            let this_month = chrono::Utc::now().date_naive().format("%Y-%m").to_string();
+            let approved_here = usize::from(
+                scope.is_none()
+                    || everyone
+                        .iter()
+                        .any(|v| v.person.id == open[0].case.person_id),
+            );
+            assert!(
+                page.body.contains(&format!(
+                    "<tr><th scope=\"row\">{this_month}</th><td>{approved_here}</td></tr>"
+                )),
+                "{b}: {path}: promotions this month: expected {approved_here}, {}",
+                page.body
+                    .split("id=\"promo-caption\"")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .chars()
+                    .take(1200)
+                    .collect::<String>()
+            );
+            assert_eq!(
+                page.body
+                    .matches("<figure class=\"chart\"><svg role=\"img\" aria-label=")
+                    .count(),
+                4,
+                "{b}: four charts"
+            );
+        }
+        let nobody = hr.get("/analytics?manager=nobody%40demo.rungs.test").await;
+        assert!(
+            nobody
+                .body
+                .contains("No one in this organisation has the email"),
+            "{b}"
+        );
+
+        // The audit log: everything, then by action, by person, by dates; pages of 50.
+        let all = hr.get("/audit").await;
+        assert_eq!(all.status, 200, "{b}");
+        let total = app
+            .audit_page(&sys, "demo", &Default::default(), Some(1), None)
+            .await
+            .unwrap()
+            .total;
+        assert!(all.body.contains(&format!("{total} entries")), "{b}");
+        let rows = |p: &Page| p.body.matches("<tr><td>").count();
+        assert_eq!(rows(&all), total.min(50), "{b}");
+        let approvals = hr.get("/audit?action=promotion.approve").await;
+        assert!(approvals.body.contains("1 entry matches"), "{b}");
+        assert!(approvals.body.contains("Hana Hoffmann"), "{b}");
+        let about = hr
+            .get(&format!(
+                "/audit?person={}",
+                open[0]
+                    .person
+                    .as_ref()
+                    .unwrap()
+                    .email
+                    .as_str()
+                    .replace('@', "%40")
+            ))
+            .await;
+        let n = rows(&about);
+        assert!(n >= 2, "{b}: proposed and approved at least");
+        assert!(about.body.contains("promotion.approve"), "{b}");
+        let future = hr.get("/audit?from=2999-01-01").await;
+        assert!(future.body.contains("0 entries match"), "{b}");
+        let past = hr.get("/audit?to=2000-01-01").await;
+        assert!(past.body.contains("0 entries match"), "{b}");
+        let today = chrono::Utc::now().date_naive().to_string();
+        let since = hr.get(&format!("/audit?from={today}&to={today}")).await;
+        assert!(
+            since.body.contains(&format!("{total} entries match")) || rows(&since) > 0,
+            "{b}"
+        );
+        if total > 50 {
+            let next = all.body.split("<a href=\"").find_map(|s| {
+                s.split_once("\" rel=\"next\"")
+                    .map(|(h, _)| h.replace("&amp;", "&"))
+            });
+            let second = hr.get(&next.expect("a next page")).await;
+            assert_eq!(rows(&second), (total - 50).min(50), "{b}");
+        }
+
+        // Nobody else; and beta's HR reads beta's.
+        for who in [DEMO_MANAGER, DEMO_EMPLOYEE] {
+            let mut x = Browser::new(&base);
+            x.signed_in(who, &b).await;
+            assert_eq!(x.get("/analytics").await.status, 404, "{b}: {who}");
+            assert_eq!(x.get("/audit").await.status, 404, "{b}: {who}");
+            assert!(
+                !x.get("/matrix").await.body.contains("href=\"/analytics\""),
+                "{b}"
+            );
+        }
+        let mut beta = Browser::new(&base);
+        beta.signed_in("hr@beta.test", &b).await;
+        let theirs = beta.get("/analytics").await;
+        let beta_people = readiness_in_full(&app, "beta", None).await.len();
+        assert!(
+            theirs
+                .body
+                .contains(&format!("<strong>{beta_people}</strong> active people")),
+            "{b}"
+        );
+        let log = beta.get("/audit").await;
+        assert!(!log.body.contains("demo.rungs.test"), "{b}");
+        assert!(!log.body.contains("Hana Hoffmann"), "{b}");
+        // Demo's manager is no one in beta.
+        let foreign = beta
+            .get("/analytics?manager=manager%40demo.rungs.test")
+            .await;
+        assert!(foreign.body.contains("No one in this organisation"), "{b}");
+    })
+    .await;
 }

@@ -1,5 +1,7 @@
 //! The pages, one module per area, and what every page shares (the layout).
 
+pub(crate) mod analytics;
+pub(crate) mod audit;
 pub(crate) mod explore;
 pub(crate) mod growth;
 pub(crate) mod history;
