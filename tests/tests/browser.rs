@@ -351,6 +351,7 @@ async fn the_web_app_in_a_real_browser() {
     hr_decides_promotions_and_previews_the_rule(&mut s).await;
     hr_imports_people_fixing_an_error_first(&mut s).await;
     hr_reads_analytics_and_the_audit_log(&mut s).await;
+    hr_builds_a_version_in_the_editor(&mut s).await;
     s.sign_in(EMPLOYEE).await;
     signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
     unknown_pages_are_a_plain_404(&mut s).await;
@@ -622,6 +623,8 @@ async fn employee_sees_the_case_explores_and_reads_the_matrix(s: &mut Stories, u
         "/people/import",
         "/analytics",
         "/audit",
+        "/matrices",
+        "/matrices/python",
         "/promotions",
         "/promotions/rule",
     ] {
@@ -840,6 +843,79 @@ async fn hr_reads_analytics_and_the_audit_log(s: &mut Stories) {
     s.see("#entries-h", "1 entry matches").await;
     s.see("table.audit tbody", "Well earned").await;
     s.check_page("audit").await;
+    s.sign_out().await;
+}
+
+/// The HR admin starts a draft of the matrix, edits a cell's titles, renames a level, adds a
+/// track and a criterion; the same draft open in a second window, stale by then, gets the
+/// conflict with the current content; then the diff, and publishing.
+async fn hr_builds_a_version_in_the_editor(s: &mut Stories) {
+    s.sign_in(HR).await;
+    s.click("nav a[href='/matrices']").await;
+    s.see("main h1", "Matrices").await;
+    s.check_page("matrices").await;
+    s.click("a[href='/matrices/python']").await;
+    s.see("main p.muted", "Showing version 1.").await;
+    s.check_page("matrix-version").await;
+    s.click("form[action='/matrices/python/draft/start'] button")
+        .await;
+    s.see("p.notice", "The draft is started").await;
+    s.check_page("matrix-draft").await;
+    // A second window holds the editor as it is now.
+    let first = s.c.window().await.unwrap();
+    let second = s.c.new_window(true).await.unwrap().handle;
+    s.c.switch_to_window(second.clone()).await.unwrap();
+    s.open("/matrices/python/draft?track=python-developer")
+        .await;
+    s.see("main h1", "Draft of").await;
+    s.c.switch_to_window(first.clone()).await.unwrap();
+
+    s.fill("#titles-beginner", "Trainee, Junior Developer")
+        .await;
+    s.click("form:has(#titles-beginner) button").await;
+    s.see("p.notice", "Saved.").await;
+    s.click("#level-expert-h + details summary").await;
+    s.fill("#level-expert-name", "Principal").await;
+    s.click("form:has(#level-expert-name) button").await;
+    s.see("p.notice", "Saved.").await;
+    s.see("#level-expert-h", "Principal").await;
+    s.click("details:has(#new-key-beginner) summary").await;
+    s.fill("#new-key-beginner", "reads-tracebacks").await;
+    s.fill("#new-name-beginner", "Reads a traceback to its cause")
+        .await;
+    s.click("form:has(#new-key-beginner) button").await;
+    s.see("p.notice", "Saved.").await;
+    s.fill("#new-track-key", "data-engineer").await;
+    s.fill("#new-track-name", "Data Engineer").await;
+    s.click("form:has(#new-track-key) button").await;
+    s.see("p.notice", "Saved.").await;
+    s.see("#track-h", "Data Engineer").await;
+
+    // The second window's edit was read four revisions ago: refused, with the current draft.
+    s.c.switch_to_window(second).await.unwrap();
+    s.fill("#titles-intermediate", "Overwritten").await;
+    s.click("form:has(#titles-intermediate) button").await;
+    s.see("div.error", "Someone else changed the draft meanwhile")
+        .await;
+    s.see("#level-expert-h", "Principal").await;
+    s.check_page("matrix-conflict").await;
+    s.c.close_window().await.unwrap();
+    s.c.switch_to_window(first).await.unwrap();
+
+    s.open("/matrices/python/diff?to=draft").await;
+    s.see("main h1", "From version 1 to the draft").await;
+    let diff = s.text("main").await;
+    for expected in ["Principal", "data-engineer", "reads-tracebacks"] {
+        assert!(diff.contains(expected), "{expected} in the diff:\n{diff}");
+    }
+    assert!(!diff.contains("Overwritten"), "{diff}");
+    s.check_page("matrix-diff").await;
+    s.open("/matrices/python/draft").await;
+    s.fill("#note", "A principal level and data engineers")
+        .await;
+    s.click("form[action='/matrices/python/draft/publish'] button")
+        .await;
+    s.see("p.notice", "Published as version 2.").await;
     s.sign_out().await;
 }
 

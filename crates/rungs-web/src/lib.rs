@@ -71,6 +71,21 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/cases/{id}/{action}", post(pages::team::case_action))
         .route("/promotions", get(pages::promotions::page))
         .route("/analytics", get(pages::analytics::page))
+        .route("/matrices", get(pages::matrices::list))
+        .route("/matrices/{key}", get(pages::matrices::version))
+        .route("/matrices/{key}/export", get(pages::matrices::export))
+        .route("/matrices/{key}/diff", get(pages::matrices::diff))
+        .route("/matrices/{key}/draft", get(pages::matrices::draft))
+        .route("/matrices/{key}/draft/start", post(pages::matrices::start))
+        .route("/matrices/{key}/draft/edit", post(pages::matrices::edit))
+        .route(
+            "/matrices/{key}/draft/publish",
+            post(pages::matrices::publish),
+        )
+        .route(
+            "/matrices/{key}/draft/discard",
+            post(pages::matrices::discard),
+        )
         .route("/audit", get(pages::audit::page))
         .route(
             "/promotions/rule",

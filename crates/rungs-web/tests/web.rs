@@ -2139,3 +2139,353 @@ async fn analytics_and_the_audit_log_agree_with_the_records_for_hr_only() {
     })
     .await;
 }
+
+/// The value of the first hidden `revision` field.
+fn revision_of(page: &Page) -> String {
+    let at = page
+        .body
+        .find("name=\"revision\" value=\"")
+        .expect("a revision field");
+    let rest = &page.body[at + 23..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// HR's matrix pages: the list, a version and its downloads; a draft started, edited in
+/// place (a level renamed, a cell's titles, a criterion added, edited, moved and removed, a
+/// track added), a second HR admin's edit at a stale revision answered 409 with the current
+/// draft and nothing overwritten, the diff, publishing with a note; nobody else may. On every
+/// backend.
+#[tokio::test]
+async fn hr_edits_a_draft_with_conflicts_answered_then_publishes() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        // A second HR admin.
+        let manager = app
+            .person_by_email(&sys, "demo", DEMO_MANAGER)
+            .await
+            .unwrap();
+        app.update_person(
+            &sys,
+            "demo",
+            manager.id,
+            PersonChanges {
+                is_admin: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut hr = Browser::new(&base);
+        hr.signed_in(DEMO_ADMIN, &b).await;
+        let list = hr.get("/matrices").await;
+        assert_eq!(list.status, 200, "{b}");
+        assert!(list.body.contains("href=\"/matrices/python\""), "{b}");
+        let v1 = hr.get("/matrices/python").await;
+        assert!(v1.body.contains("Showing version 1."), "{b}");
+        for (format, mime) in [
+            ("yaml", "application/yaml"),
+            ("json", "application/json"),
+            ("csv", "text/csv"),
+            ("markdown", "text/markdown"),
+            ("html", "text/html"),
+        ] {
+            let file = hr
+                .get(&format!("/matrices/python/export?v=1&format={format}"))
+                .await;
+            assert_eq!(file.status, 200, "{b}: {format}");
+            let ct = file.headers.get("content-type").unwrap().to_str().unwrap();
+            assert!(ct.starts_with(mime), "{b}: {format}: {ct}");
+            assert!(
+                file.headers
+                    .get("content-disposition")
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .contains("python-v1."),
+                "{b}"
+            );
+        }
+        let yaml = hr.get("/matrices/python/export?v=1&format=yaml").await.body;
+        assert!(yaml.contains("basic-syntax"), "{b}");
+
+        let csrf = v1.csrf();
+        let started = hr
+            .post("/matrices/python/draft/start", &[("_csrf", &csrf)])
+            .await;
+        assert_eq!(
+            started.location(),
+            "/matrices/python/draft?done=started",
+            "{b}"
+        );
+        let editor = hr
+            .get("/matrices/python/draft?track=python-developer")
+            .await;
+        assert_eq!(editor.status, 200, "{b}");
+        let edit = |rev: &str, fields: &[(&str, &str)]| -> Vec<(String, String)> {
+            let mut f = vec![
+                ("_csrf".to_owned(), csrf.clone()),
+                ("revision".to_owned(), rev.to_owned()),
+            ];
+            f.extend(
+                fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            );
+            f
+        };
+        let mut rev = revision_of(&editor);
+        let steps: [&[(&str, &str)]; 7] = [
+            &[
+                ("op", "rename_level"),
+                ("track", "python-developer"),
+                ("level", "expert"),
+                ("name", "Principal"),
+            ],
+            &[
+                ("op", "titles"),
+                ("track", "python-developer"),
+                ("level", "beginner"),
+                ("titles", "Trainee, Junior Developer"),
+            ],
+            &[
+                ("op", "add_criterion"),
+                ("track", "python-developer"),
+                ("level", "beginner"),
+                ("key", "reads-tracebacks"),
+                ("name", "Reads a traceback"),
+                ("description", "Finds the failing line"),
+            ],
+            &[
+                ("op", "edit_criterion"),
+                ("track", "python-developer"),
+                ("criterion", "reads-tracebacks"),
+                ("name", "Reads a traceback to its cause"),
+                ("description", ""),
+            ],
+            &[
+                ("op", "move_criterion"),
+                ("track", "python-developer"),
+                ("level", "beginner"),
+                ("criterion", "reads-tracebacks"),
+                ("index", "2"),
+                ("direction", "up"),
+            ],
+            &[
+                ("op", "add_track"),
+                ("track", "python-developer"),
+                ("key", "data-engineer"),
+                ("name", "Data Engineer"),
+            ],
+            &[
+                ("op", "remove_criterion"),
+                ("track", "python-developer"),
+                ("level", "intermediate"),
+                ("criterion", "object-oriented-programming"),
+            ],
+        ];
+        for step in steps {
+            let done = hr
+                .post("/matrices/python/draft/edit", &pairs(&edit(&rev, step)))
+                .await;
+            assert_eq!(done.status, 303, "{b}: {step:?}: {}", done.body);
+            let page = hr.get(done.location()).await;
+            assert!(page.body.contains("Saved."), "{b}");
+            rev = revision_of(&page);
+        }
+        let (_, draft) = app
+            .matrix_version(&sys, "demo", "python", rungs_app::VersionRef::Draft)
+            .await
+            .unwrap();
+        assert_eq!(draft.level("expert").unwrap().name, "Principal", "{b}");
+        let beginner = draft.cell("python-developer", "beginner").unwrap();
+        assert_eq!(beginner.titles, ["Trainee", "Junior Developer"], "{b}");
+        let keys: Vec<&str> = beginner
+            .expectations
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect();
+        let at = keys.iter().position(|k| *k == "reads-tracebacks").unwrap();
+        assert_eq!(at + 1, keys.len() - 1, "{b}: moved up by one: {keys:?}");
+        assert_eq!(
+            beginner.expectations[at].name, "Reads a traceback to its cause",
+            "{b}"
+        );
+        assert!(draft.track("data-engineer").is_some(), "{b}");
+        assert!(
+            !draft
+                .cell("python-developer", "intermediate")
+                .unwrap()
+                .expectations
+                .iter()
+                .any(|e| e.key.as_str() == "object-oriented-programming"),
+            "{b}"
+        );
+
+        // The other HR admin read the draft before the last edit: their edit is a conflict,
+        // with the current draft shown and nothing overwritten.
+        let mut other = Browser::new(&base);
+        other.signed_in(DEMO_MANAGER, &b).await;
+        let theirs = other.get("/matrices/python/draft").await;
+        let their_csrf = theirs.csrf();
+        let stale = "1";
+        let conflict = other
+            .post(
+                "/matrices/python/draft/edit",
+                &[
+                    ("_csrf", their_csrf.as_str()),
+                    ("revision", stale),
+                    ("op", "rename_level"),
+                    ("track", "python-developer"),
+                    ("level", "expert"),
+                    ("name", "Overwritten"),
+                ],
+            )
+            .await;
+        assert_eq!(conflict.status, 409, "{b}");
+        assert!(
+            conflict
+                .body
+                .contains("Someone else changed the draft meanwhile"),
+            "{b}"
+        );
+        assert!(
+            conflict.body.contains("value=\"Principal\""),
+            "{b}: the current content"
+        );
+        assert!(
+            conflict
+                .body
+                .contains(&format!("name=\"revision\" value=\"{rev}\"")),
+            "{b}"
+        );
+        let (_, after) = app
+            .matrix_version(&sys, "demo", "python", rungs_app::VersionRef::Draft)
+            .await
+            .unwrap();
+        assert_eq!(after.level("expert").unwrap().name, "Principal", "{b}");
+        // A bad key is refused with the reason, and nothing is written.
+        let bad = hr
+            .post(
+                "/matrices/python/draft/edit",
+                &pairs(&edit(
+                    &rev,
+                    &[
+                        ("op", "add_criterion"),
+                        ("track", "python-developer"),
+                        ("level", "beginner"),
+                        ("key", "Bad Key"),
+                        ("name", "x"),
+                    ],
+                )),
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{b}");
+        assert!(
+            bad.body.contains("may only contain lowercase letters"),
+            "{b}"
+        );
+
+        // The diff, then publishing (a stale revision is refused too).
+        let diff = hr.get("/matrices/python/diff?to=draft").await;
+        assert_eq!(diff.status, 200, "{b}");
+        for expected in [
+            "<del>Expert</del> → <ins>Principal</ins>",
+            "track data-engineer",
+            "Python Developer · Beginner",
+        ] {
+            assert!(
+                diff.body.contains(expected),
+                "{b}: {expected}\n{}",
+                diff.body
+            );
+        }
+        let stale_publish = hr
+            .post(
+                "/matrices/python/draft/publish",
+                &[("_csrf", &csrf), ("revision", "1"), ("note", "x")],
+            )
+            .await;
+        assert_eq!(stale_publish.status, 409, "{b}");
+        let published = hr
+            .post(
+                "/matrices/python/draft/publish",
+                &[
+                    ("_csrf", &csrf),
+                    ("revision", &rev),
+                    ("note", "Principal level, data engineers"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            published.location(),
+            "/matrices/python?v=2&done=published",
+            "{b}"
+        );
+        let v2 = hr.get(published.location()).await;
+        assert!(v2.body.contains("Published as version 2."), "{b}");
+        assert!(v2.body.contains("Principal level, data engineers"), "{b}");
+        assert!(
+            v2.body.contains("/matrices/python/diff?from=1&amp;to=2"),
+            "{b}"
+        );
+
+        // Nobody else: 404 for every page and form.
+        for who in [DEMO_EMPLOYEE, "hr@beta.test"] {
+            let mut x = Browser::new(&base);
+            x.signed_in(who, &b).await;
+            let their = x.get("/matrix").await.csrf();
+            for path in [
+                "/matrices",
+                "/matrices/python",
+                "/matrices/python/draft",
+                "/matrices/python/diff?from=1&to=2",
+                "/matrices/python/export?v=1&format=yaml",
+            ] {
+                let page = x.get(path).await;
+                if who == "hr@beta.test" && path == "/matrices" {
+                    // Beta's own list: not demo's.
+                    assert!(!page.body.contains("Principal"), "{b}");
+                    continue;
+                }
+                if who == "hr@beta.test" && path != "/matrices/python/draft" {
+                    // Beta has a python matrix of its own: it sees that one, never demo's.
+                    assert!(!page.body.contains("Principal"), "{b}: {who} {path}");
+                    continue;
+                }
+                assert_eq!(page.status, 404, "{b}: {who} {path}");
+            }
+            for path in [
+                "/matrices/python/draft/start",
+                "/matrices/python/draft/edit",
+                "/matrices/python/draft/publish",
+            ] {
+                let posted = x
+                    .post(
+                        path,
+                        &[
+                            ("_csrf", &their),
+                            ("revision", "0"),
+                            ("op", "add_track"),
+                            ("key", "x"),
+                            ("name", "X"),
+                            ("note", "x"),
+                        ],
+                    )
+                    .await;
+                if who == DEMO_EMPLOYEE {
+                    assert_eq!(posted.status, 404, "{b}: {who} {path}");
+                }
+            }
+        }
+        let (v, m) = app
+            .matrix_version(&sys, "demo", "python", rungs_app::VersionRef::Latest)
+            .await
+            .unwrap();
+        assert_eq!(v.number, Some(2), "{b}");
+        assert!(m.track("x").is_none(), "{b}");
+    })
+    .await;
+}

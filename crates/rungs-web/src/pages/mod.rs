@@ -7,6 +7,7 @@ pub(crate) mod growth;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod manage;
+pub(crate) mod matrices;
 pub(crate) mod matrix;
 pub(crate) mod people;
 pub(crate) mod promotions;
