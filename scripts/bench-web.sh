@@ -89,7 +89,9 @@ echo "== the demo organisation (serve --demo, SQLite, 30 people)"
 RUNGS_DATABASE_URL="sqlite://$OUT/demo.db" start --demo
 pages demo employee@demo.rungs.test manager@demo.rungs.test
 sign_in hr@demo.rungs.test "$OUT/hr.jar"
-measure "demo hr" "$OUT/hr.jar" /people
+for p in /people /promotions /promotions/rule /analytics /audit /matrices/python "/matrices/python/diff?from=1&to=1"; do
+  measure "demo hr" "$OUT/hr.jar" "$p"
+done
 stop
 
 echo "== an organisation of $PEOPLE people (PostgreSQL)"
@@ -107,4 +109,9 @@ sign_in hr@bench.rungs.test "$OUT/hr.jar"
 measure "$PEOPLE people hr" "$OUT/hr.jar" /people
 measure "$PEOPLE people hr" "$OUT/hr.jar" "/people?q=berg5&inactive=1"
 measure "$PEOPLE people hr" "$OUT/hr.jar" "/people?track=python-developer&manager=manager%40bench.rungs.test"
+for p in /promotions "/promotions?status=all" /promotions/rule /analytics \
+  "/analytics?manager=head%40bench.rungs.test" /audit \
+  "/audit?person=employee%40bench.rungs.test" /matrices/python; do
+  measure "$PEOPLE people hr" "$OUT/hr.jar" "$p"
+done
 stop
