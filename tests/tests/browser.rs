@@ -625,6 +625,8 @@ async fn employee_sees_the_case_explores_and_reads_the_matrix(s: &mut Stories, u
         "/audit",
         "/matrices",
         "/matrices/python",
+        "/matrices/python/move",
+        "/matrices/import",
         "/promotions",
         "/promotions/rule",
     ] {
@@ -916,6 +918,19 @@ async fn hr_builds_a_version_in_the_editor(s: &mut Stories) {
     s.click("form[action='/matrices/python/draft/publish'] button")
         .await;
     s.see("p.notice", "Published as version 2.").await;
+
+    // Everyone moves to version 2 after a dry run, with a mapping.
+    s.click("a[href='/matrices/python/move']").await;
+    s.see("main h1", "Move people to a new version").await;
+    s.fill("#mapping", "levels:\n  expert: expert\n").await;
+    s.click("button[name=intent][value=preview]").await;
+    s.see("#dry-h", "Dry run to version 2").await;
+    s.check_page("matrix-move").await;
+    s.click("button[name=intent][value=move]").await;
+    s.see("p.notice", "to version 2.").await;
+    s.open("/matrices/import").await;
+    s.see("main h1", "Import a matrix").await;
+    s.check_page("matrix-import").await;
     s.sign_out().await;
 }
 

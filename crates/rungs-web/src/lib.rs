@@ -72,6 +72,14 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/promotions", get(pages::promotions::page))
         .route("/analytics", get(pages::analytics::page))
         .route("/matrices", get(pages::matrices::list))
+        .route(
+            "/matrices/import",
+            get(pages::moves::import_form).post(pages::moves::import),
+        )
+        .route(
+            "/matrices/{key}/move",
+            get(pages::moves::form).post(pages::moves::submit),
+        )
         .route("/matrices/{key}", get(pages::matrices::version))
         .route("/matrices/{key}/export", get(pages::matrices::export))
         .route("/matrices/{key}/diff", get(pages::matrices::diff))

@@ -2489,3 +2489,123 @@ async fn hr_edits_a_draft_with_conflicts_answered_then_publishes() {
     })
     .await;
 }
+
+/// HR imports a matrix file (a broken one refused at its line and column, nothing written; a
+/// changed one becoming the draft), publishes it, then moves people: a mapping with a mistake
+/// refused at its place, a dry run that writes nothing and names who waits for an open case,
+/// and the move once the case is decided. Nobody else may. On every backend.
+#[tokio::test]
+async fn hr_imports_a_matrix_and_moves_people_after_a_dry_run() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        let mut hr = Browser::new(&base);
+        hr.signed_in(DEMO_ADMIN, &b).await;
+        let form = hr.get("/matrices/import").await;
+        assert_eq!(form.status, 200, "{b}");
+        let csrf = form.csrf();
+        let broken = "key: broken\nname: Broken\nlevels:\n  - key: l1\n    name: L1\ntracks:\n  - key: t\n    name: T\n    cells:\n      - level: l2\n";
+        let refused = hr
+            .post_multipart("/matrices/import", &[("_csrf", &csrf)], Some(("broken.yaml", broken.as_bytes().to_vec())))
+            .await;
+        assert_eq!(refused.status, 422, "{b}");
+        assert!(
+            refused.body.contains("<tr><td>10</td><td>16</td><td><code>tracks[0].cells[0].level</code></td>"),
+            "{b}: {}",
+            refused.body
+        );
+        assert!(
+            app.matrix_version(&sys, "demo", "broken", rungs_app::VersionRef::Latest).await.is_err(),
+            "{b}: nothing written"
+        );
+        let yaml = hr.get("/matrices/python/export?v=1&format=yaml").await.body;
+        let changed = yaml.replacen("name: Expert\n", "name: Principal\n", 1);
+        assert_ne!(yaml, changed, "{b}");
+        let imported = hr
+            .post_multipart("/matrices/import", &[("_csrf", &csrf)], Some(("python.yaml", changed.into_bytes())))
+            .await;
+        assert_eq!(imported.location(), "/matrices/python/draft?done=saved", "{b}: {}", imported.body);
+        let draft = hr.get("/matrices/python/draft").await;
+        let rev = revision_of(&draft);
+        let published = hr
+            .post("/matrices/python/draft/publish", &[("_csrf", &csrf), ("revision", &rev), ("note", "Principal")])
+            .await;
+        assert_eq!(published.location(), "/matrices/python?v=2&done=published", "{b}");
+
+        let on = |app: App, version: u32| async move {
+            let people = app
+                .people_page(&Actor::system(), "demo", &Default::default(), Some(100), None)
+                .await
+                .unwrap()
+                .items;
+            let mut n = 0;
+            for p in people {
+                let h = app.level_history_of(&Actor::system(), "demo", p.person.id).await.unwrap();
+                if let Some(last) = h.last() {
+                    let (v, _) = app
+                        .matrix_version(&Actor::system(), "demo", "python", rungs_app::VersionRef::Number(version))
+                        .await
+                        .unwrap();
+                    n += usize::from(last.version_id == v.id);
+                }
+            }
+            n
+        };
+        let before = on(app.clone(), 1).await;
+        assert!(before > 0, "{b}");
+        let page = hr.get("/matrices/python/move").await;
+        assert_eq!(page.status, 200, "{b}");
+        let bad = hr
+            .post("/matrices/python/move", &[("_csrf", &csrf), ("to", "2"), ("intent", "preview"), ("mapping", "levels:\n  expert: nope\n")])
+            .await;
+        assert_eq!(bad.status, 422, "{b}");
+        assert!(bad.body.contains("<tr><td>2</td><td>11</td><td><code>levels.expert</code></td>"), "{b}: {}", bad.body);
+        let dry = hr
+            .post("/matrices/python/move", &[("_csrf", &csrf), ("to", "2"), ("intent", "preview"), ("mapping", "levels:\n  expert: expert\n")])
+            .await;
+        assert_eq!(dry.status, 200, "{b}");
+        assert!(dry.body.contains("Dry run to version 2"), "{b}");
+        assert!(dry.body.contains("employee@demo.rungs.test</li>"), "{b}: blocked by the open case");
+        assert!(!dry.body.contains("value=\"move\""), "{b}: no move while blocked");
+        assert_eq!(on(app.clone(), 1).await, before, "{b}: a dry run writes nothing");
+
+        // The case decided, the move goes through.
+        let open = open_cases(&app).await;
+        let hr_person = app.person_by_email(&sys, "demo", DEMO_ADMIN).await.unwrap();
+        let as_hr = Actor::Person { id: hr_person.id, org: hr_person.org_id, is_admin: true };
+        for c in &open {
+            app.decide_promotion(&as_hr, "demo", c.case.id, rungs_app::Verdict::Reject { note: "next cycle" })
+                .await
+                .unwrap();
+        }
+        let dry = hr
+            .post("/matrices/python/move", &[("_csrf", &csrf), ("to", "2"), ("intent", "preview"), ("mapping", "")])
+            .await;
+        assert!(dry.body.contains(&format!("Dry run to version 2: {before} to move")), "{b}: {}", dry.body);
+        assert!(dry.body.contains("value=\"move\""), "{b}");
+        let moved = hr
+            .post("/matrices/python/move", &[("_csrf", &csrf), ("to", "2"), ("intent", "move"), ("mapping", "")])
+            .await;
+        assert_eq!(moved.location(), format!("/matrices/python/move?to=2&moved={before}"), "{b}");
+        assert!(hr.get(moved.location()).await.body.contains(&format!("Moved {before} people to version 2.")), "{b}");
+        assert_eq!(on(app.clone(), 2).await, before, "{b}");
+        assert_eq!(on(app.clone(), 1).await, 0, "{b}");
+
+        for who in [DEMO_MANAGER, DEMO_EMPLOYEE] {
+            let mut x = Browser::new(&base);
+            x.signed_in(who, &b).await;
+            let their = x.get("/matrix").await.csrf();
+            assert_eq!(x.get("/matrices/import").await.status, 404, "{b}: {who}");
+            assert_eq!(x.get("/matrices/python/move").await.status, 404, "{b}: {who}");
+            let posted = x.post("/matrices/python/move", &[("_csrf", &their), ("to", "1"), ("intent", "move")]).await;
+            assert_eq!(posted.status, 404, "{b}: {who}");
+            let posted = x
+                .post_multipart("/matrices/import", &[("_csrf", &their)], Some(("b.yaml", broken.as_bytes().to_vec())))
+                .await;
+            assert_eq!(posted.status, 404, "{b}: {who}");
+        }
+    })
+    .await;
+}

@@ -281,6 +281,10 @@ pub(crate) async fn version(
         notice: match q.done.as_deref() {
             Some("published") => Some(format!("Published as {}.", label_of(&info))),
             Some("discarded") => Some("The draft is discarded.".into()),
+            Some("imported") => Some("The file is imported.".into()),
+            Some("unchanged") => {
+                Some("The file is the same as the matrix: nothing was changed.".into())
+            }
             _ => None,
         },
     };

@@ -9,6 +9,7 @@ pub(crate) mod import;
 pub(crate) mod manage;
 pub(crate) mod matrices;
 pub(crate) mod matrix;
+pub(crate) mod moves;
 pub(crate) mod people;
 pub(crate) mod promotions;
 pub(crate) mod signin;
