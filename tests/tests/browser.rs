@@ -351,7 +351,10 @@ async fn the_web_app_in_a_real_browser() {
     hr_decides_promotions_and_previews_the_rule(&mut s).await;
     hr_imports_people_fixing_an_error_first(&mut s).await;
     hr_reads_analytics_and_the_audit_log(&mut s).await;
-    hr_builds_a_version_in_the_editor(&mut s).await;
+    // A second browser session (the same ChromeDriver), for a second HR admin at once.
+    let mut second = browser(&driver).await;
+    hr_builds_a_version_in_the_editor(&mut s, &mut second).await;
+    second.close().await.unwrap();
     s.sign_in(EMPLOYEE).await;
     signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
     unknown_pages_are_a_plain_404(&mut s).await;
@@ -574,6 +577,17 @@ async fn manager_assesses_and_proposes_a_promotion(s: &mut Stories) -> Urls {
     s.fill("#justification", "Runs the on-call rotation").await;
     s.click("form[action$='/propose'] button").await;
     s.see("p.notice", "The promotion is proposed.").await;
+    // HR's pages are not a manager's.
+    for hr_page in [
+        "/people",
+        "/promotions",
+        "/matrices",
+        "/analytics",
+        "/audit",
+    ] {
+        s.open(hr_page).await;
+        s.see("main h1", "Page not found").await;
+    }
     s.sign_out().await;
     Urls {
         employee,
@@ -849,9 +863,10 @@ async fn hr_reads_analytics_and_the_audit_log(s: &mut Stories) {
 }
 
 /// The HR admin starts a draft of the matrix, edits a cell's titles, renames a level, adds a
-/// track and a criterion; the same draft open in a second window, stale by then, gets the
-/// conflict with the current content; then the diff, and publishing.
-async fn hr_builds_a_version_in_the_editor(s: &mut Stories) {
+/// track and a criterion; a second HR admin with the same draft open in her own browser,
+/// stale by then, gets the conflict with the current content; then the diff, publishing, and
+/// moving everyone to the new version after a dry run.
+async fn hr_builds_a_version_in_the_editor(s: &mut Stories, other: &mut Client) {
     s.sign_in(HR).await;
     s.click("nav a[href='/matrices']").await;
     s.see("main h1", "Matrices").await;
@@ -863,14 +878,21 @@ async fn hr_builds_a_version_in_the_editor(s: &mut Stories) {
         .await;
     s.see("p.notice", "The draft is started").await;
     s.check_page("matrix-draft").await;
-    // A second window holds the editor as it is now.
-    let first = s.c.window().await.unwrap();
-    let second = s.c.new_window(true).await.unwrap().handle;
-    s.c.switch_to_window(second.clone()).await.unwrap();
+    // The manager becomes a second HR admin (on her page, by HR), and opens the same draft
+    // in her own browser: it holds the editor as it is now.
+    s.open("/people?q=manager%40demo").await;
+    s.click("table.team a[href^='/people/']").await;
+    s.click("input[name=admin]").await;
+    s.click("form[action$='/edit'] button").await;
+    s.see("p.notice", "The changes are saved.").await;
+    std::mem::swap(&mut s.c, other);
+    s.sign_in(MANAGER).await;
     s.open("/matrices/python/draft?track=python-developer")
         .await;
     s.see("main h1", "Draft of").await;
-    s.c.switch_to_window(first.clone()).await.unwrap();
+    std::mem::swap(&mut s.c, other);
+    s.open("/matrices/python/draft?track=python-developer")
+        .await;
 
     s.fill("#titles-beginner", "Trainee, Junior Developer")
         .await;
@@ -893,16 +915,17 @@ async fn hr_builds_a_version_in_the_editor(s: &mut Stories) {
     s.see("p.notice", "Saved.").await;
     s.see("#track-h", "Data Engineer").await;
 
-    // The second window's edit was read four revisions ago: refused, with the current draft.
-    s.c.switch_to_window(second).await.unwrap();
+    // The other HR admin's page was read four revisions ago: her edit is refused, and she
+    // sees the current draft.
+    std::mem::swap(&mut s.c, other);
     s.fill("#titles-intermediate", "Overwritten").await;
     s.click("form:has(#titles-intermediate) button").await;
     s.see("div.error", "Someone else changed the draft meanwhile")
         .await;
     s.see("#level-expert-h", "Principal").await;
     s.check_page("matrix-conflict").await;
-    s.c.close_window().await.unwrap();
-    s.c.switch_to_window(first).await.unwrap();
+    s.sign_out().await;
+    std::mem::swap(&mut s.c, other);
 
     s.open("/matrices/python/diff?to=draft").await;
     s.see("main h1", "From version 1 to the draft").await;
