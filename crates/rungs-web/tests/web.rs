@@ -2237,7 +2237,7 @@ async fn hr_edits_a_draft_with_conflicts_answered_then_publishes() {
             f
         };
         let mut rev = revision_of(&editor);
-        let steps: [&[(&str, &str)]; 7] = [
+        let steps: [&[(&str, &str)]; 20] = [
             &[
                 ("op", "rename_level"),
                 ("track", "python-developer"),
@@ -2285,6 +2285,69 @@ async fn hr_edits_a_draft_with_conflicts_answered_then_publishes() {
                 ("level", "intermediate"),
                 ("criterion", "object-oriented-programming"),
             ],
+            &[("op", "add_theme"), ("key", "craft"), ("name", "Craft")],
+            &[
+                ("op", "add_competency"),
+                ("key", "debugging"),
+                ("name", "Debugging"),
+                ("theme", "craft"),
+            ],
+            &[
+                ("op", "edit_criterion"),
+                ("track", "python-developer"),
+                ("criterion", "reads-tracebacks"),
+                ("name", "Reads a traceback to its cause"),
+                ("description", ""),
+                ("competency", "debugging"),
+                ("examples", "A failing import\r\nA KeyError\r\n"),
+            ],
+            &[
+                ("op", "add_resource"),
+                ("criterion", "reads-tracebacks"),
+                ("name", "Old notes"),
+                ("url", ""),
+            ],
+            &[
+                ("op", "add_resource"),
+                ("criterion", "reads-tracebacks"),
+                ("name", "Errors and exceptions"),
+                ("url", "https://docs.python.org/3/tutorial/errors.html"),
+            ],
+            &[
+                ("op", "remove_resource"),
+                ("criterion", "reads-tracebacks"),
+                ("index", "0"),
+            ],
+            &[("op", "add_level"), ("key", "staff"), ("name", "Staff")],
+            &[
+                ("op", "add_level"),
+                ("key", "distinguished"),
+                ("name", "Distinguished"),
+            ],
+            &[
+                ("op", "move_level"),
+                ("level", "staff"),
+                ("index", "5"),
+                ("direction", "up"),
+            ],
+            &[("op", "remove_level"), ("level", "distinguished")],
+            &[
+                ("op", "ladder"),
+                ("track", "data-engineer"),
+                ("ladder", "beginner"),
+                ("ladder", "intermediate"),
+            ],
+            &[
+                ("op", "edit_competency"),
+                ("competency", "debugging"),
+                ("name", "Debugging and tracing"),
+                ("theme", "craft"),
+            ],
+            &[
+                ("op", "rename_theme"),
+                ("theme", "craft"),
+                ("name", "Craftsmanship"),
+            ],
         ];
         for step in steps {
             let done = hr
@@ -2314,6 +2377,31 @@ async fn hr_edits_a_draft_with_conflicts_answered_then_publishes() {
             "{b}"
         );
         assert!(draft.track("data-engineer").is_some(), "{b}");
+        let e = draft.criterion("reads-tracebacks").unwrap();
+        assert_eq!(
+            e.competency.as_ref().map(|c| c.as_str()),
+            Some("debugging"),
+            "{b}"
+        );
+        assert_eq!(e.examples, ["A failing import", "A KeyError"], "{b}");
+        let titles: Vec<&str> = e.resources.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, ["Errors and exceptions"], "{b}");
+        let c = draft.competency("debugging").unwrap();
+        assert_eq!(c.name, "Debugging and tracing", "{b}");
+        assert_eq!(c.theme.as_ref().map(|t| t.as_str()), Some("craft"), "{b}");
+        assert_eq!(draft.theme("craft").unwrap().name, "Craftsmanship", "{b}");
+        let rank = |k: &str| draft.level(k).unwrap().rank;
+        assert!(
+            rank("expert") < rank("staff") && rank("staff") < rank("leader"),
+            "{b}"
+        );
+        assert!(draft.level("distinguished").is_none(), "{b}");
+        let ladder: Vec<&str> = draft
+            .ladder("data-engineer")
+            .iter()
+            .map(|l| l.key.as_str())
+            .collect();
+        assert_eq!(ladder, ["beginner", "intermediate"], "{b}");
         assert!(
             !draft
                 .cell("python-developer", "intermediate")

@@ -18,8 +18,11 @@ use axum::extract::{Form, Path, Query};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rungs_app::{Action, AppError, VersionRef};
-use rungs_domain::edit::{CellRef, ExpectationPatch, MatrixEdit, Patch};
-use rungs_domain::matrix::{ExpectationDraft, Matrix, TrackDraft, VersionInfo, VersionStatus};
+use rungs_domain::edit::{CellRef, ExpectationPatch, MatrixEdit, Patch, ResourceOwner};
+use rungs_domain::matrix::{
+    BranchDraft, CompetencyDraft, ExpectationDraft, LevelDraft, Matrix, ResourceDraft, ThemeDraft,
+    TrackDraft, VersionInfo, VersionStatus,
+};
 use rungs_format::ExportFormat;
 use serde::Deserialize;
 
@@ -94,6 +97,11 @@ pub(crate) struct CriterionView {
     pub label: String,
     pub name: String,
     pub description: String,
+    /// The competency's key (empty: none) and what it reads as.
+    pub competency: String,
+    pub competency_label: String,
+    /// In a grouped cell, the competency this criterion's group starts with.
+    pub group: Option<String>,
     pub examples: Vec<String>,
     pub resources: Vec<(String, Option<String>)>,
 }
@@ -120,7 +128,9 @@ pub(crate) struct TrackHead {
 }
 
 /// A matrix as the grid of tracks (across) × levels (down).
-fn grid(m: &Matrix, only_track: Option<&str>) -> (Vec<TrackHead>, Vec<LevelRow>) {
+/// With `grouped`, each cell's criteria are ordered by competency (in the matrix's order,
+/// those without one last), for reading; the editor keeps the cell's own order.
+fn grid(m: &Matrix, only_track: Option<&str>, grouped: bool) -> (Vec<TrackHead>, Vec<LevelRow>) {
     let mut levels: Vec<_> = m.levels().iter().collect();
     levels.sort_by_key(|l| l.rank);
     let tracks: Vec<_> = m
@@ -153,6 +163,12 @@ fn grid(m: &Matrix, only_track: Option<&str>) -> (Vec<TrackHead>, Vec<LevelRow>)
                                         label: e.label(),
                                         name: e.name.clone(),
                                         description: e.description.clone().unwrap_or_default(),
+                                        competency: e
+                                            .competency
+                                            .as_ref()
+                                            .map_or_else(String::new, ToString::to_string),
+                                        competency_label: m.competency_label(e).unwrap_or_default(),
+                                        group: None,
                                         examples: e.examples.clone(),
                                         resources: e
                                             .resources
@@ -160,7 +176,26 @@ fn grid(m: &Matrix, only_track: Option<&str>) -> (Vec<TrackHead>, Vec<LevelRow>)
                                             .map(|r| (r.title.clone(), r.url.clone()))
                                             .collect(),
                                     })
-                                    .collect()
+                                    .collect::<Vec<_>>()
+                            })
+                            .map(|mut list| {
+                                if grouped {
+                                    let order = |c: &str| {
+                                        m.competencies()
+                                            .iter()
+                                            .position(|x| x.key.as_str() == c)
+                                            .unwrap_or(usize::MAX)
+                                    };
+                                    list.sort_by_key(|x| order(&x.competency));
+                                    let mut last = String::new();
+                                    for x in &mut list {
+                                        if x.competency_label != last {
+                                            last.clone_from(&x.competency_label);
+                                            x.group = Some(last.clone()).filter(|g| !g.is_empty());
+                                        }
+                                    }
+                                }
+                                list
                             })
                             .unwrap_or_default(),
                     }
@@ -266,7 +301,7 @@ pub(crate) async fn version(
     }
     // The draft's "previous" is the newest published version.
     versions.reverse();
-    let (tracks, rows) = grid(&m, None);
+    let (tracks, rows) = grid(&m, None, true);
     let page = VersionPage {
         layout: Layout::signed(m.name(), &s, "matrices"),
         key: key.clone(),
@@ -452,6 +487,13 @@ pub(crate) struct DraftPage {
     track: String,
     track_name: String,
     rows: Vec<LevelRow>,
+    /// Every level in order: key, name, and whether it is on this track's ladder.
+    levels: Vec<(String, String, bool)>,
+    /// The track this one branches from, if it does (kept when its ladder is set).
+    branch: Option<(String, String)>,
+    /// (key, name, theme key) of every competency, and (key, name) of every theme.
+    competencies: Vec<(String, String, String)>,
+    themes: Vec<(String, String)>,
     notice: Option<String>,
     /// An edit that was not saved: why (and, for a conflict, that the page is the new content).
     problem: Option<String>,
@@ -481,7 +523,18 @@ async fn draft_page(
         .or_else(|| m.tracks().first())
         .map(|t| (t.key.to_string(), t.name.clone()))
         .unwrap_or_default();
-    let (tracks, rows) = grid(&m, Some(&track.0));
+    let (tracks, rows) = grid(&m, Some(&track.0), false);
+    let mut all_levels: Vec<_> = m.levels().iter().collect();
+    all_levels.sort_by_key(|l| l.rank);
+    let on_ladder: Vec<String> = m
+        .ladder(&track.0)
+        .iter()
+        .map(|l| l.key.to_string())
+        .collect();
+    let branch = m
+        .track(&track.0)
+        .and_then(|t| t.branches_from.as_ref())
+        .map(|b| (b.track.to_string(), b.level.to_string()));
     Ok(DraftPage {
         layout: Layout::signed(&format!("Draft of {}", m.name()), s, "matrices"),
         key: key.to_owned(),
@@ -492,6 +545,33 @@ async fn draft_page(
         track: track.0,
         track_name: track.1,
         rows,
+        levels: all_levels
+            .iter()
+            .map(|l| {
+                let k = l.key.to_string();
+                let on = on_ladder.contains(&k);
+                (k, l.name.clone(), on)
+            })
+            .collect(),
+        branch,
+        competencies: m
+            .competencies()
+            .iter()
+            .map(|c| {
+                (
+                    c.key.to_string(),
+                    c.name.clone(),
+                    c.theme
+                        .as_ref()
+                        .map_or_else(String::new, ToString::to_string),
+                )
+            })
+            .collect(),
+        themes: m
+            .themes()
+            .iter()
+            .map(|t| (t.key.to_string(), t.name.clone()))
+            .collect(),
         notice: None,
         problem: None,
         conflict: false,
@@ -565,9 +645,25 @@ pub(crate) struct EditForm {
     /// For a move: `up` or `down`.
     #[serde(default)]
     direction: String,
-    /// For a move: the criterion's index in its cell.
+    /// For a move: the item's index in its list.
     #[serde(default)]
     index: usize,
+    #[serde(default)]
+    competency: String,
+    #[serde(default)]
+    theme: String,
+    /// A criterion's examples, one per line.
+    #[serde(default)]
+    examples: String,
+    #[serde(default)]
+    url: String,
+    /// A track's ladder: the level keys ticked (repeated field).
+    #[serde(default)]
+    ladder: Vec<String>,
+    #[serde(default)]
+    branch_track: String,
+    #[serde(default)]
+    branch_level: String,
 }
 
 fn field(v: &str, what: &str) -> Result<String, AppError> {
@@ -633,8 +729,89 @@ impl EditForm {
                         description: Some(self.description.trim().to_owned()),
                         key: None,
                     },
-                    ..ExpectationPatch::default()
+                    competency: Some(self.competency.trim().to_owned()),
+                    examples: Some(
+                        self.examples
+                            .lines()
+                            .map(str::trim)
+                            .filter(|e| !e.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                    ),
+                    title: None,
                 },
+            },
+            "add_resource" => MatrixEdit::AddResource {
+                owner: ResourceOwner::Expectation(self.criterion.clone()),
+                resource: ResourceDraft {
+                    title: field(&self.name, "a resource's title")?,
+                    url: Some(self.url.trim().to_owned()).filter(|u| !u.is_empty()),
+                    ..ResourceDraft::default()
+                },
+                position: None,
+            },
+            "remove_resource" => MatrixEdit::RemoveResource {
+                owner: ResourceOwner::Expectation(self.criterion.clone()),
+                index: self.index,
+            },
+            "add_level" => MatrixEdit::AddLevel {
+                level: LevelDraft {
+                    key: field(&self.key, "a level's key")?,
+                    name: field(&self.name, "a level's name")?,
+                    ..LevelDraft::default()
+                },
+                position: None,
+            },
+            "move_level" => MatrixEdit::MoveLevel {
+                key: self.level.clone(),
+                position: if self.direction == "up" {
+                    self.index.saturating_sub(1)
+                } else {
+                    self.index + 1
+                },
+            },
+            "remove_level" => MatrixEdit::RemoveLevel {
+                key: self.level.clone(),
+            },
+            "ladder" => MatrixEdit::SetLadder {
+                track: self.track.clone(),
+                levels: Some(self.ladder.clone()),
+                branches_from: (!self.branch_track.is_empty()).then(|| BranchDraft {
+                    track: self.branch_track.clone(),
+                    level: self.branch_level.clone(),
+                }),
+            },
+            "add_competency" => MatrixEdit::AddCompetency {
+                competency: CompetencyDraft {
+                    key: field(&self.key, "a competency's key")?,
+                    name: field(&self.name, "a competency's name")?,
+                    theme: Some(self.theme.trim().to_owned()).filter(|t| !t.is_empty()),
+                    ..CompetencyDraft::default()
+                },
+                position: None,
+            },
+            "edit_competency" => MatrixEdit::UpdateCompetency {
+                key: self.competency.clone(),
+                patch: patch_name(&field(&self.name, "a competency's name")?),
+                theme: Some(self.theme.trim().to_owned()),
+            },
+            "remove_competency" => MatrixEdit::RemoveCompetency {
+                key: self.competency.clone(),
+            },
+            "add_theme" => MatrixEdit::AddTheme {
+                theme: ThemeDraft {
+                    key: field(&self.key, "a theme's key")?,
+                    name: field(&self.name, "a theme's name")?,
+                    ..ThemeDraft::default()
+                },
+                position: None,
+            },
+            "rename_theme" => MatrixEdit::UpdateTheme {
+                key: self.theme.clone(),
+                patch: patch_name(&field(&self.name, "a theme's name")?),
+            },
+            "remove_theme" => MatrixEdit::RemoveTheme {
+                key: self.theme.clone(),
             },
             "remove_criterion" => MatrixEdit::UnlinkExpectation {
                 key: self.criterion.clone(),
@@ -666,7 +843,7 @@ pub(crate) async fn edit(
     st: State,
     s: Signed,
     Path(key): Path<String>,
-    Form(f): Form<EditForm>,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<EditForm>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&f.csrf)?;
     editor_only(&s)?;
