@@ -3,10 +3,9 @@
 //! the organisation or a manager's subtree. Every figure is aggregated in SQL
 //! (`rungs_db::analytics`); nothing here reads a row per person.
 
-use crate::policy::{Action, Actor, authorize};
+use crate::policy::Actor;
 use crate::{App, AppError};
 use chrono::{Datelike, NaiveDate, Utc};
-use rungs_db::Scope;
 pub use rungs_db::analytics::MONTHS;
 use rungs_db::analytics::PositionStats;
 use rungs_domain::PersonId;
@@ -80,15 +79,7 @@ impl App {
         org_slug: &str,
         manager: Option<PersonId>,
     ) -> Result<Analytics, AppError> {
-        let org = self.organisation(actor, org_slug).await?;
-        authorize(actor, Action::Calibrate(org.id))?;
-        let scope = match manager {
-            Some(m) => {
-                self.person_by_id(&org, m).await?;
-                Scope::ReportsOf(m)
-            }
-            None => Scope::Org,
-        };
+        let (org, scope) = self.calibration_scope(actor, org_slug, manager).await?;
         let today = Utc::now().date_naive();
         self.db.refresh_due_standings(org.id, today).await?;
         let rule = self.db.readiness_rule(org.id).await?;

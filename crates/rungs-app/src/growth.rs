@@ -711,15 +711,7 @@ impl App {
         manager: Option<PersonId>,
         mut each: impl FnMut(Vec<ReadinessView>) -> Result<(), AppError>,
     ) -> Result<(), AppError> {
-        let org = self.organisation(actor, org_slug).await?;
-        authorize(actor, Action::Calibrate(org.id))?;
-        let scope = match manager {
-            Some(m) => {
-                self.person_by_id(&org, m).await?;
-                Scope::ReportsOf(m)
-            }
-            None => Scope::Org,
-        };
+        let (org, scope) = self.calibration_scope(actor, org_slug, manager).await?;
         let Ranked { ids, rule, .. } = self
             .ranked(
                 &org,
@@ -762,15 +754,7 @@ impl App {
         org_slug: &str,
         manager: Option<PersonId>,
     ) -> Result<Calibration, AppError> {
-        let org = self.organisation(actor, org_slug).await?;
-        authorize(actor, Action::Calibrate(org.id))?;
-        let scope = match manager {
-            Some(m) => {
-                self.person_by_id(&org, m).await?;
-                Scope::ReportsOf(m)
-            }
-            None => Scope::Org,
-        };
+        let (org, scope) = self.calibration_scope(actor, org_slug, manager).await?;
         let today = Utc::now().date_naive();
         let people: Vec<Person> = self
             .db
@@ -915,6 +899,29 @@ impl App {
             ready_under: tracks.iter().map(|t| t.ready_under).sum(),
             tracks,
         })
+    }
+}
+
+impl App {
+    /// The organisation and what an organisation-wide read of HR's covers: everyone, or a
+    /// manager's subtree (the manager checked to be of the organisation), once the policy
+    /// allows calibration (HR admins and operators).
+    pub(crate) async fn calibration_scope(
+        &self,
+        actor: &Actor,
+        org_slug: &str,
+        manager: Option<PersonId>,
+    ) -> Result<(Organisation, Scope), AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::Calibrate(org.id))?;
+        let scope = match manager {
+            Some(m) => {
+                self.person_by_id(&org, m).await?;
+                Scope::ReportsOf(m)
+            }
+            None => Scope::Org,
+        };
+        Ok((org, scope))
     }
 }
 

@@ -5,6 +5,7 @@
 use crate::State;
 use crate::error::{WebError, render};
 use crate::pages::Layout;
+use crate::pages::people::given;
 use crate::pages::team::{SelectOption, select_options};
 use crate::session::Signed;
 use askama::Template;
@@ -56,12 +57,6 @@ pub(crate) struct AuditQuery {
     to: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     after: Option<String>,
-}
-
-fn given(v: Option<&String>) -> Option<String> {
-    v.map(|v| v.trim())
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
 }
 
 fn day(raw: &str, problems: &mut Vec<String>) -> Option<NaiveDate> {

@@ -8,6 +8,7 @@ use crate::State;
 use crate::error::{WebError, render};
 use crate::pages::Layout;
 use crate::pages::history::names;
+use crate::pages::moves::{Problem, one_problem, problems};
 use crate::session::Signed;
 use askama::Template;
 use axum::extract::{Multipart, Query};
@@ -15,18 +16,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use rungs_app::{AppError, PeopleImportPreview, PeopleImportSummary, RowOutcome};
 use rungs_domain::matrix::Matrix;
-use rungs_format::FileErrors;
 use serde::{Deserialize, Serialize};
 
 /// Rows of a preview shown on the page (the summary counts them all).
 const SHOWN: usize = 200;
-
-pub(crate) struct ProblemRow {
-    pub line: String,
-    pub column: String,
-    pub field: String,
-    pub message: String,
-}
 
 pub(crate) struct PreviewRow {
     pub line: u64,
@@ -55,7 +48,7 @@ struct ImportPage {
     text: String,
     /// The file's name (as uploaded, or "pasted.csv").
     name: String,
-    problems: Vec<ProblemRow>,
+    problems: Vec<Problem>,
     preview: Option<PreviewView>,
     notice: Option<String>,
 }
@@ -144,18 +137,6 @@ async fn read_form(mut m: Multipart) -> Result<Sent, WebError> {
     Ok(sent)
 }
 
-fn problems(errs: &FileErrors) -> Vec<ProblemRow> {
-    errs.0
-        .iter()
-        .map(|e| ProblemRow {
-            line: e.line.map_or_else(String::new, |l| l.to_string()),
-            column: e.column.map_or_else(String::new, |c| c.to_string()),
-            field: e.field.clone().unwrap_or_default(),
-            message: e.message.clone(),
-        })
-        .collect()
-}
-
 fn preview_view(p: PeopleImportPreview, m: Option<&Matrix>) -> PreviewView {
     let more = p.rows.len().saturating_sub(SHOWN);
     let rows = p
@@ -205,14 +186,9 @@ pub(crate) async fn submit(st: State, s: Signed, m: Multipart) -> Result<Respons
                 },
             ),
             Err(_) => {
-                page.problems = vec![ProblemRow {
-                    line: String::new(),
-                    column: String::new(),
-                    field: String::new(),
-                    message: format!(
-                        "`{file_name}` is not UTF-8 text: save it from your spreadsheet as \"CSV UTF-8\""
-                    ),
-                }];
+                page.problems = one_problem(format!(
+                    "`{file_name}` is not UTF-8 text: save it from your spreadsheet as \"CSV UTF-8\""
+                ));
                 return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
             }
         },
@@ -229,12 +205,7 @@ pub(crate) async fn submit(st: State, s: Signed, m: Multipart) -> Result<Respons
     page.text = text;
     page.name = name;
     if page.text.trim().is_empty() {
-        page.problems = vec![ProblemRow {
-            line: String::new(),
-            column: String::new(),
-            field: String::new(),
-            message: "Choose a CSV file or paste its text.".into(),
-        }];
+        page.problems = one_problem("Choose a CSV file or paste its text.".into());
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let (actor, org) = (&s.session.actor, s.session.org.slug.as_str());

@@ -27,7 +27,7 @@ pub(crate) struct Problem {
     pub message: String,
 }
 
-fn problems(errs: &rungs_format::FileErrors) -> Vec<Problem> {
+pub(crate) fn problems(errs: &rungs_format::FileErrors) -> Vec<Problem> {
     errs.0
         .iter()
         .map(|e| Problem {
@@ -39,7 +39,7 @@ fn problems(errs: &rungs_format::FileErrors) -> Vec<Problem> {
         .collect()
 }
 
-fn one_problem(message: String) -> Vec<Problem> {
+pub(crate) fn one_problem(message: String) -> Vec<Problem> {
     vec![Problem {
         line: String::new(),
         column: String::new(),

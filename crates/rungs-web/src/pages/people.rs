@@ -66,7 +66,7 @@ pub(crate) struct DirectoryQuery {
 }
 
 /// A choice the visitor made (trimmed; empty is no choice).
-fn given(v: Option<&String>) -> Option<String> {
+pub(crate) fn given(v: Option<&String>) -> Option<String> {
     v.map(|v| v.trim())
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
