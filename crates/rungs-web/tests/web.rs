@@ -2237,7 +2237,7 @@ async fn hr_edits_a_draft_with_conflicts_answered_then_publishes() {
             f
         };
         let mut rev = revision_of(&editor);
-        let steps: [&[(&str, &str)]; 20] = [
+        let steps: [&[(&str, &str)]; 21] = [
             &[
                 ("op", "rename_level"),
                 ("track", "python-developer"),
@@ -2318,6 +2318,13 @@ async fn hr_edits_a_draft_with_conflicts_answered_then_publishes() {
                 ("criterion", "reads-tracebacks"),
                 ("index", "0"),
             ],
+            &[
+                ("op", "add_resource"),
+                ("track", "python-developer"),
+                ("level", "beginner"),
+                ("name", "Pairing with a senior"),
+                ("url", ""),
+            ],
             &[("op", "add_level"), ("key", "staff"), ("name", "Staff")],
             &[
                 ("op", "add_level"),
@@ -2386,6 +2393,17 @@ async fn hr_edits_a_draft_with_conflicts_answered_then_publishes() {
         assert_eq!(e.examples, ["A failing import", "A KeyError"], "{b}");
         let titles: Vec<&str> = e.resources.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, ["Errors and exceptions"], "{b}");
+        let cell_resources: Vec<&str> = draft
+            .cell("python-developer", "beginner")
+            .unwrap()
+            .resources
+            .iter()
+            .map(|r| r.title.as_str())
+            .collect();
+        assert!(
+            cell_resources.contains(&"Pairing with a senior"),
+            "{b}: {cell_resources:?}"
+        );
         let c = draft.competency("debugging").unwrap();
         assert_eq!(c.name, "Debugging and tracing", "{b}");
         assert_eq!(c.theme.as_ref().map(|t| t.as_str()), Some("craft"), "{b}");
@@ -2519,6 +2537,15 @@ async fn hr_edits_a_draft_with_conflicts_answered_then_publishes() {
             v2.body.contains("/matrices/python/diff?from=1&amp;to=2"),
             "{b}"
         );
+        // Any two versions, in either direction.
+        assert!(
+            v2.body
+                .contains("<form method=\"get\" action=\"/matrices/python/diff\""),
+            "{b}"
+        );
+        let any_two = hr.get("/matrices/python/diff?from=2&to=1").await;
+        assert!(any_two.body.contains("From version 2 to version 1"), "{b}");
+        assert!(any_two.body.contains("<del>Principal</del>"), "{b}");
 
         // Nobody else: 404 for every page and form.
         for who in [DEMO_EMPLOYEE, "hr@beta.test"] {

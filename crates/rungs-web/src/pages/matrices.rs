@@ -113,6 +113,8 @@ pub(crate) struct CellView {
     pub titles: Option<String>,
     pub summary: String,
     pub criteria: Vec<CriterionView>,
+    /// The cell's own resources (title, link).
+    pub resources: Vec<(String, Option<String>)>,
 }
 
 pub(crate) struct LevelRow {
@@ -154,6 +156,14 @@ fn grid(m: &Matrix, only_track: Option<&str>, grouped: bool) -> (Vec<TrackHead>,
                             .has_position(t.key.as_str(), l.key.as_str())
                             .then(|| cell.map(|c| c.titles.join(", ")).unwrap_or_default()),
                         summary: cell.and_then(|c| c.summary.clone()).unwrap_or_default(),
+                        resources: cell
+                            .map(|c| {
+                                c.resources
+                                    .iter()
+                                    .map(|r| (r.title.clone(), r.url.clone()))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
                         criteria: cell
                             .map(|c| {
                                 c.expectations
@@ -676,6 +686,18 @@ fn field(v: &str, what: &str) -> Result<String, AppError> {
 }
 
 impl EditForm {
+    /// A resource's owner: the criterion named, or else the cell (track and level).
+    fn resource_owner(&self) -> ResourceOwner {
+        if self.criterion.is_empty() {
+            ResourceOwner::Cell {
+                track: self.track.clone(),
+                level: self.level.clone(),
+            }
+        } else {
+            ResourceOwner::Expectation(self.criterion.clone())
+        }
+    }
+
     fn edit(&self) -> Result<MatrixEdit, AppError> {
         let patch_name = |name: &str| Patch {
             name: Some(name.to_owned()),
@@ -742,7 +764,7 @@ impl EditForm {
                 },
             },
             "add_resource" => MatrixEdit::AddResource {
-                owner: ResourceOwner::Expectation(self.criterion.clone()),
+                owner: self.resource_owner(),
                 resource: ResourceDraft {
                     title: field(&self.name, "a resource's title")?,
                     url: Some(self.url.trim().to_owned()).filter(|u| !u.is_empty()),
@@ -751,7 +773,7 @@ impl EditForm {
                 position: None,
             },
             "remove_resource" => MatrixEdit::RemoveResource {
-                owner: ResourceOwner::Expectation(self.criterion.clone()),
+                owner: self.resource_owner(),
                 index: self.index,
             },
             "add_level" => MatrixEdit::AddLevel {
