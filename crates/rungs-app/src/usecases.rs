@@ -314,10 +314,8 @@ impl App {
         file: &str,
         matrix_key: Option<&str>,
     ) -> Result<PeopleImportSummary, AppError> {
-        let org = self.organisation(actor, org_slug).await?;
-        authorize(actor, Action::ManagePeople(org.id))?;
-        let plan = self
-            .plan_people_import(actor, &org, text, file, matrix_key)
+        let (org, plan) = self
+            .plan_people_import(actor, org_slug, text, file, matrix_key)
             .await?;
         let PeopleImportPlan {
             summary,
@@ -356,10 +354,8 @@ impl App {
         file: &str,
         matrix_key: Option<&str>,
     ) -> Result<PeopleImportPreview, AppError> {
-        let org = self.organisation(actor, org_slug).await?;
-        authorize(actor, Action::ManagePeople(org.id))?;
-        let plan = self
-            .plan_people_import(actor, &org, text, file, matrix_key)
+        let (_, plan) = self
+            .plan_people_import(actor, org_slug, text, file, matrix_key)
             .await?;
         Ok(PeopleImportPreview {
             summary: plan.summary,
@@ -367,14 +363,18 @@ impl App {
         })
     }
 
+    /// The organisation (once the policy allows managing its people) and the checked import.
     async fn plan_people_import(
         &self,
         actor: &Actor,
-        org: &Organisation,
+        org_slug: &str,
         text: &str,
         file: &str,
         matrix_key: Option<&str>,
-    ) -> Result<PeopleImportPlan, AppError> {
+    ) -> Result<(Organisation, PeopleImportPlan), AppError> {
+        let org = self.organisation(actor, org_slug).await?;
+        authorize(actor, Action::ManagePeople(org.id))?;
+        let org = &org;
         // Every row is checked, and the good ones against the organisation too, so that one
         // round shows every problem of the file.
         let read = read_people(text, file)?;
@@ -581,13 +581,16 @@ impl App {
                 placed: placed.contains(&p.id),
             });
         }
-        Ok(PeopleImportPlan {
-            summary,
-            rows: previews,
-            inserts,
-            updates,
-            assignments,
-        })
+        Ok((
+            org.clone(),
+            PeopleImportPlan {
+                summary,
+                rows: previews,
+                inserts,
+                updates,
+                assignments,
+            },
+        ))
     }
 
     // ---- levels --------------------------------------------------------------------------

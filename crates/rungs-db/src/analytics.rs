@@ -9,7 +9,7 @@ use crate::core::Db;
 use crate::error::DbError;
 use crate::paging::Bound;
 use crate::records::Scope;
-use crate::team::{StandingsFilter, StandingsQuery, listing};
+use crate::team::{READY, StandingsFilter, StandingsQuery, listing};
 use chrono::{DateTime, NaiveDate, Utc};
 use rungs_domain::OrgId;
 use rungs_domain::growth::{ReadinessRule, in_level_cutoff};
@@ -79,7 +79,7 @@ impl Db {
         let from = listing(org, &q, below.as_deref(), &mut b);
         let sql = format!(
             "SELECT s.track AS track, s.level AS level, COUNT(*) AS people, \
-             COUNT(CASE WHEN s.ready = TRUE THEN 1 END) AS ready{cols} {from} \
+             COUNT(CASE WHEN {READY} THEN 1 END) AS ready{cols} {from} \
              GROUP BY s.track, s.level"
         );
         let mut out = Vec::new();

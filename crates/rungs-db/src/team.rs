@@ -154,7 +154,7 @@ pub(crate) fn listing(
 }
 
 /// "Ready" under the organisation's rule, as kept on the standing `s`.
-const READY: &str = "s.ready = TRUE";
+pub(crate) const READY: &str = "s.ready = TRUE";
 
 /// The keys of an order (column of `s`, descending?), the last one unique.
 fn order_keys(q: &StandingsQuery<'_>) -> Vec<(&'static str, bool)> {

@@ -42,6 +42,15 @@ impl WebError {
         }
     }
 
+    /// Why an action was refused, for the form to show again (a refusal or a value that did
+    /// not make sense); anything else stays an error page.
+    pub fn refusal(e: AppError) -> Result<String, Self> {
+        match Self::action(e) {
+            Self::Invalid(why) | Self::Refused(why) => Ok(why),
+            other => Err(other),
+        }
+    }
+
     /// An error of an action: a refusal says why.
     pub fn action(e: AppError) -> Self {
         match e {

@@ -95,12 +95,10 @@ pub(crate) async fn page(
     let mut problem = None;
     let mut manager = None;
     if let Some(email) = &manager_email {
-        match st.app.person_by_email(actor, org, email).await {
+        match crate::pages::person_by_email(&st, &s, email).await {
             Ok(p) => manager = Some(p),
-            Err(AppError::NotFound(_) | AppError::Invalid(_)) => {
-                problem = Some(format!(
-                    "No one in this organisation has the email {email}: showing the whole organisation."
-                ));
+            Err(AppError::Invalid(why)) => {
+                problem = Some(format!("{why}: showing the whole organisation."));
             }
             Err(e) => return Err(WebError::read(e)),
         }

@@ -60,9 +60,10 @@ pub(crate) struct AuditQuery {
 }
 
 fn day(raw: &str, problems: &mut Vec<String>) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| problems.push(format!("`{raw}` is not a date: use YYYY-MM-DD.")))
+    crate::pages::date_field(raw)
+        .map_err(|why| problems.push(format!("{why}.")))
         .ok()
+        .flatten()
 }
 
 /// `GET /audit`
@@ -86,13 +87,11 @@ pub(crate) async fn page(
     };
     let mut nobody = false;
     if let Some(email) = &person {
-        match st.app.person_by_email(actor, org, email).await {
+        match crate::pages::person_by_email(&st, &s, email).await {
             Ok(p) => filter.person = Some(p.id),
-            Err(AppError::NotFound(_) | AppError::Invalid(_)) => {
+            Err(AppError::Invalid(why)) => {
                 nobody = true;
-                problems.push(format!(
-                    "No one in this organisation has the email {email}."
-                ));
+                problems.push(format!("{why}."));
             }
             Err(e) => return Err(WebError::read(e)),
         }

@@ -87,35 +87,12 @@ async fn manager_by_email(
     if email.is_empty() {
         return Ok(None);
     }
-    match st
-        .app
-        .person_by_email(&s.session.actor, s.session.org.slug.as_str(), email)
-        .await
-    {
-        Ok(p) => Ok(Some(p.id)),
-        Err(AppError::NotFound(_) | AppError::Invalid(_)) => Err(AppError::Invalid(format!(
-            "no one in this organisation has the email {email}"
-        ))),
-        Err(e) => Err(e),
-    }
+    Ok(Some(crate::pages::person_by_email(st, s, email).await?.id))
 }
 
 /// A date field (`YYYY-MM-DD`; `None` when empty).
 fn date(raw: &str) -> Result<Option<NaiveDate>, AppError> {
-    match raw.trim() {
-        "" => Ok(None),
-        d => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| AppError::Invalid(format!("`{d}` is not a date: use YYYY-MM-DD"))),
-    }
-}
-
-/// The reason a change was refused, for the form (anything else is an error page).
-fn refusal(e: AppError) -> Result<String, WebError> {
-    match WebError::action(e) {
-        WebError::Invalid(why) | WebError::Refused(why) => Ok(why),
-        other => Err(other),
-    }
+    crate::pages::date_field(raw).map_err(AppError::Invalid)
 }
 
 #[derive(Deserialize)]
@@ -158,7 +135,7 @@ pub(crate) async fn edit(
     .await;
     let why = match result {
         Ok(_) => return Ok(Redirect::to(&format!("/people/{id}?done=updated")).into_response()),
-        Err(e) => refusal(e)?,
+        Err(e) => WebError::refusal(e)?,
     };
     let mut page = person_page(&st, &s, id).await?;
     if let Some(m) = &mut page.manage {
@@ -213,7 +190,7 @@ pub(crate) async fn place(
     .await;
     let why = match result {
         Ok(_) => return Ok(Redirect::to(&format!("/people/{id}?done=placed")).into_response()),
-        Err(e) => refusal(e)?,
+        Err(e) => WebError::refusal(e)?,
     };
     let mut page = person_page(&st, &s, id).await?;
     if let Some(m) = &mut page.manage {
@@ -339,7 +316,7 @@ pub(crate) async fn add(
             "someone in this organisation already has the email {}",
             f.email.trim()
         ),
-        Err(e) => refusal(e)?,
+        Err(e) => WebError::refusal(e)?,
     };
     let mut page = new_person_page(&s, &f).await;
     page.problem = Some(why);

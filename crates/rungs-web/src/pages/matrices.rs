@@ -897,12 +897,11 @@ pub(crate) async fn edit(
             "someone else saved the draft at the same moment".to_owned(),
             true,
         ),
-        Err(e) => match WebError::action(e) {
-            WebError::Invalid(m) | WebError::Refused(m) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, m, false)
-            }
-            other => return Err(other),
-        },
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::refusal(e)?,
+            false,
+        ),
     };
     let mut page = draft_page(&st, &s, &key, Some(&f.track)).await?;
     page.problem = Some(why);
@@ -944,10 +943,7 @@ pub(crate) async fn publish(
                 AppError::StateConflict(_) | AppError::Conflict(_) => (StatusCode::CONFLICT, true),
                 _ => (StatusCode::UNPROCESSABLE_ENTITY, false),
             };
-            let why = match WebError::action(e) {
-                WebError::Invalid(m) | WebError::Refused(m) => m,
-                other => return Err(other),
-            };
+            let why = WebError::refusal(e)?;
             let mut page = draft_page(&st, &s, &key, None).await?;
             page.problem = Some(why);
             page.conflict = conflict;

@@ -100,6 +100,37 @@ pub(crate) async fn not_found(headers: HeaderMap) -> Response {
     }
 }
 
+/// A date field (`YYYY-MM-DD`; `None` when empty), or what to tell the visitor.
+pub(crate) fn date_field(raw: &str) -> Result<Option<chrono::NaiveDate>, String> {
+    match raw.trim() {
+        "" => Ok(None),
+        d => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| format!("`{d}` is not a date: use YYYY-MM-DD")),
+    }
+}
+
+/// The person of the caller's organisation with `email`; when there is none (or the email is
+/// not one), `Invalid` with a sentence for the page. The filters and forms that name a person
+/// by email all ask here.
+pub(crate) async fn person_by_email(
+    st: &crate::WebState,
+    s: &Signed,
+    email: &str,
+) -> Result<rungs_domain::person::Person, rungs_app::AppError> {
+    use rungs_app::AppError;
+    match st
+        .app
+        .person_by_email(&s.session.actor, s.session.org.slug.as_str(), email)
+        .await
+    {
+        Err(AppError::NotFound(_) | AppError::Invalid(_)) => Err(AppError::Invalid(format!(
+            "No one in this organisation has the email {email}"
+        ))),
+        found => found,
+    }
+}
+
 /// Whether htmx sent the request (it then wants a fragment, not a page).
 pub(crate) fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request")

@@ -192,13 +192,10 @@ pub(crate) async fn submit(
             page.problems = problems(&errs);
             return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
-        Err(e) => match WebError::action(e) {
-            WebError::Invalid(m) | WebError::Refused(m) => {
-                page.problems = one_problem(m);
-                return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
-            }
-            other => return Err(other),
-        },
+        Err(e) => {
+            page.problems = one_problem(WebError::refusal(e)?);
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
+        }
     };
     if !dry_run {
         return Ok(Redirect::to(&format!(
@@ -342,12 +339,9 @@ pub(crate) async fn import(st: State, s: Signed, mut m: Multipart) -> Result<Res
             page.problems = problems(&errs);
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
-        Err(e) => match WebError::action(e) {
-            WebError::Invalid(msg) | WebError::Refused(msg) => {
-                page.problems = one_problem(msg);
-                Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
-            }
-            other => Err(other),
-        },
+        Err(e) => {
+            page.problems = one_problem(WebError::refusal(e)?);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
     }
 }

@@ -113,17 +113,9 @@ pub(crate) async fn directory(
     };
     let mut problem = None;
     if let Some(email) = &manager_email {
-        match st
-            .app
-            .person_by_email(&s.session.actor, s.session.org.slug.as_str(), email)
-            .await
-        {
+        match crate::pages::person_by_email(&st, &s, email).await {
             Ok(p) => filter.manager = Some(p.id),
-            Err(AppError::NotFound(_) | AppError::Invalid(_)) => {
-                problem = Some(format!(
-                    "No one in this organisation has the email {email}."
-                ));
-            }
+            Err(AppError::Invalid(why)) => problem = Some(format!("{why}.")),
             Err(e) => return Err(WebError::read(e)),
         }
     }

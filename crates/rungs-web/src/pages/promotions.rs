@@ -15,12 +15,13 @@ use crate::error::{WebError, render};
 use crate::pages::Layout;
 use crate::pages::growth::{ReasonView, percent, rating_label};
 use crate::pages::history::{CaseRow, case_row, names};
+use crate::pages::team::Choice;
 use crate::session::Signed;
 use askama::Template;
 use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use rungs_app::{Action, AppError, RulePreview, Verdict};
 use rungs_domain::assessment::Rating;
 use rungs_domain::growth::ReadinessRule;
@@ -40,12 +41,6 @@ const STATUSES: [(&str, &str, Option<PromotionStatus>); 5] = [
     ("withdrawn", "Withdrawn", Some(PromotionStatus::Withdrawn)),
     ("all", "All", None),
 ];
-
-pub(crate) struct StatusTab {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
-}
 
 pub(crate) struct ReadinessSummary {
     pub ready: bool,
@@ -75,7 +70,7 @@ pub(crate) struct QueueCase {
 struct QueuePage {
     layout: Layout,
     csrf: String,
-    tabs: Vec<StatusTab>,
+    tabs: Vec<Choice>,
     heading: String,
     rule: String,
     cases: Vec<QueueCase>,
@@ -150,7 +145,7 @@ async fn queue(st: &crate::WebState, s: &Signed, q: &QueueQuery) -> Result<Queue
         .filter(|c| c.case.status == PromotionStatus::Proposed)
         .map(|c| c.case.person_id)
         .collect();
-    let mut readiness = if open.is_empty() {
+    let readiness = if open.is_empty() {
         HashMap::new()
     } else {
         s.reader.readiness(&open).await.map_err(WebError::read)?
@@ -171,10 +166,12 @@ async fn queue(st: &crate::WebState, s: &Signed, q: &QueueQuery) -> Result<Queue
                 .and_then(|m| m.as_ref().ok());
             let row = case_row(&c, matrix);
             let open = c.case.status == PromotionStatus::Proposed;
-            let readiness = readiness
-                .remove(&c.case.person_id)
-                .and_then(Result::ok)
-                .filter(|_| open)
+            // Only an open case shows its person's readiness now (a person's closed cases
+            // may be on the page too).
+            let readiness = open
+                .then(|| readiness.get(&c.case.person_id))
+                .flatten()
+                .and_then(|r| r.as_ref().ok())
                 .filter(|r| r.readiness.target.is_some())
                 .map(|r| ReadinessSummary {
                     ready: r.readiness.ready,
@@ -244,7 +241,7 @@ async fn queue(st: &crate::WebState, s: &Signed, q: &QueueQuery) -> Result<Queue
         csrf: s.csrf.clone(),
         tabs: STATUSES
             .iter()
-            .map(|(v, l, _)| StatusTab {
+            .map(|(v, l, _)| Choice {
                 value: v,
                 label: l,
                 selected: *v == value,
@@ -290,16 +287,8 @@ pub(crate) async fn decide(
     s.reader
         .may(Action::DecidePromotion)
         .map_err(WebError::read)?;
-    let effective = match effective_raw.trim() {
-        "" => Ok(None),
-        d => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                AppError::Invalid(format!(
-                    "the effective date `{d}` is not a date: use YYYY-MM-DD"
-                ))
-            }),
-    };
+    let effective = crate::pages::date_field(&effective_raw)
+        .map_err(|why| AppError::Invalid(format!("the effective date: {why}")));
     let verdict = effective.map(|effective| {
         if approve {
             Verdict::Approve {
@@ -322,10 +311,7 @@ pub(crate) async fn decide(
             let done = if approve { "approved" } else { "rejected" };
             return Ok(Redirect::to(&format!("/promotions?done={done}")).into_response());
         }
-        Err(e) => match WebError::action(e) {
-            WebError::Invalid(why) | WebError::Refused(why) => why,
-            other => return Err(other),
-        },
+        Err(e) => WebError::refusal(e)?,
     };
     let mut page = queue(st, s, &QueueQuery::default()).await?;
     match page.cases.iter_mut().find(|c| c.row.id == id.to_string()) {
@@ -343,12 +329,6 @@ pub(crate) async fn decide(
     Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
-pub(crate) struct RatingChoice {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
-}
-
 pub(crate) struct PreviewRow {
     pub track: String,
     pub people: u64,
@@ -362,7 +342,7 @@ struct RulePage {
     layout: Layout,
     csrf: String,
     current: String,
-    ratings: Vec<RatingChoice>,
+    ratings: Vec<Choice>,
     months: String,
     score: String,
     /// The rule previewed, when it differs from the one in force.
@@ -445,7 +425,7 @@ fn rule_page(
         current: rule_text(&p.current),
         ratings: [Rating::Developing, Rating::Meets, Rating::Exceeds]
             .into_iter()
-            .map(|r| RatingChoice {
+            .map(|r| Choice {
                 value: r.as_str(),
                 label: rating_label(r),
                 selected: r == shown.min_rating,
@@ -510,10 +490,7 @@ pub(crate) async fn change_rule(
     let rule = match f.rule() {
         Ok(r) => r,
         Err(e) => {
-            let why = match WebError::action(e) {
-                WebError::Invalid(why) => why,
-                other => return Err(other),
-            };
+            let why = WebError::refusal(e)?;
             let (current, p) = preview(&st, &s, None).await.map_err(WebError::read)?;
             let mut page = rule_page(&s, &current, &p, matrix.as_ref());
             page.problem = Some(why);
