@@ -1,5 +1,7 @@
 //! Black-box scenario tests for Rungs live in `tests/`; this library holds what they share.
 
+pub mod oidc;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -61,6 +61,9 @@ pub struct AuthConfig {
     /// Proxies whose `X-Forwarded-For` is believed (exact addresses): a request from one of
     /// them counts against the client address it forwards, any other against its own.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The shortest time between two fetches of one identity provider's keys, when a token
+    /// names a key Rungs has not seen (a rotation).
+    pub sso_key_refresh: std::time::Duration,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -92,6 +95,7 @@ impl AuthConfig {
             sign_ins_per_address: 30,
             sign_ins_per_account: 10,
             trusted_proxies: Vec::new(),
+            sso_key_refresh: std::time::Duration::from_secs(30),
         }
     }
 
@@ -269,13 +273,13 @@ pub fn random_bytes(bytes: &mut [u8]) -> Result<(), AppError> {
     getrandom::fill(bytes).map_err(internal)
 }
 
-fn random_token() -> Result<String, AppError> {
+pub(crate) fn random_token() -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
     random_bytes(&mut bytes)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -399,7 +403,7 @@ impl App {
         }
     }
 
-    fn auth(&self) -> Result<&Auth, AppError> {
+    pub(crate) fn auth(&self) -> Result<&Auth, AppError> {
         self.auth
             .as_deref()
             .ok_or_else(|| internal("authentication is not configured"))
@@ -434,6 +438,11 @@ impl App {
     /// exist, be active and belong to the organisation it names.
     #[tracing::instrument(skip_all, err(level = "debug", Display))]
     pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
+        // Rungs signs with HS256 only; any other algorithm may be an identity provider's
+        // access token (which is refused unless it verifies against that provider's keys).
+        if jsonwebtoken::decode_header(token).is_ok_and(|h| h.alg != ALGORITHM) {
+            return self.authenticate_external(token).await;
+        }
         let claims = self.auth()?.verify(token)?;
         let (person, org) = self
             .live_person(OrgId(claims.org), PersonId(claims.sub), claims.sid)
@@ -522,6 +531,7 @@ impl App {
         let (person, org) = self
             .check_password(organisation, email, password, client)
             .await?;
+        self.refuse_password_if_sso_only(&org).await?;
         let auth = self.auth()?;
         let now = Utc::now();
         let refresh = random_token()?;
@@ -564,6 +574,24 @@ impl App {
         let (person, org) = self
             .check_password(organisation, email, password, client)
             .await?;
+        self.refuse_password_if_sso_only(&org).await?;
+        self.start_web_session(
+            &person,
+            &org,
+            "session.web_sign_in",
+            "signed in to the web app with a password".into(),
+        )
+        .await
+    }
+
+    /// A new web session for a person whose identity was just checked, with its audit entry.
+    pub(crate) async fn start_web_session(
+        &self,
+        person: &Person,
+        org: &Organisation,
+        action: &'static str,
+        why: String,
+    ) -> Result<(String, WebSession), AppError> {
         let life = self.auth()?.cfg.web;
         let now = Utc::now();
         let token = random_token()?;
@@ -576,12 +604,7 @@ impl App {
             last_seen_at: now,
             expires_at: now + life.absolute,
         };
-        let audit = Audit::new(
-            Some(person.id),
-            "session.web_sign_in",
-            [person.id.0, session.id.0],
-            "signed in to the web app with a password",
-        );
+        let audit = Audit::new(Some(person.id), action, [person.id.0, session.id.0], why);
         self.db
             .insert_web_session(&session, &token_hash(&token), now - life.idle, &audit)
             .await?;

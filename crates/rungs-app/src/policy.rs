@@ -103,6 +103,8 @@ pub enum Action {
     ConfigureReadiness(OrgId),
     /// Read the audit log.
     ReadAudit(OrgId),
+    /// Read and change how people sign in: the identity provider for single sign-on.
+    ConfigureSignIn(OrgId),
 }
 
 impl Action {
@@ -129,7 +131,8 @@ impl Action {
             | Self::ProposePromotion(o, _)
             | Self::DecidePromotion(o)
             | Self::ConfigureReadiness(o)
-            | Self::ReadAudit(o) => Some(o),
+            | Self::ReadAudit(o)
+            | Self::ConfigureSignIn(o) => Some(o),
         }
     }
 }
@@ -255,6 +258,7 @@ mod tests {
             (DecidePromotion(mine), Y, Y, F),
             (ConfigureReadiness(mine), Y, Y, F),
             (ReadAudit(mine), Y, Y, F),
+            (ConfigureSignIn(mine), Y, Y, F),
         ];
         for (action, system, adm, emp) in own {
             assert_eq!(check(&Actor::system(), action), system, "system {action:?}");
@@ -286,6 +290,7 @@ mod tests {
             DecidePromotion(other),
             ConfigureReadiness(other),
             ReadAudit(other),
+            ConfigureSignIn(other),
         ];
         for action in elsewhere {
             assert_eq!(check(&Actor::system(), action), Y, "system {action:?}");

@@ -23,6 +23,8 @@ use std::sync::Arc;
 pub struct App {
     pub(crate) db: Db,
     pub(crate) auth: Option<Arc<Auth>>,
+    /// Identity providers' discovery documents and keys, shared by clones.
+    pub(crate) providers: Arc<crate::sso::Providers>,
 }
 
 /// Where a new matrix comes from.
@@ -122,11 +124,18 @@ const BULK: usize = 1_000;
 
 impl App {
     pub fn new(db: Db) -> Self {
-        Self { db, auth: None }
+        Self {
+            db,
+            auth: None,
+            providers: Arc::new(crate::sso::Providers::new(std::time::Duration::from_secs(
+                30,
+            ))),
+        }
     }
 
     /// The same use cases, able to sign people in and verify their tokens.
     pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.providers = Arc::new(crate::sso::Providers::new(auth.config().sso_key_refresh));
         self.auth = Some(Arc::new(auth));
         self
     }

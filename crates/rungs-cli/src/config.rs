@@ -48,6 +48,9 @@ pub struct Settings {
     /// Mark the web app's cookies `Secure` always (set it when users reach Rungs over
     /// HTTPS; behind a proxy that sends `X-Forwarded-Proto: https` they are marked anyway).
     pub secure_cookies: bool,
+    /// The address people reach Rungs at, such as `https://rungs.example.com`: single sign-on
+    /// sends browsers back to `<public_url>/signin/callback`. Unset: the request's own host.
+    pub public_url: Option<String>,
     /// Web sessions end after this many minutes without a request…
     pub session_idle_minutes: i64,
     /// …and this many hours after signing in, however active.
@@ -95,6 +98,7 @@ impl Default for Settings {
             max_complexity: api.max_complexity,
             max_batch: api.max_batch,
             secure_cookies: false,
+            public_url: None,
             session_idle_minutes: 30,
             session_max_hours: 12,
             database_wait_ms: 3000,

@@ -13,6 +13,7 @@ mod growth;
 mod matrices;
 mod output;
 mod serve;
+mod sso;
 mod telemetry;
 
 use clap::{Args, Parser, Subcommand};
@@ -120,6 +121,9 @@ enum Command {
     /// Access tokens for automation.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Single sign-on: an organisation's OpenID Connect identity provider.
+    #[command(subcommand)]
+    Sso(sso::SsoCommand),
 }
 
 #[derive(Args)]
@@ -405,6 +409,7 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
                 .await?;
             println!("token {id} revoked in `{org}`");
         }
+        Command::Sso(cmd) => sso::run(open(url, false).await?, &sys, cmd).await?,
         Command::Db(DbCommand::Migrate) => {
             let db = connect(url).await?;
             let n = db

@@ -327,3 +327,45 @@ pub fn issued_tokens(
         }
     }
 }
+
+/// An organisation's identity provider, one setting a line (never the secret).
+pub fn identity_provider(p: &rungs_app::sso::ProviderSettings) {
+    let none = || "-".to_owned();
+    let lines = [
+        ("name", p.name.clone()),
+        ("issuer", p.issuer.clone()),
+        ("client id", p.client_id.clone()),
+        (
+            "client secret",
+            if p.has_client_secret {
+                "set (never shown)"
+            } else {
+                "missing"
+            }
+            .to_owned(),
+        ),
+        ("scopes", format!("openid {}", p.scopes.join(" "))),
+        ("email claim", p.email_claim.clone()),
+        (
+            "allowed domains",
+            if p.allowed_domains.is_empty() {
+                "any".to_owned()
+            } else {
+                p.allowed_domains.join(", ")
+            },
+        ),
+        (
+            "HR admin group",
+            p.admin_group
+                .as_ref()
+                .map_or_else(none, |g| format!("{}={}", g.claim, g.value)),
+        ),
+        ("passwords allowed", p.passwords_allowed.to_string()),
+        ("create people", p.create_people.to_string()),
+        ("API audience", p.api_audience.clone().unwrap_or_else(none)),
+        ("updated", p.updated_at.to_rfc3339()),
+    ];
+    for (k, v) in lines {
+        println!("{k:>18}: {v}");
+    }
+}

@@ -103,6 +103,7 @@ pub async fn serve(settings: &Settings, url: &str, opts: ServeOptions) -> Result
         app.clone(),
         rungs_web::WebConfig {
             secure_cookies: settings.secure_cookies,
+            public_url: settings.public_url.clone(),
         },
     );
     let router = rungs_api::router_with(app.clone(), cfg, web);

@@ -208,6 +208,23 @@ entity!(issued_token, "issued_tokens", {
     revoked_at: Option<DateTime<Utc>>,
 });
 
+entity!(identity_provider, "identity_providers", {
+    org_id: Uuid,
+    name: String,
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    scopes: String,
+    email_claim: String,
+    allowed_domains: String,
+    admin_group_claim: Option<String>,
+    admin_group_value: Option<String>,
+    passwords_allowed: bool,
+    create_people: bool,
+    api_audience: Option<String>,
+    updated_at: DateTime<Utc>,
+});
+
 entity!(web_session, "web_sessions", {
     org_id: Uuid,
     person_id: Uuid,

@@ -9,7 +9,7 @@
 //!   `standings` (the kept readiness, refreshed in the writing transaction);
 //! - `core`: the pool, and [`Db::write`], one transaction with its audit entry;
 //! - one module per aggregate, each an `impl Db` over the layers below: `orgs`, `people`,
-//!   `matrices`, `versions`, `growth`, `team`, `auth`, `sessions`, `log`, `dump`.
+//!   `matrices`, `versions`, `growth`, `team`, `auth`, `sessions`, `identity`, `log`, `dump`.
 
 pub mod analytics;
 mod audit;
@@ -21,6 +21,7 @@ mod dump;
 mod entities;
 mod error;
 mod growth;
+mod identity;
 mod log;
 mod matrices;
 pub mod migrations;

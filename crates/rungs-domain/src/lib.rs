@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod org;
 pub mod person;
 pub mod promotion;
+pub mod sso;
 pub mod text;
 
 pub use error::{DomainError, Path, Seg, Violation};

@@ -29,6 +29,9 @@ pub struct WebConfig {
     /// Mark cookies `Secure` always. Without it they are marked `Secure` when the request came
     /// over TLS as the proxy in front says (`X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
+    /// The address people reach Rungs at (`https://rungs.example.com`), for the single
+    /// sign-on callback. Without it, the request's host (and `X-Forwarded-Proto`) is used.
+    pub public_url: Option<String>,
 }
 
 pub(crate) struct WebState {
@@ -47,6 +50,8 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             "/signin",
             get(pages::signin::form).post(pages::signin::submit),
         )
+        .route("/signin/sso", get(pages::signin::sso_start))
+        .route("/signin/callback", get(pages::signin::sso_callback))
         .route("/signout", post(pages::signin::sign_out))
         .route("/growth", get(pages::growth::page))
         .route("/growth/rate", post(pages::growth::rate))

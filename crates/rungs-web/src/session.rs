@@ -29,6 +29,8 @@ pub(crate) const SIGNIN_COOKIE: &str = "rungs_signin";
 /// The organisation last signed in to from this browser (its slug, not a secret), so the
 /// sign-in form can offer it again.
 pub(crate) const ORG_COOKIE: &str = "rungs_org";
+/// A single sign-on under way: its state, nonce, PKCE verifier and where to go after.
+pub(crate) const SSO_COOKIE: &str = "rungs_sso";
 
 /// A signed-in request: who is asking, their CSRF token, and a reader for their organisation.
 pub(crate) struct Signed {

@@ -17,6 +17,7 @@ mod m20261202_000010_web_sessions;
 mod m20261202_000011_team_paths;
 mod m20261203_000012_issued_tokens;
 mod m20261205_000013_write_probes;
+mod m20261205_000014_identity_providers;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_team_paths::Migration),
             Box::new(m20261203_000012_issued_tokens::Migration),
             Box::new(m20261205_000013_write_probes::Migration),
+            Box::new(m20261205_000014_identity_providers::Migration),
         ]
     }
 }

@@ -1,0 +1,433 @@
+//! Single sign-on against a real OpenID Provider (`oidc-provider` under Node.js, started once
+//! for this test process: `rungs_tests::oidc`). The sign-in runs over real HTTP through the
+//! provider's own pages, as a browser without JavaScript would (its cookies kept by reqwest);
+//! the token tests sign ID and access tokens with the provider's own keys (which the test
+//! provider lends to tests), so each refusal is about the one thing made wrong.
+
+#![allow(clippy::unwrap_used)]
+
+use rungs_app::auth::{Auth, AuthConfig};
+use rungs_app::demo::{DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_MANAGER, DEMO_PASSWORD};
+use rungs_app::sso::ProviderInput;
+use rungs_app::testing::seed_two_orgs;
+use rungs_app::{Actor, App, AppError, PersonChanges};
+use rungs_db::testing::on_every_backend;
+use rungs_domain::person::Email;
+use rungs_domain::sso::AdminGroup;
+use rungs_tests::oidc::OpenIdProvider;
+use serde_json::{Value, json};
+
+const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+fn provider() -> Option<&'static OpenIdProvider> {
+    match OpenIdProvider::shared() {
+        Ok(op) => Some(op),
+        Err(why) => {
+            eprintln!("{why}");
+            None
+        }
+    }
+}
+
+/// Rungs (web app) in this process, on a free port, fetching the provider's keys again as soon
+/// as a token names one it has not seen.
+async fn spawn(db: &rungs_db::Db) -> (String, App) {
+    let mut cfg = AuthConfig::new(SECRET.to_owned().into());
+    cfg.sign_ins_per_address = 100_000;
+    cfg.sign_ins_per_account = 100_000;
+    cfg.sso_key_refresh = std::time::Duration::ZERO;
+    let app = App::new(db.clone()).with_auth(Auth::new(cfg).unwrap());
+    let router = rungs_web::router(app.clone(), rungs_web::WebConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (format!("http://{addr}"), app)
+}
+
+/// A client registered with the provider for this Rungs (dynamic client registration).
+struct Registered {
+    client_id: String,
+    client_secret: String,
+}
+
+async fn register(op: &OpenIdProvider, base: &str) -> Registered {
+    let r: Value = reqwest::Client::new()
+        .post(format!("{}/reg", op.issuer))
+        .json(&json!({
+            "redirect_uris": [format!("{base}/signin/callback")],
+            "post_logout_redirect_uris": [format!("{base}/signin?signed_out=1")],
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Registered {
+        client_id: r["client_id"].as_str().unwrap().to_owned(),
+        client_secret: r["client_secret"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn settings(op: &OpenIdProvider, c: &Registered) -> ProviderInput {
+    ProviderInput {
+        name: "Test IdP".into(),
+        issuer: op.issuer.clone(),
+        client_id: c.client_id.clone(),
+        client_secret: Some(c.client_secret.clone().into()),
+        scopes: vec!["email profile groups".into()],
+        email_claim: None,
+        allowed_domains: vec![],
+        admin_group: Some(AdminGroup {
+            claim: "groups".into(),
+            value: "rungs-hr".into(),
+        }),
+        passwords_allowed: true,
+        create_people: false,
+        api_audience: Some("rungs-demo-api".into()),
+    }
+}
+
+/// A browser without JavaScript: cookies kept, redirects followed by hand.
+struct Browser {
+    http: reqwest::Client,
+}
+
+struct Landing {
+    url: String,
+    status: u16,
+    body: String,
+}
+
+fn form_field<'a>(body: &'a str, name: &str) -> Option<&'a str> {
+    let at = body.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &body[at + name.len() + 15..];
+    Some(&rest[..rest.find('"')?])
+}
+
+impl Browser {
+    fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Follows redirects from a response until a page.
+    async fn follow(&self, mut res: reqwest::Response) -> Landing {
+        loop {
+            let url = res.url().clone();
+            if res.status().is_redirection() {
+                let to = res.headers()["location"].to_str().unwrap().to_owned();
+                let next = url.join(&to).unwrap();
+                res = self.http.get(next).send().await.unwrap();
+                continue;
+            }
+            return Landing {
+                url: url.to_string(),
+                status: res.status().as_u16(),
+                body: res.text().await.unwrap(),
+            };
+        }
+    }
+
+    async fn get(&self, url: &str) -> Landing {
+        let res = self.http.get(url).send().await.unwrap();
+        self.follow(res).await
+    }
+
+    /// Starts single sign-on at `org`'s sign-in page, signs in at the provider as `login`
+    /// (consenting when asked) and lands wherever Rungs sends the browser.
+    async fn sign_in(&self, base: &str, org: &str, login: &str) -> Landing {
+        let page = self.get(&format!("{base}/signin?org={org}")).await;
+        assert!(
+            page.body.contains("Sign in with Test IdP"),
+            "the sign-in page offers single sign-on: {}",
+            page.body
+        );
+        let mut at = self
+            .get(&format!("{base}/signin/sso?org={org}&next=/growth"))
+            .await;
+        for _ in 0..4 {
+            let prompt = form_field(&at.body, "prompt").map(str::to_owned);
+            let form: Vec<(&str, &str)> = match prompt.as_deref() {
+                Some("login") => vec![("prompt", "login"), ("login", login), ("password", "x")],
+                Some("consent") => vec![("prompt", "consent")],
+                _ => return at,
+            };
+            let res = self.http.post(&at.url).form(&form).send().await.unwrap();
+            at = self.follow(res).await;
+        }
+        panic!("the provider kept asking: {}", at.body);
+    }
+}
+
+#[tokio::test]
+async fn people_sign_in_through_their_organisations_identity_provider() {
+    let Some(op) = provider() else { return };
+    on_every_backend(async |t| {
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        let client = register(op, &base).await;
+        app.set_identity_provider(&sys, "demo", settings(op, &client))
+            .await
+            .unwrap();
+
+        // The employee signs in through the provider and lands on their growth page.
+        let b = Browser::new();
+        let home = b.sign_in(&base, "demo", DEMO_EMPLOYEE).await;
+        assert_eq!(home.status, 200, "{}", home.body);
+        assert!(home.url.ends_with("/growth"), "{}", home.url);
+        assert!(home.body.contains("My growth"), "{}", home.body);
+        let demo = app.organisation(&sys, "demo").await.unwrap();
+        let log = app
+            .audit_log(&sys, "demo", Some("session.sso_sign_in"), Some(10), None)
+            .await
+            .unwrap();
+        assert_eq!(log.items.len(), 1);
+        assert!(log.items[0].entry.detail.contains("with Test IdP"));
+        assert_eq!(
+            log.items[0].actor.as_ref().map(|p| p.email.as_str()),
+            Some(DEMO_EMPLOYEE)
+        );
+
+        // The admin group decides who is an HR admin: HR keeps it (their login is in
+        // `rungs-hr`), an employee made admin by hand loses it at their next sign-in.
+        let employee = app
+            .db()
+            .person_by_email(demo.id, &Email::parse(DEMO_EMPLOYEE).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        app.update_person(
+            &sys,
+            "demo",
+            employee.id,
+            PersonChanges {
+                is_admin: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let again = Browser::new().sign_in(&base, "demo", DEMO_EMPLOYEE).await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        let employee = app
+            .db()
+            .person(demo.id, employee.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!employee.is_admin, "the group claim removed HR admin");
+        let hr = Browser::new();
+        hr.sign_in(&base, "demo", DEMO_ADMIN).await;
+        let queue = hr.get(&format!("{base}/promotions")).await;
+        assert_eq!(queue.status, 200, "HR keeps the HR pages: {}", queue.body);
+
+        // Refused: an unknown email, an unverified one, a deactivated person.
+        let unknown = Browser::new()
+            .sign_in(&base, "demo", "nobody@demo.rungs.test")
+            .await;
+        assert_eq!(unknown.status, 401);
+        assert!(
+            unknown.body.contains("no one in") && unknown.body.contains("nobody@demo.rungs.test"),
+            "{}",
+            unknown.body
+        );
+        let unverified = Browser::new()
+            .sign_in(&base, "demo", "unverified@demo.rungs.test")
+            .await;
+        assert_eq!(unverified.status, 401);
+        assert!(
+            unverified.body.contains("has not verified"),
+            "{}",
+            unverified.body
+        );
+        let manager = app
+            .db()
+            .person_by_email(demo.id, &Email::parse(DEMO_MANAGER).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        app.update_person(
+            &sys,
+            "demo",
+            manager.id,
+            PersonChanges {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let gone = Browser::new().sign_in(&base, "demo", DEMO_MANAGER).await;
+        assert_eq!(gone.status, 401);
+        assert!(gone.body.contains("is deactivated"), "{}", gone.body);
+
+        // Just-in-time creation, and the allowed domains.
+        let mut s = settings(op, &client);
+        s.client_secret = None; // kept
+        s.create_people = true;
+        s.allowed_domains = vec!["demo.rungs.test".into()];
+        app.set_identity_provider(&sys, "demo", s.clone())
+            .await
+            .unwrap();
+        let newcomer = Browser::new()
+            .sign_in(&base, "demo", "newcomer@demo.rungs.test")
+            .await;
+        // Signed in: at their growth page, which says they have no level yet.
+        assert!(newcomer.url.ends_with("/growth"), "{}", newcomer.url);
+        assert!(newcomer.body.contains("no level yet"), "{}", newcomer.body);
+        let added = app
+            .db()
+            .person_by_email(demo.id, &Email::parse("newcomer@demo.rungs.test").unwrap())
+            .await
+            .unwrap()
+            .expect("created at the first sign-in");
+        assert!(added.active && !added.is_admin);
+        assert_eq!(added.display_name, "Test newcomer");
+        let outsider = Browser::new()
+            .sign_in(&base, "demo", "someone@elsewhere.test")
+            .await;
+        assert_eq!(outsider.status, 401);
+        assert!(
+            outsider.body.contains("domain is not allowed"),
+            "{}",
+            outsider.body
+        );
+        assert!(
+            app.db()
+                .person_by_email(demo.id, &Email::parse("someone@elsewhere.test").unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Passwords turned off: the form is gone and a password sign-in is refused, in the web
+        // app and at the API's login.
+        s.passwords_allowed = false;
+        app.set_identity_provider(&sys, "demo", s).await.unwrap();
+        let b = Browser::new();
+        let page = b.get(&format!("{base}/signin?org=demo")).await;
+        assert!(!page.body.contains("type=\"password\""), "{}", page.body);
+        // (A form of another organisation's page, to post a password for this one.)
+        let other = b.get(&format!("{base}/signin?org=beta")).await;
+        let csrf = form_field(&other.body, "_csrf").unwrap().to_owned();
+        let refused = b
+            .http
+            .post(format!("{base}/signin"))
+            .header("origin", &base)
+            .form(&[
+                ("organisation", "demo"),
+                ("email", DEMO_ADMIN),
+                ("password", DEMO_PASSWORD),
+                ("_csrf", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401);
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("signs in with Test IdP")
+        );
+        match app
+            .login("demo", DEMO_ADMIN, DEMO_PASSWORD.to_owned().into(), None)
+            .await
+        {
+            Err(AppError::Unauthenticated(m)) => assert!(m.contains("signs in with Test IdP")),
+            other => panic!("{other:?}"),
+        }
+        // Beta still signs in with passwords, and sees no provider.
+        assert!(
+            app.login(
+                "beta",
+                "hr@beta.test",
+                DEMO_PASSWORD.to_owned().into(),
+                None
+            )
+            .await
+            .is_ok()
+        );
+        let beta_page = Browser::new().get(&format!("{base}/signin?org=beta")).await;
+        assert!(!beta_page.body.contains("Sign in with"));
+        assert!(beta_page.body.contains("type=\"password\""));
+
+        // A callback this browser did not start, or with another state, signs no one in.
+        let stray = Browser::new()
+            .get(&format!("{base}/signin/callback?code=x&state=y"))
+            .await;
+        assert_eq!(stray.status, 401);
+        assert!(stray.body.contains("not started from this browser"));
+        let b = Browser::new();
+        let out = b
+            .http
+            .get(format!("{base}/signin/sso?org=demo"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), 303);
+        let forged = b
+            .get(&format!("{base}/signin/callback?code=x&state=forged"))
+            .await;
+        assert_eq!(forged.status, 401);
+        assert!(forged.body.contains("does not belong to this sign-in"));
+
+        // Signing out offers the provider's end-session endpoint.
+        let b = Browser::new();
+        b.sign_in(&base, "demo", DEMO_EMPLOYEE).await;
+        let home = b.get(&format!("{base}/growth")).await;
+        let csrf = form_field(&home.body, "_csrf").unwrap().to_owned();
+        let res = b
+            .http
+            .post(format!("{base}/signout"))
+            .header("origin", &base)
+            .form(&[("_csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let after = b.follow(res).await;
+        assert!(after.body.contains("You are signed out"), "{}", after.body);
+        assert!(
+            after.body.contains("Also sign out of Test IdP")
+                && after.body.contains(&format!("{}/session/end", op.issuer)),
+            "{}",
+            after.body
+        );
+
+        // Only HR of the organisation reads the settings, and never the secret.
+        let beta = app.organisation(&sys, "beta").await.unwrap();
+        let beta_hr = app
+            .db()
+            .person_by_email(beta.id, &Email::parse("hr@beta.test").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let beta_hr = Actor::Person {
+            id: beta_hr.id,
+            org: beta.id,
+            is_admin: true,
+        };
+        assert!(matches!(
+            app.identity_provider(&beta_hr, "demo").await,
+            Err(AppError::NotFound(_))
+        ));
+        assert!(matches!(
+            app.remove_identity_provider(&beta_hr, "demo").await,
+            Err(AppError::NotFound(_))
+        ));
+        let shown = app.identity_provider(&sys, "demo").await.unwrap().unwrap();
+        assert!(shown.has_client_secret);
+        assert!(!format!("{shown:?}").contains(&client.client_secret));
+    })
+    .await;
+}
