@@ -11,7 +11,7 @@
 //   groups (["staff", "rungs-hr"] when the login starts with "hr", else ["staff"]).
 //
 // For the token tests, under /__test/:
-//   GET  keys    the signing keys' private halves (PEM), current and retired, with their kid
+//   GET  keys    the signing keys' private halves (PKCS#1 DER, base64), current and retired
 //   POST rotate  a new signing key replaces the current one, which stops being published
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -31,8 +31,36 @@ function newKey() {
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = crypto.randomBytes(8).toString('hex');
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
-  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' });
-  return { kid, jwk, pem };
+  const der = privateKey.export({ format: 'der', type: 'pkcs1' }).toString('base64');
+  return { kid, jwk, der };
+}
+
+// One store for every Provider instance (a rotation makes a new instance: registered clients,
+// sessions and grants survive it, as they would a real provider's key rotation).
+const store = new Map();
+class SharedAdapter {
+  constructor(name) { this.name = name; }
+  key(id) { return `${this.name}:${id}`; }
+  async upsert(id, payload, expiresIn) {
+    store.set(this.key(id), { payload, expires: expiresIn ? Date.now() + expiresIn * 1000 : null });
+    if (payload.grantId) store.set(`grant:${payload.grantId}:${this.key(id)}`, { payload: this.key(id) });
+    if (payload.userCode) store.set(`userCode:${payload.userCode}`, { payload: id });
+    if (payload.uid) store.set(`uid:${this.name}:${payload.uid}`, { payload: id });
+  }
+  async find(id) {
+    const e = store.get(this.key(id));
+    if (!e || (e.expires && e.expires < Date.now())) return undefined;
+    return e.payload;
+  }
+  async findByUserCode(code) { const e = store.get(`userCode:${code}`); return e && this.find(e.payload); }
+  async findByUid(uid) { const e = store.get(`uid:${this.name}:${uid}`); return e && this.find(e.payload); }
+  async consume(id) { const p = await this.find(id); if (p) p.consumed = Math.floor(Date.now() / 1000); }
+  async destroy(id) { store.delete(this.key(id)); }
+  async revokeByGrantId(grantId) {
+    for (const [k, v] of store) {
+      if (k.startsWith(`grant:${grantId}:`)) { store.delete(v.payload); store.delete(k); }
+    }
+  }
 }
 
 let current = newKey();
@@ -45,6 +73,7 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 function makeProvider() {
   const provider = new Provider(issuer, {
     clients: [],
+    adapter: SharedAdapter,
     jwks: { keys: [current.jwk] },
     cookies: { keys: ['rungs-test-cookie-key-0123456789abcdef'] },
     features: {
@@ -87,8 +116,8 @@ server.on('request', (req, res) => {
   if (req.url === '/__test/keys' && req.method === 'GET') {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({
-      current: { kid: current.kid, pem: current.pem },
-      retired: retired.map((k) => ({ kid: k.kid, pem: k.pem })),
+      current: { kid: current.kid, der: current.der },
+      retired: retired.map((k) => ({ kid: k.kid, der: k.der })),
     }));
     return;
   }

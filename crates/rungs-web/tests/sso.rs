@@ -234,7 +234,7 @@ async fn people_sign_in_through_their_organisations_identity_provider() {
         let unknown = Browser::new()
             .sign_in(&base, "demo", "nobody@demo.rungs.test")
             .await;
-        assert_eq!(unknown.status, 401);
+        assert_eq!(unknown.status, 401, "{}", unknown.body);
         assert!(
             unknown.body.contains("no one in") && unknown.body.contains("nobody@demo.rungs.test"),
             "{}",
@@ -430,4 +430,261 @@ async fn people_sign_in_through_their_organisations_identity_provider() {
         assert!(!format!("{shown:?}").contains(&client.client_secret));
     })
     .await;
+}
+
+/// Held by the tests that sign with the provider's current key or rotate it, so that a
+/// rotation never lands between another test's reading of the key and its use.
+static SIGNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The provider's signing keys (private halves), lent to tests by the test provider.
+struct Keys {
+    current: (String, String),
+    retired: Vec<(String, String)>,
+}
+
+async fn keys(op: &OpenIdProvider) -> Keys {
+    let v: Value = reqwest::get(format!("{}/__test/keys", op.issuer))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pair = |k: &Value| {
+        (
+            k["kid"].as_str().unwrap().to_owned(),
+            k["der"].as_str().unwrap().to_owned(),
+        )
+    };
+    Keys {
+        current: pair(&v["current"]),
+        retired: v["retired"].as_array().unwrap().iter().map(pair).collect(),
+    }
+}
+
+/// A JWT signed RS256 with one of the provider's keys.
+fn signed(key: &(String, String), claims: &Value) -> String {
+    use base64::Engine;
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(key.0.clone());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_rsa_der(
+            &base64::engine::general_purpose::STANDARD
+                .decode(&key.1)
+                .unwrap(),
+        ),
+    )
+    .unwrap()
+}
+
+/// A JWT with `alg: none` and no signature.
+fn unsigned(claims: &Value) -> String {
+    use base64::Engine;
+    let b64 = |v: &Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+    };
+    format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(claims)
+    )
+}
+
+/// A JWT signed HS256 with a shared secret (the client secret, as a confused verifier would
+/// accept).
+fn hs256(secret: &str, claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn refused<T: std::fmt::Debug>(r: Result<T, AppError>, why: &str) {
+    match r {
+        Err(AppError::Unauthenticated(m)) => assert!(m.contains(why), "{m:?} should say {why:?}"),
+        other => panic!("refused because {why:?} expected, got {other:?}"),
+    }
+}
+
+/// ID tokens wrong in exactly one way are each refused; the same token made right is accepted
+/// (so each refusal is about that one thing). Then the provider rotates its key: a token signed
+/// with the old key is refused, one signed with the new key accepted.
+#[tokio::test]
+async fn id_tokens_wrong_in_any_way_are_refused_and_key_rotation_is_honoured() {
+    let Some(op) = provider() else { return };
+    let _turn = SIGNING.lock().await;
+    on_every_backend(async |t| {
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        let client = register(op, &base).await;
+        app.set_identity_provider(&sys, "demo", settings(op, &client))
+            .await
+            .unwrap();
+        let demo = app.organisation(&sys, "demo").await.unwrap();
+        let p = app
+            .identity_provider_record(demo.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let good = json!({
+            "iss": op.issuer, "aud": client.client_id, "sub": DEMO_EMPLOYEE,
+            "email": DEMO_EMPLOYEE, "email_verified": true,
+            "iat": now, "exp": now + 300, "nonce": "n-1",
+        });
+        let with = |k: &str, v: Value| {
+            let mut c = good.clone();
+            c[k] = v;
+            c
+        };
+        let key = keys(op).await.current;
+        let claims = app
+            .verify_id_token(&p, &signed(&key, &good), "n-1")
+            .await
+            .unwrap();
+        assert_eq!(claims["email"], DEMO_EMPLOYEE);
+
+        let wrong = [
+            (
+                signed(&key, &with("iss", json!("http://127.0.0.1:1"))),
+                "names another issuer",
+            ),
+            (
+                signed(&key, &with("aud", json!("another-client"))),
+                "meant for another application",
+            ),
+            (
+                signed(
+                    &key,
+                    &with("exp", json!(now - 600)).tap(|c| c["iat"] = json!(now - 900)),
+                ),
+                "has expired",
+            ),
+            (
+                signed(&key, &with("nonce", json!("n-2"))),
+                "does not belong to this sign-in",
+            ),
+            (unsigned(&good), "is not signed"),
+            (hs256(&client.client_secret, &good), "Rungs refuses"),
+        ];
+        for (token, why) in wrong {
+            refused(app.verify_id_token(&p, &token, "n-1").await, why);
+        }
+
+        // The provider rotates: the old key stops verifying, the new one is learnt.
+        let rotated: Value = reqwest::Client::new()
+            .post(format!("{}/__test/rotate", op.issuer))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let k = keys(op).await;
+        assert_eq!(rotated["kid"], k.current.0.as_str());
+        assert!(k.retired.iter().any(|r| r.0 == key.0));
+        let fresh = app
+            .verify_id_token(&p, &signed(&k.current, &good), "n-1")
+            .await
+            .unwrap();
+        assert_eq!(fresh["sub"], DEMO_EMPLOYEE);
+        refused(
+            app.verify_id_token(&p, &signed(&key, &good), "n-1").await,
+            "does not publish",
+        );
+    })
+    .await;
+}
+
+/// API clients present the provider's access tokens (JWTs for the configured audience) over
+/// real HTTP; every wrong one is refused with `UNAUTHENTICATED`, and an organisation's
+/// provider never speaks for another organisation's people.
+#[tokio::test]
+async fn the_api_accepts_the_providers_access_tokens_for_its_audience_only() {
+    let Some(op) = provider() else { return };
+    let _turn = SIGNING.lock().await;
+    on_every_backend(async |t| {
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        let client = register(op, &base).await;
+        app.set_identity_provider(&sys, "demo", settings(op, &client))
+            .await
+            .unwrap();
+        let api = rungs_api::router(app.clone(), rungs_api::ApiConfig::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api_base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+        let me = async |token: &str| -> Value {
+            reqwest::Client::new()
+                .post(format!("{api_base}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({"query": "{ me { email isAdmin } }"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        };
+        let now = chrono::Utc::now().timestamp();
+        let good = json!({
+            "iss": op.issuer, "aud": "rungs-demo-api", "sub": "u-1",
+            "email": DEMO_EMPLOYEE, "iat": now, "exp": now + 300,
+        });
+        let with = |k: &str, v: Value| {
+            let mut c = good.clone();
+            c[k] = v;
+            c
+        };
+        let key = keys(op).await.current;
+        let ok = me(&signed(&key, &good)).await;
+        assert_eq!(ok["data"]["me"]["email"], DEMO_EMPLOYEE, "{ok}");
+
+        let wrong = [
+            signed(&key, &with("aud", json!(client.client_id))),
+            signed(&key, &with("iss", json!("http://127.0.0.1:1"))),
+            signed(&key, &with("exp", json!(now - 600))),
+            // Beta's HR, named by demo's provider: not a person of demo.
+            signed(&key, &with("email", json!("hr@beta.test"))),
+            signed(&key, &with("email", json!("nobody@demo.rungs.test"))),
+            unsigned(&good),
+            hs256(&client.client_secret, &good),
+        ];
+        for token in wrong {
+            let r = me(&token).await;
+            assert_eq!(
+                r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+                "{r}"
+            );
+            assert!(r["data"].is_null() || r["data"]["me"].is_null(), "{r}");
+        }
+
+        // Without an API audience configured, the provider's access tokens are not accepted.
+        let mut s = settings(op, &client);
+        s.client_secret = None;
+        s.api_audience = None;
+        app.set_identity_provider(&sys, "demo", s).await.unwrap();
+        let r = me(&signed(&key, &good)).await;
+        assert_eq!(
+            r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{r}"
+        );
+    })
+    .await;
+}
+
+trait Tap: Sized {
+    fn tap(self, f: impl FnOnce(&mut Self)) -> Self;
+}
+
+impl Tap for Value {
+    fn tap(mut self, f: impl FnOnce(&mut Self)) -> Self {
+        f(&mut self);
+        self
+    }
 }
