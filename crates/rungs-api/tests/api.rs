@@ -574,6 +574,12 @@ async fn table(s: &Server, home: &str, away: &str) {
             [Unauth, Forbidden, Forbidden, Ok],
         ),
         (
+            "identityProvider",
+            "{ identityProvider { issuer } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
             "promotionCases",
             "{ promotionCases { totalCount } }",
             json!({}),

@@ -619,11 +619,11 @@ async fn the_api_accepts_the_providers_access_tokens_for_its_audience_only() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api_base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
-        let me = async |token: &str| -> Value {
+        let gql = async |token: &str, query: &str| -> Value {
             reqwest::Client::new()
                 .post(format!("{api_base}/graphql"))
                 .bearer_auth(token)
-                .json(&json!({"query": "{ me { email isAdmin } }"}))
+                .json(&json!({ "query": query }))
                 .send()
                 .await
                 .unwrap()
@@ -631,6 +631,7 @@ async fn the_api_accepts_the_providers_access_tokens_for_its_audience_only() {
                 .await
                 .unwrap()
         };
+        let me = async |token: &str| gql(token, "{ me { email isAdmin } }").await;
         let now = chrono::Utc::now().timestamp();
         let good = json!({
             "iss": op.issuer, "aud": "rungs-demo-api", "sub": "u-1",
@@ -644,6 +645,24 @@ async fn the_api_accepts_the_providers_access_tokens_for_its_audience_only() {
         let key = keys(op).await.current;
         let ok = me(&signed(&key, &good)).await;
         assert_eq!(ok["data"]["me"]["email"], DEMO_EMPLOYEE, "{ok}");
+
+        // The settings are HR's: the employee is refused, HR reads them without the secret.
+        let settings_query = "{ identityProvider { issuer clientId hasClientSecret apiAudience } }";
+        let employee_view = gql(&signed(&key, &good), settings_query).await;
+        assert_eq!(
+            employee_view["errors"][0]["extensions"]["code"],
+            "FORBIDDEN"
+        );
+        let removal = gql(&signed(&key, &good), "mutation { removeIdentityProvider }").await;
+        assert_eq!(removal["errors"][0]["extensions"]["code"], "FORBIDDEN");
+        let hr = signed(&key, &with("email", json!(DEMO_ADMIN)));
+        let hr_view = gql(&hr, settings_query).await;
+        assert_eq!(
+            hr_view["data"]["identityProvider"]["issuer"],
+            op.issuer.as_str()
+        );
+        assert_eq!(hr_view["data"]["identityProvider"]["hasClientSecret"], true);
+        assert!(!hr_view.to_string().contains(&client.client_secret));
 
         let wrong = [
             signed(&key, &with("aud", json!(client.client_id))),

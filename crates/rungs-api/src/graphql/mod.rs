@@ -1,10 +1,11 @@
-//! The schema, split by aggregate (`auth`, `organisation`, `people`, `matrices`, `growth`) and joined with
+//! The schema, split by aggregate (`auth`, `organisation`, `people`, `matrices`, `growth`, `identity`) and joined with
 //! `MergedObject`; `types` holds the GraphQL objects built from domain values.
 
 mod auth;
 mod fields;
 pub mod graph;
 mod growth;
+mod identity;
 mod matrices;
 mod organisation;
 mod people;
@@ -25,6 +26,7 @@ pub struct Query(
     people::PeopleQuery,
     growth::GrowthQuery,
     growth::AuditQuery,
+    identity::IdentityQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +36,7 @@ pub struct Mutation(
     versions::VersionsMutation,
     people::PeopleMutation,
     growth::GrowthMutation,
+    identity::IdentityMutation,
 );
 
 pub type RungsSchema = Schema<Query, Mutation, EmptySubscription>;
