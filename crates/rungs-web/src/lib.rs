@@ -100,6 +100,9 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             post(pages::matrices::discard),
         )
         .route("/audit", get(pages::audit::page))
+        .route("/settings", get(pages::settings::show))
+        .route("/settings/sso", post(pages::settings::save))
+        .route("/settings/sso/remove", post(pages::settings::remove))
         .route(
             "/promotions/rule",
             get(pages::promotions::rule).post(pages::promotions::change_rule),

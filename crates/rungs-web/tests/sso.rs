@@ -141,6 +141,37 @@ impl Browser {
         self.follow(res).await
     }
 
+    /// Signs in with a password, as the sign-in form does.
+    async fn password(&self, base: &str, org: &str, email: &str) -> Landing {
+        let page = self.get(&format!("{base}/signin?org={org}")).await;
+        let csrf = form_field(&page.body, "_csrf").unwrap().to_owned();
+        self.post(
+            base,
+            "/signin",
+            &[
+                ("organisation", org),
+                ("email", email),
+                ("password", DEMO_PASSWORD),
+                ("_csrf", &csrf),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+
+    /// Posts a form from this site's pages and follows where it leads.
+    async fn post(&self, base: &str, path: &str, form: &[(&str, &str)]) -> Landing {
+        let res = self
+            .http
+            .post(format!("{base}{path}"))
+            .header("origin", base)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.follow(res).await
+    }
+
     /// Starts single sign-on at `org`'s sign-in page, signs in at the provider as `login`
     /// (consenting when asked) and lands wherever Rungs sends the browser.
     async fn sign_in(&self, base: &str, org: &str, login: &str) -> Landing {
@@ -706,4 +737,120 @@ impl Tap for Value {
         f(&mut self);
         self
     }
+}
+
+/// HR connects the provider in the web app's settings (the secret never shown back), people
+/// then see it on the sign-in page; a provider that does not answer is not saved; only HR of
+/// the organisation reaches the page; HR removes it again.
+#[tokio::test]
+async fn hr_connects_and_removes_the_identity_provider_in_the_settings() {
+    let Some(op) = provider() else { return };
+    on_every_backend(async |t| {
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let client = register(op, &base).await;
+        let hr = Browser::new();
+        hr.password(&base, "demo", DEMO_ADMIN).await;
+        let page = hr.get(&format!("{base}/settings")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("People sign in with passwords"));
+        assert!(page.body.contains(&format!("{base}/signin/callback")));
+        let csrf = form_field(&page.body, "_csrf").unwrap().to_owned();
+        let form = |issuer: &str| {
+            vec![
+                ("_csrf", csrf.clone()),
+                ("name", "Test IdP".to_owned()),
+                ("issuer", issuer.to_owned()),
+                ("client_id", client.client_id.clone()),
+                ("client_secret", client.client_secret.clone()),
+                ("scopes", "email profile groups".to_owned()),
+                ("email_claim", "email".to_owned()),
+                ("allowed_domains", "demo.rungs.test".to_owned()),
+                ("admin_group_claim", "groups".to_owned()),
+                ("admin_group_value", "rungs-hr".to_owned()),
+                ("passwords_allowed", "on".to_owned()),
+            ]
+        };
+        // A provider that does not answer is refused, and what was typed stays (not the secret).
+        let bad = form("http://127.0.0.1:1");
+        let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = hr.post(&base, "/settings/sso", &bad).await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.body.contains("no OpenID Provider answered"),
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains(&client.client_id));
+        assert!(!refused.body.contains(&client.client_secret));
+        assert!(
+            app.identity_provider(&Actor::system(), "demo")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let good = form(&op.issuer);
+        let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let saved = hr.post(&base, "/settings/sso", &good).await;
+        assert_eq!(saved.status, 200, "{}", saved.body);
+        assert!(saved.url.ends_with("/settings?done=saved"));
+        assert!(
+            saved
+                .body
+                .contains("People sign in with <strong>Test IdP</strong>")
+        );
+        assert!(saved.body.contains("A secret is stored"));
+        assert!(!saved.body.contains(&client.client_secret));
+        let stored = app
+            .identity_provider(&Actor::system(), "demo")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.allowed_domains, vec!["demo.rungs.test".to_owned()]);
+        assert_eq!(stored.admin_group.unwrap().value, "rungs-hr");
+        let log = app
+            .audit_log(
+                &Actor::system(),
+                "demo",
+                Some("sso.configure"),
+                Some(5),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(log.items.len(), 1);
+        assert!(!log.items[0].entry.detail.contains(&client.client_secret));
+
+        // People see it, and it works.
+        let home = Browser::new().sign_in(&base, "demo", DEMO_EMPLOYEE).await;
+        assert!(home.url.ends_with("/growth"), "{}", home.url);
+
+        // Only demo's HR: the employee and beta's HR get the plain 404 page.
+        for (org, who) in [("demo", DEMO_EMPLOYEE), ("beta", "employee@beta.test")] {
+            let b = Browser::new();
+            b.password(&base, org, who).await;
+            assert_eq!(b.get(&format!("{base}/settings")).await.status, 404);
+        }
+        let beta_hr = Browser::new();
+        beta_hr.password(&base, "beta", "hr@beta.test").await;
+        let beta_page = beta_hr.get(&format!("{base}/settings")).await;
+        assert!(beta_page.body.contains("People sign in with passwords"));
+        assert!(!beta_page.body.contains("Test IdP"));
+
+        // Removed: passwords only again.
+        let page = hr.get(&format!("{base}/settings")).await;
+        let csrf = form_field(&page.body, "_csrf").unwrap().to_owned();
+        let removed = hr
+            .post(&base, "/settings/sso/remove", &[("_csrf", csrf.as_str())])
+            .await;
+        assert!(
+            removed.body.contains("Single sign-on is removed"),
+            "{}",
+            removed.body
+        );
+        let signin = Browser::new().get(&format!("{base}/signin?org=demo")).await;
+        assert!(!signin.body.contains("Sign in with Test IdP"));
+    })
+    .await;
 }

@@ -12,6 +12,7 @@ pub(crate) mod matrix;
 pub(crate) mod moves;
 pub(crate) mod people;
 pub(crate) mod promotions;
+pub(crate) mod settings;
 pub(crate) mod signin;
 pub(crate) mod team;
 

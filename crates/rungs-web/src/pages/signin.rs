@@ -83,7 +83,7 @@ fn random_token() -> Result<String, WebError> {
 
 /// This server's own address as the browser sees it: the configured public URL, else the
 /// request's host (and `X-Forwarded-Proto` from a proxy).
-fn base_url(st: &crate::WebState, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(st: &crate::WebState, headers: &HeaderMap) -> String {
     if let Some(u) = &st.cfg.public_url {
         return u.trim_end_matches('/').to_owned();
     }
