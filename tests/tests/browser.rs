@@ -359,6 +359,10 @@ async fn the_web_app_in_a_real_browser() {
     signing_out_ends_the_session_and_its_cookie_is_refused_after(&mut s).await;
     unknown_pages_are_a_plain_404(&mut s).await;
     graphiql_runs_without_internet(&mut s).await;
+    match rungs_tests::oidc::OpenIdProvider::shared() {
+        Ok(op) => people_sign_in_with_the_identity_provider(&mut s, dir.path(), op).await,
+        Err(why) => eprintln!("{why}"),
+    }
 
     println!(
         "browser stories passed; audited by axe-core: {:?}; screenshots in {}",
@@ -999,4 +1003,90 @@ async fn graphiql_runs_without_internet(s: &mut Stories) {
     assert_eq!(result["data"]["__typename"], "Query", "{result}");
     let png = s.c.screenshot().await.unwrap();
     std::fs::write(s.shots.join("graphiql-1440.png"), png).unwrap();
+}
+
+/// HR connects the demo to a real OpenID Provider with the CLI (the secret from the
+/// environment, never printed); the employee signs in through the provider's own pages and
+/// lands on their growth; signing out offers the provider's sign-out; HR reads the settings.
+async fn people_sign_in_with_the_identity_provider(
+    s: &mut Stories,
+    dir: &std::path::Path,
+    op: &rungs_tests::oidc::OpenIdProvider,
+) {
+    let reg: Value = reqwest::Client::new()
+        .post(format!("{}/reg", op.issuer))
+        .json(&json!({
+            "redirect_uris": [format!("{}/signin/callback", s.base)],
+            "post_logout_redirect_uris": [format!("{}/signin?signed_out=1", s.base)],
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (id, secret) = (
+        reg["client_id"].as_str().unwrap(),
+        reg["client_secret"].as_str().unwrap(),
+    );
+    let run = |args: &[&str]| {
+        let out = rungs(dir, None)
+            .env("RUNGS_SSO_CLIENT_SECRET", secret)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "rungs {args:?}: {text}");
+        assert!(!text.contains(secret), "the secret was printed: {text}");
+        text
+    };
+    run(&[
+        "sso",
+        "set",
+        "--org",
+        "demo",
+        "--issuer",
+        &op.issuer,
+        "--client-id",
+        id,
+        "--name",
+        "Test IdP",
+        "--scopes",
+        "email profile groups",
+        "--admin-group",
+        "groups=rungs-hr",
+    ]);
+    let shown = run(&["sso", "show", "--org", "demo"]);
+    assert!(
+        shown.contains("set (never shown)") && shown.contains(id),
+        "{shown}"
+    );
+
+    s.open("/signin?org=demo").await;
+    s.see("#sso", "Sign in with Test IdP").await;
+    s.check_page("signin-sso").await;
+    s.click("#sso").await;
+    // The provider's own sign-in page, then its consent page.
+    s.fill("input[name=login]", EMPLOYEE).await;
+    s.fill("input[name=password]", "anything").await;
+    s.click("button[type=submit]").await;
+    s.click("button[type=submit]").await;
+    s.see("main h1", "My growth").await;
+    assert_eq!(s.path().await, "/growth");
+    s.sign_out().await;
+    s.see("#provider-sign-out", "Also sign out of Test IdP")
+        .await;
+
+    s.sign_in(HR).await;
+    s.open("/settings").await;
+    s.see("#sso-state", "Test IdP").await;
+    s.check_page("settings").await;
+    s.sign_out().await;
+    run(&["sso", "remove", "--org", "demo"]);
 }
