@@ -107,6 +107,8 @@ pub fn router_with(app: App, cfg: ApiConfig, beside: Router) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         // The GraphQL extractor streams the body, so the limit is enforced on the stream.
         .layer(RequestBodyLimitLayer::new(cfg.body_limit));
+    let scim =
+        crate::scim::routes(state.app.clone()).layer(RequestBodyLimitLayer::new(cfg.body_limit));
     Router::new()
         .merge(graphql)
         .route("/healthz", get(healthz))
@@ -114,6 +116,7 @@ pub fn router_with(app: App, cfg: ApiConfig, beside: Router) -> Router {
         .route("/metrics", get(metrics))
         .route("/graphiql/{file}", get(graphiql_file))
         .with_state(state.clone())
+        .nest("/scim/v2", scim)
         .merge(beside)
         .layer(
             ServiceBuilder::new()

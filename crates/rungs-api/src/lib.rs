@@ -7,6 +7,7 @@ mod graphiql;
 mod graphql;
 mod http;
 mod metrics;
+mod scim;
 mod server;
 mod shape;
 

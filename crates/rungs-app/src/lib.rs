@@ -11,6 +11,7 @@ mod orgs;
 mod people;
 pub mod policy;
 mod promotions;
+pub mod provisioning;
 pub mod sso;
 #[cfg(feature = "testing")]
 pub mod testing;

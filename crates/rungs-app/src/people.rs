@@ -229,7 +229,7 @@ impl App {
 
     /// Refuses `manager` as `person`'s manager when it would close a loop in the reporting
     /// lines, naming the loop by email. Walks up from the new manager only.
-    async fn refuse_cycle(
+    pub(crate) async fn refuse_cycle(
         &self,
         org: &Organisation,
         person: PersonId,
@@ -310,7 +310,7 @@ impl App {
                     person.email, a.track, a.level, a.effective, a.reason
                 ),
                 None => format!("added {}", person.email),
-            },
+            } + &actor.via(),
         );
         self.db
             .save_people(
@@ -368,7 +368,7 @@ impl App {
             actor.person_id(),
             "person.update",
             [p.id.0],
-            format!("updated {}: {changes:?}", p.email),
+            format!("updated {}: {changes:?}{}", p.email, actor.via()),
         );
         self.db
             .save_people(org.id, &[], std::slice::from_ref(&p), &[], &audit)

@@ -30,6 +30,14 @@ pub enum Actor {
         org: OrgId,
         is_admin: bool,
     },
+    /// A SCIM client (an identity provider or HR system) with one of the organisation's
+    /// provisioning tokens: it reads and manages people, nothing else.
+    Provisioner {
+        org: OrgId,
+        token: rungs_domain::ScimTokenId,
+        /// The token's name, for audit entries.
+        name: String,
+    },
 }
 
 impl Actor {
@@ -40,8 +48,17 @@ impl Actor {
     /// The person acting, if it is one.
     pub fn person_id(&self) -> Option<PersonId> {
         match self {
-            Self::System => None,
+            Self::System | Self::Provisioner { .. } => None,
             Self::Person { id, .. } => Some(*id),
+        }
+    }
+
+    /// How an audit entry names an actor that is not a person: the provisioning token (by name
+    /// and id); empty for people and the operator.
+    pub fn via(&self) -> String {
+        match self {
+            Self::Provisioner { token, name, .. } => format!(" (by SCIM token \"{name}\" {token})"),
+            _ => String::new(),
         }
     }
 }
@@ -139,8 +156,26 @@ impl Action {
 
 /// Allows or refuses `action` for `actor`.
 pub fn authorize(actor: &Actor, action: Action) -> Result<(), AppError> {
-    let Actor::Person { org, is_admin, .. } = actor else {
-        return Ok(());
+    let (org, is_admin) = match actor {
+        Actor::System => return Ok(()),
+        Actor::Person { org, is_admin, .. } => (org, is_admin),
+        Actor::Provisioner { org, .. } => {
+            return match action.org() {
+                Some(target) if target != *org => Err(AppError::NotFound("organisation".into())),
+                Some(_) => match action {
+                    Action::ReadOrganisation(_)
+                    | Action::ListPeople(_)
+                    | Action::ReadPerson(..)
+                    | Action::ManagePeople(_) => Ok(()),
+                    _ => Err(AppError::Forbidden(
+                        "a provisioning token manages people and nothing else".into(),
+                    )),
+                },
+                None => Err(AppError::Forbidden(
+                    "only an operator can manage organisations".into(),
+                )),
+            };
+        }
     };
     match action.org() {
         // Creating or listing every organisation is for operators only.
@@ -260,10 +295,21 @@ mod tests {
             (ReadAudit(mine), Y, Y, F),
             (ConfigureSignIn(mine), Y, Y, F),
         ];
+        // A provisioning token reads and manages its organisation's people, nothing else.
+        let provisioner = Actor::Provisioner {
+            org: mine,
+            token: rungs_domain::ScimTokenId::new(),
+            name: "idp".into(),
+        };
         for (action, system, adm, emp) in own {
             assert_eq!(check(&Actor::system(), action), system, "system {action:?}");
             assert_eq!(check(&admin, action), adm, "admin {action:?}");
             assert_eq!(check(&employee, action), emp, "employee {action:?}");
+            let scim = match action {
+                ReadOrganisation(_) | ListPeople(_) | ReadPerson(..) | ManagePeople(_) => Y,
+                _ => F,
+            };
+            assert_eq!(check(&provisioner, action), scim, "provisioner {action:?}");
         }
         // Every organisation-scoped action on another organisation: only the operator.
         let elsewhere = [
@@ -293,6 +339,7 @@ mod tests {
             ConfigureSignIn(other),
         ];
         for action in elsewhere {
+            assert_eq!(check(&provisioner, action), N, "provisioner {action:?}");
             assert_eq!(check(&Actor::system(), action), Y, "system {action:?}");
             assert_eq!(check(&admin, action), N, "admin {action:?}");
             assert_eq!(check(&employee, action), N, "employee {action:?}");

@@ -122,7 +122,7 @@ impl App {
                 id: *id,
                 is_hr_admin: *is_admin,
             }),
-            Actor::System => Err(AppError::Invalid(
+            Actor::System | Actor::Provisioner { .. } => Err(AppError::Invalid(
                 "promotion cases are acted on by a person: act as one (`--as EMAIL`)".into(),
             )),
         }

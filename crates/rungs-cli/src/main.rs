@@ -124,6 +124,9 @@ enum Command {
     /// Single sign-on: an organisation's OpenID Connect identity provider.
     #[command(subcommand)]
     Sso(sso::SsoCommand),
+    /// SCIM provisioning: the organisation's tokens for `/scim/v2`.
+    #[command(subcommand)]
+    Scim(sso::ScimCommand),
 }
 
 #[derive(Args)]
@@ -410,6 +413,7 @@ async fn run(cli: Cli, settings: config::Settings) -> Result<(), Failure> {
             println!("token {id} revoked in `{org}`");
         }
         Command::Sso(cmd) => sso::run(open(url, false).await?, &sys, cmd).await?,
+        Command::Scim(cmd) => sso::scim(open(url, false).await?, &sys, cmd).await?,
         Command::Db(DbCommand::Migrate) => {
             let db = connect(url).await?;
             let n = db

@@ -1,4 +1,5 @@
-//! `rungs sso`: an organisation's identity provider for single sign-on.
+//! `rungs sso` (an organisation's identity provider for single sign-on) and `rungs scim`
+//! (its provisioning tokens).
 
 use crate::Failure;
 use crate::output;
@@ -131,6 +132,72 @@ pub async fn run(app: App, sys: &Actor, cmd: SsoCommand) -> Result<(), Failure> 
         SsoCommand::Remove { org } => {
             app.remove_identity_provider(sys, &org).await?;
             println!("`{org}` no longer signs in with single sign-on");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum ScimCommand {
+    /// Provisioning tokens: what an identity provider or HR system sends to `/scim/v2`.
+    #[command(subcommand)]
+    Token(ScimTokenCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ScimTokenCommand {
+    /// Create a token and print it (this once: only its hash is kept).
+    Create {
+        #[arg(long)]
+        org: String,
+        /// What it is for, such as `okta` or `workday sync`.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the organisation's tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke a token by its id: requests carrying it are refused from the next one on.
+    Revoke {
+        id: uuid::Uuid,
+        #[arg(long)]
+        org: String,
+    },
+}
+
+/// `rungs scim …`
+pub async fn scim(app: App, sys: &Actor, cmd: ScimCommand) -> Result<(), Failure> {
+    let ScimCommand::Token(cmd) = cmd;
+    match cmd {
+        ScimTokenCommand::Create { org, name } => {
+            let (token, t) = app.create_scim_token(sys, &org, &name).await?;
+            eprintln!(
+                "provisioning token {} (\"{}\") for `{org}`: send it as `Authorization: Bearer …` to <server>/scim/v2; it is not shown again",
+                t.id, t.name
+            );
+            println!("{token}");
+        }
+        ScimTokenCommand::List { org } => {
+            for t in app.scim_tokens(sys, &org).await? {
+                let state = match (t.revoked_at, t.last_used_at) {
+                    (Some(r), _) => format!("revoked {}", r.to_rfc3339()),
+                    (None, Some(u)) => format!("last used {}", u.to_rfc3339()),
+                    (None, None) => "never used".to_owned(),
+                };
+                println!(
+                    "{}  {:<24} created {}  {state}",
+                    t.id,
+                    t.name,
+                    t.created_at.to_rfc3339()
+                );
+            }
+        }
+        ScimTokenCommand::Revoke { id, org } => {
+            app.revoke_scim_token(sys, &org, rungs_domain::ScimTokenId(id))
+                .await?;
+            println!("provisioning token {id} revoked in `{org}`");
         }
     }
     Ok(())

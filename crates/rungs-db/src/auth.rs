@@ -467,19 +467,25 @@ impl Db {
 
     /// Revokes every refresh token and ends every web session of a person (deactivation).
     pub async fn revoke_person_tokens(&self, org: OrgId, person: PersonId) -> Result<(), DbError> {
-        self.transact(async |txn| {
-            revoke_where(
-                txn,
-                org,
-                refresh_token::Column::PersonId.eq(person.0),
-                Utc::now(),
-            )
-            .await?;
-            crate::sessions::end_person_web_sessions(txn, org, person).await?;
-            Ok(())
-        })
-        .await
+        self.transact(async |txn| revoke_person_tokens_in(txn, org, person).await)
+            .await
     }
+}
+
+/// Revokes a person's refresh tokens and ends their web sessions, in the caller's transaction.
+pub(crate) async fn revoke_person_tokens_in<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    person: PersonId,
+) -> Result<(), DbError> {
+    revoke_where(
+        c,
+        org,
+        refresh_token::Column::PersonId.eq(person.0),
+        Utc::now(),
+    )
+    .await?;
+    crate::sessions::end_person_web_sessions(c, org, person).await
 }
 
 fn refresh_row(t: &RefreshToken, token_hash: &str) -> refresh_token::ActiveModel {

@@ -225,6 +225,29 @@ entity!(identity_provider, "identity_providers", {
     updated_at: DateTime<Utc>,
 });
 
+entity!(scim_token, "scim_tokens", {
+    org_id: Uuid,
+    name: String,
+    token_hash: String,
+    created_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+});
+
+entity!(scim_identity, "scim_identities", {
+    org_id: Uuid,
+    user_name: String,
+    external_id: Option<String>,
+    formatted: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    email_type: Option<String>,
+    email_primary: Option<bool>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+});
+
 entity!(web_session, "web_sessions", {
     org_id: Uuid,
     person_id: Uuid,

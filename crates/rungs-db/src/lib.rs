@@ -9,7 +9,7 @@
 //!   `standings` (the kept readiness, refreshed in the writing transaction);
 //! - `core`: the pool, and [`Db::write`], one transaction with its audit entry;
 //! - one module per aggregate, each an `impl Db` over the layers below: `orgs`, `people`,
-//!   `matrices`, `versions`, `growth`, `team`, `auth`, `sessions`, `identity`, `log`, `dump`.
+//!   `matrices`, `versions`, `growth`, `team`, `auth`, `sessions`, `identity`, `provisioning`, `log`, `dump`.
 
 pub mod analytics;
 mod audit;
@@ -29,6 +29,7 @@ mod orgs;
 mod paging;
 mod paths;
 mod people;
+mod provisioning;
 mod records;
 mod rows;
 mod sessions;
@@ -46,6 +47,7 @@ pub use error::DbError;
 pub use growth::CaseFilter;
 pub use log::AuditFilter;
 pub use people::{PeoplePage, PeopleQuery, Reach};
+pub use provisioning::ScimFilter;
 pub use records::Scope;
 pub use team::{RulePreviewRow, StandingOrder, StandingSummary, StandingsFilter, StandingsQuery};
 

@@ -332,88 +332,105 @@ impl Db {
         audit: &Audit,
     ) -> Result<(), DbError> {
         self.write(org, audit, async |txn| {
-            let now = Utc::now();
-            // Managers first, so that every manager is inserted before their reports.
-            let inserts = managers_first(
-                inserts.to_vec(),
-                |p| p.id,
-                |p| p.manager_id,
-                |p| p.email.to_string(),
-            );
-            let inserts = inserts.as_slice();
-            // A manager inserted earlier in the list (or already stored) is set directly; one that
-            // comes later (only in a cycle, which the use cases refuse) is set by an UPDATE once
-            // everyone exists.
-            let position: HashMap<PersonId, usize> =
-                inserts.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-            let direct = |i: usize, p: &Person| {
-                p.manager_id
-                    .is_none_or(|m| position.get(&m).is_none_or(|&j| j < i))
-            };
-            for (c, chunk) in inserts.chunks(CHUNK).enumerate() {
-                person::Entity::insert_many(chunk.iter().enumerate().map(|(k, p)| {
-                    person::ActiveModel {
-                        id: Set(p.id.0),
-                        org_id: Set(org.0),
-                        email: Set(p.email.to_string()),
-                        display_name: Set(p.display_name.clone()),
-                        manager_id: Set(if direct(c * CHUNK + k, p) {
-                            p.manager_id.map(|m| m.0)
-                        } else {
-                            None
-                        }),
-                        is_admin: Set(p.is_admin),
-                        active: Set(p.active),
-                        created_at: Set(now),
-                    }
-                }))
-                .exec_without_returning(txn)
+            self.write_people(txn, org, inserts, updates, assignments)
                 .await
-                .map_err(|e| DbError::conflict_or_other(e, "a person with one of these emails"))?;
-            }
-            for p in inserts
-                .iter()
-                .enumerate()
-                .filter(|(i, p)| !direct(*i, p))
-                .map(|(_, p)| p)
-                .chain(updates)
-            {
-                person::Entity::update_many()
-                    .col_expr(
-                        person::Column::ManagerId,
-                        Expr::value(p.manager_id.map(|m| m.0)),
-                    )
-                    .col_expr(
-                        person::Column::DisplayName,
-                        Expr::value(p.display_name.clone()),
-                    )
-                    .col_expr(person::Column::IsAdmin, Expr::value(p.is_admin))
-                    .col_expr(person::Column::Active, Expr::value(p.active))
-                    .filter(person::Column::OrgId.eq(org.0))
-                    .filter(person::Column::Id.eq(p.id.0))
-                    .exec(txn)
-                    .await?;
-            }
-            append_assignments(txn, org, assignments).await?;
-            // New people, and anyone whose manager may have changed, with everyone below them.
-            let planned = crate::paths::plan(
-                txn,
-                org,
-                inserts.iter().chain(updates).map(|p| (p.id, p.manager_id)),
-            )
-            .await?;
-            let touched = inserts.iter().chain(updates).map(|p| p.id);
-            crate::standings::refresh_placed(
-                txn,
-                &self.keys,
-                org,
-                touched.chain(assignments.iter().map(|a| a.person_id)),
-                &planned.new,
-            )
-            .await?;
-            crate::paths::write_changed(txn, org, &planned).await?;
-            Ok(())
         })
         .await
+    }
+
+    /// Inserts and updates people (their email, name, manager, admin flag and active state)
+    /// and appends level assignments, in the caller's transaction: the reporting paths and
+    /// the kept standings follow.
+    pub(crate) async fn write_people(
+        &self,
+        txn: &crate::core::Tx,
+        org: OrgId,
+        inserts: &[Person],
+        updates: &[Person],
+        assignments: &[LevelAssignment],
+    ) -> Result<(), DbError> {
+        let now = Utc::now();
+        // Managers first, so that every manager is inserted before their reports.
+        let inserts = managers_first(
+            inserts.to_vec(),
+            |p| p.id,
+            |p| p.manager_id,
+            |p| p.email.to_string(),
+        );
+        let inserts = inserts.as_slice();
+        // A manager inserted earlier in the list (or already stored) is set directly; one that
+        // comes later (only in a cycle, which the use cases refuse) is set by an UPDATE once
+        // everyone exists.
+        let position: HashMap<PersonId, usize> =
+            inserts.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        let direct = |i: usize, p: &Person| {
+            p.manager_id
+                .is_none_or(|m| position.get(&m).is_none_or(|&j| j < i))
+        };
+        for (c, chunk) in inserts.chunks(CHUNK).enumerate() {
+            person::Entity::insert_many(chunk.iter().enumerate().map(|(k, p)| {
+                person::ActiveModel {
+                    id: Set(p.id.0),
+                    org_id: Set(org.0),
+                    email: Set(p.email.to_string()),
+                    display_name: Set(p.display_name.clone()),
+                    manager_id: Set(if direct(c * CHUNK + k, p) {
+                        p.manager_id.map(|m| m.0)
+                    } else {
+                        None
+                    }),
+                    is_admin: Set(p.is_admin),
+                    active: Set(p.active),
+                    created_at: Set(now),
+                }
+            }))
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| DbError::conflict_or_other(e, "a person with one of these emails"))?;
+        }
+        for p in inserts
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| !direct(*i, p))
+            .map(|(_, p)| p)
+            .chain(updates)
+        {
+            person::Entity::update_many()
+                .col_expr(person::Column::Email, Expr::value(p.email.to_string()))
+                .col_expr(
+                    person::Column::ManagerId,
+                    Expr::value(p.manager_id.map(|m| m.0)),
+                )
+                .col_expr(
+                    person::Column::DisplayName,
+                    Expr::value(p.display_name.clone()),
+                )
+                .col_expr(person::Column::IsAdmin, Expr::value(p.is_admin))
+                .col_expr(person::Column::Active, Expr::value(p.active))
+                .filter(person::Column::OrgId.eq(org.0))
+                .filter(person::Column::Id.eq(p.id.0))
+                .exec(txn)
+                .await
+                .map_err(|e| DbError::conflict_or_other(e, "a person with this email"))?;
+        }
+        append_assignments(txn, org, assignments).await?;
+        // New people, and anyone whose manager may have changed, with everyone below them.
+        let planned = crate::paths::plan(
+            txn,
+            org,
+            inserts.iter().chain(updates).map(|p| (p.id, p.manager_id)),
+        )
+        .await?;
+        let touched = inserts.iter().chain(updates).map(|p| p.id);
+        crate::standings::refresh_placed(
+            txn,
+            &self.keys,
+            org,
+            touched.chain(assignments.iter().map(|a| a.person_id)),
+            &planned.new,
+        )
+        .await?;
+        crate::paths::write_changed(txn, org, &planned).await?;
+        Ok(())
     }
 }

@@ -64,4 +64,6 @@ id_type! {
     WebSessionId;
     /// An access token issued for automation (`rungs token issue`).
     IssuedTokenId;
+    /// A bearer token for SCIM provisioning.
+    ScimTokenId;
 }

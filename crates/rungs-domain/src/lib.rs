@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod org;
 pub mod person;
 pub mod promotion;
+pub mod provisioning;
 pub mod sso;
 pub mod text;
 

@@ -18,6 +18,7 @@ mod m20261202_000011_team_paths;
 mod m20261203_000012_issued_tokens;
 mod m20261205_000013_write_probes;
 mod m20261205_000014_identity_providers;
+mod m20261205_000015_provisioning;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_issued_tokens::Migration),
             Box::new(m20261205_000013_write_probes::Migration),
             Box::new(m20261205_000014_identity_providers::Migration),
+            Box::new(m20261205_000015_provisioning::Migration),
         ]
     }
 }
