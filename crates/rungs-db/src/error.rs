@@ -80,6 +80,33 @@ pub fn is_timeout(err: &DbErr) -> bool {
         || text.contains("maximum statement execution time exceeded")
 }
 
+/// Whether `err` says that the database gave up this transaction so that another could go on:
+/// a deadlock (PostgreSQL's 40P01, MariaDB's and MySQL's 1213) or a serialization failure
+/// (40001). Nothing of it was kept, and running it again is the remedy the databases prescribe.
+pub fn is_deadlock(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let Sqlx::Database(db) = e.as_ref() else {
+        return false;
+    };
+    matches!(db.code().as_deref(), Some("40P01" | "40001" | "1213"))
+        || db.message().starts_with("Deadlock found")
+}
+
+impl DbError {
+    /// A transaction the database gave up on, to be run again ([`is_deadlock`]).
+    pub fn is_deadlock(&self) -> bool {
+        match self {
+            Self::Other(e) => is_deadlock(e),
+            _ => false,
+        }
+    }
+}
+
 /// Whether `err` says that the database ran out of room to write: SQLite's `SQLITE_FULL` (13),
 /// PostgreSQL's `disk_full` (53100), MariaDB's and MySQL's "Disk full" (1021) and "table is
 /// full" (1114).

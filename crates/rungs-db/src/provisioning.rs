@@ -242,50 +242,64 @@ impl Db {
         audit: &Audit,
     ) -> Result<(), DbError> {
         let org = person.org_id;
-        self.write(org, audit, async |tx| {
-            let one = std::slice::from_ref(person);
-            if new {
-                self.write_people(tx, org, one, &[], &[]).await?;
-            } else {
-                self.write_people(tx, org, &[], one, &[]).await?;
+        // Concurrent provisioning (an identity provider's sync) can deadlock on MariaDB's gap
+        // locks; the database rolls the chosen transaction back whole, and it runs again.
+        let mut attempt = 1;
+        loop {
+            let outcome = self
+                .write(org, audit, async |tx| {
+                    let one = std::slice::from_ref(person);
+                    if new {
+                        self.write_people(tx, org, one, &[], &[]).await?;
+                    } else {
+                        self.write_people(tx, org, &[], one, &[]).await?;
+                    }
+                    use scim_identity::Column as C;
+                    scim_identity::Entity::insert(scim_identity::ActiveModel {
+                        id: Set(person.id.0),
+                        org_id: Set(org.0),
+                        user_name: Set(identity.user_name.clone()),
+                        external_id: Set(identity.external_id.clone()),
+                        formatted: Set(identity.formatted.clone()),
+                        given_name: Set(identity.given_name.clone()),
+                        family_name: Set(identity.family_name.clone()),
+                        email_type: Set(identity.email_type.clone()),
+                        email_primary: Set(identity.email_primary),
+                        updated_at: Set(identity.updated_at),
+                        deleted_at: Set(identity.deleted_at),
+                    })
+                    .on_conflict(
+                        OnConflict::column(C::Id)
+                            .update_columns([
+                                C::UserName,
+                                C::ExternalId,
+                                C::Formatted,
+                                C::GivenName,
+                                C::FamilyName,
+                                C::EmailType,
+                                C::EmailPrimary,
+                                C::UpdatedAt,
+                                C::DeletedAt,
+                            ])
+                            .to_owned(),
+                    )
+                    .exec_without_returning(tx)
+                    .await
+                    .map_err(|e| DbError::conflict_or_other(e, "a user with this userName"))?;
+                    if !person.active {
+                        crate::auth::revoke_person_tokens_in(tx, org, person.id).await?;
+                    }
+                    Ok(())
+                })
+                .await;
+            match outcome {
+                Err(e) if e.is_deadlock() && attempt < 5 => {
+                    tracing::debug!(attempt, "provisioning chosen to break a deadlock: again");
+                    tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
             }
-            use scim_identity::Column as C;
-            scim_identity::Entity::insert(scim_identity::ActiveModel {
-                id: Set(person.id.0),
-                org_id: Set(org.0),
-                user_name: Set(identity.user_name.clone()),
-                external_id: Set(identity.external_id.clone()),
-                formatted: Set(identity.formatted.clone()),
-                given_name: Set(identity.given_name.clone()),
-                family_name: Set(identity.family_name.clone()),
-                email_type: Set(identity.email_type.clone()),
-                email_primary: Set(identity.email_primary),
-                updated_at: Set(identity.updated_at),
-                deleted_at: Set(identity.deleted_at),
-            })
-            .on_conflict(
-                OnConflict::column(C::Id)
-                    .update_columns([
-                        C::UserName,
-                        C::ExternalId,
-                        C::Formatted,
-                        C::GivenName,
-                        C::FamilyName,
-                        C::EmailType,
-                        C::EmailPrimary,
-                        C::UpdatedAt,
-                        C::DeletedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(tx)
-            .await
-            .map_err(|e| DbError::conflict_or_other(e, "a user with this userName"))?;
-            if !person.active {
-                crate::auth::revoke_person_tokens_in(tx, org, person.id).await?;
-            }
-            Ok(())
-        })
-        .await
+        }
     }
 }
