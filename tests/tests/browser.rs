@@ -1073,9 +1073,20 @@ async fn people_sign_in_with_the_identity_provider(
     s.check_page("signin-sso").await;
     s.click("#sso").await;
     // The provider's own sign-in page, then its consent page.
+    s.c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("input[name=prompt][value=login]"))
+        .await
+        .unwrap();
     s.fill("input[name=login]", EMPLOYEE).await;
     s.fill("input[name=password]", "anything").await;
     s.click("button[type=submit]").await;
+    // The consent page, once it has replaced the sign-in page.
+    s.c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("input[name=prompt][value=consent]"))
+        .await
+        .unwrap();
     s.click("button[type=submit]").await;
     s.see("main h1", "My growth").await;
     assert_eq!(s.path().await, "/growth");
@@ -1087,6 +1098,13 @@ async fn people_sign_in_with_the_identity_provider(
     s.open("/settings").await;
     s.see("#sso-state", "Test IdP").await;
     s.check_page("settings").await;
+    // A provisioning token for SCIM, shown once.
+    s.fill("#token-name", "Okta").await;
+    s.click("form[action='/settings/scim/tokens'] button[type=submit]")
+        .await;
+    s.see("#new-token", "Copy this token now").await;
+    assert!(s.text("#new-token code").await.starts_with("rungs_scim_"));
+    s.check_page("settings-token").await;
     s.sign_out().await;
     run(&["sso", "remove", "--org", "demo"]);
 }

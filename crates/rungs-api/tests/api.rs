@@ -580,6 +580,18 @@ async fn table(s: &Server, home: &str, away: &str) {
             [Unauth, Forbidden, Forbidden, Ok],
         ),
         (
+            "scimTokens",
+            "{ scimTokens { id name } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
+            "createScimToken",
+            "mutation { createScimToken(name: \"table\") { token record { id } } }",
+            json!({}),
+            [Unauth, Forbidden, Forbidden, Ok],
+        ),
+        (
             "promotionCases",
             "{ promotionCases { totalCount } }",
             json!({}),

@@ -103,6 +103,11 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/settings", get(pages::settings::show))
         .route("/settings/sso", post(pages::settings::save))
         .route("/settings/sso/remove", post(pages::settings::remove))
+        .route("/settings/scim/tokens", post(pages::settings::create_token))
+        .route(
+            "/settings/scim/tokens/{id}/revoke",
+            post(pages::settings::revoke_token),
+        )
         .route(
             "/promotions/rule",
             get(pages::promotions::rule).post(pages::promotions::change_rule),

@@ -838,6 +838,64 @@ async fn hr_connects_and_removes_the_identity_provider_in_the_settings() {
         assert!(beta_page.body.contains("People sign in with passwords"));
         assert!(!beta_page.body.contains("Test IdP"));
 
+        // Provisioning tokens: created with the token shown once, listed, revoked.
+        let page = hr.get(&format!("{base}/settings")).await;
+        assert!(page.body.contains(&format!("{base}/scim/v2")));
+        let csrf = form_field(&page.body, "_csrf").unwrap().to_owned();
+        let created = hr
+            .post(
+                &base,
+                "/settings/scim/tokens",
+                &[("_csrf", csrf.as_str()), ("name", "Okta")],
+            )
+            .await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        let at = created
+            .body
+            .find("rungs_scim_")
+            .expect("the new token is shown");
+        let token: String = created.body[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        assert!(app.scim_authenticate(&token).await.is_ok());
+        let again = hr.get(&format!("{base}/settings")).await;
+        assert!(
+            again.body.contains("Okta") && !again.body.contains(&token),
+            "shown once only"
+        );
+        let record = app.scim_tokens(&Actor::system(), "demo").await.unwrap()[0].clone();
+        let revoked = hr
+            .post(
+                &base,
+                &format!("/settings/scim/tokens/{}/revoke", record.id),
+                &[("_csrf", csrf.as_str())],
+            )
+            .await;
+        assert!(
+            revoked.body.contains("The provisioning token is revoked"),
+            "{}",
+            revoked.body
+        );
+        assert!(app.scim_authenticate(&token).await.is_err());
+        // Beta's HR cannot revoke demo's tokens.
+        let beta_page = beta_hr.get(&format!("{base}/settings")).await;
+        let beta_csrf = form_field(&beta_page.body, "_csrf").unwrap().to_owned();
+        let (other, _) = app
+            .create_scim_token(&Actor::system(), "demo", "kept")
+            .await
+            .unwrap();
+        let other_id = app.scim_tokens(&Actor::system(), "demo").await.unwrap()[0].id;
+        let refused = beta_hr
+            .post(
+                &base,
+                &format!("/settings/scim/tokens/{other_id}/revoke"),
+                &[("_csrf", beta_csrf.as_str())],
+            )
+            .await;
+        assert_eq!(refused.status, 404);
+        assert!(app.scim_authenticate(&other).await.is_ok());
+
         // Removed: passwords only again.
         let page = hr.get(&format!("{base}/settings")).await;
         let csrf = form_field(&page.body, "_csrf").unwrap().to_owned();

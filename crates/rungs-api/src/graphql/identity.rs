@@ -152,3 +152,88 @@ impl IdentityMutation {
         Ok(true)
     }
 }
+
+/// A provisioning token for SCIM (never the token itself, after its creation).
+#[derive(SimpleObject)]
+pub struct ScimToken {
+    id: async_graphql::ID,
+    name: String,
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<rungs_domain::provisioning::ScimToken> for ScimToken {
+    fn from(t: rungs_domain::provisioning::ScimToken) -> Self {
+        Self {
+            id: t.id.to_string().into(),
+            name: t.name,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+/// A new provisioning token: `token` is shown this once (only its hash is kept).
+#[derive(SimpleObject)]
+pub struct NewScimToken {
+    token: String,
+    record: ScimToken,
+}
+
+#[derive(Default)]
+pub struct ProvisioningQuery;
+
+#[Object]
+impl ProvisioningQuery {
+    /// The organisation's SCIM provisioning tokens, newest first (HR admins).
+    async fn scim_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ScimToken>> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        Ok(
+            c.ok(c.app.scim_tokens(&s.actor, s.org.slug.as_str()).await)?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct ProvisioningMutation;
+
+#[Object]
+impl ProvisioningMutation {
+    /// Creates a SCIM provisioning token (HR admins). The identity provider sends it as
+    /// `Authorization: Bearer …` to `/scim/v2`.
+    async fn create_scim_token(&self, ctx: &Context<'_>, name: String) -> Result<NewScimToken> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let (token, t) = c.ok(c
+            .app
+            .create_scim_token(&s.actor, s.org.slug.as_str(), &name)
+            .await)?;
+        Ok(NewScimToken {
+            token,
+            record: t.into(),
+        })
+    }
+
+    /// Revokes a SCIM provisioning token: requests carrying it are refused from the next one.
+    async fn revoke_scim_token(&self, ctx: &Context<'_>, id: async_graphql::ID) -> Result<bool> {
+        let c = Ctx::of(ctx);
+        let s = c.session()?;
+        let id = id.parse::<uuid::Uuid>().map_err(|_| {
+            c.err(rungs_app::AppError::NotFound(format!(
+                "provisioning token {}",
+                id.as_str()
+            )))
+        })?;
+        c.ok(c
+            .app
+            .revoke_scim_token(&s.actor, s.org.slug.as_str(), rungs_domain::ScimTokenId(id))
+            .await)?;
+        Ok(true)
+    }
+}

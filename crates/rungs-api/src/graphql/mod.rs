@@ -27,6 +27,7 @@ pub struct Query(
     growth::GrowthQuery,
     growth::AuditQuery,
     identity::IdentityQuery,
+    identity::ProvisioningQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -37,6 +38,7 @@ pub struct Mutation(
     people::PeopleMutation,
     growth::GrowthMutation,
     identity::IdentityMutation,
+    identity::ProvisioningMutation,
 );
 
 pub type RungsSchema = Schema<Query, Mutation, EmptySubscription>;

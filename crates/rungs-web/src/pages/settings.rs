@@ -106,6 +106,37 @@ struct SettingsPage {
     form: SsoForm,
     notice: Option<String>,
     problem: Option<String>,
+    /// Where SCIM clients send their requests.
+    scim_base: String,
+    tokens: Vec<TokenRow>,
+    /// A token just created: shown this once.
+    new_token: Option<String>,
+    token_problem: Option<String>,
+}
+
+/// A provisioning token as listed.
+struct TokenRow {
+    id: String,
+    name: String,
+    created: String,
+    used: String,
+    revoked: Option<String>,
+}
+
+fn day(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+impl From<rungs_domain::provisioning::ScimToken> for TokenRow {
+    fn from(t: rungs_domain::provisioning::ScimToken) -> Self {
+        Self {
+            id: t.id.to_string(),
+            name: t.name,
+            created: day(t.created_at),
+            used: t.last_used_at.map_or_else(|| "never".to_owned(), day),
+            revoked: t.revoked_at.map(day),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -120,14 +151,20 @@ fn callback(st: &crate::WebState, headers: &HeaderMap) -> String {
     )
 }
 
-fn page(
+async fn page(
     st: &crate::WebState,
     s: &Signed,
     headers: &HeaderMap,
     configured: Option<ProviderSettings>,
     form: SsoForm,
-) -> SettingsPage {
-    SettingsPage {
+) -> Result<SettingsPage, WebError> {
+    let tokens = st
+        .app
+        .scim_tokens(&s.session.actor, s.session.org.slug.as_str())
+        .await
+        .map_err(WebError::read)?;
+    let base = crate::pages::signin::base_url(st, headers);
+    Ok(SettingsPage {
         layout: Layout::signed("Settings", s, "settings"),
         csrf: s.csrf.clone(),
         callback: callback(st, headers),
@@ -135,7 +172,31 @@ fn page(
         form,
         notice: None,
         problem: None,
-    }
+        scim_base: format!("{base}/scim/v2"),
+        tokens: tokens.into_iter().map(Into::into).collect(),
+        new_token: None,
+        token_problem: None,
+    })
+}
+
+/// The settings as stored, with the provider's form filled from them.
+async fn stored(
+    st: &crate::WebState,
+    s: &Signed,
+    headers: &HeaderMap,
+) -> Result<SettingsPage, WebError> {
+    let configured = st
+        .app
+        .identity_provider(&s.session.actor, s.session.org.slug.as_str())
+        .await
+        .map_err(WebError::read)?;
+    let form = configured.as_ref().map(SsoForm::of).unwrap_or(SsoForm {
+        email_claim: "email".into(),
+        scopes: "email profile".into(),
+        passwords_allowed: Some("on".into()),
+        ..Default::default()
+    });
+    page(st, s, headers, configured, form).await
 }
 
 /// `GET /settings`
@@ -148,22 +209,11 @@ pub(crate) async fn show(
     s.reader
         .may(Action::ConfigureSignIn)
         .map_err(WebError::read)?;
-    let (actor, org) = (&s.session.actor, s.session.org.slug.as_str());
-    let configured = st
-        .app
-        .identity_provider(actor, org)
-        .await
-        .map_err(WebError::read)?;
-    let form = configured.as_ref().map(SsoForm::of).unwrap_or(SsoForm {
-        email_claim: "email".into(),
-        scopes: "email profile".into(),
-        passwords_allowed: Some("on".into()),
-        ..Default::default()
-    });
-    let mut p = page(&st, &s, &headers, configured, form);
+    let mut p = stored(&st, &s, &headers).await?;
     p.notice = match q.done.as_deref() {
         Some("saved") => Some("Single sign-on is saved: the sign-in page offers it now.".into()),
         Some("removed") => Some("Single sign-on is removed: people sign in with passwords.".into()),
+        Some("revoked") => Some("The provisioning token is revoked.".into()),
         _ => None,
     };
     Ok(render(StatusCode::OK, &p))
@@ -201,7 +251,7 @@ pub(crate) async fn save(
             let mut form = f;
             // Never echoed back, even when typed.
             form.client_secret.clear();
-            let mut p = page(&st, &s, &headers, configured, form);
+            let mut p = page(&st, &s, &headers, configured, form).await?;
             p.problem = Some(why);
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p))
         }
@@ -227,4 +277,59 @@ pub(crate) async fn remove(
         .await
         .map_err(WebError::action)?;
     Ok(Redirect::to("/settings?done=removed").into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TokenForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /settings/scim/tokens`: creates a provisioning token and shows it this once.
+pub(crate) async fn create_token(
+    st: State,
+    s: Signed,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let outcome = st
+        .app
+        .create_scim_token(&s.session.actor, s.session.org.slug.as_str(), &f.name)
+        .await;
+    match outcome {
+        Ok((token, _)) => {
+            let mut p = stored(&st, &s, &headers).await?;
+            p.new_token = Some(token);
+            Ok(render(StatusCode::OK, &p))
+        }
+        Err(e) => {
+            let why = WebError::refusal(e)?;
+            let mut p = stored(&st, &s, &headers).await?;
+            p.token_problem = Some(why);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p))
+        }
+    }
+}
+
+/// `POST /settings/scim/tokens/{id}/revoke`
+pub(crate) async fn revoke_token(
+    st: State,
+    s: Signed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(f): Form<RemoveForm>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let id = id.parse::<uuid::Uuid>().map_err(|_| WebError::NotFound)?;
+    st.app
+        .revoke_scim_token(
+            &s.session.actor,
+            s.session.org.slug.as_str(),
+            rungs_domain::ScimTokenId(id),
+        )
+        .await
+        .map_err(WebError::action)?;
+    Ok(Redirect::to("/settings?done=revoked").into_response())
 }
