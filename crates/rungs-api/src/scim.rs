@@ -715,11 +715,15 @@ async fn replace_user(
     let id = user_id(&id)?;
     // A user of another organisation is as missing as one that never was.
     app.scim_user(&c.actor, &c.org, id).await?;
-    let input = user_input(&body(&bytes)?)?;
+    saved(&app, &c, id, user_input(&body(&bytes)?)?).await
+}
+
+/// Saves a user whole and answers with it.
+async fn saved(app: &App, c: &Caller, id: PersonId, input: ScimUserInput) -> Result<Response> {
     let u = app.scim_save(&c.actor, &c.org, Some(id), input).await?;
     Ok(with_location(
         StatusCode::OK,
-        one_user(&c, &u, &OneQuery::default()),
+        one_user(c, &u, &OneQuery::default()),
     ))
 }
 
@@ -801,6 +805,18 @@ fn target(path: &str) -> Result<Target> {
     })
 }
 
+/// Sets `key` of `map` to `value`, or removes it when there is none.
+fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    match value {
+        Some(v) => {
+            map.insert(key.to_owned(), v);
+        }
+        None => {
+            map.remove(key);
+        }
+    }
+}
+
 /// Sets (or, with `None`, removes) what a path points at in the user's JSON.
 fn apply(user: &mut Value, t: &Target, value: Option<Value>) {
     let Some(obj) = user.as_object_mut() else {
@@ -841,14 +857,7 @@ fn apply(user: &mut Value, t: &Target, value: Option<Value>) {
                 *list = json!([{}]);
             }
             if let Some(first) = list.get_mut(0).and_then(Value::as_object_mut) {
-                match value {
-                    Some(v) => {
-                        first.insert(sub.clone(), v);
-                    }
-                    None => {
-                        first.remove(sub);
-                    }
-                }
+                put(first, sub, value);
             }
         }
         (Some(sub), subsub) => {
@@ -862,14 +871,7 @@ fn apply(user: &mut Value, t: &Target, value: Option<Value>) {
                 return;
             };
             match subsub {
-                None => match value {
-                    Some(v) => {
-                        outer.insert(sub.clone(), v);
-                    }
-                    None => {
-                        outer.remove(sub);
-                    }
-                },
+                None => put(outer, sub, value),
                 Some(ss) => {
                     let inner = outer
                         .entry(sub.clone())
@@ -878,14 +880,7 @@ fn apply(user: &mut Value, t: &Target, value: Option<Value>) {
                         *inner = Value::Object(Map::new());
                     }
                     if let Some(inner) = inner.as_object_mut() {
-                        match value {
-                            Some(v) => {
-                                inner.insert(ss.clone(), v);
-                            }
-                            None => {
-                                inner.remove(ss);
-                            }
-                        }
+                        put(inner, ss, value);
                     }
                 }
             }
@@ -968,10 +963,5 @@ async fn patch_user(
     let current = app.scim_user(&c.actor, &c.org, id).await?;
     let mut v = one_user(&c, &current, &OneQuery::default());
     patch(&mut v, &body(&bytes)?)?;
-    let input = user_input(&v)?;
-    let u = app.scim_save(&c.actor, &c.org, Some(id), input).await?;
-    Ok(with_location(
-        StatusCode::OK,
-        one_user(&c, &u, &OneQuery::default()),
-    ))
+    saved(&app, &c, id, user_input(&v)?).await
 }

@@ -90,6 +90,24 @@ fn settings(op: &OpenIdProvider, c: &Registered) -> ProviderInput {
     }
 }
 
+/// A person of `org` by email.
+async fn person(app: &App, org: &str, email: &str) -> rungs_domain::person::Person {
+    let o = app.organisation(&Actor::system(), org).await.unwrap();
+    app.db()
+        .person_by_email(o.id, &Email::parse(email).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Changes a person as the operator would.
+async fn change(app: &App, org: &str, email: &str, changes: PersonChanges) {
+    let id = person(app, org, email).await.id;
+    app.update_person(&Actor::system(), org, id, changes)
+        .await
+        .unwrap();
+}
+
 /// A browser without JavaScript: cookies kept, redirects followed by hand.
 struct Browser {
     http: reqwest::Client,
@@ -230,32 +248,22 @@ async fn people_sign_in_through_their_organisations_identity_provider() {
 
         // The admin group decides who is an HR admin: HR keeps it (their login is in
         // `rungs-hr`), an employee made admin by hand loses it at their next sign-in.
-        let employee = app
-            .db()
-            .person_by_email(demo.id, &Email::parse(DEMO_EMPLOYEE).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        app.update_person(
-            &sys,
+        change(
+            &app,
             "demo",
-            employee.id,
+            DEMO_EMPLOYEE,
             PersonChanges {
                 is_admin: Some(true),
                 ..Default::default()
             },
         )
-        .await
-        .unwrap();
+        .await;
         let again = Browser::new().sign_in(&base, "demo", DEMO_EMPLOYEE).await;
         assert_eq!(again.status, 200, "{}", again.body);
-        let employee = app
-            .db()
-            .person(demo.id, employee.id)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(!employee.is_admin, "the group claim removed HR admin");
+        assert!(
+            !person(&app, "demo", DEMO_EMPLOYEE).await.is_admin,
+            "the group claim removed HR admin"
+        );
         let hr = Browser::new();
         hr.sign_in(&base, "demo", DEMO_ADMIN).await;
         let queue = hr.get(&format!("{base}/promotions")).await;
@@ -280,23 +288,16 @@ async fn people_sign_in_through_their_organisations_identity_provider() {
             "{}",
             unverified.body
         );
-        let manager = app
-            .db()
-            .person_by_email(demo.id, &Email::parse(DEMO_MANAGER).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        app.update_person(
-            &sys,
+        change(
+            &app,
             "demo",
-            manager.id,
+            DEMO_MANAGER,
             PersonChanges {
                 active: Some(false),
                 ..Default::default()
             },
         )
-        .await
-        .unwrap();
+        .await;
         let gone = Browser::new().sign_in(&base, "demo", DEMO_MANAGER).await;
         assert_eq!(gone.status, 401);
         assert!(gone.body.contains("is deactivated"), "{}", gone.body);
@@ -315,12 +316,7 @@ async fn people_sign_in_through_their_organisations_identity_provider() {
         // Signed in: at their growth page, which says they have no level yet.
         assert!(newcomer.url.ends_with("/growth"), "{}", newcomer.url);
         assert!(newcomer.body.contains("no level yet"), "{}", newcomer.body);
-        let added = app
-            .db()
-            .person_by_email(demo.id, &Email::parse("newcomer@demo.rungs.test").unwrap())
-            .await
-            .unwrap()
-            .expect("created at the first sign-in");
+        let added = person(&app, "demo", "newcomer@demo.rungs.test").await;
         assert!(added.active && !added.is_admin);
         assert_eq!(added.display_name, "Test newcomer");
         let outsider = Browser::new()
@@ -436,16 +432,10 @@ async fn people_sign_in_through_their_organisations_identity_provider() {
         );
 
         // Only HR of the organisation reads the settings, and never the secret.
-        let beta = app.organisation(&sys, "beta").await.unwrap();
-        let beta_hr = app
-            .db()
-            .person_by_email(beta.id, &Email::parse("hr@beta.test").unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let beta_hr = person(&app, "beta", "hr@beta.test").await;
         let beta_hr = Actor::Person {
             id: beta_hr.id,
-            org: beta.id,
+            org: beta_hr.org_id,
             is_admin: true,
         };
         assert!(matches!(
