@@ -528,10 +528,10 @@ impl App {
         password: SecretString,
         client: Option<IpAddr>,
     ) -> Result<Tokens, AppError> {
+        self.refuse_password_if_sso_only(organisation).await?;
         let (person, org) = self
             .check_password(organisation, email, password, client)
             .await?;
-        self.refuse_password_if_sso_only(&org).await?;
         let auth = self.auth()?;
         let now = Utc::now();
         let refresh = random_token()?;
@@ -571,10 +571,10 @@ impl App {
         password: SecretString,
         client: Option<IpAddr>,
     ) -> Result<(String, WebSession), AppError> {
+        self.refuse_password_if_sso_only(organisation).await?;
         let (person, org) = self
             .check_password(organisation, email, password, client)
             .await?;
-        self.refuse_password_if_sso_only(&org).await?;
         self.start_web_session(
             &person,
             &org,

@@ -16,6 +16,30 @@ use rungs_domain::person::{Email, Person};
 use rungs_domain::provisioning::{ScimIdentity, ScimToken};
 use rungs_domain::{PersonId, ScimTokenId};
 
+/// Each organisation's turn to write through SCIM. A client's sync sends many writes at once;
+/// taken one at a time, each one's checks (unique email and user name, the manager's line
+/// without a cycle) hold until it is written, and concurrent reporting-line changes cannot
+/// interleave (nor deadlock each other on MariaDB's gap locks).
+#[derive(Debug, Default)]
+pub(crate) struct Turns(
+    std::sync::Mutex<
+        std::collections::HashMap<rungs_domain::OrgId, std::sync::Arc<tokio::sync::Mutex<()>>>,
+    >,
+);
+
+impl Turns {
+    async fn take(&self, org: rungs_domain::OrgId) -> tokio::sync::OwnedMutexGuard<()> {
+        let turn = {
+            let mut map = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.entry(org).or_default().clone()
+        };
+        turn.lock_owned().await
+    }
+}
+
 /// What a provisioning token starts with, so that it is recognisable in a leak scanner.
 const TOKEN_PREFIX: &str = "rungs_scim_";
 
@@ -208,6 +232,7 @@ impl App {
         id: PersonId,
     ) -> Result<(), AppError> {
         authorize(actor, Action::ManagePeople(org.id))?;
+        let _turn = self.provisioning.take(org.id).await;
         let user = self.scim_user(actor, org, id).await?;
         let mut person = user.person;
         person.active = false;
@@ -262,6 +287,7 @@ impl App {
         input: ScimUserInput,
     ) -> Result<ScimUser, AppError> {
         authorize(actor, Action::ManagePeople(org.id))?;
+        let _turn = self.provisioning.take(org.id).await;
         let user_name = input.user_name.trim().to_lowercase();
         if user_name.is_empty() || user_name.chars().count() > 255 {
             return Err(AppError::Invalid(

@@ -370,17 +370,18 @@ impl App {
     }
 
     /// Refuses a password sign-in to an organisation whose people sign in only through its
-    /// identity provider.
-    pub(crate) async fn refuse_password_if_sso_only(
-        &self,
-        org: &Organisation,
-    ) -> Result<(), AppError> {
-        match self.db.identity_provider(org.id).await? {
-            Some(p) if !p.passwords_allowed => Err(AppError::Unauthenticated(format!(
-                "{} signs in with {}, not with a password",
-                org.name, p.name
+    /// identity provider, before any password is checked (none can be guessed there). One
+    /// statement for every sign-in, whatever the organisation.
+    pub(crate) async fn refuse_password_if_sso_only(&self, slug: &str) -> Result<(), AppError> {
+        match self
+            .db
+            .passwords_refused(&slug.trim().to_lowercase())
+            .await?
+        {
+            Some((org, provider)) => Err(AppError::Unauthenticated(format!(
+                "{org} signs in with {provider}, not with a password"
             ))),
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 

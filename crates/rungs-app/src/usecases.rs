@@ -25,6 +25,8 @@ pub struct App {
     pub(crate) auth: Option<Arc<Auth>>,
     /// Identity providers' discovery documents and keys, shared by clones.
     pub(crate) providers: Arc<crate::sso::Providers>,
+    /// One SCIM write at a time per organisation in this process (see `provisioning.rs`).
+    pub(crate) provisioning: Arc<crate::provisioning::Turns>,
 }
 
 /// Where a new matrix comes from.
@@ -130,6 +132,7 @@ impl App {
             providers: Arc::new(crate::sso::Providers::new(std::time::Duration::from_secs(
                 30,
             ))),
+            provisioning: Arc::default(),
         }
     }
 

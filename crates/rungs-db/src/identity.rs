@@ -44,6 +44,31 @@ impl Db {
             .map(provider_from_row))
     }
 
+    /// Whether the organisation with this slug still takes passwords: `Some((organisation's
+    /// name, provider's name))` when it signs in only through its identity provider. One
+    /// statement, whether the organisation exists or not (a sign-in's cost says nothing).
+    pub async fn passwords_refused(&self, slug: &str) -> Result<Option<(String, String)>, DbError> {
+        use sea_orm::ConnectionTrait;
+        let mut b = crate::paging::Bound::new(self.conn.get_database_backend());
+        let sql = format!(
+            "SELECT o.name AS org_name, ip.name AS provider_name, ip.passwords_allowed \
+             FROM organisations o LEFT JOIN identity_providers ip ON ip.org_id = o.id \
+             WHERE o.slug = {}",
+            b.bind(slug)
+        );
+        let Some(row) = self.conn.query_one_raw(b.statement(sql)).await? else {
+            return Ok(None);
+        };
+        let allowed: Option<bool> = row.try_get("", "passwords_allowed")?;
+        if allowed != Some(false) {
+            return Ok(None);
+        }
+        Ok(Some((
+            row.try_get("", "org_name")?,
+            row.try_get("", "provider_name")?,
+        )))
+    }
+
     /// Every organisation's provider with this issuer (access tokens name only their issuer;
     /// several organisations may share one, such as Google's).
     pub async fn identity_providers_by_issuer(
