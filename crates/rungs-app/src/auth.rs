@@ -232,6 +232,21 @@ pub struct Session {
     pub org: Organisation,
 }
 
+impl Session {
+    /// The session of a verified person of `org`, acting as themselves.
+    pub fn of(person: Person, org: Organisation) -> Self {
+        Self {
+            actor: Actor::Person {
+                id: person.id,
+                org: org.id,
+                is_admin: person.is_admin,
+            },
+            person,
+            org,
+        }
+    }
+}
+
 fn hasher() -> Argon2<'static> {
     // OWASP's Argon2id recommendation: 19 MiB, 2 iterations, 1 lane.
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or(Params::DEFAULT);
@@ -447,15 +462,7 @@ impl App {
         let (person, org) = self
             .live_person(OrgId(claims.org), PersonId(claims.sub), claims.sid)
             .await?;
-        Ok(Session {
-            actor: Actor::Person {
-                id: person.id,
-                org: org.id,
-                is_admin: person.is_admin,
-            },
-            person,
-            org,
-        })
+        Ok(Session::of(person, org))
     }
 
     /// Checks an organisation's slug, an email and a password. Only that organisation's
@@ -631,15 +638,7 @@ impl App {
             self.db.touch_web_session(org.id, web.id, now).await?;
             web.last_seen_at = now;
         }
-        let session = Session {
-            actor: Actor::Person {
-                id: person.id,
-                org: org.id,
-                is_admin: person.is_admin,
-            },
-            person,
-            org,
-        };
+        let session = Session::of(person, org);
         Ok((session, web))
     }
 

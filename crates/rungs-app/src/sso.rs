@@ -734,15 +734,7 @@ impl App {
                 .org(p.org_id)
                 .await?
                 .ok_or_else(|| bad("this account no longer exists or is deactivated"))?;
-            return Ok(Session {
-                actor: Actor::Person {
-                    id: person.id,
-                    org: org.id,
-                    is_admin: person.is_admin,
-                },
-                person,
-                org,
-            });
+            return Ok(Session::of(person, org));
         }
         Err(bad("the access token is not for this server"))
     }

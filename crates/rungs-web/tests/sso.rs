@@ -90,6 +90,18 @@ fn settings(op: &OpenIdProvider, c: &Registered) -> ProviderInput {
     }
 }
 
+/// Rungs with the two organisations, its client registered with the provider, and the demo
+/// organisation connected to it.
+async fn connected(op: &OpenIdProvider, db: &rungs_db::Db) -> (String, App, Registered) {
+    let (base, app) = spawn(db).await;
+    seed_two_orgs(&app).await;
+    let client = register(op, &base).await;
+    app.set_identity_provider(&Actor::system(), "demo", settings(op, &client))
+        .await
+        .unwrap();
+    (base, app, client)
+}
+
 /// A person of `org` by email.
 async fn person(app: &App, org: &str, email: &str) -> rungs_domain::person::Person {
     let o = app.organisation(&Actor::system(), org).await.unwrap();
@@ -220,13 +232,8 @@ impl Browser {
 async fn people_sign_in_through_their_organisations_identity_provider() {
     let Some(op) = provider() else { return };
     on_every_backend(async |t| {
-        let (base, app) = spawn(&t.db).await;
-        seed_two_orgs(&app).await;
+        let (base, app, client) = connected(op, &t.db).await;
         let sys = Actor::system();
-        let client = register(op, &base).await;
-        app.set_identity_provider(&sys, "demo", settings(op, &client))
-            .await
-            .unwrap();
 
         // The employee signs in through the provider and lands on their growth page.
         let b = Browser::new();
@@ -538,13 +545,8 @@ async fn id_tokens_wrong_in_any_way_are_refused_and_key_rotation_is_honoured() {
     let Some(op) = provider() else { return };
     let _turn = SIGNING.lock().await;
     on_every_backend(async |t| {
-        let (base, app) = spawn(&t.db).await;
-        seed_two_orgs(&app).await;
+        let (_, app, client) = connected(op, &t.db).await;
         let sys = Actor::system();
-        let client = register(op, &base).await;
-        app.set_identity_provider(&sys, "demo", settings(op, &client))
-            .await
-            .unwrap();
         let demo = app.organisation(&sys, "demo").await.unwrap();
         let p = app
             .identity_provider_record(demo.id)
@@ -629,13 +631,8 @@ async fn the_api_accepts_the_providers_access_tokens_for_its_audience_only() {
     let Some(op) = provider() else { return };
     let _turn = SIGNING.lock().await;
     on_every_backend(async |t| {
-        let (base, app) = spawn(&t.db).await;
-        seed_two_orgs(&app).await;
+        let (_, app, client) = connected(op, &t.db).await;
         let sys = Actor::system();
-        let client = register(op, &base).await;
-        app.set_identity_provider(&sys, "demo", settings(op, &client))
-            .await
-            .unwrap();
         let api = rungs_api::router(app.clone(), rungs_api::ApiConfig::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api_base = format!("http://{}", listener.local_addr().unwrap());
