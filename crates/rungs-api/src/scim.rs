@@ -491,7 +491,7 @@ fn project(mut v: Value, attributes: Option<&str>, excluded: Option<&str>) -> Va
         obj.retain(|k, _| wanted(k));
         // Sub-attributes asked for alone (`name.givenName`) keep only those.
         for k in &keep {
-            if let Some((head, sub)) = k.split_once('.')
+            if let Some((head, _)) = k.split_once('.')
                 && !keep.iter().any(|o| o.eq_ignore_ascii_case(head))
                 && let Some(Value::Object(inner)) = obj.get_mut(head)
             {
@@ -504,7 +504,6 @@ fn project(mut v: Value, attributes: Option<&str>, excluded: Option<&str>) -> Va
                     })
                     .collect();
                 inner.retain(|name, _| subs.iter().any(|s| s.eq_ignore_ascii_case(name)));
-                let _ = sub;
             }
         }
     }
@@ -826,24 +825,16 @@ fn apply(user: &mut Value, t: &Target, value: Option<Value>) {
         (None, _) => match value {
             // `emails` given whole: the primary (or first) one is kept.
             Some(v) => {
-                let v = if t.key == ENTERPRISE {
-                    match (obj.get(ENTERPRISE).cloned(), v) {
-                        (Some(Value::Object(mut old)), Value::Object(new)) => {
-                            old.extend(new);
-                            Value::Object(old)
-                        }
-                        (_, v) => v,
+                // A complex attribute given whole keeps the sub-attributes it does not name.
+                let v = match (obj.get(&t.key), v) {
+                    (Some(Value::Object(old)), Value::Object(new))
+                        if t.key == ENTERPRISE || t.key == "name" =>
+                    {
+                        let mut merged = old.clone();
+                        merged.extend(new);
+                        Value::Object(merged)
                     }
-                } else if t.key == "name" {
-                    match (obj.get("name").cloned(), v) {
-                        (Some(Value::Object(mut old)), Value::Object(new)) => {
-                            old.extend(new);
-                            Value::Object(old)
-                        }
-                        (_, v) => v,
-                    }
-                } else {
-                    v
+                    (_, v) => v,
                 };
                 obj.insert(t.key.clone(), v);
             }

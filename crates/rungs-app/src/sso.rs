@@ -290,7 +290,9 @@ pub struct ProviderInput {
     /// `None`: `email`.
     pub email_claim: Option<String>,
     pub allowed_domains: Vec<String>,
-    pub admin_group: Option<AdminGroup>,
+    /// The claim, and the value in it, that makes an HR admin: both or neither.
+    pub admin_group_claim: Option<String>,
+    pub admin_group_value: Option<String>,
     pub passwords_allowed: bool,
     pub create_people: bool,
     pub api_audience: Option<String>,
@@ -805,10 +807,29 @@ impl App {
                 .unwrap_or("email")
                 .to_owned(),
             allowed_domains: trimmed(input.allowed_domains),
-            admin_group: input.admin_group.map(|g| AdminGroup {
-                claim: g.claim.trim().to_owned(),
-                value: g.value.trim().to_owned(),
-            }),
+            admin_group: match (
+                input
+                    .admin_group_claim
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty()),
+                input
+                    .admin_group_value
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty()),
+            ) {
+                (Some(claim), Some(value)) => Some(AdminGroup {
+                    claim: claim.to_owned(),
+                    value: value.to_owned(),
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(AppError::Invalid(
+                        "adminGroup: give both the claim and the value that makes an HR admin, or neither".into(),
+                    ));
+                }
+            },
             passwords_allowed: input.passwords_allowed,
             create_people: input.create_people,
             api_audience: input
@@ -875,8 +896,9 @@ impl App {
         }
     }
 
-    /// The organisation's identity provider with its secret (for the ID token tests: the
-    /// secret never leaves the server otherwise).
+    /// The organisation's identity provider with its secret (for the ID token tests only:
+    /// built with the `testing` feature, never in the server).
+    #[cfg(feature = "testing")]
     pub async fn identity_provider_record(
         &self,
         org: OrgId,

@@ -89,17 +89,14 @@ pub async fn run(app: App, sys: &Actor, cmd: SsoCommand) -> Result<(), Failure> 
                 None => std::env::var("RUNGS_SSO_CLIENT_SECRET").ok(),
             }
             .map(|s| secrecy::SecretString::from(s.trim().to_owned()));
-            let admin_group = match admin_group {
+            let (admin_group_claim, admin_group_value) = match admin_group {
                 Some(g) => {
                     let (claim, value) = g.split_once('=').ok_or_else(|| {
                         Failure("--admin-group is a claim and a value: `groups=rungs-hr`".into())
                     })?;
-                    Some(rungs_domain::sso::AdminGroup {
-                        claim: claim.into(),
-                        value: value.into(),
-                    })
+                    (Some(claim.to_owned()), Some(value.to_owned()))
                 }
-                None => None,
+                None => (None, None),
             };
             let p = app
                 .set_identity_provider(
@@ -113,7 +110,8 @@ pub async fn run(app: App, sys: &Actor, cmd: SsoCommand) -> Result<(), Failure> 
                         scopes,
                         email_claim: Some(email_claim),
                         allowed_domains,
-                        admin_group,
+                        admin_group_claim,
+                        admin_group_value,
                         passwords_allowed: !no_passwords,
                         create_people,
                         api_audience,

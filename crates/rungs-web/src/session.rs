@@ -32,6 +32,13 @@ pub(crate) const ORG_COOKIE: &str = "rungs_org";
 /// A single sign-on under way: its state, nonce, PKCE verifier and where to go after.
 pub(crate) const SSO_COOKIE: &str = "rungs_sso";
 
+/// A form that carries nothing but its CSRF token (a button: sign out, start, revoke…).
+#[derive(serde::Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+}
+
 /// A signed-in request: who is asking, their CSRF token, and a reader for their organisation.
 pub(crate) struct Signed {
     pub session: Session,

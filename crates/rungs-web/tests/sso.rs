@@ -13,7 +13,6 @@ use rungs_app::testing::seed_two_orgs;
 use rungs_app::{Actor, App, AppError, PersonChanges};
 use rungs_db::testing::on_every_backend;
 use rungs_domain::person::Email;
-use rungs_domain::sso::AdminGroup;
 use rungs_tests::oidc::OpenIdProvider;
 use serde_json::{Value, json};
 
@@ -80,10 +79,8 @@ fn settings(op: &OpenIdProvider, c: &Registered) -> ProviderInput {
         scopes: vec!["email profile groups".into()],
         email_claim: None,
         allowed_domains: vec![],
-        admin_group: Some(AdminGroup {
-            claim: "groups".into(),
-            value: "rungs-hr".into(),
-        }),
+        admin_group_claim: Some("groups".into()),
+        admin_group_value: Some("rungs-hr".into()),
         passwords_allowed: true,
         create_people: false,
         api_audience: Some("rungs-demo-api".into()),
@@ -770,6 +767,35 @@ async fn hr_connects_and_removes_the_identity_provider_in_the_settings() {
         );
         assert!(refused.body.contains(&client.client_id));
         assert!(!refused.body.contains(&client.client_secret));
+        assert!(
+            app.identity_provider(&Actor::system(), "demo")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // An admin group needs both its claim and its value (the use case's rule).
+        let half: Vec<(&str, String)> = form(&op.issuer)
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    if k == "admin_group_value" {
+                        String::new()
+                    } else {
+                        v
+                    },
+                )
+            })
+            .collect();
+        let half: Vec<(&str, &str)> = half.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = hr.post(&base, "/settings/sso", &half).await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.body.contains("give both the claim and the value"),
+            "{}",
+            refused.body
+        );
         assert!(
             app.identity_provider(&Actor::system(), "demo")
                 .await

@@ -112,15 +112,6 @@ impl IdentityMutation {
     ) -> Result<IdentityProvider> {
         let c = Ctx::of(ctx);
         let s = c.session()?;
-        let admin_group = match (input.admin_group_claim, input.admin_group_value) {
-            (Some(claim), Some(value)) => Some(rungs_domain::sso::AdminGroup { claim, value }),
-            (None, None) => None,
-            _ => {
-                return Err(c.err(rungs_app::AppError::Invalid(
-                    "adminGroup: give both adminGroupClaim and adminGroupValue, or neither".into(),
-                )));
-            }
-        };
         let input = ProviderInput {
             name: input.name,
             issuer: input.issuer,
@@ -129,7 +120,8 @@ impl IdentityMutation {
             scopes: input.scopes,
             email_claim: input.email_claim,
             allowed_domains: input.allowed_domains,
-            admin_group,
+            admin_group_claim: input.admin_group_claim,
+            admin_group_value: input.admin_group_value,
             passwords_allowed: input.passwords_allowed,
             create_people: input.create_people,
             api_audience: input.api_audience,

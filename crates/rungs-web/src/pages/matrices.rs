@@ -605,18 +605,12 @@ pub(crate) async fn draft(
     Ok(render(StatusCode::OK, &page))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct StartForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-}
-
 /// `POST /matrices/{key}/draft/start`
 pub(crate) async fn start(
     st: State,
     s: Signed,
     Path(key): Path<String>,
-    Form(f): Form<StartForm>,
+    Form(f): Form<crate::session::CsrfForm>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&f.csrf)?;
     editor_only(&s)?;

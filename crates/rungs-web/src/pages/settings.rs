@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use rungs_app::Action;
 use rungs_app::sso::{ProviderInput, ProviderSettings};
-use rungs_domain::sso::AdminGroup;
 use serde::Deserialize;
 
 /// The form's fields, as typed (kept when a save is refused).
@@ -68,18 +67,9 @@ impl SsoForm {
         }
     }
 
-    fn input(&self) -> Result<ProviderInput, String> {
+    fn input(&self) -> ProviderInput {
         let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let admin_group = match (opt(&self.admin_group_claim), opt(&self.admin_group_value)) {
-            (Some(claim), Some(value)) => Some(AdminGroup { claim, value }),
-            (None, None) => None,
-            _ => {
-                return Err(
-                    "HR admin group: give both the claim and its value, or neither".to_owned(),
-                );
-            }
-        };
-        Ok(ProviderInput {
+        ProviderInput {
             name: self.name.clone(),
             issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
@@ -87,11 +77,12 @@ impl SsoForm {
             scopes: vec![self.scopes.clone()],
             email_claim: opt(&self.email_claim),
             allowed_domains: vec![self.allowed_domains.clone()],
-            admin_group,
+            admin_group_claim: opt(&self.admin_group_claim),
+            admin_group_value: opt(&self.admin_group_value),
             passwords_allowed: self.passwords_allowed.is_some(),
             create_people: self.create_people.is_some(),
             api_audience: opt(&self.api_audience),
-        })
+        }
     }
 }
 
@@ -231,15 +222,12 @@ pub(crate) async fn save(
         .may(Action::ConfigureSignIn)
         .map_err(WebError::read)?;
     let (actor, org) = (&s.session.actor, s.session.org.slug.as_str());
-    let outcome = match f.input() {
-        Ok(input) => st
-            .app
-            .set_identity_provider(actor, org, input)
-            .await
-            .map(|_| ())
-            .map_err(WebError::refusal),
-        Err(why) => Err(Ok(why)),
-    };
+    let outcome = st
+        .app
+        .set_identity_provider(actor, org, f.input())
+        .await
+        .map(|_| ())
+        .map_err(WebError::refusal);
     match outcome {
         Ok(()) => Ok(Redirect::to("/settings?done=saved").into_response()),
         Err(Ok(why)) => {
@@ -259,17 +247,11 @@ pub(crate) async fn save(
     }
 }
 
-#[derive(Deserialize)]
-pub(crate) struct RemoveForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-}
-
 /// `POST /settings/sso/remove`
 pub(crate) async fn remove(
     st: State,
     s: Signed,
-    Form(f): Form<RemoveForm>,
+    Form(f): Form<crate::session::CsrfForm>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&f.csrf)?;
     st.app
@@ -319,7 +301,7 @@ pub(crate) async fn revoke_token(
     st: State,
     s: Signed,
     axum::extract::Path(id): axum::extract::Path<String>,
-    Form(f): Form<RemoveForm>,
+    Form(f): Form<crate::session::CsrfForm>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&f.csrf)?;
     let id = id.parse::<uuid::Uuid>().map_err(|_| WebError::NotFound)?;

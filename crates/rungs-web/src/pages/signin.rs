@@ -391,18 +391,12 @@ pub(crate) async fn sso_callback(
     }
 }
 
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-}
-
 /// `POST /signout`: ends the session on the server and forgets the cookie.
 pub(crate) async fn sign_out(
     st: State,
     s: Signed,
     jar: CookieJar,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<crate::session::CsrfForm>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&f.csrf)?;
     if let Some(token) = jar.get(SESSION_COOKIE) {
