@@ -30,7 +30,6 @@ use openidconnect::{
     ProviderMetadata, RedirectUrl, Scope, SignatureVerificationError,
 };
 use rungs_db::Audit;
-use rungs_domain::OrgId;
 use rungs_domain::org::{Organisation, Slug};
 use rungs_domain::person::{Email, Person};
 use rungs_domain::sso::{AdminGroup, IdentityProvider};
@@ -901,7 +900,7 @@ impl App {
     #[cfg(feature = "testing")]
     pub async fn identity_provider_record(
         &self,
-        org: OrgId,
+        org: rungs_domain::OrgId,
     ) -> Result<Option<IdentityProvider>, AppError> {
         Ok(self.db.identity_provider(org).await?)
     }
