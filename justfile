@@ -61,6 +61,12 @@ bench-web people="100000":
 bench-import rows="100000":
     bash scripts/bench-import.sh {{rows}}
 
+# Bulk writes on SQLite, PostgreSQL and MariaDB: `demo seed` and `people import` of `rows`
+# people on each, timed with peak RSS, each server as a multiple of SQLite's time. Figures go
+# in docs/performance.md. See scripts/bench-bulk.sh.
+bench-bulk rows="100000":
+    bash scripts/bench-bulk.sh {{rows}}
+
 # The server under attack (release build, PostgreSQL, wrk): hostile documents against a victim
 # client, then failed sign-in floods from one address and from many, with the server's memory
 # before, at the peak and after. Figures go in docs/operations.md. See scripts/bench-hardening.sh.

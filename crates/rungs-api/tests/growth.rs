@@ -127,6 +127,26 @@ async fn hr_imports_manager_assesses_employee_reads_manager_proposes_hr_approves
         let ready_q = "query($s: String) { team(filter: { readyOnly: true, search: $s }) { totalCount edges { node { person { email } ready } } } }";
         let r = s.gql(Some(&lead), ready_q, json!({})).await;
         assert_eq!(r.ok()["team"]["totalCount"], 0, "{b}: no one is ready yet");
+        // A stricter rule: a manager's MEETS no longer meets. The employee's own plan (the
+        // rule and position read with their session) and their lead's view of it (read on
+        // their own) both follow it at once.
+        let r = s
+            .gql(
+                Some(&hr),
+                "mutation { setReadinessRule(input: { minRating: EXCEEDS, minMonthsInLevel: 0, minScore: 1.0 }) { minRating } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.ok()["setReadinessRule"]["minRating"], "EXCEEDS");
+        let plan_q = "query($p: ID) { growthPlan(personId: $p) { complete current { level { key } } items { expectation { key } status } } }";
+        let own = s.gql(Some(&dev), plan_q, json!({})).await.ok()["growthPlan"].clone();
+        let seen = s.gql(Some(&lead), plan_q, json!({ "p": dev_id })).await.ok()["growthPlan"].clone();
+        assert_eq!(own, seen, "{b}");
+        assert_eq!(own["complete"], false, "{b}");
+        let mt = own["items"].as_array().unwrap().iter().find(|i| i["expectation"]["key"] == "multithreading").unwrap();
+        assert_ne!(mt["status"], "MET", "{b}");
+        let me = s.gql(Some(&dev), "{ me { current { level } } }", json!({})).await;
+        assert_eq!(me.ok()["me"]["current"]["level"], own["current"]["level"]["key"], "{b}");
         // HR sets a rule without a waiting time: ready.
         let r = s
             .gql(

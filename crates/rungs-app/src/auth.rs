@@ -12,9 +12,11 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use rungs_db::Audit;
+use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::auth::{
     IssuedToken, RefreshToken, Rotation, SessionLifetime, Throttle, WebSession,
 };
+use rungs_domain::growth::ReadinessRule;
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
 use rungs_domain::{IssuedTokenId, OrgId, PersonId, TokenFamilyId, TokenId, WebSessionId};
@@ -230,6 +232,19 @@ pub struct Session {
     pub actor: Actor,
     pub person: Person,
     pub org: Organisation,
+    /// What authentication read about the caller in the same statement, when it did (an
+    /// access token of Rungs). Current as of the start of the request: only reads that run
+    /// before any write of the request may use it (the API's query operations).
+    pub read_with: Option<ReadWithSession>,
+}
+
+/// The caller's position in force and their organisation's readiness rule, read with the
+/// session.
+#[derive(Debug, Clone)]
+pub struct ReadWithSession {
+    /// None: not placed yet.
+    pub position: Option<LevelAssignment>,
+    pub rule: ReadinessRule,
 }
 
 impl Session {
@@ -243,6 +258,7 @@ impl Session {
             },
             person,
             org,
+            read_with: None,
         }
     }
 }
@@ -426,27 +442,28 @@ impl App {
 
     /// The person a session speaks for, with their organisation, in one statement: they must
     /// still exist, be active and belong to the organisation named, and the session `sid` (a
-    /// sign-in's refresh-token family, or an issued token) must not have ended.
+    /// sign-in's refresh-token family, or an issued token) must not have ended. The same
+    /// statement reads their position in force today and the organisation's readiness rule.
     async fn live_person(
         &self,
         org_id: OrgId,
         id: PersonId,
         sid: uuid::Uuid,
-    ) -> Result<(Person, Organisation), AppError> {
-        let (person, org, live) = self
+    ) -> Result<rungs_db::SessionRow, AppError> {
+        let row = self
             .db
-            .session_of(org_id, id, sid)
+            .session_of(org_id, id, sid, Utc::now().date_naive())
             .await?
-            .filter(|(p, _, _)| p.active)
+            .filter(|r| r.person.active)
             .ok_or_else(|| {
                 AppError::Unauthenticated("this account no longer exists or is deactivated".into())
             })?;
-        if !live {
+        if !row.live {
             return Err(AppError::Unauthenticated(
                 "this session has ended (signed out, password changed, or the token revoked): sign in again".into(),
             ));
         }
-        Ok((person, org))
+        Ok(row)
     }
 
     /// Resolves a bearer token to a session: the token must verify, and its person must still
@@ -459,10 +476,15 @@ impl App {
             return self.authenticate_external(token).await;
         }
         let claims = self.auth()?.verify(token)?;
-        let (person, org) = self
+        let row = self
             .live_person(OrgId(claims.org), PersonId(claims.sub), claims.sid)
             .await?;
-        Ok(Session::of(person, org))
+        let mut session = Session::of(row.person, row.org);
+        session.read_with = Some(ReadWithSession {
+            position: row.position,
+            rule: row.rule,
+        });
+        Ok(session)
     }
 
     /// Checks an organisation's slug, an email and a password. Only that organisation's
@@ -737,7 +759,7 @@ impl App {
                 ));
             }
         };
-        let (person, org) = self
+        let row = self
             .live_person(
                 next_record.org_id,
                 next_record.person_id,
@@ -746,8 +768,8 @@ impl App {
             .await?;
         self.tokens(
             auth,
-            person,
-            org,
+            row.person,
+            row.org,
             (next, next_record.expires_at),
             next_record.family,
         )

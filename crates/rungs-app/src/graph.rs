@@ -10,6 +10,7 @@
 //! position, history, growth, readiness, cases) answers only what the policy lets the actor
 //! read.
 
+use crate::auth::ReadWithSession;
 use crate::growth::plan_against;
 use crate::people::Page;
 use crate::policy::{Action, Actor, Relation, authorize};
@@ -238,17 +239,36 @@ impl Reader {
     /// Each person's growth plan toward the next rung of their ladder, against the version of
     /// their position (or, unplaced, the organisation's matrix).
     pub async fn plans(&self, ids: &[PersonId]) -> Result<Each<PersonId, PlanView>, AppError> {
+        self.plans_with(ids, None).await
+    }
+
+    /// [`Reader::plans`], with what authentication read about the caller (their position in
+    /// force and the rule): when the batch is the caller alone, only their assessments are
+    /// read. `known` must be as current as the request's reads: not after a write.
+    pub async fn plans_with(
+        &self,
+        ids: &[PersonId],
+        known: Option<&ReadWithSession>,
+    ) -> Result<Each<PersonId, PlanView>, AppError> {
         let (people, mut out) = self.split(ids, Action::ReadGrowth).await?;
         if people.is_empty() {
             return Ok(out);
         }
         let (org, db, today) = (&self.org, &self.app.db, Utc::now().date_naive());
         let ok: Vec<PersonId> = people.keys().copied().collect();
-        let histories = by_person(db.assignments_of(org.id, &ok).await?, |a| a.person_id);
-        let current: HashMap<PersonId, &LevelAssignment> = histories
-            .iter()
-            .filter_map(|(p, h)| current_as_of(h, today).map(|c| (*p, c)))
-            .collect();
+        let me = self.actor.person_id();
+        let known = known.filter(|_| ok.len() == 1 && Some(ok[0]) == me);
+        let current: HashMap<PersonId, LevelAssignment> = match known {
+            Some(k) => k
+                .position
+                .iter()
+                .map(|a| (a.person_id, a.clone()))
+                .collect(),
+            None => by_person(db.assignments_of(org.id, &ok).await?, |a| a.person_id)
+                .iter()
+                .filter_map(|(p, h)| current_as_of(h, today).map(|c| (*p, c.clone())))
+                .collect(),
+        };
         let versions = self
             .app
             .versions(org, current.values().map(|c| c.version_id).collect())
@@ -260,9 +280,12 @@ impl Reader {
         };
         let assessed: HashMap<PersonId, Vec<Assessment>> =
             by_person(db.assessments_of(org.id, &ok).await?, |a| a.person_id);
-        let rule = db.readiness_rule(org.id).await?;
+        let rule = match known {
+            Some(k) => k.rule,
+            None => db.readiness_rule(org.id).await?,
+        };
         for (id, person) in people {
-            let cur = current.get(&id).copied();
+            let cur = current.get(&id);
             let version = match cur {
                 Some(c) => versions.get(&c.version_id).map(|v| Ok((&v.0, &v.1))),
                 None => placement

@@ -7,13 +7,44 @@ use crate::core::Db;
 use crate::entities::*;
 use crate::error::DbError;
 use crate::rows::{org_from_row, person_from_row};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::auth::{Credential, IssuedToken, RefreshToken, Rotation};
+use rungs_domain::growth::ReadinessRule;
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
 use rungs_domain::{IssuedTokenId, OrgId, PersonId, TokenFamilyId, TokenId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+/// The caller of an access token as [`Db::session_of`] reads them.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub person: Person,
+    pub org: Organisation,
+    /// Whether the token's session is still live.
+    pub live: bool,
+    /// Their position in force on the day asked for (none: not placed yet).
+    pub position: Option<LevelAssignment>,
+    /// The organisation's readiness rule (the default when it has not set one).
+    pub rule: ReadinessRule,
+}
+
+/// The columns of `level_assignments`, as the session statement reads them (prefixed `a_`).
+const ASSIGNMENT_COLUMNS: [&str; 12] = [
+    "id",
+    "org_id",
+    "person_id",
+    "version_id",
+    "track_id",
+    "level_id",
+    "effective",
+    "reason",
+    "set_by",
+    "recorded_at",
+    "case_id",
+    "moved_from",
+];
 
 /// Someone who might be signing in: their organisation, record and password credential.
 #[derive(Debug, Clone)]
@@ -82,15 +113,17 @@ impl Db {
     }
 
     /// The caller of an access token, in one statement: the person (active or not) with their
-    /// organisation, and whether the token's session `sid` is still live: not a refresh-token
-    /// family that was revoked (signed out, password changed, a used token presented again) and
-    /// not an issued token that was revoked.
+    /// organisation, whether the token's session `sid` is still live (not a refresh-token
+    /// family that was revoked: signed out, password changed, a used token presented again;
+    /// not an issued token that was revoked), and what most reads about the caller need: their
+    /// position in force on `today` and the organisation's readiness rule.
     pub async fn session_of(
         &self,
         org: OrgId,
         id: PersonId,
         sid: uuid::Uuid,
-    ) -> Result<Option<(Person, Organisation, bool)>, DbError> {
+        today: NaiveDate,
+    ) -> Result<Option<SessionRow>, DbError> {
         use sea_orm::{ConnectionTrait, FromQueryResult};
         // Each value bound where it appears (`?` placeholders are positional).
         let mut b = crate::paging::Bound::new(self.conn.get_database_backend());
@@ -106,11 +139,28 @@ impl Db {
             b.bind(sid),
             b.bind(org.0)
         );
+        // The latest assignment in force (as `current_as_of` picks it).
+        let current = format!(
+            "SELECT c.id FROM level_assignments c WHERE c.org_id = p.org_id \
+             AND c.person_id = p.id AND c.effective <= {} \
+             ORDER BY c.effective DESC, c.recorded_at DESC, c.id DESC LIMIT 1",
+            b.bind(today)
+        );
+        let assignment: String = ASSIGNMENT_COLUMNS
+            .iter()
+            .map(|c| format!(", a.{c} AS a_{c}"))
+            .collect();
         let sql = format!(
             "SELECT p.*, o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
              o.created_at AS o_created_at, \
-             CASE WHEN EXISTS ({refresh}) OR EXISTS ({issued}) THEN 0 ELSE 1 END AS live \
+             CASE WHEN EXISTS ({refresh}) OR EXISTS ({issued}) THEN 0 ELSE 1 END AS live, \
+             rr.id AS rr_id, rr.org_id AS rr_org_id, rr.min_rating AS rr_min_rating, \
+             rr.min_months_in_level AS rr_min_months_in_level, \
+             rr.min_score_permille AS rr_min_score_permille, rr.updated_by AS rr_updated_by, \
+             rr.updated_at AS rr_updated_at{assignment} \
              FROM people p JOIN organisations o ON o.id = p.org_id \
+             LEFT JOIN readiness_rules rr ON rr.id = p.org_id AND rr.org_id = p.org_id \
+             LEFT JOIN level_assignments a ON a.org_id = p.org_id AND a.id = ({current}) \
              WHERE p.org_id = {} AND p.id = {}",
             b.bind(org.0),
             b.bind(id.0)
@@ -124,11 +174,32 @@ impl Db {
             .or_else(|_| row.try_get::<i32>("", "live").map(i64::from))?;
         let person = person::Model::from_query_result(&row, "")?;
         let o = organisation::Model::from_query_result(&row, "o_")?;
-        Ok(Some((
-            person_from_row(person)?,
-            org_from_row(o)?,
-            live == 1,
-        )))
+        // A LEFT JOIN's absent row is told by its id.
+        let present = |id: &str| {
+            row.try_get::<Option<uuid::Uuid>>("", id)
+                .map(|v| v.is_some())
+        };
+        let rule = if present("rr_id")? {
+            let r = readiness_rule::Model::from_query_result(&row, "rr_")?;
+            crate::records::rule_from_row(r)?
+        } else {
+            ReadinessRule::default()
+        };
+        let position = if present("a_id")? {
+            let a = level_assignment::Model::from_query_result(&row, "a_")?;
+            crate::records::assignments_from(&self.conn, &self.keys, org, vec![a])
+                .await?
+                .pop()
+        } else {
+            None
+        };
+        Ok(Some(SessionRow {
+            person: person_from_row(person)?,
+            org: org_from_row(o)?,
+            live: live == 1,
+            position,
+            rule,
+        }))
     }
 
     /// Stores an issued token's row, with its audit entry.

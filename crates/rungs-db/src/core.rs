@@ -92,6 +92,9 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// How long a pooled connection may sit idle before it is pinged on its way out of the pool.
+const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How a pool waits for its database.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolOptions {
@@ -131,6 +134,11 @@ impl Db {
         let mut opts = ConnectOptions::new(url);
         opts.sqlx_logging(false);
         opts.acquire_timeout(pool.acquire_timeout);
+        // The driver's default pings every connection it hands out: a second round trip for
+        // every statement. Only a connection idle long enough to have been dropped by the
+        // server or a proxy is pinged; a busy one that broke fails its statement as
+        // `Unavailable` (503, retried by the client) and is replaced.
+        opts.test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
         if sqlite {
             // One writer at a time; readers share WAL.
             opts.max_connections(4);

@@ -296,13 +296,18 @@ pub(crate) async fn rule_on<C: ConnectionTrait>(
     c: &C,
     org: OrgId,
 ) -> Result<ReadinessRule, DbError> {
-    let Some(r) = readiness_rule::Entity::find_by_id(org.0)
+    match readiness_rule::Entity::find_by_id(org.0)
         .filter(readiness_rule::Column::OrgId.eq(org.0))
         .one(c)
         .await?
-    else {
-        return Ok(ReadinessRule::default());
-    };
+    {
+        Some(r) => rule_from_row(r),
+        None => Ok(ReadinessRule::default()),
+    }
+}
+
+/// A stored readiness rule as the domain's.
+pub(crate) fn rule_from_row(r: readiness_rule::Model) -> Result<ReadinessRule, DbError> {
     Ok(ReadinessRule::new(
         Rating::parse(&r.min_rating)?,
         u32::try_from(r.min_months_in_level).unwrap_or(0),
@@ -468,6 +473,16 @@ pub(crate) async fn assignments_where<C: ConnectionTrait>(
         .order_by_asc(level_assignment::Column::RecordedAt)
         .all(c)
         .await?;
+    assignments_from(c, keys, org, rows).await
+}
+
+/// Assignment rows as domain values, with their track and level keys.
+pub(crate) async fn assignments_from<C: ConnectionTrait>(
+    c: &C,
+    keys: &KeysCache,
+    org: OrgId,
+    rows: Vec<level_assignment::Model>,
+) -> Result<Vec<LevelAssignment>, DbError> {
     let versions = distinct(rows.iter().map(|r| r.version_id));
     let keys = Keys::load(c, keys, org, &versions, Want::POSITIONS).await?;
     rows.into_iter()

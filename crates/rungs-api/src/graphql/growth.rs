@@ -793,10 +793,20 @@ impl GrowthQuery {
         target: Option<Position>,
     ) -> Result<GrowthPlan> {
         let c = Ctx::of(ctx);
-        c.session()?;
+        let s = c.session()?;
         let id = person_or_me(&c, person_id.as_ref())?;
+        // A root query field: no write of this request came first, so what authentication
+        // read about the caller is current.
+        let known = s.read_with.as_ref();
         match target.as_ref() {
-            None => Ok(c.ok(reader(ctx)?.one(id, app::Reader::plans).await)?.into()),
+            None => {
+                let plan = reader(ctx)?
+                    .one(id, async |r: &app::Reader, ids: &[PersonId]| {
+                        r.plans_with(ids, known).await
+                    })
+                    .await;
+                Ok(c.ok(plan)?.into())
+            }
             Some(t) => plan_toward(ctx, id, t).await,
         }
     }

@@ -16,10 +16,13 @@ impl OrganisationQuery {
         let c = Ctx::of(ctx);
         let s = c.session()?;
         let mut me = Person::from(s.person.clone());
-        // Asked for here, the position is read at once rather than through a batch.
+        // Asked for here, the position is the one authentication read (a query operation
+        // writes nothing first), or else read at once rather than through a batch.
         if ctx.look_ahead().field("current").exists() {
-            let current = reader(ctx)?.one(s.person.id, Reader::current).await;
-            me.known_current = Some(c.ok(current)?);
+            me.known_current = Some(match &s.read_with {
+                Some(known) => known.position.clone(),
+                None => c.ok(reader(ctx)?.one(s.person.id, Reader::current).await)?,
+            });
         }
         Ok(me)
     }
