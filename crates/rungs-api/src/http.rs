@@ -336,6 +336,43 @@ async fn authenticate(State(st): State<Arc<AppState>>, mut req: Request, next: N
     }
 }
 
+/// What the handler learns from a request's document before running it.
+struct Checked {
+    /// Why it is refused before validation, if it is.
+    refusal: Option<String>,
+    /// Whether it asks only for the schema (GraphiQL's introspection).
+    introspection: bool,
+    /// Its label in the metrics.
+    label: String,
+}
+
+impl Checked {
+    fn of(r: &mut async_graphql::Request, signed_in: bool, metrics: &Metrics) -> Self {
+        let name = r.operation_name.clone();
+        if let Some(why) = crate::shape::refusal_of_text(&r.query) {
+            return Self {
+                refusal: Some(why),
+                introspection: false,
+                label: "invalid".into(),
+            };
+        }
+        let doc = r.parsed_query().ok();
+        let introspection = doc.is_some_and(crate::shape::introspection_only_of);
+        // GraphiQL's schema query (introspection only, answered without the database) is
+        // larger than anonymous operations may be.
+        let limits = if signed_in || introspection {
+            crate::shape::Limits::SIGNED_IN
+        } else {
+            crate::shape::Limits::ANONYMOUS
+        };
+        Self {
+            refusal: doc.and_then(|d| crate::shape::refusal_of(d, limits)),
+            introspection,
+            label: metrics.operation_label(doc, name.as_deref()),
+        }
+    }
+}
+
 /// The address a request counts against for sign-in limits (the peer, or the client a trusted
 /// proxy forwards).
 #[derive(Debug, Clone, Copy)]
@@ -354,44 +391,41 @@ async fn graphql(
         let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         batch = batch.data(ClientAddr(st.app.client_address(peer.ip(), forwarded)));
     }
-    let requests: Vec<&async_graphql::Request> = match &batch {
-        BatchRequest::Single(r) => vec![r],
-        BatchRequest::Batch(v) => v.iter().collect(),
+    let signed_in = session.is_some();
+    let operations = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(v) => v.len(),
     };
     // Without a token, one operation per request (sign-in, refresh, sign-out): a batch of
     // sign-ins would be a batch of password hashes.
-    let max_batch = if session.is_some() {
-        st.cfg.max_batch
-    } else {
-        1
-    };
-    if requests.len() > max_batch {
+    let max_batch = if signed_in { st.cfg.max_batch } else { 1 };
+    if operations > max_batch {
         return error_response(
             StatusCode::BAD_REQUEST,
             "INVALID_INPUT",
             &format!(
                 "a batch may hold at most {} operations{}; this one has {}",
                 max_batch,
-                if session.is_some() {
-                    ""
-                } else {
-                    " without a token"
-                },
-                requests.len()
+                if signed_in { "" } else { " without a token" },
+                operations
             ),
             &id,
         );
     }
-    if let Some(why) = requests.iter().find_map(|r| {
-        // GraphiQL's schema query (introspection only, answered without the database) is
-        // larger than anonymous operations may be.
-        let limits = if session.is_some() || crate::shape::introspection_only(&r.query) {
-            crate::shape::Limits::SIGNED_IN
-        } else {
-            crate::shape::Limits::ANONYMOUS
-        };
-        crate::shape::refusal(&r.query, limits)
-    }) {
+    // Each document is parsed once: the checks here and the execution share it (a request
+    // keeps its parsed document; one that does not parse is left to GraphQL, which says where).
+    let checked: Vec<Checked> = match &mut batch {
+        BatchRequest::Single(r) => vec![Checked::of(r, signed_in, &st.metrics)],
+        BatchRequest::Batch(v) => v
+            .iter_mut()
+            .map(|r| Checked::of(r, signed_in, &st.metrics))
+            .collect(),
+    };
+    let requests: Vec<&async_graphql::Request> = match &batch {
+        BatchRequest::Single(r) => vec![r],
+        BatchRequest::Batch(v) => v.iter().collect(),
+    };
+    if let Some(why) = checked.iter().find_map(|c| c.refusal.clone()) {
         return error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", &why, &id);
     }
     if requests.iter().any(|r| holds_nul(r)) {
@@ -403,21 +437,13 @@ async fn graphql(
             &id,
         );
     }
-    let requests_are_introspection = requests
-        .iter()
-        .all(|r| crate::shape::introspection_only(&r.query));
+    let requests_are_introspection = checked.iter().all(|c| c.introspection);
     let names: Vec<&str> = requests
         .iter()
         .map(|r| r.operation_name.as_deref().unwrap_or("-"))
         .collect();
     Span::current().record("operation", names.join(",").as_str());
-    let labels: Vec<String> = requests
-        .iter()
-        .map(|r| {
-            st.metrics
-                .operation_label(&r.query, r.operation_name.as_deref())
-        })
-        .collect();
+    let labels: Vec<String> = checked.into_iter().map(|c| c.label).collect();
     let started = Instant::now();
     let mut batch = batch.data(id.clone());
     if let Some(Extension(s)) = session {

@@ -133,8 +133,12 @@ impl Metrics {
 
     /// The label of a request: its root fields, sorted and joined by `+` (`me+people`), or
     /// `invalid` when it does not parse or names a field the schema lacks.
-    pub(crate) fn operation_label(&self, query: &str, name: Option<&str>) -> String {
-        let Ok(doc) = async_graphql::parser::parse_query(query) else {
+    pub(crate) fn operation_label(
+        &self,
+        doc: Option<&async_graphql::parser::types::ExecutableDocument>,
+        name: Option<&str>,
+    ) -> String {
+        let Some(doc) = doc else {
             return "invalid".into();
         };
         let op = match (&doc.operations, name) {

@@ -37,17 +37,33 @@ impl Limits {
     };
 }
 
-/// Why a document is refused before validation, if it is.
-pub fn refusal(query: &str, limits: Limits) -> Option<String> {
+/// Why a document is refused before validation, if it is (the server parses once and calls
+/// [`refusal_of_text`] and [`refusal_of`]).
+#[cfg(test)]
+fn refusal(query: &str, limits: Limits) -> Option<String> {
     if query.len() > MAX_QUERY_BYTES {
-        return Some(format!(
-            "the query is {} bytes; at most {MAX_QUERY_BYTES} are accepted",
-            query.len()
-        ));
+        return Some(too_long(query));
     }
     // A document that does not parse is left to GraphQL, which says where.
     let doc = async_graphql::parser::parse_query(query).ok()?;
-    let t = tally(&doc);
+    refusal_of(&doc, limits)
+}
+
+/// Why a query text is refused before it is even parsed, if it is: its length.
+pub fn refusal_of_text(query: &str) -> Option<String> {
+    (query.len() > MAX_QUERY_BYTES).then(|| too_long(query))
+}
+
+fn too_long(query: &str) -> String {
+    format!(
+        "the query is {} bytes; at most {MAX_QUERY_BYTES} are accepted",
+        query.len()
+    )
+}
+
+/// Why a parsed document is refused before validation, if it is.
+pub fn refusal_of(doc: &ExecutableDocument, limits: Limits) -> Option<String> {
+    let t = tally(doc);
     if t.fields > limits.fields {
         return Some(format!(
             "the query selects more than {} fields once its fragments are spread",
@@ -73,10 +89,13 @@ pub fn refusal(query: &str, limits: Limits) -> Option<String> {
 /// Whether every operation of `query` (or the one named) selects only introspection fields
 /// (`__schema`, `__type`, `__typename`) at its root: GraphiQL's schema query, which is deeper
 /// than the depth limit allows ordinary queries.
-pub fn introspection_only(query: &str) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
+#[cfg(test)]
+fn introspection_only(query: &str) -> bool {
+    async_graphql::parser::parse_query(query).is_ok_and(|doc| introspection_only_of(&doc))
+}
+
+/// [`introspection_only`] of a parsed document.
+pub fn introspection_only_of(doc: &ExecutableDocument) -> bool {
     doc.operations.iter().all(|(_, op)| {
         op.node.selection_set.node.items.iter().all(|item| {
             matches!(&item.node, Selection::Field(f) if f.node.name.node.as_str().starts_with("__"))

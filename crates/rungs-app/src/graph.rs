@@ -25,6 +25,7 @@ use rungs_domain::org::Organisation;
 use rungs_domain::person::Person;
 use rungs_domain::{CaseId, OrgId, PersonId, VersionId};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// An answer per id: the value, or why the actor may not have it.
 pub type Each<K, T> = HashMap<K, Result<T, AppError>>;
@@ -527,7 +528,8 @@ impl Reader {
             }
             Err(e) => return Err(e),
         };
-        for (id, (info, m)) in loaded {
+        for (id, v) in loaded {
+            let (info, m) = Arc::unwrap_or_clone(v);
             let answer = match info.status {
                 rungs_domain::matrix::VersionStatus::Published => {
                     authorize(&self.actor, Action::ReadMatrices(self.org.id)).map(|()| m)

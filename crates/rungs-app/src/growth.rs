@@ -23,7 +23,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// Matrix versions by id, each loaded once per use case.
-pub(crate) type Versions = HashMap<VersionId, (VersionInfo, Matrix)>;
+pub(crate) type Versions = HashMap<VersionId, std::sync::Arc<(VersionInfo, Matrix)>>;
 
 /// A growth plan with the person it is for and the version it was computed against.
 #[derive(Debug, Clone, Serialize)]
@@ -229,7 +229,7 @@ impl App {
         let mut out = Versions::new();
         for id in ids {
             if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(id) {
-                slot.insert(self.db.load_version(org.id, id).await?);
+                slot.insert(self.db.shared_version(org.id, id).await?);
             }
         }
         Ok(out)
@@ -789,7 +789,7 @@ impl App {
         let versions = self.versions(&org, version_ids.clone()).await?;
         let mut matrices = Vec::new();
         for vid in version_ids {
-            let Some((info, m)) = versions.get(&vid) else {
+            let Some((info, m)) = versions.get(&vid).map(|v| &**v) else {
                 continue;
             };
             let here: Vec<&LevelAssignment> =
@@ -959,7 +959,7 @@ fn person_readiness(
     today: NaiveDate,
 ) -> (Readiness, Option<Standing>) {
     let plan = current.and_then(|c| {
-        let (_, m) = versions.get(&c.version_id)?;
+        let (_, m) = &**versions.get(&c.version_id)?;
         plan_against(m, c.version_id, Some(c), None, assessments, rule).ok()
     });
     let standing = plan.as_ref().and_then(|p| p.current.clone());

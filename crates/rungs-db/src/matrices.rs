@@ -13,6 +13,7 @@ use rungs_domain::text::Key;
 use rungs_domain::{MatrixId, OrgId, PersonId, VersionId};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 impl Db {
@@ -216,8 +217,19 @@ impl Db {
         org: OrgId,
         version: VersionId,
     ) -> Result<(VersionInfo, Matrix), DbError> {
+        Ok(Arc::unwrap_or_clone(
+            self.shared_version(org, version).await?,
+        ))
+    }
+
+    /// [`Db::load_version`] without copying a published version out of the cache.
+    pub async fn shared_version(
+        &self,
+        org: OrgId,
+        version: VersionId,
+    ) -> Result<Arc<(VersionInfo, Matrix)>, DbError> {
         if let Some(v) = self.versions.get(org, version) {
-            return Ok((*v).clone());
+            return Ok(v);
         }
         let v = matrix_version::Entity::find()
             .filter(matrix_version::Column::OrgId.eq(org.0))
@@ -231,7 +243,7 @@ impl Db {
             .one(&self.conn)
             .await?
             .ok_or_else(|| DbError::not_found("matrix"))?;
-        self.versioned(org, v, &m.key).await
+        Ok(Arc::new(self.versioned(org, v, &m.key).await?))
     }
 
     /// A version row with its content, read consistently: a draft can be replaced while its
