@@ -150,7 +150,24 @@ impl App {
         } else {
             Default::default()
         };
-        let managers: Vec<PersonId> = people.iter().filter_map(|p| p.manager_id).collect();
+        let people = people
+            .into_iter()
+            .map(|p| {
+                let at = current.remove(&p.id);
+                (p, at)
+            })
+            .collect();
+        self.views_placed(org, people, fields).await
+    }
+
+    /// [`App::views`] of people whose positions were read with them.
+    pub(crate) async fn views_placed(
+        &self,
+        org: &Organisation,
+        people: Vec<(Person, Option<LevelAssignment>)>,
+        fields: ViewFields,
+    ) -> Result<Vec<PersonView>, AppError> {
+        let managers: Vec<PersonId> = people.iter().filter_map(|(p, _)| p.manager_id).collect();
         let emails = if fields.manager_email {
             self.db.emails_of(org.id, &managers).await?
         } else {
@@ -158,9 +175,9 @@ impl App {
         };
         Ok(people
             .into_iter()
-            .map(|p| PersonView {
+            .map(|(p, current)| PersonView {
                 manager_email: p.manager_id.and_then(|m| emails.get(&m).cloned()),
-                current: current.remove(&p.id),
+                current,
                 person: p,
             })
             .collect())

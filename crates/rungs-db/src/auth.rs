@@ -30,22 +30,6 @@ pub struct SessionRow {
     pub rule: ReadinessRule,
 }
 
-/// The columns of `level_assignments`, as the session statement reads them (prefixed `a_`).
-const ASSIGNMENT_COLUMNS: [&str; 12] = [
-    "id",
-    "org_id",
-    "person_id",
-    "version_id",
-    "track_id",
-    "level_id",
-    "effective",
-    "reason",
-    "set_by",
-    "recorded_at",
-    "case_id",
-    "moved_from",
-];
-
 /// Someone who might be signing in: their organisation, record and password credential.
 #[derive(Debug, Clone)]
 pub struct LoginCandidate {
@@ -139,17 +123,7 @@ impl Db {
             b.bind(sid),
             b.bind(org.0)
         );
-        // The latest assignment in force (as `current_as_of` picks it).
-        let current = format!(
-            "SELECT c.id FROM level_assignments c WHERE c.org_id = p.org_id \
-             AND c.person_id = p.id AND c.effective <= {} \
-             ORDER BY c.effective DESC, c.recorded_at DESC, c.id DESC LIMIT 1",
-            b.bind(today)
-        );
-        let assignment: String = ASSIGNMENT_COLUMNS
-            .iter()
-            .map(|c| format!(", a.{c} AS a_{c}"))
-            .collect();
+        let (assignment, position) = crate::records::position_join(&mut b, today);
         let sql = format!(
             "SELECT p.*, o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
              o.created_at AS o_created_at, \
@@ -160,7 +134,7 @@ impl Db {
              rr.updated_at AS rr_updated_at{assignment} \
              FROM people p JOIN organisations o ON o.id = p.org_id \
              LEFT JOIN readiness_rules rr ON rr.id = p.org_id AND rr.org_id = p.org_id \
-             LEFT JOIN level_assignments a ON a.org_id = p.org_id AND a.id = ({current}) \
+             {position} \
              WHERE p.org_id = {} AND p.id = {}",
             b.bind(org.0),
             b.bind(id.0)
@@ -174,24 +148,19 @@ impl Db {
             .or_else(|_| row.try_get::<i32>("", "live").map(i64::from))?;
         let person = person::Model::from_query_result(&row, "")?;
         let o = organisation::Model::from_query_result(&row, "o_")?;
-        // A LEFT JOIN's absent row is told by its id.
-        let present = |id: &str| {
-            row.try_get::<Option<uuid::Uuid>>("", id)
-                .map(|v| v.is_some())
+        let rule = match row.try_get::<Option<uuid::Uuid>>("", "rr_id")? {
+            // A LEFT JOIN's absent row is told by its id.
+            None => ReadinessRule::default(),
+            Some(_) => {
+                let r = readiness_rule::Model::from_query_result(&row, "rr_")?;
+                crate::records::rule_from_row(r)?
+            }
         };
-        let rule = if present("rr_id")? {
-            let r = readiness_rule::Model::from_query_result(&row, "rr_")?;
-            crate::records::rule_from_row(r)?
-        } else {
-            ReadinessRule::default()
-        };
-        let position = if present("a_id")? {
-            let a = level_assignment::Model::from_query_result(&row, "a_")?;
-            crate::records::assignments_from(&self.conn, &self.keys, org, vec![a])
+        let position = match crate::records::position_in(&row)? {
+            Some(a) => crate::records::assignments_from(&self.conn, &self.keys, org, vec![a])
                 .await?
-                .pop()
-        } else {
-            None
+                .pop(),
+            None => None,
         };
         Ok(Some(SessionRow {
             person: person_from_row(person)?,

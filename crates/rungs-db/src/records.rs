@@ -476,6 +476,58 @@ pub(crate) async fn assignments_where<C: ConnectionTrait>(
     assignments_from(c, keys, org, rows).await
 }
 
+/// The columns of `level_assignments`, as [`position_join`] reads them (prefixed `a_`).
+const ASSIGNMENT_COLUMNS: [&str; 12] = [
+    "id",
+    "org_id",
+    "person_id",
+    "version_id",
+    "track_id",
+    "level_id",
+    "effective",
+    "reason",
+    "set_by",
+    "recorded_at",
+    "case_id",
+    "moved_from",
+];
+
+/// The position in force on `today` of the person a statement reads as `p`, read in the same
+/// statement: the columns to select (prefixed `a_`) and a LEFT JOIN to put after `FROM people
+/// p` (binding `today` now: call it where the join's placeholder falls among the others). The
+/// assignment is the latest effective by `today`, as `current_as_of` picks it.
+pub(crate) fn position_join(
+    b: &mut crate::paging::Bound,
+    today: chrono::NaiveDate,
+) -> (String, String) {
+    let current = format!(
+        "SELECT c.id FROM level_assignments c WHERE c.org_id = p.org_id \
+         AND c.person_id = p.id AND c.effective <= {} \
+         ORDER BY c.effective DESC, c.recorded_at DESC, c.id DESC LIMIT 1",
+        b.bind(today)
+    );
+    let columns = ASSIGNMENT_COLUMNS
+        .iter()
+        .map(|c| format!(", a.{c} AS a_{c}"))
+        .collect();
+    let join =
+        format!("LEFT JOIN level_assignments a ON a.org_id = p.org_id AND a.id = ({current})");
+    (columns, join)
+}
+
+/// The assignment [`position_join`] read into `row`, if the person has one.
+pub(crate) fn position_in(
+    row: &sea_orm::QueryResult,
+) -> Result<Option<level_assignment::Model>, DbError> {
+    // A LEFT JOIN's absent row is told by its id.
+    if row.try_get::<Option<Uuid>>("", "a_id")?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        <level_assignment::Model as sea_orm::FromQueryResult>::from_query_result(row, "a_")?,
+    ))
+}
+
 /// Assignment rows as domain values, with their track and level keys.
 pub(crate) async fn assignments_from<C: ConnectionTrait>(
     c: &C,
