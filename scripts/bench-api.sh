@@ -8,6 +8,11 @@
 # the same growth plan's raw data. Prints requests/s, p50 and p99 for each, the ratios, and the
 # server's peak RSS.
 #
+# Both servers talk to PostgreSQL over loopback without TLS (`sslmode=disable`), as
+# PostGraphile's client does by default; BENCH_PG_SSLMODE=prefer measures Rungs with TLS to the
+# database (sqlx's default, which negotiates TLS with a server that offers it), for the cost
+# of TLS per statement; PostGraphile stays without TLS.
+#
 # Needs: psql and a PostgreSQL server (RUNGS_BENCH_POSTGRES, default
 # postgres://postgres@127.0.0.1:5432), wrk (Debian: apt-get install wrk), curl, GNU time
 # (/usr/bin/time) and Node.js with npm (PostGraphile only; set BENCH_SKIP_POSTGRAPHILE=1 to
@@ -17,6 +22,7 @@ set -euo pipefail
 PEOPLE=${1:-100000}
 PG=${RUNGS_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 DB=rungs_bench
+SSLMODE=${BENCH_PG_SSLMODE:-disable}
 SECONDS_EACH=${BENCH_SECONDS:-10}
 ADDR=127.0.0.1:8097
 GRAPHILE_PORT=8098
@@ -36,7 +42,7 @@ BIN=$HERE/target/release/rungs
 rm -rf "$OUT" && mkdir -p "$OUT"
 
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>&1 | grep -v NOTICE || true
-export RUNGS_DATABASE_URL="$PG/$DB"
+export RUNGS_DATABASE_URL="$PG/$DB?sslmode=$SSLMODE"
 export RUNGS_JWT_SECRET=bench-only-secret-bench-only-secret-0123456789
 "$BIN" db migrate >/dev/null
 
@@ -101,7 +107,7 @@ drive() {
 }
 
 API=http://$ADDR/graphql
-echo "== Rungs (wrk: 2 threads, 8 connections, ${SECONDS_EACH} s each)"
+echo "== Rungs (wrk: 2 threads, 8 connections, ${SECONDS_EACH} s each; PostgreSQL sslmode=$SSLMODE)"
 drive ceiling "$API" "$HR" "$(json_body '{ organisation { name } }')"
 drive me "$API" "$EMPLOYEE" "$(json_body '{ me { id email displayName current { track level } } }')"
 drive people "$API" "$HR" "$(json_body '{ people(first: 20) { edges { node { id email displayName } } pageInfo { endCursor hasNextPage } } }')"
@@ -115,7 +121,7 @@ if [ -z "${BENCH_SKIP_POSTGRAPHILE:-}" ]; then
   need npm "Node.js and npm, for PostGraphile"
   echo "== PostGraphile 4.14.1 on the same database"
   (cd "$OUT" && npm init -y >/dev/null && npm install --silent postgraphile@4.14.1 >/dev/null)
-  "$OUT/node_modules/.bin/postgraphile" -c "$PG/$DB" --schema public --host 127.0.0.1 \
+  "$OUT/node_modules/.bin/postgraphile" -c "$PG/$DB?sslmode=disable" --schema public --host 127.0.0.1 \
     --port "$GRAPHILE_PORT" --disable-query-log --simple-collections only >"$OUT/postgraphile.log" 2>&1 &
   GRAPHILE=$!
   for _ in $(seq 1 150); do

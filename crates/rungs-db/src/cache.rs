@@ -44,9 +44,9 @@ impl VersionCache {
 /// assignment, assessment or case back into keys.
 #[derive(Default)]
 pub(crate) struct VersionKeys {
-    pub tracks: Vec<(uuid::Uuid, String)>,
-    pub levels: Vec<(uuid::Uuid, String)>,
-    pub expectations: Vec<(uuid::Uuid, String)>,
+    pub tracks: std::collections::HashMap<uuid::Uuid, String>,
+    pub levels: std::collections::HashMap<uuid::Uuid, String>,
+    pub expectations: std::collections::HashMap<uuid::Uuid, String>,
 }
 
 /// The keys of published versions, kept per connection pool (each [`crate::Db`] holds one):

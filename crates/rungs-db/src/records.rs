@@ -104,10 +104,15 @@ pub(crate) fn corrupt(what: &str, id: Uuid) -> DbError {
 /// table, whatever the number of rows that refer to them).
 #[derive(Default)]
 struct Keys {
-    tracks: HashMap<Uuid, (Uuid, String)>,
-    levels: HashMap<Uuid, (Uuid, String)>,
-    expectations: HashMap<Uuid, (Uuid, String)>,
+    /// Each version's keys (kept ones shared with the cache, not copied).
+    versions: HashMap<Uuid, Arc<crate::cache::VersionKeys>>,
 }
+
+/// Which of a version's keys a lookup reads.
+type Table = fn(&crate::cache::VersionKeys) -> &HashMap<Uuid, String>;
+const TRACKS: Table = |k| &k.tracks;
+const LEVELS: Table = |k| &k.levels;
+const EXPECTATIONS: Table = |k| &k.expectations;
 
 #[derive(Clone, Copy)]
 struct Want {
@@ -153,7 +158,7 @@ impl Keys {
         for v in versions {
             let kept = cache.get(org, VersionId(*v));
             match kept {
-                Some(kept) => k.add(*v, &kept),
+                Some(kept) => k.add(*v, kept),
                 None => missing.push(*v),
             }
         }
@@ -188,7 +193,7 @@ impl Keys {
                         read.entry(r.version_id)
                             .or_default()
                             .$field
-                            .push((r.id, r.key));
+                            .insert(r.id, r.key);
                     }
                 }
             };
@@ -198,39 +203,33 @@ impl Keys {
         rows!(expectation, expectations);
         for v in missing {
             let keys = Arc::new(read.remove(&v).unwrap_or_default());
-            k.add(v, &keys);
             if published.contains(&v) {
-                cache.keep(org, VersionId(v), keys);
+                cache.keep(org, VersionId(v), keys.clone());
             }
+            k.add(v, keys);
         }
         Ok(k)
     }
 
-    fn add(&mut self, version: Uuid, keys: &crate::cache::VersionKeys) {
-        let pairs = |rows: &[(Uuid, String)]| {
-            rows.iter()
-                .map(|(id, key)| (*id, (version, key.clone())))
-                .collect::<Vec<_>>()
-        };
-        self.tracks.extend(pairs(&keys.tracks));
-        self.levels.extend(pairs(&keys.levels));
-        self.expectations.extend(pairs(&keys.expectations));
+    fn add(&mut self, version: Uuid, keys: Arc<crate::cache::VersionKeys>) {
+        self.versions.insert(version, keys);
     }
 
-    fn key(map: &HashMap<Uuid, (Uuid, String)>, what: &str, id: Uuid) -> Result<Key, DbError> {
-        let (_, k) = map.get(&id).ok_or_else(|| corrupt(what, id))?;
+    /// The key of row `id` of `table`, in whichever of the versions holds it.
+    fn key(&self, table: Table, what: &str, id: Uuid) -> Result<Key, DbError> {
+        let k = self
+            .versions
+            .values()
+            .find_map(|v| table(v).get(&id))
+            .ok_or_else(|| corrupt(what, id))?;
         Ok(Key::parse(k)?)
     }
 
     /// The row id of `key` in `version`.
-    fn id(
-        map: &HashMap<Uuid, (Uuid, String)>,
-        what: &str,
-        version: Uuid,
-        key: &str,
-    ) -> Result<Uuid, DbError> {
-        map.iter()
-            .find(|(_, (v, k))| *v == version && k == key)
+    fn id(&self, table: Table, what: &str, version: Uuid, key: &str) -> Result<Uuid, DbError> {
+        self.versions
+            .get(&version)
+            .and_then(|v| table(v).iter().find(|(_, k)| *k == key))
             .map(|(id, _)| *id)
             .ok_or_else(|| DbError::not_found(format!("{what} `{key}`")))
     }
@@ -328,9 +327,13 @@ pub(crate) async fn insert_assessments<C: ConnectionTrait>(
     let versions = distinct(list.iter().map(|a| a.version_id.0));
     let keys = Keys::load(txn, keys, org, &versions, Want::EXPECTATIONS).await?;
     let by_key: HashMap<(Uuid, &str), Uuid> = keys
-        .expectations
+        .versions
         .iter()
-        .map(|(id, (v, k))| ((*v, k.as_str()), *id))
+        .flat_map(|(v, k)| {
+            k.expectations
+                .iter()
+                .map(|(id, key)| ((*v, key.as_str()), *id))
+        })
         .collect();
     let mut rows = Vec::with_capacity(list.len());
     for a in list {
@@ -365,8 +368,8 @@ pub(crate) async fn insert_case_row<C: ConnectionTrait>(
 ) -> Result<(), DbError> {
     let v = case.version_id.0;
     let keys = Keys::load(txn, keys, org, &[v], Want::POSITIONS).await?;
-    let t = |k: &Key| Keys::id(&keys.tracks, "track", v, k.as_str());
-    let l = |k: &Key| Keys::id(&keys.levels, "level", v, k.as_str());
+    let t = |k: &Key| keys.id(TRACKS, "track", v, k.as_str());
+    let l = |k: &Key| keys.id(LEVELS, "level", v, k.as_str());
     promotion_case::Entity::insert(promotion_case::ActiveModel {
         id: Set(case.id.0),
         org_id: Set(org.0),
@@ -430,8 +433,8 @@ pub(crate) async fn cases_from_rows<C: ConnectionTrait>(
     let keys = Keys::load(c, keys, org, &versions, Want::POSITIONS).await?;
     let pos = |t: Uuid, l: Uuid| -> Result<Position, DbError> {
         Ok(Position {
-            track: Keys::key(&keys.tracks, "track", t)?,
-            level: Keys::key(&keys.levels, "level", l)?,
+            track: keys.key(TRACKS, "track", t)?,
+            level: keys.key(LEVELS, "level", l)?,
         })
     };
     rows.into_iter()
@@ -543,8 +546,8 @@ pub(crate) async fn assignments_from<C: ConnectionTrait>(
                 id: AssignmentId(r.id),
                 person_id: PersonId(r.person_id),
                 version_id: VersionId(r.version_id),
-                track: Keys::key(&keys.tracks, "track", r.track_id)?,
-                level: Keys::key(&keys.levels, "level", r.level_id)?,
+                track: keys.key(TRACKS, "track", r.track_id)?,
+                level: keys.key(LEVELS, "level", r.level_id)?,
                 effective: r.effective,
                 reason: r.reason,
                 set_by: r.set_by.map(PersonId),
@@ -571,7 +574,7 @@ pub(crate) async fn assessments_from<C: ConnectionTrait>(
                 id: AssessmentId(r.id),
                 person_id: PersonId(r.person_id),
                 version_id: VersionId(r.version_id),
-                expectation: Keys::key(&keys.expectations, "expectation", r.expectation_id)?,
+                expectation: keys.key(EXPECTATIONS, "expectation", r.expectation_id)?,
                 rating: Rating::parse(&r.rating)?,
                 assessor_id: PersonId(r.assessor_id),
                 role: AssessorRole::parse(&r.assessor_role)?,
