@@ -25,14 +25,7 @@ cargo build --release --bin rungs
 BIN=$HERE/target/release/rungs
 rm -rf "$OUT" && mkdir -p "$OUT"
 
-awk -v n="$ROWS" 'BEGIN {
-  print "email,name,manager_email,track,level,admin";
-  split("beginner,intermediate,advanced,expert", levels, ",");
-  for (i = 0; i < n; i++) {
-    manager = (i == 0) ? "" : sprintf("p%d@bench.test", int((i - 1) / 10));
-    printf "p%d@bench.test,Person %d,%s,python-developer,%s,\n", i, i, manager, levels[i % 4 + 1];
-  }
-}' >"$OUT/people.csv"
+awk -v n="$ROWS" -f "$HERE/scripts/bench/people-csv.awk" >"$OUT/people.csv"
 
 # fresh backend: a URL to an empty database of that backend (or nothing: not available)
 fresh() {

@@ -17,14 +17,7 @@ BIN=$HERE/target/release/rungs
 rm -rf "$OUT" && mkdir -p "$OUT"
 
 csv() { # rows file
-  awk -v n="$1" 'BEGIN {
-    print "email,name,manager_email,track,level,admin";
-    split("beginner,intermediate,advanced,expert", levels, ",");
-    for (i = 0; i < n; i++) {
-      manager = (i == 0) ? "" : sprintf("p%d@bench.test", int((i - 1) / 10));
-      printf "p%d@bench.test,Person %d,%s,python-developer,%s,\n", i, i, manager, levels[i % 4 + 1];
-    }
-  }' >"$2"
+  awk -v n="$1" -f "$HERE/scripts/bench/people-csv.awk" >"$2"
 }
 
 run() { # rows
