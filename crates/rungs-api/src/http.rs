@@ -344,6 +344,8 @@ struct Checked {
     introspection: bool,
     /// Its label in the metrics.
     label: String,
+    /// Whether it may write (a mutation, or an operation that could not be told).
+    writes: bool,
 }
 
 impl Checked {
@@ -354,6 +356,7 @@ impl Checked {
                 refusal: Some(why),
                 introspection: false,
                 label: "invalid".into(),
+                writes: true,
             };
         }
         let doc = r.parsed_query().ok();
@@ -369,6 +372,7 @@ impl Checked {
             refusal: doc.and_then(|d| crate::shape::refusal_of(d, limits)),
             introspection,
             label: metrics.operation_label(doc, name.as_deref()),
+            writes: doc.is_none_or(crate::shape::may_write),
         }
     }
 }
@@ -443,10 +447,16 @@ async fn graphql(
         .map(|r| r.operation_name.as_deref().unwrap_or("-"))
         .collect();
     Span::current().record("operation", names.join(",").as_str());
+    // What authentication read about the caller is as old as the request: no use to a batch
+    // whose operations may write (they run concurrently, so a read may follow a write).
+    let writes = checked.iter().any(|c| c.writes);
     let labels: Vec<String> = checked.into_iter().map(|c| c.label).collect();
     let started = Instant::now();
     let mut batch = batch.data(id.clone());
-    if let Some(Extension(s)) = session {
+    if let Some(Extension(mut s)) = session {
+        if writes {
+            s.read_with = None;
+        }
         // Each operation gets its own loaders: nothing one reads is kept for the next.
         let with_loaders = |r: async_graphql::Request| match graph::loaders(&st.app, &s) {
             Some(l) => r.data(l),

@@ -103,6 +103,13 @@ pub fn introspection_only_of(doc: &ExecutableDocument) -> bool {
     })
 }
 
+/// Whether any operation of a parsed document is a mutation (or a subscription).
+pub fn may_write(doc: &ExecutableDocument) -> bool {
+    doc.operations
+        .iter()
+        .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query)
+}
+
 /// What a document asks for with its fragments spread in place (saturating; a fragment that
 /// spreads itself, or nesting beyond reason, counts as too many).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

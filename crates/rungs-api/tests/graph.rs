@@ -476,6 +476,21 @@ async fn root_reads_cost_the_same_at_10_and_10000_people() {
                 r.ok();
                 used.push((name, statements.load(Ordering::Relaxed) - before));
             }
+            if size == 10 {
+                // A batch that may write does not use what authentication read about the
+                // caller (its operations run concurrently): `me { current }` beside a mutation
+                // reads the position itself, one statement more than the mutation alone.
+                let logout = json!({ "query": "mutation { logout(token: \"not-a-token\") }" });
+                let me = json!({ "query": "{ me { current { level } } }" });
+                let mut cost = Vec::new();
+                for body in [json!([logout.clone()]), json!([logout, me])] {
+                    let before = statements.load(Ordering::Relaxed);
+                    let r = s.post(Some(&employee), body).await;
+                    assert_eq!(r.status, 200, "{backend:?}: {}", r.body);
+                    cost.push(statements.load(Ordering::Relaxed) - before);
+                }
+                assert_eq!(cost[1], cost[0] + 1, "{backend:?}: {cost:?}");
+            }
             runs.push(used);
             t.drop_database().await;
         }

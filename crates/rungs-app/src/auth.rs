@@ -233,8 +233,8 @@ pub struct Session {
     pub person: Person,
     pub org: Organisation,
     /// What authentication read about the caller in the same statement, when it did (an
-    /// access token of Rungs). Current as of the start of the request: only reads that run
-    /// before any write of the request may use it (the API's query operations).
+    /// access token of Rungs). Current as of the start of the request: the API drops it for a
+    /// request that may write (a batch holding a mutation), so no read uses it after a write.
     pub read_with: Option<ReadWithSession>,
 }
 

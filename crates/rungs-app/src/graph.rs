@@ -186,28 +186,23 @@ impl Reader {
         ids: &[PersonId],
         fields: crate::ViewFields,
     ) -> Result<Each<PersonId, PersonView>, AppError> {
-        if !fields.current {
-            let (ok, mut out) = self.split(ids, Action::ReadPerson).await?;
-            for v in self
+        let (found, mut out) = if fields.current {
+            // With their positions, in one statement; what the policy refuses is dropped.
+            let today = Utc::now().date_naive();
+            let found: HashMap<PersonId, (Person, Option<LevelAssignment>)> = self
                 .app
-                .views(&self.org, ok.into_values().collect(), fields)
+                .db
+                .people_with_positions(self.org.id, ids, today)
                 .await?
-            {
-                out.insert(v.person.id, Ok(v));
-            }
-            return Ok(out);
-        }
-        // With their positions, in one statement; what the policy refuses is dropped unread.
-        let today = Utc::now().date_naive();
-        let found: HashMap<PersonId, (Person, Option<LevelAssignment>)> = self
-            .app
-            .db
-            .people_with_positions(self.org.id, ids, today)
-            .await?
-            .into_iter()
-            .map(|(p, at)| (p.id, (p, at)))
-            .collect();
-        let (found, mut out) = self.sift(found, ids, Action::ReadPerson).await?;
+                .into_iter()
+                .map(|(p, at)| (p.id, (p, at)))
+                .collect();
+            self.sift(found, ids, Action::ReadPerson).await?
+        } else {
+            let (ok, out) = self.split(ids, Action::ReadPerson).await?;
+            let unplaced = ok.into_iter().map(|(id, p)| (id, (p, None))).collect();
+            (unplaced, out)
+        };
         for v in self
             .app
             .views_placed(&self.org, found.into_values().collect(), fields)

@@ -795,8 +795,8 @@ impl GrowthQuery {
         let c = Ctx::of(ctx);
         let s = c.session()?;
         let id = person_or_me(&c, person_id.as_ref())?;
-        // A root query field: no write of this request came first, so what authentication
-        // read about the caller is current.
+        // What authentication read about the caller, unless the request may write
+        // (`http.rs` drops it for a batch holding a mutation).
         let known = s.read_with.as_ref();
         match target.as_ref() {
             None => {

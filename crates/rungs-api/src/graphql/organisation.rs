@@ -16,8 +16,8 @@ impl OrganisationQuery {
         let c = Ctx::of(ctx);
         let s = c.session()?;
         let mut me = Person::from(s.person.clone());
-        // Asked for here, the position is the one authentication read (a query operation
-        // writes nothing first), or else read at once rather than through a batch.
+        // Asked for here, the position is the one authentication read (kept only when the
+        // request writes nothing), or else read at once rather than through a batch.
         if ctx.look_ahead().field("current").exists() {
             me.known_current = Some(match &s.read_with {
                 Some(known) => known.position.clone(),
