@@ -306,10 +306,10 @@ async fn a_dashboard_costs_the_same_statements_for_10_and_1000_reports() {
                 .collect();
             s.app
                 .db()
-                .append_assessments(
+                .write(
                     org.id,
-                    &assessments,
                     &rungs_db::Audit::new(None, "test.setup", [], "setup"),
+                    async |tx| tx.append_assessments(&assessments).await,
                 )
                 .await
                 .unwrap();

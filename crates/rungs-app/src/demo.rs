@@ -7,14 +7,14 @@ use crate::auth::hash_password;
 use crate::policy::Actor;
 use crate::{App, AppError, MatrixSource};
 use chrono::{Duration, Utc};
-use rungs_db::Audit;
+use rungs_db::{Audit, Db, DbError};
 use rungs_domain::assessment::{Assessment, AssessorRole, Evidence, Rating};
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
 use rungs_domain::promotion::{Position, PromotionCase};
 use rungs_domain::text::Key;
-use rungs_domain::{AssessmentId, AssignmentId, PersonId};
+use rungs_domain::{AssessmentId, AssignmentId, OrgId, PersonId};
 use secrecy::SecretString;
 
 pub const DEMO_ORG: &str = "demo";
@@ -297,7 +297,9 @@ impl App {
                 format!("{} generated people placed", batch.len()),
             );
             self.db
-                .save_people(org.id, batch, &[], &mine, &audit)
+                .write(org.id, &audit, async |tx| {
+                    tx.save_people(batch, &[], &mine).await
+                })
                 .await?;
             let audit = Audit::new(
                 actor.person_id(),
@@ -406,7 +408,9 @@ impl App {
                 [case.id.0, case.person_id.0],
                 "generated",
             );
-            self.db.insert_case(org.id, case, &audit).await?;
+            self.db
+                .write(org.id, &audit, async |tx| tx.open_case(case).await)
+                .await?;
             if done % 500 == 0 {
                 progress("promotion cases", done as u64, case_total);
             }
@@ -469,8 +473,7 @@ impl Batches {
             return Ok(());
         }
         let (db, org) = (self.db.clone(), self.org);
-        self.writing
-            .spawn(async move { db.append_assessments(org, &batch, &seeded(&batch)).await });
+        self.writing.spawn(append_seeded(db, org, batch));
         Ok(())
     }
 
@@ -489,6 +492,14 @@ impl Batches {
         }
         Ok(())
     }
+}
+
+/// Writes a batch of generated assessments in a transaction of its own.
+async fn append_seeded(db: Db, org: OrgId, batch: Vec<Assessment>) -> Result<(), DbError> {
+    db.write(org, &seeded(&batch), async |tx| {
+        tx.append_assessments(&batch).await
+    })
+    .await
 }
 
 fn seeded(list: &[Assessment]) -> Audit {

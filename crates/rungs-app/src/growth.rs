@@ -301,7 +301,9 @@ impl App {
             ),
         );
         self.db
-            .append_assessments(org.id, std::slice::from_ref(&a), &audit)
+            .write(org.id, &audit, async |tx| {
+                tx.append_assessments(std::slice::from_ref(&a)).await
+            })
             .await?;
         Ok(a)
     }
@@ -867,7 +869,9 @@ impl App {
             ),
         );
         self.db
-            .set_readiness_rule(org.id, &rule, actor.person_id(), &audit)
+            .write(org.id, &audit, async |tx| {
+                tx.set_readiness_rule(&rule, actor.person_id()).await
+            })
             .await?;
         Ok(rule)
     }

@@ -330,13 +330,10 @@ impl App {
             } + &actor.via(),
         );
         self.db
-            .save_people(
-                org.id,
-                std::slice::from_ref(&person),
-                &[],
-                placed.as_slice(),
-                &audit,
-            )
+            .write(org.id, &audit, async |tx| {
+                tx.save_people(std::slice::from_ref(&person), &[], placed.as_slice())
+                    .await
+            })
             .await?;
         Ok(person)
     }
@@ -387,12 +384,16 @@ impl App {
             [p.id.0],
             format!("updated {}: {changes:?}{}", p.email, actor.via()),
         );
+        // A deactivation ends the person's sessions in the same transaction.
         self.db
-            .save_people(org.id, &[], std::slice::from_ref(&p), &[], &audit)
+            .write(org.id, &audit, async |tx| {
+                tx.save_people(&[], std::slice::from_ref(&p), &[]).await?;
+                if !p.active {
+                    tx.end_sessions_of(p.id).await?;
+                }
+                Ok(())
+            })
             .await?;
-        if !p.active {
-            self.db.revoke_person_tokens(org.id, p.id).await?;
-        }
         Ok(p)
     }
 }

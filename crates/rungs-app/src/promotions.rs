@@ -194,7 +194,7 @@ impl App {
             format!("{} to {} / {}", person.email, case.to.track, case.to.level),
         );
         self.db
-            .insert_case(org.id, &case, &audit)
+            .write(org.id, &audit, async |tx| tx.open_case(&case).await)
             .await
             .map_err(|e| match e {
                 rungs_db::DbError::Conflict { .. } => AppError::StateConflict(format!(
@@ -226,7 +226,9 @@ impl App {
             [case.id.0, event.id],
             "commented",
         );
-        self.db.add_case_event(org.id, &event, &audit).await?;
+        self.db
+            .write(org.id, &audit, async |tx| tx.add_case_event(&event).await)
+            .await?;
         self.promotion_case(actor, org_slug, id).await
     }
 
@@ -325,8 +327,16 @@ impl App {
             subjects,
             format!("{} / {}: {}", case.to.track, case.to.level, event.note),
         );
+        // The decision and, for an approval, the new level: one transaction, all or nothing.
+        // The new level first: it locks the person's standing before the case is updated, as
+        // every write of standings does.
         self.db
-            .close_case(org.id, case, event, assignment, &audit)
+            .write(org.id, &audit, async |tx| {
+                if let Some(a) = assignment {
+                    tx.append_assignment(a).await?;
+                }
+                tx.close_case(case, event).await
+            })
             .await
             .map_err(|e| match e {
                 rungs_db::DbError::Conflict { .. } => AppError::StateConflict(

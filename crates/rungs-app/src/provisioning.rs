@@ -255,10 +255,8 @@ impl App {
                 actor.via()
             ),
         );
-        Ok(self
-            .db
-            .save_provisioned(&person, false, &identity, &audit)
-            .await?)
+        self.save_provisioned(org, &person, false, &identity, &audit)
+            .await
     }
 
     /// A page of the organisation's users (deactivated ones too), oldest first: the users, and
@@ -400,12 +398,55 @@ impl App {
             [person.id.0],
             format!("{what}{}", actor.via()),
         );
-        self.db
-            .save_provisioned(&person, new, &identity, &audit)
+        self.save_provisioned(org, &person, new, &identity, &audit)
             .await?;
         Ok(ScimUser {
             person,
             identity: Some(identity),
         })
+    }
+}
+
+impl App {
+    /// Writes a provisioned person (inserted when `new`, updated otherwise) and their SCIM
+    /// attributes in one transaction with its audit entry; a deactivation also ends their
+    /// sessions and refresh tokens in it. Concurrent provisioning (an identity provider's
+    /// sync) can deadlock on MariaDB's gap locks; the database rolls the chosen transaction
+    /// back whole, and it runs again (five times at most).
+    async fn save_provisioned(
+        &self,
+        org: &Organisation,
+        person: &Person,
+        new: bool,
+        identity: &ScimIdentity,
+        audit: &Audit,
+    ) -> Result<(), AppError> {
+        let one = std::slice::from_ref(person);
+        let mut attempt = 1;
+        loop {
+            let outcome = self
+                .db
+                .write(org.id, audit, async |tx| {
+                    if new {
+                        tx.save_people(one, &[], &[]).await?;
+                    } else {
+                        tx.save_people(&[], one, &[]).await?;
+                    }
+                    tx.save_scim_identity(person.id, identity).await?;
+                    if !person.active {
+                        tx.end_sessions_of(person.id).await?;
+                    }
+                    Ok(())
+                })
+                .await;
+            match outcome {
+                Err(e) if e.is_deadlock() && attempt < 5 => {
+                    tracing::debug!(attempt, "provisioning chosen to break a deadlock: again");
+                    tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
+                    attempt += 1;
+                }
+                outcome => return Ok(outcome?),
+            }
+        }
     }
 }

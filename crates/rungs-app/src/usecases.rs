@@ -347,7 +347,9 @@ impl App {
             ),
         );
         self.db
-            .save_people(org.id, &inserts, &updates, &assignments, &audit)
+            .write(org.id, &audit, async |tx| {
+                tx.save_people(&inserts, &updates, &assignments).await
+            })
             .await?;
         if inserts.len() + assignments.len() >= BULK {
             self.db.analyze().await?;
@@ -686,7 +688,9 @@ impl App {
             ),
         );
         self.db
-            .append_assignment(org.id, &assignment, &audit)
+            .write(org.id, &audit, async |tx| {
+                tx.append_assignment(&assignment).await
+            })
             .await?;
         Ok(assignment)
     }

@@ -662,7 +662,9 @@ impl App {
                 ),
             );
             self.db
-                .move_people(org.id, &plan.assignments, &plan.assessments, &audit)
+                .write(org.id, &audit, async |tx| {
+                    tx.move_people(&plan.assignments, &plan.assessments).await
+                })
                 .await?;
         }
         Ok(report)

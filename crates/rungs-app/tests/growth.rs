@@ -69,20 +69,21 @@ async fn world(db: rungs_db::Db) -> World {
     let emp = person(org.id, "emp@acme.test", Some(mgr.id), false);
     let other = person(org.id, "other@acme.test", Some(boss.id), false);
     app.db()
-        .save_people(
-            org.id,
-            &[
-                hr.clone(),
-                hr2.clone(),
-                boss.clone(),
-                mgr.clone(),
-                emp.clone(),
-                other.clone(),
-            ],
-            &[],
-            &[],
-            &setup(),
-        )
+        .write(org.id, &setup(), async |tx| {
+            tx.save_people(
+                &[
+                    hr.clone(),
+                    hr2.clone(),
+                    boss.clone(),
+                    mgr.clone(),
+                    emp.clone(),
+                    other.clone(),
+                ],
+                &[],
+                &[],
+            )
+            .await
+        })
         .await
         .unwrap();
     for (p, level, days) in [
@@ -167,7 +168,9 @@ async fn team_readiness_statement_count_is_constant() {
                 .collect();
             w.app
                 .db()
-                .save_people(org, &people, &[], &assignments, &setup())
+                .write(org, &setup(), async |tx| {
+                    tx.save_people(&people, &[], &assignments).await
+                })
                 .await
                 .unwrap();
             let next = m
@@ -179,7 +182,9 @@ async fn team_readiness_statement_count_is_constant() {
                 .collect();
             w.app
                 .db()
-                .append_assessments(org, &assessments, &setup())
+                .write(org, &setup(), async |tx| {
+                    tx.append_assessments(&assessments).await
+                })
                 .await
                 .unwrap();
 
@@ -806,7 +811,9 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             .collect();
         w.app
             .db()
-            .save_people(org, &people, &[], &assignments, &setup())
+            .write(org, &setup(), async |tx| {
+                tx.save_people(&people, &[], &assignments).await
+            })
             .await
             .unwrap();
         // Everyone below `m`, from the stored reporting lines.
@@ -910,7 +917,9 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
         }
         w.app
             .db()
-            .append_assessments(org, &rated, &setup())
+            .write(org, &setup(), async |tx| {
+                tx.append_assessments(&rated).await
+            })
             .await
             .unwrap();
         check("assessed").await;
@@ -1179,7 +1188,9 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
         let err = w
             .app
             .db()
-            .save_people(org, &line, &[], &[], &setup())
+            .write(org, &setup(), async |tx| {
+                tx.save_people(&line, &[], &[]).await
+            })
             .await
             .unwrap_err();
         assert!(
@@ -1194,7 +1205,9 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
         line.pop();
         w.app
             .db()
-            .save_people(org, &line, &[], &[], &setup())
+            .write(org, &setup(), async |tx| {
+                tx.save_people(&line, &[], &[]).await
+            })
             .await
             .unwrap();
         check("a line 64 deep").await;

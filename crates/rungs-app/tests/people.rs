@@ -110,12 +110,10 @@ async fn org(db: rungs_db::Db, size: usize) -> Org {
         }
     }
     app.db()
-        .save_people(
+        .write(
             o.id,
-            &people,
-            &[],
-            &assignments,
             &rungs_db::Audit::new(None, "test.setup", [], "test set-up"),
+            async |tx| tx.save_people(&people, &[], &assignments).await,
         )
         .await
         .unwrap();

@@ -173,7 +173,8 @@ impl Db {
 
     /// Stores an issued token's row, with its audit entry.
     pub async fn insert_issued_token(&self, t: &IssuedToken, audit: &Audit) -> Result<(), DbError> {
-        self.write(t.org_id, audit, async |tx| {
+        self.write(t.org_id, audit, async |w| {
+            let tx = &w.txn;
             issued_token::Entity::insert(issued_token::ActiveModel {
                 id: Set(t.id.0),
                 org_id: Set(t.org_id.0),
@@ -269,7 +270,8 @@ impl Db {
         audit: &Audit,
     ) -> Result<(), DbError> {
         let now = Utc::now();
-        self.write(org, audit, async |txn| {
+        self.write(org, audit, async |w| {
+            let txn = &w.txn;
             credential::Entity::delete_many()
                 .filter(credential::Column::OrgId.eq(org.0))
                 .filter(credential::Column::Id.eq(person.0))
@@ -302,19 +304,21 @@ impl Db {
         audit: &Audit,
     ) -> Result<(), DbError> {
         let now = Utc::now();
-        let rows = people
-            .iter()
-            .map(|p| credential::ActiveModel {
-                id: Set(p.0),
-                org_id: Set(org.0),
-                password_hash: Set(password_hash.to_owned()),
-                failed_attempts: Set(0),
-                locked_until: Set(None),
-                updated_at: Set(now),
-            })
-            .collect();
-        self.write(org, audit, async |txn| {
-            crate::rows::insert_chunked::<credential::Entity, _, _>(txn, rows).await?;
+        let rows = || {
+            people
+                .iter()
+                .map(|p| credential::ActiveModel {
+                    id: Set(p.0),
+                    org_id: Set(org.0),
+                    password_hash: Set(password_hash.to_owned()),
+                    failed_attempts: Set(0),
+                    locked_until: Set(None),
+                    updated_at: Set(now),
+                })
+                .collect()
+        };
+        self.write(org, audit, async |w| {
+            crate::rows::insert_chunked::<credential::Entity, _, _>(&w.txn, rows()).await?;
             Ok(())
         })
         .await
@@ -396,7 +400,8 @@ impl Db {
         token_hash: &str,
         audit: &Audit,
     ) -> Result<(), DbError> {
-        self.write(t.org_id, audit, async |txn| {
+        self.write(t.org_id, audit, async |w| {
+            let txn = &w.txn;
             refresh_token::Entity::insert(refresh_row(t, token_hash))
                 .exec_without_returning(txn)
                 .await?;
@@ -504,11 +509,12 @@ impl Db {
         })
         .await
     }
+}
 
-    /// Revokes every refresh token and ends every web session of a person (deactivation).
-    pub async fn revoke_person_tokens(&self, org: OrgId, person: PersonId) -> Result<(), DbError> {
-        self.transact(async |txn| revoke_person_tokens_in(txn, org, person).await)
-            .await
+impl crate::core::Tx {
+    /// Revokes every refresh token and ends every web session of `person` (a deactivation).
+    pub async fn end_sessions_of(&self, person: PersonId) -> Result<(), DbError> {
+        revoke_person_tokens_in(&self.txn, self.org, person).await
     }
 }
 

@@ -28,8 +28,27 @@ pub struct PoolStats {
     pub max: u32,
 }
 
-/// The transaction a write runs in; repositories' writing functions take it.
-pub(crate) type Tx = DatabaseTransaction;
+/// A database transaction, as the row functions below the aggregates take it.
+pub(crate) type Txn = DatabaseTransaction;
+
+/// One write of one organisation in progress: the transaction [`Db::write`] opened. The
+/// aggregates' writing functions are its methods (`tx.save_people(…)`, `tx.close_case(…)`,
+/// `tx.append_assignment(…)`), so a use case composes the writes that belong together in one
+/// transaction, which ends with its audit entry. It runs no SQL of its own choosing: only what
+/// the aggregates offer.
+pub struct Tx {
+    pub(crate) txn: Txn,
+    /// The published versions' keys (the pool's cache).
+    pub(crate) keys: std::sync::Arc<crate::cache::KeysCache>,
+    pub(crate) org: OrgId,
+}
+
+impl Tx {
+    /// The organisation this write changes.
+    pub fn org(&self) -> OrgId {
+        self.org
+    }
+}
 
 /// A connection pool to the Rungs database.
 #[derive(Clone)]
@@ -297,11 +316,11 @@ impl Db {
 
     /// Runs `work` in one transaction, in this process's turn to write (on SQLite), and
     /// commits what it did. When `work` fails nothing of it is kept: the transaction is
-    /// dropped, which rolls it back. Use cases compose the repositories' functions that take
-    /// the transaction ([`Tx`]) inside one `work`.
+    /// dropped, which rolls it back. For writes whose audit entry is decided inside (or that
+    /// have none); use cases write through [`Db::write`].
     pub(crate) async fn transact<T>(
         &self,
-        work: impl AsyncFnOnce(&Tx) -> Result<T, DbError>,
+        work: impl AsyncFnOnce(&Txn) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let _turn = self.serialised().await;
         let outcome = async {
@@ -340,19 +359,29 @@ impl Db {
     }
 
     /// A change of `org` with its audit entry, in one transaction ([`Db::transact`]): the
-    /// change and its record stand or fall together.
-    pub(crate) async fn write<T>(
+    /// change and its record stand or fall together. `work` composes the aggregates' writing
+    /// functions on the [`Tx`] it is given; when it fails, nothing of it is kept.
+    pub async fn write<T>(
         &self,
         org: OrgId,
         audit: &Audit,
         work: impl AsyncFnOnce(&Tx) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        self.transact(async |tx| {
-            let out = work(tx).await?;
-            write_audit(tx, org, audit).await?;
+        let _turn = self.serialised().await;
+        let outcome = async {
+            let tx = Tx {
+                txn: self.conn.begin().await?,
+                keys: self.keys.clone(),
+                org,
+            };
+            let out = work(&tx).await?;
+            write_audit(&tx.txn, org, audit).await?;
+            tx.txn.commit().await?;
             Ok(out)
-        })
-        .await
+        }
+        .await;
+        self.health.record(&outcome);
+        outcome
     }
 
     pub async fn close(self) -> Result<(), DbError> {

@@ -253,7 +253,8 @@ impl Db {
     pub async fn restore_org(&self, d: &OrgDump, audit: &crate::Audit) -> Result<(), DbError> {
         let org = d.organisation.id;
         let o = org.0;
-        self.write(org, audit, async |txn| {
+        self.write(org, audit, async |w| {
+            let txn = &w.txn;
             organisation::Entity::insert(organisation::ActiveModel {
                 id: Set(o),
                 slug: Set(d.organisation.slug.to_string()),

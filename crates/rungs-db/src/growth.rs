@@ -1,8 +1,7 @@
 //! Growth records as the app uses them: assessments, level assignments, promotion cases and the
 //! readiness rule, read by [`Scope`] and written with the standings they change.
 
-use crate::audit::Audit;
-use crate::core::Db;
+use crate::core::{Db, Tx};
 use crate::entities::*;
 use crate::error::DbError;
 use crate::records::*;
@@ -110,31 +109,6 @@ impl Db {
 
     // ---- assessments -----------------------------------------------------------------------
 
-    /// Appends assessments in one transaction.
-    pub async fn append_assessments(
-        &self,
-        org: OrgId,
-        list: &[Assessment],
-        audit: &Audit,
-    ) -> Result<(), DbError> {
-        if list.is_empty() {
-            return Ok(());
-        }
-        // Self-ratings do not count toward readiness.
-        let rated: Vec<PersonId> = list
-            .iter()
-            .filter(|a| a.role == AssessorRole::Manager)
-            .map(|a| a.person_id)
-            .collect();
-        self.write(org, audit, async |txn| {
-            crate::standings::lock(txn, org, rated.iter().copied()).await?;
-            insert_assessments(txn, &self.keys, org, list).await?;
-            crate::standings::refresh(txn, &self.keys, org, rated).await?;
-            Ok(())
-        })
-        .await
-    }
-
     /// The assessments of everyone in `scope`, oldest first; only those against `version` when
     /// one is given.
     pub async fn assessments_in(
@@ -233,40 +207,6 @@ impl Db {
     }
 
     // ---- promotion cases ---------------------------------------------------------------------
-
-    /// Opens a promotion case with its first event ("proposed"), in one transaction. Refuses
-    /// (Conflict) when the person already has an open case.
-    pub async fn insert_case(
-        &self,
-        org: OrgId,
-        case: &PromotionCase,
-        audit: &Audit,
-    ) -> Result<(), DbError> {
-        self.write(org, audit, async |txn| {
-            let open = promotion_case::Entity::find()
-                .filter(promotion_case::Column::OrgId.eq(org.0))
-                .filter(promotion_case::Column::PersonId.eq(case.person_id.0))
-                .filter(promotion_case::Column::Status.eq(PromotionStatus::Proposed.as_str()))
-                .one(txn)
-                .await?;
-            if open.is_some() {
-                return Err(DbError::Conflict {
-                    what: "an open promotion case for this person".into(),
-                });
-            }
-            insert_case_row(txn, &self.keys, org, case).await?;
-            let event = CaseEvent::new(
-                case.id,
-                EventKind::Proposed,
-                case.proposer_id,
-                &case.justification,
-                case.proposed_at,
-            );
-            insert_event(txn, org, &event).await?;
-            Ok(())
-        })
-        .await
-    }
 
     /// The cases matching `filter`, newest first.
     pub async fn cases(
@@ -419,78 +359,6 @@ impl Db {
             .collect()
     }
 
-    /// Appends a comment (or any event that does not change the case's status).
-    pub async fn add_case_event(
-        &self,
-        org: OrgId,
-        event: &CaseEvent,
-        audit: &Audit,
-    ) -> Result<(), DbError> {
-        self.write(org, audit, async |txn| {
-            insert_event(txn, org, event).await?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Closes an open case (approved, rejected or withdrawn) with its event and, for an
-    /// approval, the new level assignment: one transaction, all or nothing. The update is
-    /// conditional on the case still being open, so of two concurrent decisions one wins and
-    /// the other gets `Conflict`.
-    pub async fn close_case(
-        &self,
-        org: OrgId,
-        case: &PromotionCase,
-        event: &CaseEvent,
-        assignment: Option<&LevelAssignment>,
-        audit: &Audit,
-    ) -> Result<(), DbError> {
-        let decision = case
-            .decision
-            .as_ref()
-            .ok_or_else(|| DbError::not_found("a decision on the case"))?;
-        self.write(org, audit, async |txn| {
-            if assignment.is_some() {
-                crate::standings::lock(txn, org, [case.person_id]).await?;
-            }
-            let updated = promotion_case::Entity::update_many()
-                .col_expr(
-                    promotion_case::Column::Status,
-                    Expr::value(case.status.as_str()),
-                )
-                .col_expr(
-                    promotion_case::Column::DecidedBy,
-                    Expr::value(decision.by.0),
-                )
-                .col_expr(promotion_case::Column::DecidedAt, Expr::value(decision.at))
-                .col_expr(
-                    promotion_case::Column::DecisionNote,
-                    Expr::value(decision.note.clone()),
-                )
-                .col_expr(
-                    promotion_case::Column::Effective,
-                    Expr::value(case.effective),
-                )
-                .filter(promotion_case::Column::OrgId.eq(org.0))
-                .filter(promotion_case::Column::Id.eq(case.id.0))
-                .filter(promotion_case::Column::Status.eq(PromotionStatus::Proposed.as_str()))
-                .exec(txn)
-                .await?;
-            if updated.rows_affected != 1 {
-                return Err(DbError::Conflict {
-                    what: "a decision on this case".into(),
-                });
-            }
-            insert_event(txn, org, event).await?;
-            if let Some(a) = assignment {
-                crate::records::append_assignments(txn, org, std::slice::from_ref(a)).await?;
-                crate::standings::refresh(txn, &self.keys, org, [a.person_id]).await?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
     /// How many assessments and open promotion cases an organisation has.
     pub async fn growth_counts(&self, org: OrgId) -> Result<(u64, u64), DbError> {
         use sea_orm::PaginatorTrait;
@@ -512,59 +380,10 @@ impl Db {
     pub async fn readiness_rule(&self, org: OrgId) -> Result<ReadinessRule, DbError> {
         rule_on(&self.conn, org).await
     }
-
-    /// Replaces the organisation's readiness rule.
-    pub async fn set_readiness_rule(
-        &self,
-        org: OrgId,
-        rule: &ReadinessRule,
-        by: Option<PersonId>,
-        audit: &Audit,
-    ) -> Result<(), DbError> {
-        let row = readiness_rule::ActiveModel {
-            id: Set(org.0),
-            org_id: Set(org.0),
-            min_rating: Set(rule.min_rating.as_str().to_owned()),
-            min_months_in_level: Set(rule.min_months_in_level as i32),
-            min_score_permille: Set((rule.min_score * 1000.0).round() as i32),
-            updated_by: Set(by.map(|p| p.0)),
-            updated_at: Set(Utc::now()),
-        };
-        self.write(org, audit, async |txn| {
-            readiness_rule::Entity::delete_many()
-                .filter(readiness_rule::Column::OrgId.eq(org.0))
-                .exec(txn)
-                .await?;
-            readiness_rule::Entity::insert(row)
-                .exec_without_returning(txn)
-                .await?;
-            // Who is ready changes with the rule: every standing of the organisation, here.
-            // As stored (the score in thousandths), as every reader will read it.
-            let stored = rule_on(txn, org).await?;
-            crate::standings::apply_rule(txn, org, &stored, Utc::now().date_naive()).await?;
-            Ok(())
-        })
-        .await
-    }
 }
 
 impl Db {
     // ---- level assignments ---------------------------------------------------------------
-
-    pub async fn append_assignment(
-        &self,
-        org: OrgId,
-        a: &LevelAssignment,
-        audit: &Audit,
-    ) -> Result<(), DbError> {
-        self.write(org, audit, async |txn| {
-            crate::standings::lock(txn, org, [a.person_id]).await?;
-            append_assignments(txn, org, std::slice::from_ref(a)).await?;
-            crate::standings::refresh(txn, &self.keys, org, [a.person_id]).await?;
-            Ok(())
-        })
-        .await
-    }
 
     /// Every assignment of the organisation (or of one person), oldest first.
     pub async fn assignments(
@@ -574,5 +393,133 @@ impl Db {
     ) -> Result<Vec<LevelAssignment>, DbError> {
         let scope = person.map_or(crate::Scope::Org, crate::Scope::Person);
         self.assignments_in(org, scope).await
+    }
+}
+
+/// The growth records' writes, composed by use cases in one [`Db::write`]: each locks and
+/// recomputes the standings it changes in the same transaction.
+impl Tx {
+    /// Appends assessments; manager ratings change their people's standings.
+    pub async fn append_assessments(&self, list: &[Assessment]) -> Result<(), DbError> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        // Self-ratings do not count toward readiness.
+        let rated: Vec<PersonId> = list
+            .iter()
+            .filter(|a| a.role == AssessorRole::Manager)
+            .map(|a| a.person_id)
+            .collect();
+        crate::standings::lock(&self.txn, self.org, rated.iter().copied()).await?;
+        insert_assessments(&self.txn, &self.keys, self.org, list).await?;
+        crate::standings::refresh(&self.txn, &self.keys, self.org, rated).await
+    }
+
+    /// Appends a level assignment (in force from its effective date).
+    pub async fn append_assignment(&self, a: &LevelAssignment) -> Result<(), DbError> {
+        crate::standings::lock(&self.txn, self.org, [a.person_id]).await?;
+        append_assignments(&self.txn, self.org, std::slice::from_ref(a)).await?;
+        crate::standings::refresh(&self.txn, &self.keys, self.org, [a.person_id]).await
+    }
+
+    /// Opens a promotion case with its first event ("proposed"). Refuses (Conflict) when the
+    /// person already has an open case.
+    pub async fn open_case(&self, case: &PromotionCase) -> Result<(), DbError> {
+        let org = self.org;
+        let open = promotion_case::Entity::find()
+            .filter(promotion_case::Column::OrgId.eq(org.0))
+            .filter(promotion_case::Column::PersonId.eq(case.person_id.0))
+            .filter(promotion_case::Column::Status.eq(PromotionStatus::Proposed.as_str()))
+            .one(&self.txn)
+            .await?;
+        if open.is_some() {
+            return Err(DbError::Conflict {
+                what: "an open promotion case for this person".into(),
+            });
+        }
+        insert_case_row(&self.txn, &self.keys, org, case).await?;
+        let event = CaseEvent::new(
+            case.id,
+            EventKind::Proposed,
+            case.proposer_id,
+            &case.justification,
+            case.proposed_at,
+        );
+        insert_event(&self.txn, org, &event).await
+    }
+
+    /// Appends an event to a case: a comment, or any event that does not change its status.
+    pub async fn add_case_event(&self, event: &CaseEvent) -> Result<(), DbError> {
+        insert_event(&self.txn, self.org, event).await
+    }
+
+    /// Closes an open case (approved, rejected or withdrawn) with its event. The update is
+    /// conditional on the case still being open, so of two concurrent decisions one wins and
+    /// the other gets `Conflict` (and its transaction, an approval's new level with it, is
+    /// rolled back).
+    pub async fn close_case(&self, case: &PromotionCase, event: &CaseEvent) -> Result<(), DbError> {
+        let org = self.org;
+        let decision = case
+            .decision
+            .as_ref()
+            .ok_or_else(|| DbError::not_found("a decision on the case"))?;
+        let updated = promotion_case::Entity::update_many()
+            .col_expr(
+                promotion_case::Column::Status,
+                Expr::value(case.status.as_str()),
+            )
+            .col_expr(
+                promotion_case::Column::DecidedBy,
+                Expr::value(decision.by.0),
+            )
+            .col_expr(promotion_case::Column::DecidedAt, Expr::value(decision.at))
+            .col_expr(
+                promotion_case::Column::DecisionNote,
+                Expr::value(decision.note.clone()),
+            )
+            .col_expr(
+                promotion_case::Column::Effective,
+                Expr::value(case.effective),
+            )
+            .filter(promotion_case::Column::OrgId.eq(org.0))
+            .filter(promotion_case::Column::Id.eq(case.id.0))
+            .filter(promotion_case::Column::Status.eq(PromotionStatus::Proposed.as_str()))
+            .exec(&self.txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(DbError::Conflict {
+                what: "a decision on this case".into(),
+            });
+        }
+        insert_event(&self.txn, org, event).await
+    }
+
+    /// Replaces the organisation's readiness rule (set by `by`); who is ready follows.
+    pub async fn set_readiness_rule(
+        &self,
+        rule: &ReadinessRule,
+        by: Option<PersonId>,
+    ) -> Result<(), DbError> {
+        let org = self.org;
+        let row = readiness_rule::ActiveModel {
+            id: Set(org.0),
+            org_id: Set(org.0),
+            min_rating: Set(rule.min_rating.as_str().to_owned()),
+            min_months_in_level: Set(rule.min_months_in_level as i32),
+            min_score_permille: Set((rule.min_score * 1000.0).round() as i32),
+            updated_by: Set(by.map(|p| p.0)),
+            updated_at: Set(Utc::now()),
+        };
+        readiness_rule::Entity::delete_many()
+            .filter(readiness_rule::Column::OrgId.eq(org.0))
+            .exec(&self.txn)
+            .await?;
+        readiness_rule::Entity::insert(row)
+            .exec_without_returning(&self.txn)
+            .await?;
+        // Who is ready changes with the rule: every standing of the organisation, here.
+        // As stored (the score in thousandths), as every reader will read it.
+        let stored = rule_on(&self.txn, org).await?;
+        crate::standings::apply_rule(&self.txn, org, &stored, Utc::now().date_naive()).await
     }
 }

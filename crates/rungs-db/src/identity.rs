@@ -90,7 +90,8 @@ impl Db {
         p: &IdentityProvider,
         audit: &Audit,
     ) -> Result<(), DbError> {
-        self.write(p.org_id, audit, async |tx| {
+        self.write(p.org_id, audit, async |w| {
+            let tx = &w.txn;
             let (claim, value) = match &p.admin_group {
                 Some(g) => (Some(g.claim.clone()), Some(g.value.clone())),
                 None => (None, None),

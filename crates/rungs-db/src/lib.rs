@@ -41,7 +41,7 @@ mod versions;
 
 pub use audit::{Audit, AuditEntry, MAX_SUBJECTS};
 pub use auth::{LoginCandidate, SessionRow};
-pub use core::{Backend, Db, PoolOptions, PoolStats, redact_url};
+pub use core::{Backend, Db, PoolOptions, PoolStats, Tx, redact_url};
 pub use dump::*;
 pub use error::DbError;
 pub use growth::CaseFilter;

@@ -11,7 +11,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 
 impl Db {
     pub async fn create_org(&self, org: &Organisation, audit: &Audit) -> Result<(), DbError> {
-        self.write(org.id, audit, async |tx| {
+        self.write(org.id, audit, async |w| {
+            let tx = &w.txn;
             organisation::Entity::insert(organisation::ActiveModel {
                 id: Set(org.id.0),
                 slug: Set(org.slug.to_string()),

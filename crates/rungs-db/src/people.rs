@@ -2,8 +2,7 @@
 //! manages another (walking up the reporting line from the person), a filtered page of the
 //! people a caller may see (keyset-paged by email), and the current positions of a page.
 
-use crate::audit::Audit;
-use crate::core::Db;
+use crate::core::{Db, Tx};
 use crate::entities::*;
 use crate::error::DbError;
 use crate::paging::placeholder;
@@ -361,35 +360,21 @@ impl Db {
             .map(person_from_row)
             .transpose()
     }
+}
 
-    /// Adds and updates people and appends level assignments, all in one transaction. People
-    /// are written before their managers are set, so a file may list reports before managers.
+/// People's writes, composed by use cases in one [`Db::write`].
+impl Tx {
+    /// Inserts and updates people (their email, name, manager, admin flag and active state)
+    /// and appends level assignments: the reporting paths and the kept standings follow.
+    /// People are written before their managers are set, so a file may list reports before
+    /// managers.
     pub async fn save_people(
         &self,
-        org: OrgId,
-        inserts: &[Person],
-        updates: &[Person],
-        assignments: &[LevelAssignment],
-        audit: &Audit,
-    ) -> Result<(), DbError> {
-        self.write(org, audit, async |txn| {
-            self.write_people(txn, org, inserts, updates, assignments)
-                .await
-        })
-        .await
-    }
-
-    /// Inserts and updates people (their email, name, manager, admin flag and active state)
-    /// and appends level assignments, in the caller's transaction: the reporting paths and
-    /// the kept standings follow.
-    pub(crate) async fn write_people(
-        &self,
-        txn: &crate::core::Tx,
-        org: OrgId,
         inserts: &[Person],
         updates: &[Person],
         assignments: &[LevelAssignment],
     ) -> Result<(), DbError> {
+        let (txn, org) = (&self.txn, self.org);
         let now = Utc::now();
         // Managers first, so that every manager is inserted before their reports.
         let inserts = managers_first(

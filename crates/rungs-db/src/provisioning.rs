@@ -2,7 +2,7 @@
 //! attributes, written with the person in one transaction.
 
 use crate::audit::Audit;
-use crate::core::Db;
+use crate::core::{Db, Tx};
 use crate::entities::*;
 use crate::error::DbError;
 use crate::rows::{org_from_row, person_from_row};
@@ -81,7 +81,8 @@ impl Db {
         token_hash: &str,
         audit: &Audit,
     ) -> Result<(), DbError> {
-        self.write(t.org_id, audit, async |tx| {
+        self.write(t.org_id, audit, async |w| {
+            let tx = &w.txn;
             scim_token::Entity::insert(scim_token::ActiveModel {
                 id: Set(t.id.0),
                 org_id: Set(t.org_id.0),
@@ -230,76 +231,49 @@ impl Db {
             .collect::<Result<Vec<_>, DbError>>()?;
         Ok((people, u64::try_from(total).unwrap_or(0)))
     }
+}
 
-    /// Writes a provisioned person (inserted or updated) and their SCIM attributes in one
-    /// transaction with its audit entry; a deactivation also ends their sessions and refresh
-    /// tokens in it.
-    pub async fn save_provisioned(
+/// Provisioning's writes, composed by use cases in one [`Db::write`].
+impl Tx {
+    /// Writes `person`'s SCIM attributes (inserted or replaced); CONFLICT when another person
+    /// of the organisation has the same userName.
+    pub async fn save_scim_identity(
         &self,
-        person: &Person,
-        new: bool,
+        person: PersonId,
         identity: &ScimIdentity,
-        audit: &Audit,
     ) -> Result<(), DbError> {
-        let org = person.org_id;
-        // Concurrent provisioning (an identity provider's sync) can deadlock on MariaDB's gap
-        // locks; the database rolls the chosen transaction back whole, and it runs again.
-        let mut attempt = 1;
-        loop {
-            let outcome = self
-                .write(org, audit, async |tx| {
-                    let one = std::slice::from_ref(person);
-                    if new {
-                        self.write_people(tx, org, one, &[], &[]).await?;
-                    } else {
-                        self.write_people(tx, org, &[], one, &[]).await?;
-                    }
-                    use scim_identity::Column as C;
-                    scim_identity::Entity::insert(scim_identity::ActiveModel {
-                        id: Set(person.id.0),
-                        org_id: Set(org.0),
-                        user_name: Set(identity.user_name.clone()),
-                        external_id: Set(identity.external_id.clone()),
-                        formatted: Set(identity.formatted.clone()),
-                        given_name: Set(identity.given_name.clone()),
-                        family_name: Set(identity.family_name.clone()),
-                        email_type: Set(identity.email_type.clone()),
-                        email_primary: Set(identity.email_primary),
-                        updated_at: Set(identity.updated_at),
-                        deleted_at: Set(identity.deleted_at),
-                    })
-                    .on_conflict(
-                        OnConflict::column(C::Id)
-                            .update_columns([
-                                C::UserName,
-                                C::ExternalId,
-                                C::Formatted,
-                                C::GivenName,
-                                C::FamilyName,
-                                C::EmailType,
-                                C::EmailPrimary,
-                                C::UpdatedAt,
-                                C::DeletedAt,
-                            ])
-                            .to_owned(),
-                    )
-                    .exec_without_returning(tx)
-                    .await
-                    .map_err(|e| DbError::conflict_or_other(e, "a user with this userName"))?;
-                    if !person.active {
-                        crate::auth::revoke_person_tokens_in(tx, org, person.id).await?;
-                    }
-                    Ok(())
-                })
-                .await;
-            match outcome {
-                Err(e) if e.is_deadlock() && attempt < 5 => {
-                    tracing::debug!(attempt, "provisioning chosen to break a deadlock: again");
-                    tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
-                    attempt += 1;
-                }
-                outcome => return outcome,
-            }
-        }
+        use scim_identity::Column as C;
+        scim_identity::Entity::insert(scim_identity::ActiveModel {
+            id: Set(person.0),
+            org_id: Set(self.org.0),
+            user_name: Set(identity.user_name.clone()),
+            external_id: Set(identity.external_id.clone()),
+            formatted: Set(identity.formatted.clone()),
+            given_name: Set(identity.given_name.clone()),
+            family_name: Set(identity.family_name.clone()),
+            email_type: Set(identity.email_type.clone()),
+            email_primary: Set(identity.email_primary),
+            updated_at: Set(identity.updated_at),
+            deleted_at: Set(identity.deleted_at),
+        })
+        .on_conflict(
+            OnConflict::column(C::Id)
+                .update_columns([
+                    C::UserName,
+                    C::ExternalId,
+                    C::Formatted,
+                    C::GivenName,
+                    C::FamilyName,
+                    C::EmailType,
+                    C::EmailPrimary,
+                    C::UpdatedAt,
+                    C::DeletedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&self.txn)
+        .await
+        .map_err(|e| DbError::conflict_or_other(e, "a user with this userName"))?;
+        Ok(())
     }
 }

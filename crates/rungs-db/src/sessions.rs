@@ -40,7 +40,8 @@ impl Db {
         ended_before: DateTime<Utc>,
         audit: &Audit,
     ) -> Result<(), DbError> {
-        self.write(s.org_id, audit, async |tx| {
+        self.write(s.org_id, audit, async |w| {
+            let tx = &w.txn;
             web_session::Entity::insert(web_session::ActiveModel {
                 id: Set(s.id.0),
                 org_id: Set(s.org_id.0),

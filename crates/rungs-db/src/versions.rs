@@ -6,7 +6,7 @@ use crate::audit::{Audit, write_audit};
 use crate::content::{
     NewVersion, delete_content, insert_version, publish_row, stale, write_content,
 };
-use crate::core::Db;
+use crate::core::{Db, Tx};
 use crate::entities::*;
 use crate::error::DbError;
 use crate::records::append_assignments;
@@ -234,29 +234,22 @@ impl Db {
         })
         .await
     }
+}
 
+/// A version move's write, composed by use cases in one [`Db::write`].
+impl Tx {
     /// Moves people to another version: appends their new level assignments and the
-    /// assessments carried over, in one transaction.
+    /// assessments carried over, with their standings.
     pub async fn move_people(
         &self,
-        org: OrgId,
         assignments: &[LevelAssignment],
         assessments: &[Assessment],
-        audit: &Audit,
     ) -> Result<(), DbError> {
-        self.write(org, audit, async |txn| {
-            crate::standings::lock(txn, org, assignments.iter().map(|a| a.person_id)).await?;
-            append_assignments(txn, org, assignments).await?;
-            crate::records::insert_assessments(txn, &self.keys, org, assessments).await?;
-            crate::standings::refresh(
-                txn,
-                &self.keys,
-                org,
-                assignments.iter().map(|a| a.person_id),
-            )
-            .await?;
-            Ok(())
-        })
-        .await
+        let (txn, org, keys) = (&self.txn, self.org, &self.keys);
+        let moved = || assignments.iter().map(|a| a.person_id);
+        crate::standings::lock(txn, org, moved()).await?;
+        append_assignments(txn, org, assignments).await?;
+        crate::records::insert_assessments(txn, keys, org, assessments).await?;
+        crate::standings::refresh(txn, keys, org, moved()).await
     }
 }

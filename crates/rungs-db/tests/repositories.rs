@@ -250,21 +250,25 @@ async fn people_and_assignments_are_saved_together_and_history_appends() {
             case_id: None,
             moved_from: None,
         };
-        t.db.save_people(
-            a.id,
-            &[dev.clone(), boss.clone()],
-            &[],
-            &[assign(&dev, "beginner", 1)],
-            &setup(),
-        )
+        t.db.write(a.id, &setup(), async |tx| {
+            tx.save_people(
+                &[dev.clone(), boss.clone()],
+                &[],
+                &[assign(&dev, "beginner", 1)],
+            )
+            .await
+        })
         .await
         .unwrap();
         let people = t.db.list_people(a.id).await.unwrap();
         assert_eq!(people, vec![boss.clone(), dev.clone()]);
 
-        t.db.append_assignment(a.id, &assign(&dev, "intermediate", 20), &setup())
-            .await
-            .unwrap();
+        t.db.write(a.id, &setup(), async |tx| {
+            tx.append_assignment(&assign(&dev, "intermediate", 20))
+                .await
+        })
+        .await
+        .unwrap();
         let history = t.db.assignments(a.id, Some(dev.id)).await.unwrap();
         let levels: Vec<&str> = history.iter().map(|h| h.level.as_str()).collect();
         assert_eq!(
@@ -282,17 +286,40 @@ async fn people_and_assignments_are_saved_together_and_history_appends() {
         let newcomer = person(a.id, "new@acme.test", None);
         let dup = person(a.id, "dev@acme.test", None);
         let err =
-            t.db.save_people(
-                a.id,
-                &[newcomer.clone(), dup],
-                &[],
-                &[assign(&newcomer, "beginner", 2)],
-                &setup(),
-            )
+            t.db.write(a.id, &setup(), async |tx| {
+                tx.save_people(
+                    &[newcomer.clone(), dup],
+                    &[],
+                    &[assign(&newcomer, "beginner", 2)],
+                )
+                .await
+            })
             .await
             .unwrap_err();
         assert!(matches!(err, DbError::Conflict { .. }), "{err:?}");
         assert_eq!(t.db.list_people(a.id).await.unwrap().len(), 2);
+
+        // Writes a use case composes in one `write` stand or fall together: a person, their
+        // level, then a write that fails (an email already taken) keeps neither.
+        let late = person(a.id, "late@acme.test", None);
+        let err =
+            t.db.write(a.id, &setup(), async |tx| {
+                tx.save_people(std::slice::from_ref(&late), &[], &[])
+                    .await?;
+                tx.append_assignment(&assign(&late, "beginner", 3)).await?;
+                tx.save_people(&[person(a.id, "boss@acme.test", None)], &[], &[])
+                    .await
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DbError::Conflict { .. }), "{err:?}");
+        assert_eq!(t.db.list_people(a.id).await.unwrap().len(), 2);
+        assert!(
+            t.db.assignments(a.id, Some(late.id))
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(
             t.db.assignments(a.id, Some(newcomer.id))
                 .await
@@ -309,13 +336,10 @@ async fn the_database_enforces_foreign_keys() {
         // A person in an organisation that does not exist is refused by the database itself.
         let ghost = OrgId::new();
         let err =
-            t.db.save_people(
-                ghost,
-                &[person(ghost, "x@y.test", None)],
-                &[],
-                &[],
-                &setup(),
-            )
+            t.db.write(ghost, &setup(), async |tx| {
+                tx.save_people(&[person(ghost, "x@y.test", None)], &[], &[])
+                    .await
+            })
             .await;
         assert!(
             err.is_err(),
