@@ -505,11 +505,13 @@ async fn root_reads_cost_the_same_at_10_and_10000_people() {
         // Authentication reads the caller's position and the readiness rule with the session,
         // and a person is read with their position: `me` is that one statement, the caller's
         // own plan one more (their assessments), a person two more (them, and whether the
-        // manager manages them).
+        // manager manages them). A page of people with their positions and managers' emails:
+        // the session, the total, the page with each one's position, the managers' emails.
         let most = |name: &str| runs[0].iter().find(|(n, _)| *n == name).unwrap().1;
         assert_eq!(most("organisation"), 1, "{backend:?}");
         assert_eq!(most("me"), 1, "{backend:?}");
         assert_eq!(most("growthPlan"), 2, "{backend:?}");
         assert_eq!(most("person"), 3, "{backend:?}");
+        assert_eq!(most("people"), 4, "{backend:?}");
     }
 }

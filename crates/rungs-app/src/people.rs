@@ -218,11 +218,13 @@ impl App {
             include_inactive: filter.include_inactive,
             today: Some(Utc::now().date_naive()),
             skip_total: filter.skip_total,
+            // Positions are read with the page, in its statement.
+            with_positions: filter.fields.current,
         };
         let page = self.db.people_page(org.id, reach, &q, after, first).await?;
-        let end_cursor = page.people.last().map(|p| p.id.to_string());
+        let end_cursor = page.people.last().map(|(p, _)| p.id.to_string());
         Ok(Page {
-            items: self.views(org, page.people, filter.fields).await?,
+            items: self.views_placed(org, page.people, filter.fields).await?,
             has_next: page.has_next,
             total: page.total,
             end_cursor,

@@ -121,6 +121,12 @@ impl Bound {
         }
     }
 
+    /// A builder whose first values are `values` (a statement built elsewhere, which this one
+    /// wraps): its placeholders follow theirs.
+    pub(crate) fn following(backend: DbBackend, values: Vec<Value>) -> Self {
+        Self { backend, values }
+    }
+
     /// Binds `v`; returns its placeholder.
     pub(crate) fn bind(&mut self, v: impl Into<Value>) -> String {
         self.values.push(v.into());

@@ -45,12 +45,16 @@ pub struct PeopleQuery {
     pub today: Option<NaiveDate>,
     /// The caller does not need the total: skip the `COUNT` (`total` is then 0).
     pub skip_total: bool,
+    /// Read each person's position in force on `today` with the page, in its statement.
+    pub with_positions: bool,
 }
 
 /// One page, ordered by email.
 #[derive(Debug, Clone)]
 pub struct PeoplePage {
-    pub people: Vec<Person>,
+    /// Each with their position in force on `today` when the query asked for positions
+    /// (`None` otherwise, or for someone without one).
+    pub people: Vec<(Person, Option<LevelAssignment>)>,
     pub has_next: bool,
     /// How many match, over all pages (0 when the query skipped it).
     pub total: usize,
@@ -244,14 +248,31 @@ impl Db {
                 [org.0, a.0],
             ));
         }
-        let mut people: Vec<Person> = page
+        let page = page
             .order_by_asc(person::Column::Email)
-            .limit(first as u64 + 1)
-            .all(&self.conn)
-            .await?
-            .into_iter()
-            .map(person_from_row)
-            .collect::<Result<_, _>>()?;
+            .limit(first as u64 + 1);
+        let mut people = if q.with_positions {
+            // The page as a derived table, with each one's position joined to it.
+            use sea_orm::{ConnectionTrait, QueryTrait};
+            let backend = self.conn.get_database_backend();
+            let inner = page.build(backend);
+            let values = inner.values.map(|v| v.0).unwrap_or_default();
+            let mut b = crate::paging::Bound::following(backend, values);
+            let today = q.today.unwrap_or_else(|| Utc::now().date_naive());
+            let (columns, join) = crate::records::position_join(&mut b, today);
+            let sql = format!(
+                "SELECT p.*{columns} FROM ({}) p {join} ORDER BY p.email",
+                inner.sql
+            );
+            let rows = self.conn.query_all_raw(b.statement(sql)).await?;
+            self.placed(org, &rows).await?
+        } else {
+            page.all(&self.conn)
+                .await?
+                .into_iter()
+                .map(|r| Ok((person_from_row(r)?, None)))
+                .collect::<Result<_, DbError>>()?
+        };
         let has_next = people.len() > first;
         people.truncate(first);
         Ok(PeoplePage {
@@ -287,7 +308,7 @@ impl Db {
         ids: &[PersonId],
         today: NaiveDate,
     ) -> Result<Vec<(Person, Option<LevelAssignment>)>, DbError> {
-        use sea_orm::{ConnectionTrait, FromQueryResult};
+        use sea_orm::ConnectionTrait;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -299,9 +320,20 @@ impl Db {
             "SELECT p.*{columns} FROM people p {join} WHERE p.org_id = {org_ph} AND p.id IN ({list})"
         );
         let rows = self.conn.query_all_raw(b.statement(sql)).await?;
+        self.placed(org, &rows).await
+    }
+
+    /// People read with [`crate::records::position_join`]: each with their position, in the
+    /// rows' order (the keys of a version not read before cost a statement).
+    async fn placed(
+        &self,
+        org: OrgId,
+        rows: &[sea_orm::QueryResult],
+    ) -> Result<Vec<(Person, Option<LevelAssignment>)>, DbError> {
+        use sea_orm::FromQueryResult;
         let mut people = Vec::with_capacity(rows.len());
         let mut positions = Vec::new();
-        for row in &rows {
+        for row in rows {
             people.push(person_from_row(person::Model::from_query_result(row, "")?)?);
             positions.extend(crate::records::position_in(row)?);
         }
