@@ -43,13 +43,6 @@ pub struct Tx {
     pub(crate) org: OrgId,
 }
 
-impl Tx {
-    /// The organisation this write changes.
-    pub fn org(&self) -> OrgId {
-        self.org
-    }
-}
-
 /// A connection pool to the Rungs database.
 #[derive(Clone)]
 pub struct Db {
@@ -322,14 +315,23 @@ impl Db {
         &self,
         work: impl AsyncFnOnce(&Txn) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let _turn = self.serialised().await;
-        let outcome = async {
+        self.in_turn(async || {
             let tx = self.conn.begin().await?;
             let out = work(&tx).await?;
             tx.commit().await?;
             Ok(out)
-        }
-        .await;
+        })
+        .await
+    }
+
+    /// Runs a transaction's `body` in this process's turn to write (on SQLite), and records
+    /// how it went for [`Db::check_writable`].
+    async fn in_turn<T>(
+        &self,
+        body: impl AsyncFnOnce() -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let _turn = self.serialised().await;
+        let outcome = body().await;
         self.health.record(&outcome);
         outcome
     }
@@ -367,8 +369,7 @@ impl Db {
         audit: &Audit,
         work: impl AsyncFnOnce(&Tx) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let _turn = self.serialised().await;
-        let outcome = async {
+        self.in_turn(async || {
             let tx = Tx {
                 txn: self.conn.begin().await?,
                 keys: self.keys.clone(),
@@ -378,10 +379,8 @@ impl Db {
             write_audit(&tx.txn, org, audit).await?;
             tx.txn.commit().await?;
             Ok(out)
-        }
-        .await;
-        self.health.record(&outcome);
-        outcome
+        })
+        .await
     }
 
     pub async fn close(self) -> Result<(), DbError> {

@@ -214,8 +214,10 @@ impl Db {
     }
 
     /// A page of the people `reach` allows that match `q`, ordered by email, after the person
-    /// `after` (the previous page's last), with the total over all pages. Three statements at
-    /// most, whatever the size of the organisation.
+    /// `after` (the previous page's last), with the total over all pages, and each one's
+    /// position when `q.with_positions` (joined to the page in its statement). Two statements
+    /// (the total and the page), and one for the keys of a version not read before, whatever
+    /// the size of the organisation.
     pub async fn people_page(
         &self,
         org: OrgId,
