@@ -13,7 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use rungs_app::auth::Session;
+use rungs_app::auth::Verified;
 use rungs_app::{App, AppError};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -279,8 +279,10 @@ fn error_response(status: StatusCode, code: &str, message: &str, id: &RequestId)
     res
 }
 
-/// Resolves the bearer token, if any, before GraphQL sees the request: a bad token is a 401
-/// here; no token means an anonymous caller (who may only sign in).
+/// Verifies the bearer token, if any, before GraphQL sees the request: a bad token is a 401
+/// here; no token means an anonymous caller (who may only sign in). Whether the token's
+/// session is still live is checked by the handler, in one statement with what the request is
+/// about (its [`Lead`](rungs_app::auth::Lead)), before any resolver runs.
 async fn authenticate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let id = request_id(req.headers());
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
@@ -302,26 +304,33 @@ async fn authenticate(State(st): State<Arc<AppState>>, mut req: Request, next: N
             &id,
         );
     };
-    match st.app.authenticate(token).await {
-        Ok(session) => {
-            req.extensions_mut().insert(session);
+    match st.app.verify_bearer(token).await {
+        Ok(verified) => {
+            req.extensions_mut().insert(verified);
             next.run(req).await
         }
-        Err(AppError::Unauthenticated(why)) => {
-            error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &why, &id)
+        Err(e) => refused(e, &id),
+    }
+}
+
+/// The answer to a request whose caller could not be authenticated.
+fn refused(e: AppError, id: &RequestId) -> Response {
+    match e {
+        AppError::Unauthenticated(why) => {
+            error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &why, id)
         }
-        Err(e @ AppError::Unavailable) => {
+        e @ AppError::Unavailable => {
             let mut res = error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 e.code(),
                 &e.to_string(),
-                &id,
+                id,
             );
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             res
         }
-        Err(e) => {
+        e => {
             tracing::error!(request_id = %id.0, error = ?e, "authentication failed");
             error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -330,7 +339,7 @@ async fn authenticate(State(st): State<Arc<AppState>>, mut req: Request, next: N
                     "internal error; quote request id {} when reporting it",
                     id.0
                 ),
-                &id,
+                id,
             )
         }
     }
@@ -346,6 +355,8 @@ struct Checked {
     label: String,
     /// Whether it may write (a mutation, or an operation that could not be told).
     writes: bool,
+    /// What it is about, when the session's statement can read that too.
+    lead: Option<rungs_app::auth::Lead>,
 }
 
 impl Checked {
@@ -357,8 +368,10 @@ impl Checked {
                 introspection: false,
                 label: "invalid".into(),
                 writes: true,
+                lead: None,
             };
         }
+        let variables = r.variables.clone();
         let doc = r.parsed_query().ok();
         let introspection = doc.is_some_and(crate::shape::introspection_only_of);
         // GraphiQL's schema query (introspection only, answered without the database) is
@@ -373,6 +386,7 @@ impl Checked {
             introspection,
             label: metrics.operation_label(doc, name.as_deref()),
             writes: doc.is_none_or(crate::shape::may_write),
+            lead: doc.and_then(|d| crate::shape::lead_of(d, name.as_deref(), &variables)),
         }
     }
 }
@@ -384,7 +398,7 @@ pub struct ClientAddr(pub std::net::IpAddr);
 
 async fn graphql(
     State(st): State<Arc<AppState>>,
-    session: Option<Extension<Session>>,
+    verified: Option<Extension<Verified>>,
     peer: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     req: GraphQLBatchRequest,
@@ -395,7 +409,7 @@ async fn graphql(
         let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         batch = batch.data(ClientAddr(st.app.client_address(peer.ip(), forwarded)));
     }
-    let signed_in = session.is_some();
+    let signed_in = verified.is_some();
     let operations = match &batch {
         BatchRequest::Single(_) => 1,
         BatchRequest::Batch(v) => v.len(),
@@ -429,6 +443,20 @@ async fn graphql(
         BatchRequest::Single(r) => vec![r],
         BatchRequest::Batch(v) => v.iter().collect(),
     };
+    // The session, checked before anything runs, with what a lone query is about.
+    let session = match verified {
+        Some(Extension(v)) => {
+            let lead = match checked.as_slice() {
+                [one] => one.lead,
+                _ => None,
+            };
+            match st.app.session_for(v, lead).await {
+                Ok(s) => Some(s),
+                Err(e) => return refused(e, &id),
+            }
+        }
+        None => None,
+    };
     if let Some(why) = checked.iter().find_map(|c| c.refusal.clone()) {
         return error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", &why, &id);
     }
@@ -453,7 +481,7 @@ async fn graphql(
     let labels: Vec<String> = checked.into_iter().map(|c| c.label).collect();
     let started = Instant::now();
     let mut batch = batch.data(id.clone());
-    if let Some(Extension(mut s)) = session {
+    if let Some(mut s) = session {
         if writes {
             s.read_with = None;
         }

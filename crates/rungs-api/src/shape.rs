@@ -4,6 +4,8 @@
 //! wherever it is spread, so counting costs the document's length, not its expansion.
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use rungs_app::auth::Lead;
+use rungs_domain::PersonId;
 use std::collections::HashMap;
 
 /// The longest query text accepted (variables, where files travel, are not counted).
@@ -108,6 +110,100 @@ pub fn may_write(doc: &ExecutableDocument) -> bool {
     doc.operations
         .iter()
         .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query)
+}
+
+/// What the operation `name` (the document's only one by default) is about, when its root is
+/// one field the session's statement can read with the caller ([`Lead`]): `person(id: …)`,
+/// the caller's own `growthPlan` (no `personId`, no `target`), or the directory's first page
+/// (`people(first: …)`, no `after`, no `filter`, no `totalCount`). Anything else, or an `id`
+/// that is not one, has none: the resolvers read as they always do.
+pub fn lead_of(
+    doc: &ExecutableDocument,
+    name: Option<&str>,
+    variables: &async_graphql::Variables,
+) -> Option<Lead> {
+    use async_graphql::Value as V;
+    use async_graphql::parser::types::OperationType;
+    let op = match name {
+        Some(n) => doc
+            .operations
+            .iter()
+            .find(|(o, _)| o.is_some_and(|o| o.as_str() == n)),
+        None => doc
+            .operations
+            .iter()
+            .next()
+            .filter(|_| doc.operations.iter().count() == 1),
+    }?
+    .1;
+    if op.node.ty != OperationType::Query {
+        return None;
+    }
+    let mut fields = op
+        .node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .filter_map(|s| match &s.node {
+            Selection::Field(f) if f.node.name.node == "__typename" => None,
+            Selection::Field(f) => Some(Some(&f.node)),
+            // A fragment at the root: not worth seeing through.
+            _ => Some(None),
+        });
+    let field = fields.next()??;
+    if fields.next().is_some() {
+        return None;
+    }
+    let argument = |name: &str| {
+        let value = &field.arguments.iter().find(|(n, _)| n.node == name)?.1.node;
+        value
+            .clone()
+            .into_const_with(|v| variables.get(&v).cloned().ok_or(()))
+            .ok()
+            .filter(|v| *v != V::Null)
+    };
+    match field.name.node.as_str() {
+        "person" => match argument("id")? {
+            V::String(id) => id.parse::<PersonId>().ok().map(Lead::Person),
+            _ => None,
+        },
+        "growthPlan" if argument("personId").is_none() && argument("target").is_none() => {
+            Some(Lead::OwnAssessments)
+        }
+        "people" if argument("after").is_none() && argument("filter").is_none() => {
+            let first = match argument("first")? {
+                V::Number(n) => usize::try_from(n.as_u64()?).ok()?,
+                _ => return None,
+            };
+            // The total is counted apart: a page that asks for it (or might, through a
+            // fragment) has no lead.
+            let counted = field
+                .selection_set
+                .node
+                .items
+                .iter()
+                .any(|s| match &s.node {
+                    Selection::Field(f) => f.node.name.node == "totalCount",
+                    _ => true,
+                });
+            (!counted && (1..=100).contains(&first)).then(|| Lead::People {
+                first,
+                with_positions: may_select(&field.selection_set.node, "current"),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether `set` selects a field named `name` at any depth, or might (through a fragment).
+fn may_select(set: &SelectionSet, name: &str) -> bool {
+    set.items.iter().any(|s| match &s.node {
+        Selection::Field(f) => {
+            f.node.name.node == name || may_select(&f.node.selection_set.node, name)
+        }
+        _ => true,
+    })
 }
 
 /// What a document asks for with its fragments spread in place (saturating; a fragment that

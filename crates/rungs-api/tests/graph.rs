@@ -214,6 +214,105 @@ async fn every_field_is_filled_however_reached_and_only_for_who_may_read_it() {
     .await;
 }
 
+/// A lone `person(id)` or the caller's own `growthPlan` is read with the session, in its
+/// statement; beside another root field it is read as before. Both answer the same, for every
+/// role and across organisations, and a session that has ended is refused either way.
+#[tokio::test]
+async fn a_read_with_the_session_answers_as_the_read_alone() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let s = spawn(&t.db, ApiConfig::default()).await;
+        seed_two_orgs(&s.app).await;
+        let (employee, employee_refresh) = s.login(DEMO_EMPLOYEE).await;
+        let (manager, _) = s.login(DEMO_MANAGER).await;
+        let (hr, _) = s.login(DEMO_ADMIN).await;
+        let (beta_hr, _) = s.login("hr@beta.test").await;
+        let employee_id = s.id_of(&hr, DEMO_EMPLOYEE).await;
+        let manager_id = s.id_of(&hr, DEMO_MANAGER).await;
+        let beta_id = s.id_of(&beta_hr, "employee@beta.test").await;
+        let person = "person(id: $id) { email displayName managerEmail current { track level } }";
+        let plan = "growthPlan { person { email current { level } } current { level { key } } \
+                    target { level { key } } met total progress gaps { expectation { key } status } }";
+        let directory = "people(first: 2) { edges { cursor node { email displayName } } \
+                         pageInfo { endCursor hasNextPage } }";
+        let placed = "people(first: 3) { edges { node { email current { track level } } } \
+                      pageInfo { hasNextPage } }";
+        // Alone (read with the session), and beside `organisation` (read on its own).
+        let both = async |token: &str, field: &str, id: &str| {
+            let (head, vars) = if field.contains("$id") {
+                ("query($id: ID!)", json!({ "id": id }))
+            } else {
+                ("query", json!({}))
+            };
+            let alone = s.gql(Some(token), &format!("{head} {{ {field} }}"), vars.clone()).await;
+            let beside = s
+                .gql(Some(token), &format!("{head} {{ organisation {{ name }} {field} }}"), vars)
+                .await;
+            (alone, beside)
+        };
+        let cases = [
+            // who, what, whose id, the answer expected (None: the person's record)
+            ("hr", &hr, person, employee_id.as_str(), None),
+            ("hr, themselves", &hr, person, "", None),
+            ("manager", &manager, person, employee_id.as_str(), None),
+            ("employee, themselves", &employee, person, employee_id.as_str(), None),
+            ("employee, their manager", &employee, person, manager_id.as_str(), Some("FORBIDDEN")),
+            ("beta hr, acme's employee", &beta_hr, person, employee_id.as_str(), Some("NOT_FOUND")),
+            ("hr, beta's employee", &hr, person, beta_id.as_str(), Some("NOT_FOUND")),
+            ("hr, no such id", &hr, person, "not-an-id", Some("INVALID_INPUT")),
+            ("employee's own plan", &employee, plan, "", None),
+            ("manager's own plan", &manager, plan, "", None),
+            ("hr, the directory", &hr, directory, "", None),
+            ("hr, the directory placed", &hr, placed, "", None),
+            ("manager, their people", &manager, directory, "", None),
+            ("employee, themselves listed", &employee, placed, "", None),
+            ("beta hr, their directory", &beta_hr, placed, "", None),
+        ];
+        for (who, token, field, id, refused) in cases {
+            let id = if id.is_empty() { s.id_of(&hr, DEMO_ADMIN).await } else { id.to_owned() };
+            let (alone, beside) = both(token, field, &id).await;
+            match refused {
+                None => {
+                    let key = field.split('(').next().unwrap().split(' ').next().unwrap();
+                    let a = &alone.ok()[key];
+                    assert!(a.is_object(), "{b}: {who}: {}", alone.body);
+                    assert_eq!(a, &beside.ok()[key], "{b}: {who}");
+                }
+                Some(code) => {
+                    assert_eq!(alone.code(), Some(code), "{b}: {who}: {}", alone.body);
+                    assert_eq!(beside.code(), Some(code), "{b}: {who}: {}", beside.body);
+                }
+            }
+        }
+        // The employee's own plan says what they have assessed: the read with the session
+        // holds every assessment.
+        let (alone, _) = both(&employee, plan, "").await;
+        let gaps = alone.ok()["growthPlan"]["gaps"].as_array().unwrap().len();
+        assert!(gaps > 0, "{b}: {}", alone.body);
+        // HR's directory is the organisation's, paged; beta's HR sees only beta.
+        let (alone, _) = both(&hr, placed, "").await;
+        let listed = alone.ok()["people"]["edges"].as_array().unwrap().clone();
+        assert_eq!(listed.len(), 3, "{b}: {}", alone.body);
+        assert!(listed.iter().any(|e| e["node"]["current"]["level"].is_string()), "{b}: {listed:?}");
+        assert_eq!(alone.ok()["people"]["pageInfo"]["hasNextPage"], true, "{b}");
+        let (alone, _) = both(&beta_hr, placed, "").await;
+        let text = alone.ok().to_string();
+        assert!(text.contains("beta.test") && !text.contains("demo"), "{b}: {text}");
+
+        // A session that has ended is refused before anything is read, lead or not.
+        s.gql(None, "mutation($t: String!) { logout(token: $t) }", json!({ "t": employee_refresh }))
+            .await
+            .ok();
+        for field in [person, plan] {
+            let (alone, beside) = both(&employee, field, &employee_id).await;
+            assert_eq!(alone.status, 401, "{b}: {}", alone.body);
+            assert_eq!(beside.status, 401, "{b}: {}", beside.body);
+            assert_eq!(alone.code(), Some("UNAUTHENTICATED"), "{b}");
+        }
+    })
+    .await;
+}
+
 /// A manager's dashboard (their team with each report's position, gaps and open case, and the
 /// case's people and events) is one request whose statements do not grow with the team.
 #[tokio::test]
@@ -423,7 +522,7 @@ async fn a_dashboard_costs_the_same_statements_for_10_and_1000_reports() {
 /// 10,000 (the demo generator), asked over HTTP as the client would.
 #[tokio::test]
 async fn root_reads_cost_the_same_at_10_and_10000_people() {
-    let reads: [(&str, &str); 8] = [
+    let reads: [(&str, &str); 10] = [
         ("organisation", "{ organisation { name } }"),
         ("me", "{ me { id email current { level } } }"),
         (
@@ -441,6 +540,14 @@ async fn root_reads_cost_the_same_at_10_and_10000_people() {
         (
             "person",
             "query($id: ID!) { person(id: $id) { email current { level } } }",
+        ),
+        (
+            "person, as HR",
+            "query($id: ID!) { person(id: $id) { email current { level } } }",
+        ),
+        (
+            "people, a page",
+            "{ people(first: 20) { edges { node { email current { level } } } pageInfo { hasNextPage } } }",
         ),
         (
             "people",
@@ -465,7 +572,7 @@ async fn root_reads_cost_the_same_at_10_and_10000_people() {
             let mut used = Vec::new();
             for (name, query) in reads {
                 let token = match name {
-                    "people" => &hr,
+                    "people" | "person, as HR" | "people, a page" => &hr,
                     "person" | "team" => &manager,
                     _ => &employee,
                 };
@@ -503,15 +610,19 @@ async fn root_reads_cost_the_same_at_10_and_10000_people() {
             assert!(*n <= 12, "{backend:?}: {name} ran {n} statements");
         }
         // Authentication reads the caller's position and the readiness rule with the session,
-        // and a person is read with their position: `me` is that one statement, the caller's
-        // own plan one more (their assessments), a person two more (them, and whether the
-        // manager manages them). A page of people with their positions and managers' emails:
-        // the session, the total, the page with each one's position, the managers' emails.
+        // and what a lone root field is about (its lead): `me`, the caller's own plan (with
+        // their assessments) and a person for HR (with their position) are that one
+        // statement; a person for their manager one more (whether the manager manages them).
+        // So is a page of the directory for HR (with each one's position). A page with its
+        // total and managers' emails: the session, the total, the page with each one's
+        // position, the managers' emails.
         let most = |name: &str| runs[0].iter().find(|(n, _)| *n == name).unwrap().1;
         assert_eq!(most("organisation"), 1, "{backend:?}");
         assert_eq!(most("me"), 1, "{backend:?}");
-        assert_eq!(most("growthPlan"), 2, "{backend:?}");
-        assert_eq!(most("person"), 3, "{backend:?}");
+        assert_eq!(most("growthPlan"), 1, "{backend:?}");
+        assert_eq!(most("person, as HR"), 1, "{backend:?}");
+        assert_eq!(most("person"), 2, "{backend:?}");
         assert_eq!(most("people"), 4, "{backend:?}");
+        assert_eq!(most("people, a page"), 1, "{backend:?}");
     }
 }

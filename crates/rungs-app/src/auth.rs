@@ -239,12 +239,30 @@ pub struct Session {
 }
 
 /// The caller's position in force and their organisation's readiness rule, read with the
-/// session.
+/// session, and what the request is about when the API could tell it ([`Lead`]).
 #[derive(Debug, Clone)]
 pub struct ReadWithSession {
     /// None: not placed yet.
     pub position: Option<LevelAssignment>,
     pub rule: ReadinessRule,
+    /// The request's lead, as read with the session; [`crate::Reader`]s take it only when it
+    /// is what they would have read.
+    pub lead: Option<LeadRead>,
+}
+
+pub use rungs_db::{Lead, LeadRead};
+
+/// A bearer token whose signature and claims are verified, its session not checked yet
+/// ([`App::verify_bearer`], then [`App::session_for`]).
+#[derive(Debug, Clone)]
+pub struct Verified(Verification);
+
+#[derive(Debug, Clone)]
+enum Verification {
+    /// Rungs' own access token: its session is checked by [`App::session_for`].
+    Rungs(Claims),
+    /// An identity provider's token, checked in full already.
+    External(Box<Session>),
 }
 
 impl Session {
@@ -449,10 +467,11 @@ impl App {
         org_id: OrgId,
         id: PersonId,
         sid: uuid::Uuid,
+        lead: Option<Lead>,
     ) -> Result<rungs_db::SessionRow, AppError> {
         let row = self
             .db
-            .session_of(org_id, id, sid, Utc::now().date_naive())
+            .session_of(org_id, id, sid, Utc::now().date_naive(), lead)
             .await?
             .filter(|r| r.person.active)
             .ok_or_else(|| {
@@ -468,21 +487,45 @@ impl App {
 
     /// Resolves a bearer token to a session: the token must verify, and its person must still
     /// exist, be active and belong to the organisation it names.
-    #[tracing::instrument(skip_all, err(level = "debug", Display))]
     pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
+        let verified = self.verify_bearer(token).await?;
+        self.session_for(verified, None).await
+    }
+
+    /// The first half of [`App::authenticate`]: Rungs' own token verified by its signature and
+    /// claims alone (no statement), an identity provider's in full.
+    #[tracing::instrument(skip_all, err(level = "debug", Display))]
+    pub async fn verify_bearer(&self, token: &str) -> Result<Verified, AppError> {
         // Rungs signs with HS256 only; any other algorithm may be an identity provider's
         // access token (which is refused unless it verifies against that provider's keys).
         if jsonwebtoken::decode_header(token).is_ok_and(|h| h.alg != ALGORITHM) {
-            return self.authenticate_external(token).await;
+            let session = self.authenticate_external(token).await?;
+            return Ok(Verified(Verification::External(Box::new(session))));
         }
-        let claims = self.auth()?.verify(token)?;
+        Ok(Verified(Verification::Rungs(self.auth()?.verify(token)?)))
+    }
+
+    /// The second half of [`App::authenticate`]: the verified token's session, checked in one
+    /// statement that also reads the request's `lead` (for Rungs' own tokens; an identity
+    /// provider's session reads none).
+    #[tracing::instrument(skip_all, err(level = "debug", Display))]
+    pub async fn session_for(
+        &self,
+        verified: Verified,
+        lead: Option<Lead>,
+    ) -> Result<Session, AppError> {
+        let claims = match verified.0 {
+            Verification::External(session) => return Ok(*session),
+            Verification::Rungs(claims) => claims,
+        };
         let row = self
-            .live_person(OrgId(claims.org), PersonId(claims.sub), claims.sid)
+            .live_person(OrgId(claims.org), PersonId(claims.sub), claims.sid, lead)
             .await?;
         let mut session = Session::of(row.person, row.org);
         session.read_with = Some(ReadWithSession {
             position: row.position,
             rule: row.rule,
+            lead: row.lead,
         });
         Ok(session)
     }
@@ -764,6 +807,7 @@ impl App {
                 next_record.org_id,
                 next_record.person_id,
                 next_record.family.0,
+                None,
             )
             .await?;
         self.tokens(

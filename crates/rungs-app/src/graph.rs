@@ -10,7 +10,7 @@
 //! position, history, growth, readiness, cases) answers only what the policy lets the actor
 //! read.
 
-use crate::auth::ReadWithSession;
+use crate::auth::{LeadRead, ReadWithSession};
 use crate::growth::plan_against;
 use crate::people::Page;
 use crate::policy::{Action, Actor, Relation, authorize};
@@ -186,7 +186,33 @@ impl Reader {
         ids: &[PersonId],
         fields: crate::ViewFields,
     ) -> Result<Each<PersonId, PersonView>, AppError> {
-        let (found, mut out) = if fields.current {
+        self.people_with(ids, fields, None).await
+    }
+
+    /// [`Reader::people`], with what authentication read with the session: the person the
+    /// request is about ([`LeadRead::Person`]) is not read again. `known` must be as current
+    /// as the request's reads: not after a write.
+    pub async fn people_with(
+        &self,
+        ids: &[PersonId],
+        fields: crate::ViewFields,
+        known: Option<&ReadWithSession>,
+    ) -> Result<Each<PersonId, PersonView>, AppError> {
+        let lead = known.and_then(|k| match &k.lead {
+            Some(LeadRead::Person(id, found)) if ids == [*id] => Some(found),
+            _ => None,
+        });
+        let (found, mut out) = if let Some(found) = lead {
+            // Read with the session, with their position (kept only when asked for).
+            let found: HashMap<PersonId, (Person, Option<LevelAssignment>)> = found
+                .iter()
+                .map(|found| {
+                    let (p, at) = found.as_ref();
+                    (p.id, (p.clone(), at.clone().filter(|_| fields.current)))
+                })
+                .collect();
+            self.sift(found, ids, Action::ReadPerson).await?
+        } else if fields.current {
             // With their positions, in one statement; what the policy refuses is dropped.
             let today = Utc::now().date_naive();
             let found: HashMap<PersonId, (Person, Option<LevelAssignment>)> = self
@@ -306,8 +332,15 @@ impl Reader {
         } else {
             None
         };
-        let assessed: HashMap<PersonId, Vec<Assessment>> =
-            by_person(db.assessments_of(org.id, &ok).await?, |a| a.person_id);
+        let assessed = match known.and_then(|k| match &k.lead {
+            Some(LeadRead::OwnAssessments(mine)) => Some(mine.clone()),
+            _ => None,
+        }) {
+            // The caller's own, read with the session.
+            Some(mine) => mine,
+            None => db.assessments_of(org.id, &ok).await?,
+        };
+        let assessed: HashMap<PersonId, Vec<Assessment>> = by_person(assessed, |a| a.person_id);
         let rule = match known {
             Some(k) => k.rule,
             None => db.readiness_rule(org.id).await?,
@@ -417,8 +450,21 @@ impl Reader {
         first: Option<usize>,
         after: Option<&str>,
     ) -> Result<Page<PersonView>, AppError> {
+        self.people_page_with(filter, first, after, None).await
+    }
+
+    /// [`Reader::people_page`], with what authentication read with the session: the page, when
+    /// the request is about it ([`LeadRead::People`]). `known` must be as current as the
+    /// request's reads: not after a write.
+    pub async fn people_page_with(
+        &self,
+        filter: &PeopleFilter,
+        first: Option<usize>,
+        after: Option<&str>,
+        known: Option<&ReadWithSession>,
+    ) -> Result<Page<PersonView>, AppError> {
         self.app
-            .people_page_in(&self.actor, &self.org, filter, first, after)
+            .people_page_in(&self.actor, &self.org, filter, first, after, known)
             .await
     }
 
@@ -514,7 +560,7 @@ impl Reader {
             ..PeopleFilter::default()
         };
         self.app
-            .people_page_in(&self.actor, &self.org, &filter, first, after)
+            .people_page_in(&self.actor, &self.org, &filter, first, after, None)
             .await
     }
 

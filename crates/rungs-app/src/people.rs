@@ -4,7 +4,7 @@
 use crate::policy::{Action, Actor, authorize, people_reach};
 use crate::{App, AppError, PersonView};
 use chrono::Utc;
-use rungs_db::{Audit, PeopleQuery};
+use rungs_db::{Audit, PeopleQuery, Reach};
 use rungs_domain::PersonId;
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::org::Organisation;
@@ -81,6 +81,47 @@ pub(crate) fn page_args<K: std::str::FromStr>(
         })
         .transpose()?;
     Ok((first, after))
+}
+
+/// The page authentication read with the session ([`Lead::People`](rungs_db::Lead::People)),
+/// if it is the one `q` asks for: the whole directory's first page of `first`, no filter, no
+/// total, positions read if asked for (dropped if not).
+fn lead_page(
+    known: &crate::auth::ReadWithSession,
+    reach: Reach,
+    q: &PeopleQuery,
+    after: Option<PersonId>,
+    first: usize,
+) -> Option<rungs_db::PeoplePage> {
+    let Some(rungs_db::LeadRead::People(
+        rungs_db::Lead::People {
+            first: read_first,
+            with_positions,
+        },
+        Some(page),
+    )) = &known.lead
+    else {
+        return None;
+    };
+    let whole = q.search.as_deref().is_none_or(|s| s.trim().is_empty())
+        && q.track.is_none()
+        && q.level.is_none()
+        && q.manager.is_none()
+        && !q.include_inactive
+        && q.skip_total;
+    if !(whole
+        && reach == Reach::Everyone
+        && after.is_none()
+        && *read_first == first
+        && (*with_positions || !q.with_positions))
+    {
+        return None;
+    }
+    let mut page = page.clone();
+    if !q.with_positions {
+        page.people.iter_mut().for_each(|(_, at)| *at = None);
+    }
+    Some(page)
 }
 
 /// A new person, from the API or the web app.
@@ -196,10 +237,13 @@ impl App {
         after: Option<&str>,
     ) -> Result<Page<PersonView>, AppError> {
         let org = self.organisation(actor, org_slug).await?;
-        self.people_page_in(actor, &org, filter, first, after).await
+        self.people_page_in(actor, &org, filter, first, after, None)
+            .await
     }
 
-    /// [`App::people_page`] in an organisation already resolved for the actor.
+    /// [`App::people_page`] in an organisation already resolved for the actor; the page is
+    /// not read again when it is what authentication read with the session (`known`'s
+    /// [`Lead::People`](rungs_db::Lead::People)).
     pub(crate) async fn people_page_in(
         &self,
         actor: &Actor,
@@ -207,6 +251,7 @@ impl App {
         filter: &PeopleFilter,
         first: Option<usize>,
         after: Option<&str>,
+        known: Option<&crate::auth::ReadWithSession>,
     ) -> Result<Page<PersonView>, AppError> {
         let (first, after) = page_args::<PersonId>(first, after)?;
         let reach = people_reach(actor, org.id)?;
@@ -221,7 +266,10 @@ impl App {
             // Positions are read with the page, in its statement.
             with_positions: filter.fields.current,
         };
-        let page = self.db.people_page(org.id, reach, &q, after, first).await?;
+        let page = match known.and_then(|k| lead_page(k, reach, &q, after, first)) {
+            Some(page) => page,
+            None => self.db.people_page(org.id, reach, &q, after, first).await?,
+        };
         let end_cursor = page.people.last().map(|(p, _)| p.id.to_string());
         Ok(Page {
             items: self.views_placed(org, page.people, filter.fields).await?,

@@ -28,6 +28,86 @@ pub struct SessionRow {
     pub position: Option<LevelAssignment>,
     /// The organisation's readiness rule (the default when it has not set one).
     pub rule: ReadinessRule,
+    /// What the request is about, when it was asked for with the session.
+    pub lead: Option<LeadRead>,
+}
+
+/// What a request is about, when the API can tell it from the request's document before it
+/// runs: read in the statement that checks the caller's session, so that asking for one
+/// person, or for one's own growth plan, costs one statement. It is read for the caller's
+/// organisation only, and a use case takes it only when it is exactly what it would have read
+/// itself; whether the caller may see it is the policy's to say, as for any other read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lead {
+    /// A person by id, with their position in force (as [`Db::people_with_positions`]).
+    Person(PersonId),
+    /// The caller's own assessments, oldest first (as [`Db::assessments_of`]).
+    OwnAssessments,
+    /// The directory's first page as an HR admin reads it: everyone active by email, `first`
+    /// of them, each with their position when `with_positions`, no total (as
+    /// [`Db::people_page`] with [`Reach::Everyone`](crate::Reach) and the default query). Read
+    /// only if the caller is an HR admin.
+    People { first: usize, with_positions: bool },
+}
+
+/// A [`Lead`] as read with the session.
+#[derive(Debug, Clone)]
+pub enum LeadRead {
+    /// The person asked for, with their position; none if they are not of the organisation.
+    Person(PersonId, Option<Box<(Person, Option<LevelAssignment>)>>),
+    /// The caller's assessments, oldest first.
+    OwnAssessments(Vec<rungs_domain::assessment::Assessment>),
+    /// The page asked for; none if the caller is not an HR admin.
+    People(Lead, Option<crate::PeoplePage>),
+}
+
+/// A lead's part of the session's statement (`p` is the caller).
+struct LeadSql {
+    columns: String,
+    joins: String,
+    order: &'static str,
+}
+
+impl Lead {
+    /// Its columns and joins (binding their values now: call it where they fall among the
+    /// statement's other placeholders).
+    fn sql(self, b: &mut crate::paging::Bound, today: NaiveDate) -> LeadSql {
+        use crate::records::{position_join_of, prefixed};
+        match self {
+            Lead::Person(id) => {
+                let person = format!(
+                    "LEFT JOIN people t ON t.org_id = p.org_id AND t.id = {}",
+                    b.bind(id.0)
+                );
+                let (position_columns, position) = position_join_of(b, today, "t", "ta");
+                LeadSql {
+                    columns: prefixed::<person::Column>("t", "t_") + &position_columns,
+                    joins: format!("{person} {position}"),
+                    order: "",
+                }
+            }
+            Lead::OwnAssessments => LeadSql {
+                columns: prefixed::<assessment::Column>("x", "x_"),
+                joins: "LEFT JOIN assessments x ON x.org_id = p.org_id AND x.person_id = p.id"
+                    .into(),
+                order: " ORDER BY x.assessed_at, x.id",
+            },
+            // The page itself is the statement's `WITH l AS (...)` ([`Db::session_of`]).
+            Lead::People { with_positions, .. } => {
+                let page = format!("LEFT JOIN l ON p.is_admin = {}", b.bind(true));
+                let (position_columns, position) = if with_positions {
+                    position_join_of(b, today, "l", "la")
+                } else {
+                    (String::new(), String::new())
+                };
+                LeadSql {
+                    columns: prefixed::<person::Column>("l", "l_") + &position_columns,
+                    joins: format!("{page} {position}"),
+                    order: " ORDER BY l.email",
+                }
+            }
+        }
+    }
 }
 
 /// Someone who might be signing in: their organisation, record and password credential.
@@ -100,17 +180,35 @@ impl Db {
     /// organisation, whether the token's session `sid` is still live (not a refresh-token
     /// family that was revoked: signed out, password changed, a used token presented again;
     /// not an issued token that was revoked), and what most reads about the caller need: their
-    /// position in force on `today` and the organisation's readiness rule.
+    /// position in force on `today` and the organisation's readiness rule; and the request's
+    /// `lead`, if it has one.
     pub async fn session_of(
         &self,
         org: OrgId,
         id: PersonId,
         sid: uuid::Uuid,
         today: NaiveDate,
+        lead: Option<Lead>,
     ) -> Result<Option<SessionRow>, DbError> {
         use sea_orm::{ConnectionTrait, FromQueryResult};
-        // Each value bound where it appears (`?` placeholders are positional).
-        let mut b = crate::paging::Bound::new(self.conn.get_database_backend());
+        // Each value bound where it appears (`?` placeholders are positional): a lead page's
+        // first, in the `WITH` that opens the statement.
+        let backend = self.conn.get_database_backend();
+        let (with, mut b) = match lead {
+            Some(Lead::People { first, .. }) => {
+                use sea_orm::QueryTrait;
+                let q = crate::PeopleQuery::default();
+                let page = self
+                    .page_select(org, crate::Reach::Everyone, &q, None, first)
+                    .build(backend);
+                let values = page.values.map(|v| v.0).unwrap_or_default();
+                (
+                    format!("WITH l AS ({}) ", page.sql),
+                    crate::paging::Bound::following(backend, values),
+                )
+            }
+            _ => (String::new(), crate::paging::Bound::new(backend)),
+        };
         let refresh = format!(
             "SELECT 1 FROM refresh_tokens r WHERE r.org_id = {} AND r.family_id = {} \
              AND r.revoked_at IS NOT NULL",
@@ -124,50 +222,139 @@ impl Db {
             b.bind(org.0)
         );
         let (assignment, position) = crate::records::position_join(&mut b, today);
+        let LeadSql {
+            columns: lead_columns,
+            joins: lead_joins,
+            order,
+        } = match lead {
+            Some(l) => l.sql(&mut b, today),
+            None => LeadSql {
+                columns: String::new(),
+                joins: String::new(),
+                order: "",
+            },
+        };
         let sql = format!(
-            "SELECT p.*, o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
+            "{with}SELECT p.*, o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
              o.created_at AS o_created_at, \
              CASE WHEN EXISTS ({refresh}) OR EXISTS ({issued}) THEN 0 ELSE 1 END AS live, \
              rr.id AS rr_id, rr.org_id AS rr_org_id, rr.min_rating AS rr_min_rating, \
              rr.min_months_in_level AS rr_min_months_in_level, \
              rr.min_score_permille AS rr_min_score_permille, rr.updated_by AS rr_updated_by, \
-             rr.updated_at AS rr_updated_at{assignment} \
+             rr.updated_at AS rr_updated_at{assignment}{lead_columns} \
              FROM people p JOIN organisations o ON o.id = p.org_id \
              LEFT JOIN readiness_rules rr ON rr.id = p.org_id AND rr.org_id = p.org_id \
-             {position} \
-             WHERE p.org_id = {} AND p.id = {}",
+             {position} {lead_joins} \
+             WHERE p.org_id = {} AND p.id = {}{order}",
             b.bind(org.0),
             b.bind(id.0)
         );
-        let Some(row) = self.conn.query_one_raw(b.statement(sql)).await? else {
+        // One row, or one per assessment for the caller's own (each repeating the session).
+        let rows = self.conn.query_all_raw(b.statement(sql)).await?;
+        let Some(row) = rows.first() else {
             return Ok(None);
         };
         // An integer of the backend's own width (BIGINT on MariaDB, INT on PostgreSQL).
         let live: i64 = row
             .try_get::<i64>("", "live")
             .or_else(|_| row.try_get::<i32>("", "live").map(i64::from))?;
-        let person = person::Model::from_query_result(&row, "")?;
-        let o = organisation::Model::from_query_result(&row, "o_")?;
+        let session = person::Model::from_query_result(row, "")?;
+        let o = organisation::Model::from_query_result(row, "o_")?;
         let rule = match row.try_get::<Option<uuid::Uuid>>("", "rr_id")? {
             // A LEFT JOIN's absent row is told by its id.
             None => ReadinessRule::default(),
             Some(_) => {
-                let r = readiness_rule::Model::from_query_result(&row, "rr_")?;
+                let r = readiness_rule::Model::from_query_result(row, "rr_")?;
                 crate::records::rule_from_row(r)?
             }
         };
-        let position = match crate::records::position_in(&row)? {
-            Some(a) => crate::records::assignments_from(&self.conn, &self.keys, org, vec![a])
+        // The caller's position and those of the people the lead read, their keys read
+        // together.
+        let mine = crate::records::position_in(row)?;
+        let mut theirs = None;
+        let mut page = Vec::new();
+        match lead {
+            Some(Lead::Person(_)) => theirs = crate::records::position_in_of(row, "ta")?,
+            Some(Lead::People { with_positions, .. }) => {
+                for r in &rows {
+                    if r.try_get::<Option<uuid::Uuid>>("", "l_id")?.is_some() {
+                        let at = match with_positions {
+                            true => crate::records::position_in_of(r, "la")?,
+                            false => None,
+                        };
+                        page.push((person::Model::from_query_result(r, "l_")?, at));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let wanted: Vec<_> = mine
+            .iter()
+            .chain(theirs.iter())
+            .chain(page.iter().filter_map(|(_, at)| at.as_ref()))
+            .cloned()
+            .collect();
+        let positions: std::collections::HashMap<_, _> =
+            crate::records::assignments_from(&self.conn, &self.keys, org, wanted)
                 .await?
-                .pop(),
+                .into_iter()
+                .map(|a| (a.id, a))
+                .collect();
+        // (The same assignment when the lead is the caller.)
+        let take = |m: Option<level_assignment::Model>| {
+            m.and_then(|m| positions.get(&rungs_domain::AssignmentId(m.id)).cloned())
+        };
+        let position = take(mine);
+        let lead = match lead {
             None => None,
+            Some(Lead::Person(asked)) => {
+                let found = match row.try_get::<Option<uuid::Uuid>>("", "t_id")? {
+                    None => None,
+                    Some(_) => Some(Box::new((
+                        person_from_row(person::Model::from_query_result(row, "t_")?)?,
+                        take(theirs),
+                    ))),
+                };
+                Some(LeadRead::Person(asked, found))
+            }
+            Some(Lead::OwnAssessments) => {
+                let mut assessed = Vec::new();
+                for r in &rows {
+                    if r.try_get::<Option<uuid::Uuid>>("", "x_id")?.is_some() {
+                        assessed.push(assessment::Model::from_query_result(r, "x_")?);
+                    }
+                }
+                let assessed =
+                    crate::records::assessments_from(&self.conn, &self.keys, org, assessed).await?;
+                Some(LeadRead::OwnAssessments(assessed))
+            }
+            Some(l @ Lead::People { first, .. }) => {
+                let read = match session.is_admin {
+                    false => None,
+                    true => {
+                        let mut people = page
+                            .into_iter()
+                            .map(|(p, at)| Ok((person_from_row(p)?, take(at))))
+                            .collect::<Result<Vec<_>, DbError>>()?;
+                        let has_next = people.len() > first;
+                        people.truncate(first);
+                        Some(crate::PeoplePage {
+                            people,
+                            has_next,
+                            total: 0,
+                        })
+                    }
+                };
+                Some(LeadRead::People(l, read))
+            }
         };
         Ok(Some(SessionRow {
-            person: person_from_row(person)?,
+            person: person_from_row(session)?,
             org: org_from_row(o)?,
             live: live == 1,
             position,
             rule,
+            lead,
         }))
     }
 

@@ -40,7 +40,7 @@ pub mod testing;
 mod versions;
 
 pub use audit::{Audit, AuditEntry, MAX_SUBJECTS};
-pub use auth::{LoginCandidate, SessionRow};
+pub use auth::{Lead, LeadRead, LoginCandidate, SessionRow};
 pub use core::{Backend, Db, PoolOptions, PoolStats, Tx, redact_url};
 pub use dump::*;
 pub use error::DbError;

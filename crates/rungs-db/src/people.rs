@@ -226,33 +226,16 @@ impl Db {
         after: Option<PersonId>,
         first: usize,
     ) -> Result<PeoplePage, DbError> {
-        let conditions = self.people_conditions(org, reach, q);
-        let filtered = || {
-            conditions
-                .iter()
-                .cloned()
-                .fold(person::Entity::find(), |s, c| s.filter(c))
-        };
         let total = if q.skip_total {
             0
         } else {
-            filtered().count(&self.conn).await?
+            self.people_conditions(org, reach, q)
+                .into_iter()
+                .fold(person::Entity::find(), |s, c| s.filter(c))
+                .count(&self.conn)
+                .await?
         };
-        let mut page = filtered();
-        if let Some(a) = after {
-            let b = self.conn.get_database_backend();
-            page = page.filter(Expr::cust_with_values(
-                format!(
-                    "people.email > (SELECT c.email FROM people c WHERE c.org_id = {} AND c.id = {})",
-                    placeholder(b, 1),
-                    placeholder(b, 2)
-                ),
-                [org.0, a.0],
-            ));
-        }
-        let page = page
-            .order_by_asc(person::Column::Email)
-            .limit(first as u64 + 1);
+        let page = self.page_select(org, reach, q, after, first);
         let mut people = if q.with_positions {
             // The page as a derived table, with each one's position joined to it.
             use sea_orm::{ConnectionTrait, QueryTrait};
@@ -282,6 +265,36 @@ impl Db {
             has_next,
             total: usize::try_from(total).unwrap_or(usize::MAX),
         })
+    }
+
+    /// The statement of a page of [`Db::people_page`] (without positions): the people
+    /// matching `q` after `after` by email, `first` of them and one more (to tell whether
+    /// there are more).
+    pub(crate) fn page_select(
+        &self,
+        org: OrgId,
+        reach: Reach,
+        q: &PeopleQuery,
+        after: Option<PersonId>,
+        first: usize,
+    ) -> sea_orm::Select<person::Entity> {
+        let mut page = self
+            .people_conditions(org, reach, q)
+            .into_iter()
+            .fold(person::Entity::find(), |s, c| s.filter(c));
+        if let Some(a) = after {
+            let b = self.conn.get_database_backend();
+            page = page.filter(Expr::cust_with_values(
+                format!(
+                    "people.email > (SELECT c.email FROM people c WHERE c.org_id = {} AND c.id = {})",
+                    placeholder(b, 1),
+                    placeholder(b, 2)
+                ),
+                [org.0, a.0],
+            ));
+        }
+        page.order_by_asc(person::Column::Email)
+            .limit(first as u64 + 1)
     }
 
     /// The position in force on `today` of each of `people` who has one (two statements

@@ -479,21 +479,17 @@ pub(crate) async fn assignments_where<C: ConnectionTrait>(
     assignments_from(c, keys, org, rows).await
 }
 
-/// The columns of `level_assignments`, as [`position_join`] reads them (prefixed `a_`).
-const ASSIGNMENT_COLUMNS: [&str; 12] = [
-    "id",
-    "org_id",
-    "person_id",
-    "version_id",
-    "track_id",
-    "level_id",
-    "effective",
-    "reason",
-    "set_by",
-    "recorded_at",
-    "case_id",
-    "moved_from",
-];
+/// The columns of a table, each selected from `alias` as `{prefix}{column}`: what a statement
+/// that reads two tables with the same column names selects of the second, so that
+/// `FromQueryResult::from_query_result(row, prefix)` reads it back.
+pub(crate) fn prefixed<C: sea_orm::Iterable + sea_orm::IdenStatic>(
+    alias: &str,
+    prefix: &str,
+) -> String {
+    C::iter()
+        .map(|c| format!(", {alias}.{col} AS {prefix}{col}", col = c.as_str()))
+        .collect()
+}
 
 /// The position in force on `today` of the person a statement reads as `p`, read in the same
 /// statement: the columns to select (prefixed `a_`) and a LEFT JOIN to put after `FROM people
@@ -503,18 +499,28 @@ pub(crate) fn position_join(
     b: &mut crate::paging::Bound,
     today: chrono::NaiveDate,
 ) -> (String, String) {
+    position_join_of(b, today, "p", "a")
+}
+
+/// [`position_join`] for the person a statement reads as `person`, the assignment joined as
+/// `alias` and its columns prefixed `{alias}_`.
+pub(crate) fn position_join_of(
+    b: &mut crate::paging::Bound,
+    today: chrono::NaiveDate,
+    person: &str,
+    alias: &str,
+) -> (String, String) {
     let current = format!(
-        "SELECT c.id FROM level_assignments c WHERE c.org_id = p.org_id \
-         AND c.person_id = p.id AND c.effective <= {} \
+        "SELECT c.id FROM level_assignments c WHERE c.org_id = {person}.org_id \
+         AND c.person_id = {person}.id AND c.effective <= {} \
          ORDER BY c.effective DESC, c.recorded_at DESC, c.id DESC LIMIT 1",
         b.bind(today)
     );
-    let columns = ASSIGNMENT_COLUMNS
-        .iter()
-        .map(|c| format!(", a.{c} AS a_{c}"))
-        .collect();
-    let join =
-        format!("LEFT JOIN level_assignments a ON a.org_id = p.org_id AND a.id = ({current})");
+    let columns = prefixed::<level_assignment::Column>(alias, &format!("{alias}_"));
+    let join = format!(
+        "LEFT JOIN level_assignments {alias} ON {alias}.org_id = {person}.org_id \
+         AND {alias}.id = ({current})"
+    );
     (columns, join)
 }
 
@@ -522,12 +528,24 @@ pub(crate) fn position_join(
 pub(crate) fn position_in(
     row: &sea_orm::QueryResult,
 ) -> Result<Option<level_assignment::Model>, DbError> {
+    position_in_of(row, "a")
+}
+
+/// The assignment [`position_join_of`] read as `alias` into `row`, if the person has one.
+pub(crate) fn position_in_of(
+    row: &sea_orm::QueryResult,
+    alias: &str,
+) -> Result<Option<level_assignment::Model>, DbError> {
+    let prefix = format!("{alias}_");
     // A LEFT JOIN's absent row is told by its id.
-    if row.try_get::<Option<Uuid>>("", "a_id")?.is_none() {
+    if row
+        .try_get::<Option<Uuid>>("", &format!("{prefix}id"))?
+        .is_none()
+    {
         return Ok(None);
     }
     Ok(Some(
-        <level_assignment::Model as sea_orm::FromQueryResult>::from_query_result(row, "a_")?,
+        <level_assignment::Model as sea_orm::FromQueryResult>::from_query_result(row, &prefix)?,
     ))
 }
 

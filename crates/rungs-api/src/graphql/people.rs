@@ -118,7 +118,7 @@ impl PeopleQuery {
         filter: Option<PeopleFilterInput>,
     ) -> Result<Connection<String, Person, PeopleTotal>> {
         let c = Ctx::of(ctx);
-        c.session()?;
+        let s = c.session()?;
         let f = filter.unwrap_or_default();
         let filter = PeopleFilter {
             search: f.search,
@@ -135,8 +135,9 @@ impl PeopleQuery {
             fields: Person::fields(ctx.look_ahead().field("edges").field("node")),
         };
         let first = first.and_then(|f| usize::try_from(f).ok());
+        // The page, when authentication read it with the session (not after a write).
         let page = c.ok(reader(ctx)?
-            .people_page(&filter, first, after.as_deref())
+            .people_page_with(&filter, first, after.as_deref(), s.read_with.as_ref())
             .await)?;
         Ok(person_connection(page, after.is_some(), filter.fields))
     }
@@ -144,12 +145,15 @@ impl PeopleQuery {
     /// One person, if the caller may see them.
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Person> {
         let c = Ctx::of(ctx);
-        c.session()?;
+        let s = c.session()?;
         let id = person_id(&c, &id)?;
         let fields = Person::fields(ctx.look_ahead());
+        // What authentication read with the session, unless the request may write (`http.rs`
+        // drops it for a batch holding a mutation): the person, when the request is about them.
+        let known = s.read_with.as_ref();
         let view = reader(ctx)?
             .one(id, async |r: &Reader, ids: &[PersonId]| {
-                r.people(ids, fields).await
+                r.people_with(ids, fields, known).await
             })
             .await;
         Ok(Person::from_view(c.ok(view)?, fields))
