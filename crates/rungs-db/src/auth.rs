@@ -196,14 +196,11 @@ impl Db {
         let backend = self.conn.get_database_backend();
         let (with, mut b) = match lead {
             Some(Lead::People { first, .. }) => {
-                use sea_orm::QueryTrait;
                 let q = crate::PeopleQuery::default();
-                let page = self
-                    .page_select(org, crate::Reach::Everyone, &q, None, first)
-                    .build(backend);
-                let values = page.values.map(|v| v.0).unwrap_or_default();
+                let (page, values) =
+                    self.page_statement(org, crate::Reach::Everyone, &q, None, first);
                 (
-                    format!("WITH l AS ({}) ", page.sql),
+                    format!("WITH l AS ({page}) "),
                     crate::paging::Bound::following(backend, values),
                 )
             }
