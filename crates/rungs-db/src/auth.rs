@@ -61,16 +61,31 @@ pub enum LeadRead {
     People(Lead, Option<crate::PeoplePage>),
 }
 
-/// A lead's part of the session's statement (`p` is the caller).
+/// A lead's part of the session's statement (`p` is the caller). A lead of one row (a
+/// person) is joined to the session's row; a lead of many rows (a page, assessments) is read
+/// as rows of its own after the session's (`UNION ALL`), so that the session's columns are
+/// not repeated on each of them.
+#[derive(Default)]
 struct LeadSql {
+    /// Columns of the session's row: a one-row lead's, or NULL for each of a many-row lead's.
     columns: String,
+    /// Joins of the session's row.
     joins: String,
+    /// The order of a many-row lead's rows, by the statement's column names.
     order: &'static str,
 }
 
+/// `, NULL AS {prefix}{column}` for each column of a table: a row of a `UNION ALL` that does
+/// not read it.
+fn nulls<C: sea_orm::Iterable + sea_orm::IdenStatic>(prefix: &str) -> String {
+    C::iter()
+        .map(|c| format!(", NULL AS {prefix}{}", c.as_str()))
+        .collect()
+}
+
 impl Lead {
-    /// Its columns and joins (binding their values now: call it where they fall among the
-    /// statement's other placeholders).
+    /// Its part of the session's row (binding its values now: call it where they fall among
+    /// the statement's other placeholders).
     fn sql(self, b: &mut crate::paging::Bound, today: NaiveDate) -> LeadSql {
         use crate::records::{position_join_of, prefixed};
         match self {
@@ -83,28 +98,65 @@ impl Lead {
                 LeadSql {
                     columns: prefixed::<person::Column>("t", "t_") + &position_columns,
                     joins: format!("{person} {position}"),
-                    order: "",
+                    ..LeadSql::default()
                 }
             }
             Lead::OwnAssessments => LeadSql {
-                columns: prefixed::<assessment::Column>("x", "x_"),
-                joins: "LEFT JOIN assessments x ON x.org_id = p.org_id AND x.person_id = p.id"
-                    .into(),
-                order: " ORDER BY x.assessed_at, x.id",
+                columns: nulls::<assessment::Column>("x_"),
+                order: ", x_assessed_at, x_id",
+                ..LeadSql::default()
             },
+            Lead::People { with_positions, .. } => {
+                let mut columns = nulls::<person::Column>("l_");
+                if with_positions {
+                    columns.push_str(&nulls::<level_assignment::Column>("la_"));
+                }
+                LeadSql {
+                    columns,
+                    order: ", l_email",
+                    ..LeadSql::default()
+                }
+            }
+        }
+    }
+
+    /// A many-row lead's own rows: their columns and where they are read from (binding its
+    /// values now, after the session's row's).
+    fn rows(
+        self,
+        b: &mut crate::paging::Bound,
+        today: NaiveDate,
+        org: OrgId,
+        caller: PersonId,
+    ) -> Option<(String, String)> {
+        use crate::records::{position_join_of, prefixed};
+        match self {
+            Lead::Person(_) => None,
+            Lead::OwnAssessments => Some((
+                prefixed::<assessment::Column>("x", "x_"),
+                format!(
+                    "FROM assessments x WHERE x.org_id = {} AND x.person_id = {}",
+                    b.bind(org.0),
+                    b.bind(caller.0)
+                ),
+            )),
             // The page itself is the statement's `WITH l AS (...)` ([`Db::session_of`]).
             Lead::People { with_positions, .. } => {
-                let page = format!("LEFT JOIN l ON p.is_admin = {}", b.bind(true));
                 let (position_columns, position) = if with_positions {
                     position_join_of(b, today, "l", "la")
                 } else {
                     (String::new(), String::new())
                 };
-                LeadSql {
-                    columns: prefixed::<person::Column>("l", "l_") + &position_columns,
-                    joins: format!("{page} {position}"),
-                    order: " ORDER BY l.email",
-                }
+                let admin = format!(
+                    "SELECT 1 FROM people q WHERE q.org_id = {} AND q.id = {} AND q.is_admin = {}",
+                    b.bind(org.0),
+                    b.bind(caller.0),
+                    b.bind(true)
+                );
+                Some((
+                    prefixed::<person::Column>("l", "l_") + &position_columns,
+                    format!("FROM l {position} WHERE EXISTS ({admin})"),
+                ))
             }
         }
     }
@@ -225,36 +277,52 @@ impl Db {
             order,
         } = match lead {
             Some(l) => l.sql(&mut b, today),
-            None => LeadSql {
-                columns: String::new(),
-                joins: String::new(),
-                order: "",
-            },
+            None => LeadSql::default(),
         };
-        let sql = format!(
-            "{with}SELECT p.*, o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
-             o.created_at AS o_created_at, \
-             CASE WHEN EXISTS ({refresh}) OR EXISTS ({issued}) THEN 0 ELSE 1 END AS live, \
-             rr.id AS rr_id, rr.org_id AS rr_org_id, rr.min_rating AS rr_min_rating, \
-             rr.min_months_in_level AS rr_min_months_in_level, \
-             rr.min_score_permille AS rr_min_score_permille, rr.updated_by AS rr_updated_by, \
-             rr.updated_at AS rr_updated_at{assignment}{lead_columns} \
+        use crate::records::prefixed;
+        let session_columns = format!(
+            "{person}{org}, CASE WHEN EXISTS ({refresh}) OR EXISTS ({issued}) THEN 0 ELSE 1 END \
+             AS live{rule}{assignment}",
+            person = prefixed::<person::Column>("p", ""),
+            org = prefixed::<organisation::Column>("o", "o_"),
+            rule = prefixed::<readiness_rule::Column>("rr", "rr_"),
+        );
+        let mut sql = format!(
+            "{with}SELECT 0 AS lead_row{session_columns}{lead_columns} \
              FROM people p JOIN organisations o ON o.id = p.org_id \
              LEFT JOIN readiness_rules rr ON rr.id = p.org_id AND rr.org_id = p.org_id \
              {position} {lead_joins} \
-             WHERE p.org_id = {} AND p.id = {}{order}",
+             WHERE p.org_id = {} AND p.id = {}",
             b.bind(org.0),
             b.bind(id.0)
         );
-        // One row, or one per assessment for the caller's own (each repeating the session).
+        if let Some((columns, from)) = lead.and_then(|l| l.rows(&mut b, today, org, id)) {
+            // The lead's rows after the session's, NULL where the other's columns are.
+            let none = format!(
+                "{}{}, NULL AS live{}{}",
+                nulls::<person::Column>(""),
+                nulls::<organisation::Column>("o_"),
+                nulls::<readiness_rule::Column>("rr_"),
+                nulls::<level_assignment::Column>("a_"),
+            );
+            sql.push_str(&format!(
+                " UNION ALL SELECT 1 AS lead_row{none}{columns} {from} ORDER BY lead_row{order}"
+            ));
+        }
+        // The session's row, then the rows of a many-row lead.
         let rows = self.conn.query_all_raw(b.statement(sql)).await?;
         let Some(row) = rows.first() else {
             return Ok(None);
         };
-        // An integer of the backend's own width (BIGINT on MariaDB, INT on PostgreSQL).
-        let live: i64 = row
-            .try_get::<i64>("", "live")
-            .or_else(|_| row.try_get::<i32>("", "live").map(i64::from))?;
+        let int = |r: &sea_orm::QueryResult, column: &str| -> Result<i64, DbError> {
+            // An integer of the backend's own width (BIGINT on MariaDB, INT on PostgreSQL).
+            Ok(r.try_get::<i64>("", column)
+                .or_else(|_| r.try_get::<i32>("", column).map(i64::from))?)
+        };
+        if int(row, "lead_row")? != 0 {
+            return Ok(None);
+        }
+        let live = int(row, "live")?;
         let session = person::Model::from_query_result(row, "")?;
         let o = organisation::Model::from_query_result(row, "o_")?;
         let rule = match row.try_get::<Option<uuid::Uuid>>("", "rr_id")? {
