@@ -371,7 +371,8 @@ impl Checked {
                 lead: None,
             };
         }
-        let variables = r.variables.clone();
+        // (Only a signed-in caller's session is read, so only theirs can carry a lead.)
+        let variables = signed_in.then(|| r.variables.clone());
         let doc = r.parsed_query().ok();
         let introspection = doc.is_some_and(crate::shape::introspection_only_of);
         // GraphiQL's schema query (introspection only, answered without the database) is
@@ -386,7 +387,9 @@ impl Checked {
             introspection,
             label: metrics.operation_label(doc, name.as_deref()),
             writes: doc.is_none_or(crate::shape::may_write),
-            lead: doc.and_then(|d| crate::shape::lead_of(d, name.as_deref(), &variables)),
+            lead: doc
+                .zip(variables.as_ref())
+                .and_then(|(d, v)| crate::shape::lead_of(d, name.as_deref(), v)),
         }
     }
 }
