@@ -485,15 +485,9 @@ impl App {
         Ok(row)
     }
 
-    /// Resolves a bearer token to a session: the token must verify, and its person must still
-    /// exist, be active and belong to the organisation it names.
-    pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
-        let verified = self.verify_bearer(token).await?;
-        self.session_for(verified, None).await
-    }
-
-    /// The first half of [`App::authenticate`]: Rungs' own token verified by its signature and
-    /// claims alone (no statement), an identity provider's in full.
+    /// Resolves a bearer token to a session in two halves (the API parses the request between
+    /// them): first the token, Rungs' own verified by its signature and claims alone (no
+    /// statement), an identity provider's in full ([`App::session_for`] checks the rest).
     #[tracing::instrument(skip_all, err(level = "debug", Display))]
     pub async fn verify_bearer(&self, token: &str) -> Result<Verified, AppError> {
         // Rungs signs with HS256 only; any other algorithm may be an identity provider's
@@ -505,9 +499,10 @@ impl App {
         Ok(Verified(Verification::Rungs(self.auth()?.verify(token)?)))
     }
 
-    /// The second half of [`App::authenticate`]: the verified token's session, checked in one
-    /// statement that also reads the request's `lead` (for Rungs' own tokens; an identity
-    /// provider's session reads none).
+    /// The second half of authentication ([`App::verify_bearer`] is the first): the verified
+    /// token's person must still exist, be active and belong to the organisation it names, and
+    /// its session must not have ended; checked in one statement that also reads the request's
+    /// `lead` (for Rungs' own tokens; an identity provider's session reads none).
     #[tracing::instrument(skip_all, err(level = "debug", Display))]
     pub async fn session_for(
         &self,

@@ -180,19 +180,10 @@ impl Reader {
     }
 
     /// Each person's record as listed, with what `fields` asks for (position in force,
-    /// manager's email).
+    /// manager's email). The person the request is about, read with the session
+    /// ([`LeadRead::Person`] in `known`), is not read again; `known` must be as current as the
+    /// request's reads: not after a write.
     pub async fn people(
-        &self,
-        ids: &[PersonId],
-        fields: crate::ViewFields,
-    ) -> Result<Each<PersonId, PersonView>, AppError> {
-        self.people_with(ids, fields, None).await
-    }
-
-    /// [`Reader::people`], with what authentication read with the session: the person the
-    /// request is about ([`LeadRead::Person`]) is not read again. `known` must be as current
-    /// as the request's reads: not after a write.
-    pub async fn people_with(
         &self,
         ids: &[PersonId],
         fields: crate::ViewFields,

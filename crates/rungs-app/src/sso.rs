@@ -6,7 +6,7 @@
 //!   Only asymmetric algorithms the provider announces are accepted: never `none`, never HS*
 //!   (which would be keyed by the client secret).
 //! - API clients may present an access token of the organisation's provider instead of a Rungs
-//!   token ([`App::authenticate`] sends every non-HS256 token here): a JWT checked with
+//!   token ([`App::verify_bearer`] sends every non-HS256 token here): a JWT checked with
 //!   `jsonwebtoken` against the provider's published keys, its issuer and the organisation's
 //!   configured API audience.
 //! - Discovery documents and key sets are cached per issuer (an hour); a token signed with a

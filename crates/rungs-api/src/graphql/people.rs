@@ -153,7 +153,7 @@ impl PeopleQuery {
         let known = s.read_with.as_ref();
         let view = reader(ctx)?
             .one(id, async |r: &Reader, ids: &[PersonId]| {
-                r.people_with(ids, fields, known).await
+                r.people(ids, fields, known).await
             })
             .await;
         Ok(Person::from_view(c.ok(view)?, fields))
