@@ -66,6 +66,8 @@ struct AppState {
     introspection: Option<RungsSchema>,
     cfg: ApiConfig,
     metrics: Metrics,
+    /// Parsed documents, kept by their text.
+    documents: crate::documents::Documents,
 }
 
 /// The whole HTTP API around the use cases (which must carry an authenticator).
@@ -101,6 +103,7 @@ pub fn router_with(app: App, cfg: ApiConfig, beside: Router) -> Router {
         introspection,
         cfg: cfg.clone(),
         metrics: Metrics::new(&crate::graphql::sdl()),
+        documents: Default::default(),
     });
     let graphql = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
@@ -433,8 +436,15 @@ async fn graphql(
             &id,
         );
     }
-    // Each document is parsed once: the checks here and the execution share it (a request
-    // keeps its parsed document; one that does not parse is left to GraphQL, which says where).
+    // Each document is parsed once, or taken from the documents parsed before: the checks
+    // here and the execution share it (a request keeps its parsed document; one that does not
+    // parse is left to GraphQL, which says where).
+    match &mut batch {
+        BatchRequest::Single(r) => st.documents.prepare(r, signed_in),
+        BatchRequest::Batch(v) => v
+            .iter_mut()
+            .for_each(|r| st.documents.prepare(r, signed_in)),
+    }
     let checked: Vec<Checked> = match &mut batch {
         BatchRequest::Single(r) => vec![Checked::of(r, signed_in, &st.metrics)],
         BatchRequest::Batch(v) => v

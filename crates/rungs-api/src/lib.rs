@@ -2,6 +2,7 @@
 //! GraphQL arguments into rungs-app use-case calls and domain values into GraphQL objects. The
 //! only crate that names a GraphQL type or an HTTP route.
 
+mod documents;
 mod error;
 mod graphiql;
 mod graphql;

@@ -1303,6 +1303,53 @@ async fn sign_in_is_per_organisation_and_another_cannot_break_it() {
 
 // ---- limits ------------------------------------------------------------------------------
 
+/// The server keeps parsed documents by their text: the same text sent again, with other
+/// variables or by another caller, answers for its own variables and caller, and a text that
+/// does not parse still says where.
+#[tokio::test]
+async fn a_query_text_sent_again_answers_for_its_own_variables() {
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let s = spawn(&t.db, ApiConfig::default()).await;
+    seed_two_orgs(&s.app).await;
+    let (hr, _) = s.login(DEMO_ADMIN).await;
+    let (employee, _) = s.login(DEMO_EMPLOYEE).await;
+    let q = "query($withName: Boolean!, $first: Int) { me { email displayName @include(if: $withName) } \
+             people(first: $first) { edges { node { email } } } }";
+    for _ in 0..2 {
+        let r = s
+            .gql(Some(&hr), q, json!({ "withName": true, "first": 2 }))
+            .await;
+        let me = &r.ok()["me"];
+        assert_eq!(me["email"], DEMO_ADMIN);
+        assert!(me["displayName"].is_string(), "{}", r.body);
+        assert_eq!(r.ok()["people"]["edges"].as_array().unwrap().len(), 2);
+
+        let r = s
+            .gql(Some(&hr), q, json!({ "withName": false, "first": 1 }))
+            .await;
+        assert!(r.ok()["me"].get("displayName").is_none(), "{}", r.body);
+        assert_eq!(r.ok()["people"]["edges"].as_array().unwrap().len(), 1);
+
+        let r = s
+            .gql(Some(&employee), q, json!({ "withName": true, "first": 5 }))
+            .await;
+        assert_eq!(r.ok()["me"]["email"], DEMO_EMPLOYEE);
+        let people = r.ok()["people"]["edges"].as_array().unwrap().clone();
+        assert_eq!(
+            people.len(),
+            1,
+            "an employee sees only themselves: {}",
+            r.body
+        );
+        assert_eq!(people[0]["node"]["email"], DEMO_EMPLOYEE);
+    }
+    for _ in 0..2 {
+        let r = s.gql(Some(&hr), "{ me { email } ", json!({})).await;
+        assert!(r.body.to_string().contains("line"), "{}", r.body);
+        assert!(r.body["data"].is_null(), "{}", r.body);
+    }
+}
+
 #[tokio::test]
 async fn safety_limits_reject() {
     let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
