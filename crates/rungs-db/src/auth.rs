@@ -83,6 +83,53 @@ fn nulls<C: sea_orm::Iterable + sea_orm::IdenStatic>(prefix: &str) -> String {
         .collect()
 }
 
+/// Where each part of the session statement's row starts ([`Db::session_of`] selects them in
+/// this order): `lead_row`, the caller, their organisation, `live`, the readiness rule, the
+/// caller's position, then the lead's columns (a person, an assessment or a page's person),
+/// then its second part (that person's position).
+const AT_PERSON: usize = 1;
+const AT_ORG: usize = AT_PERSON + person::COLUMNS;
+const AT_LIVE: usize = AT_ORG + organisation::COLUMNS;
+const AT_RULE: usize = AT_LIVE + 1;
+const AT_POSITION: usize = AT_RULE + readiness_rule::COLUMNS;
+const AT_LEAD: usize = AT_POSITION + level_assignment::COLUMNS;
+const AT_LEAD_SECOND: usize = AT_LEAD + person::COLUMNS;
+
+/// That the statement's columns are where `AT_*` say (every test runs with this check).
+#[cfg(debug_assertions)]
+fn check_layout(row: &sea_orm::QueryResult, lead: Option<Lead>) {
+    let names = row.column_names();
+    let mut expected = vec![
+        (0, "lead_row"),
+        (AT_PERSON, "id"),
+        (AT_ORG, "o_id"),
+        (AT_LIVE, "live"),
+        (AT_RULE, "rr_id"),
+        (AT_POSITION, "a_id"),
+    ];
+    match lead {
+        None => expected.push((AT_LEAD, "")),
+        Some(Lead::Person(_)) => expected.extend([(AT_LEAD, "t_id"), (AT_LEAD_SECOND, "ta_id")]),
+        Some(Lead::OwnAssessments) => expected.push((AT_LEAD, "x_id")),
+        Some(Lead::People { with_positions, .. }) => {
+            expected.push((AT_LEAD, "l_id"));
+            if with_positions {
+                expected.push((AT_LEAD_SECOND, "la_id"));
+            }
+        }
+    }
+    for (at, name) in expected {
+        assert_eq!(
+            names
+                .get(at)
+                .map_or("", |n| n.as_str())
+                .to_ascii_lowercase(),
+            name,
+            "column {at} of the session's row in {names:?}"
+        );
+    }
+}
+
 impl Lead {
     /// Its part of the session's row (binding its values now: call it where they fall among
     /// the statement's other placeholders).
@@ -242,7 +289,7 @@ impl Db {
         today: NaiveDate,
         lead: Option<Lead>,
     ) -> Result<Option<SessionRow>, DbError> {
-        use sea_orm::{ConnectionTrait, FromQueryResult};
+        use sea_orm::ConnectionTrait;
         // Each value bound where it appears (`?` placeholders are positional): a lead page's
         // first, in the `WITH` that opens the statement.
         let backend = self.conn.get_database_backend();
@@ -314,40 +361,46 @@ impl Db {
         let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let int = |r: &sea_orm::QueryResult, column: &str| -> Result<i64, DbError> {
+        #[cfg(debug_assertions)]
+        check_layout(row, lead);
+        let int = |r: &sea_orm::QueryResult, at: usize| -> Result<i64, DbError> {
             // An integer of the backend's own width (BIGINT on MariaDB, INT on PostgreSQL).
-            Ok(r.try_get::<i64>("", column)
-                .or_else(|_| r.try_get::<i32>("", column).map(i64::from))?)
+            Ok(r.try_get_by_index::<i64>(at)
+                .or_else(|_| r.try_get_by_index::<i32>(at).map(i64::from))?)
         };
-        if int(row, "lead_row")? != 0 {
+        if int(row, 0)? != 0 {
             return Ok(None);
         }
-        let live = int(row, "live")?;
-        let session = person::Model::from_query_result(row, "")?;
-        let o = organisation::Model::from_query_result(row, "o_")?;
-        let rule = match row.try_get::<Option<uuid::Uuid>>("", "rr_id")? {
+        let live = int(row, AT_LIVE)?;
+        // Read by position (the statement's columns are laid out as `AT_*` say): a page's
+        // rows are wide, and looking each column up by name cost more than decoding it.
+        let missing = || {
+            DbError::Other(sea_orm::DbErr::Custom(
+                "the session's row lacks the caller or their organisation".into(),
+            ))
+        };
+        let session = person::Model::at(row, AT_PERSON)?.ok_or_else(missing)?;
+        let o = organisation::Model::at(row, AT_ORG)?.ok_or_else(missing)?;
+        let rule = match readiness_rule::Model::at(row, AT_RULE)? {
             // A LEFT JOIN's absent row is told by its id.
             None => ReadinessRule::default(),
-            Some(_) => {
-                let r = readiness_rule::Model::from_query_result(row, "rr_")?;
-                crate::records::rule_from_row(r)?
-            }
+            Some(r) => crate::records::rule_from_row(r)?,
         };
         // The caller's position and those of the people the lead read, their keys read
         // together.
-        let mine = crate::records::position_in(row)?;
+        let mine = level_assignment::Model::at(row, AT_POSITION)?;
         let mut theirs = None;
         let mut page = Vec::new();
         match lead {
-            Some(Lead::Person(_)) => theirs = crate::records::position_in_of(row, "ta")?,
+            Some(Lead::Person(_)) => theirs = level_assignment::Model::at(row, AT_LEAD_SECOND)?,
             Some(Lead::People { with_positions, .. }) => {
                 for r in &rows {
-                    if r.try_get::<Option<uuid::Uuid>>("", "l_id")?.is_some() {
+                    if let Some(p) = person::Model::at(r, AT_LEAD)? {
                         let at = match with_positions {
-                            true => crate::records::position_in_of(r, "la")?,
+                            true => level_assignment::Model::at(r, AT_LEAD_SECOND)?,
                             false => None,
                         };
-                        page.push((person::Model::from_query_result(r, "l_")?, at));
+                        page.push((p, at));
                     }
                 }
             }
@@ -373,20 +426,17 @@ impl Db {
         let lead = match lead {
             None => None,
             Some(Lead::Person(asked)) => {
-                let found = match row.try_get::<Option<uuid::Uuid>>("", "t_id")? {
+                let found = match person::Model::at(row, AT_LEAD)? {
                     None => None,
-                    Some(_) => Some(Box::new((
-                        person_from_row(person::Model::from_query_result(row, "t_")?)?,
-                        take(theirs),
-                    ))),
+                    Some(p) => Some(Box::new((person_from_row(p)?, take(theirs)))),
                 };
                 Some(LeadRead::Person(asked, found))
             }
             Some(Lead::OwnAssessments) => {
                 let mut assessed = Vec::new();
                 for r in &rows {
-                    if r.try_get::<Option<uuid::Uuid>>("", "x_id")?.is_some() {
-                        assessed.push(assessment::Model::from_query_result(r, "x_")?);
+                    if let Some(a) = assessment::Model::at(r, AT_LEAD)? {
+                        assessed.push(a);
                     }
                 }
                 let assessed =

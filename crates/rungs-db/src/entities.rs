@@ -19,6 +19,36 @@ macro_rules! entity {
             #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
             pub enum Relation {}
 
+            /// How many columns the table has.
+            #[allow(dead_code)]
+            pub const COLUMNS: usize = 1 $(+ { let _ = stringify!($field); 1 })*;
+
+            impl Model {
+                /// The row's columns `at..at + COLUMNS`, in the table's order (as
+                /// `records::prefixed` selects them), read by position: a wide statement's
+                /// rows are not looked up column by column by name. `None` if the first (the
+                /// id) is NULL: a LEFT JOIN's absent row, or a row of a `UNION ALL` about
+                /// something else.
+                #[allow(dead_code, unused_assignments)]
+                pub(crate) fn at(
+                    row: &sea_orm::QueryResult,
+                    at: usize,
+                ) -> Result<Option<Self>, sea_orm::DbErr> {
+                    let Some(id) = row.try_get_by_index::<Option<Uuid>>(at)? else {
+                        return Ok(None);
+                    };
+                    let mut i = at;
+                    // (A struct expression's fields are evaluated in the order written.)
+                    Ok(Some(Self {
+                        id,
+                        $($field: {
+                            i += 1;
+                            row.try_get_by_index(i)?
+                        },)*
+                    }))
+                }
+            }
+
             impl ActiveModelBehavior for ActiveModel {}
         }
     };
