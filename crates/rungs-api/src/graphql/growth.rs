@@ -318,6 +318,7 @@ pub struct LevelResource {
 
 /// What it takes to reach a level.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct GrowthPlan {
     pub person: Person,
     pub matrix_key: String,
@@ -329,44 +330,58 @@ pub struct GrowthPlan {
     pub lateral: bool,
     /// No target was given and the person holds the top level of their track.
     pub top_of_track: bool,
-    /// Every expectation the target requires (cumulative), in matrix order.
-    pub items: Vec<PlanItem>,
-    /// The expectations not met yet, in matrix order, each with its resources.
-    pub gaps: Vec<PlanItem>,
     pub met: usize,
     pub total: usize,
     /// Met over total, from 0 to 1.
     pub progress: f64,
     pub complete: bool,
+    /// The plan itself: its expectations and resources become GraphQL objects only when a
+    /// query asks for them (a plan's items, with their texts and ratings, are most of it).
+    #[graphql(skip)]
+    plan: d::growth::GrowthPlan,
+}
+
+#[async_graphql::ComplexObject]
+impl GrowthPlan {
+    /// Every expectation the target requires (cumulative), in matrix order.
+    async fn items(&self) -> Vec<PlanItem> {
+        self.plan.items.iter().map(Into::into).collect()
+    }
+
+    /// The expectations not met yet, in matrix order, each with its resources.
+    async fn gaps(&self) -> Vec<PlanItem> {
+        self.plan.gaps().map(Into::into).collect()
+    }
+
     /// Resources of the levels still ahead on the target track.
-    pub level_resources: Vec<LevelResource>,
+    async fn level_resources(&self) -> Vec<LevelResource> {
+        self.plan
+            .level_resources
+            .iter()
+            .map(|(l, r)| LevelResource {
+                level: l.to_string(),
+                resource: r.into(),
+            })
+            .collect()
+    }
 }
 
 impl From<app::PlanView> for GrowthPlan {
     fn from(v: app::PlanView) -> Self {
-        let p = &v.plan;
+        let p = v.plan;
         Self {
             matrix_key: v.version.matrix_key.to_string(),
             current: p.current.as_ref().map(Into::into),
             target: (&p.target).into(),
             lateral: p.lateral,
             top_of_track: p.top_of_track,
-            items: p.items.iter().map(Into::into).collect(),
-            gaps: p.gaps().map(Into::into).collect(),
             met: p.met(),
             total: p.total(),
             progress: p.progress(),
             complete: p.is_complete(),
-            level_resources: p
-                .level_resources
-                .iter()
-                .map(|(l, r)| LevelResource {
-                    level: l.to_string(),
-                    resource: r.into(),
-                })
-                .collect(),
             matrix_version: v.version.into(),
             person: v.person.into(),
+            plan: p,
         }
     }
 }
