@@ -191,6 +191,22 @@ impl Stories {
         el.send_keys(text).await.unwrap();
     }
 
+    /// Clicks a button that posts its form, then waits until the browser has left the page it
+    /// was on: a notice of the old page (the last "Saved.") must not pass for the new page's.
+    async fn submit(&self, css: &str) {
+        let before = self.c.find(Locator::Css("main")).await.ok();
+        self.click(css).await;
+        let Some(before) = before else { return };
+        for _ in 0..100 {
+            // The old page's element is stale once the new page has replaced it.
+            if before.text().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("`{css}` did not leave {}", self.path().await)
+    }
+
     async fn click(&self, css: &str) {
         match self.c.find(Locator::Css(css)).await {
             Ok(el) => el.click().await.unwrap(),
@@ -900,22 +916,22 @@ async fn hr_builds_a_version_in_the_editor(s: &mut Stories, other: &mut Client) 
 
     s.fill("#titles-beginner", "Trainee, Junior Developer")
         .await;
-    s.click("form:has(#titles-beginner) button").await;
+    s.submit("form:has(#titles-beginner) button").await;
     s.see("p.notice", "Saved.").await;
     s.click("#level-expert-h + details summary").await;
     s.fill("#level-expert-name", "Principal").await;
-    s.click("form:has(#level-expert-name) button").await;
+    s.submit("form:has(#level-expert-name) button").await;
     s.see("p.notice", "Saved.").await;
     s.see("#level-expert-h", "Principal").await;
     s.click("details:has(#new-key-beginner) summary").await;
     s.fill("#new-key-beginner", "reads-tracebacks").await;
     s.fill("#new-name-beginner", "Reads a traceback to its cause")
         .await;
-    s.click("form:has(#new-key-beginner) button").await;
+    s.submit("form:has(#new-key-beginner) button").await;
     s.see("p.notice", "Saved.").await;
     s.fill("#new-track-key", "data-engineer").await;
     s.fill("#new-track-name", "Data Engineer").await;
-    s.click("form:has(#new-track-key) button").await;
+    s.submit("form:has(#new-track-key) button").await;
     s.see("p.notice", "Saved.").await;
     s.see("#track-h", "Data Engineer").await;
 
