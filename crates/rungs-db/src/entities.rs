@@ -29,7 +29,7 @@ macro_rules! entity {
                 /// rows are not looked up column by column by name. `None` if the first (the
                 /// id) is NULL: a LEFT JOIN's absent row, or a row of a `UNION ALL` about
                 /// something else.
-                #[allow(dead_code, unused_assignments)]
+                #[allow(dead_code)]
                 pub(crate) fn at(
                     row: &sea_orm::QueryResult,
                     at: usize,

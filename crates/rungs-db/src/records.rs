@@ -524,28 +524,17 @@ pub(crate) fn position_join_of(
     (columns, join)
 }
 
-/// The assignment [`position_join`] read into `row`, if the person has one.
+/// The assignment [`position_join`] read into `row` (by name: `SELECT p.*` puts the person's
+/// columns in the table's physical order), if the person has one.
 pub(crate) fn position_in(
     row: &sea_orm::QueryResult,
 ) -> Result<Option<level_assignment::Model>, DbError> {
-    position_in_of(row, "a")
-}
-
-/// The assignment [`position_join_of`] read as `alias` into `row`, if the person has one.
-pub(crate) fn position_in_of(
-    row: &sea_orm::QueryResult,
-    alias: &str,
-) -> Result<Option<level_assignment::Model>, DbError> {
-    let prefix = format!("{alias}_");
     // A LEFT JOIN's absent row is told by its id.
-    if row
-        .try_get::<Option<Uuid>>("", &format!("{prefix}id"))?
-        .is_none()
-    {
+    if row.try_get::<Option<Uuid>>("", "a_id")?.is_none() {
         return Ok(None);
     }
     Ok(Some(
-        <level_assignment::Model as sea_orm::FromQueryResult>::from_query_result(row, &prefix)?,
+        <level_assignment::Model as sea_orm::FromQueryResult>::from_query_result(row, "a_")?,
     ))
 }
 
