@@ -7,6 +7,7 @@ use crate::core::Db;
 use crate::entities::*;
 use crate::error::DbError;
 use crate::rows::{org_from_row, person_from_row};
+use crate::statements::{Param, Params, Shape, Template};
 use chrono::{DateTime, NaiveDate, Utc};
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::auth::{Credential, IssuedToken, RefreshToken, Rotation};
@@ -61,6 +62,22 @@ pub enum LeadRead {
     People(Lead, Option<crate::PeoplePage>),
 }
 
+/// The shape of the session's statement with this lead.
+fn shape_of(lead: Option<Lead>) -> Shape {
+    match lead {
+        None => Shape::Alone,
+        Some(Lead::Person(_)) => Shape::Person,
+        Some(Lead::OwnAssessments) => Shape::OwnAssessments,
+        Some(Lead::People {
+            first,
+            with_positions,
+        }) => Shape::People {
+            first,
+            with_positions,
+        },
+    }
+}
+
 /// A lead's part of the session's statement (`p` is the caller). A lead of one row (a
 /// person) is joined to the session's row; a lead of many rows (a page, assessments) is read
 /// as rows of its own after the session's (`UNION ALL`), so that the session's columns are
@@ -85,8 +102,9 @@ fn nulls<C: sea_orm::Iterable + sea_orm::IdenStatic>(prefix: &str) -> String {
 
 /// Where each part of the session statement's row starts ([`Db::session_of`] selects them in
 /// this order): `lead_row`, the caller, their organisation, `live`, the readiness rule, the
-/// caller's position, then the lead's columns (a person, an assessment or a page's person),
-/// then its second part (that person's position).
+/// caller's position, then the lead's columns (a person or an assessment), then its second
+/// part (that person's position). A page's rows put each person in the caller's columns and
+/// their position in the caller's position's.
 const AT_PERSON: usize = 1;
 const AT_ORG: usize = AT_PERSON + person::COLUMNS;
 const AT_LIVE: usize = AT_ORG + organisation::COLUMNS;
@@ -97,7 +115,7 @@ const AT_LEAD_SECOND: usize = AT_LEAD + person::COLUMNS;
 
 /// That the statement's columns are where `AT_*` say (every test runs with this check).
 #[cfg(debug_assertions)]
-fn check_layout(row: &sea_orm::QueryResult, lead: Option<Lead>) {
+fn check_layout(row: &sea_orm::QueryResult, shape: Shape) {
     let names = row.column_names();
     let mut expected = vec![
         (0, "lead_row"),
@@ -107,16 +125,12 @@ fn check_layout(row: &sea_orm::QueryResult, lead: Option<Lead>) {
         (AT_RULE, "rr_id"),
         (AT_POSITION, "a_id"),
     ];
-    match lead {
-        None => expected.push((AT_LEAD, "")),
-        Some(Lead::Person(_)) => expected.extend([(AT_LEAD, "t_id"), (AT_LEAD_SECOND, "ta_id")]),
-        Some(Lead::OwnAssessments) => expected.push((AT_LEAD, "x_id")),
-        Some(Lead::People { with_positions, .. }) => {
-            expected.push((AT_LEAD, "l_id"));
-            if with_positions {
-                expected.push((AT_LEAD_SECOND, "la_id"));
-            }
-        }
+    match shape {
+        Shape::Alone => expected.push((AT_LEAD, "")),
+        Shape::Person => expected.extend([(AT_LEAD, "t_id"), (AT_LEAD_SECOND, "ta_id")]),
+        Shape::OwnAssessments => expected.push((AT_LEAD, "x_id")),
+        // A page's people are read in the caller's columns.
+        Shape::People { .. } => expected.push((AT_LEAD, "")),
     }
     for (at, name) in expected {
         assert_eq!(
@@ -130,78 +144,84 @@ fn check_layout(row: &sea_orm::QueryResult, lead: Option<Lead>) {
     }
 }
 
-impl Lead {
+impl Shape {
     /// Its part of the session's row (binding its values now: call it where they fall among
     /// the statement's other placeholders).
-    fn sql(self, b: &mut crate::paging::Bound, today: NaiveDate) -> LeadSql {
+    fn sql(self, b: &mut Params) -> LeadSql {
         use crate::records::{position_join_of, prefixed};
         match self {
-            Lead::Person(id) => {
+            Shape::Alone => LeadSql::default(),
+            Shape::Person => {
                 let person = format!(
                     "LEFT JOIN people t ON t.org_id = p.org_id AND t.id = {}",
-                    b.bind(id.0)
+                    b.bind(Param::Asked)
                 );
-                let (position_columns, position) = position_join_of(b, today, "t", "ta");
+                let (position_columns, position) =
+                    position_join_of(&b.bind(Param::Today), "t", "ta");
                 LeadSql {
                     columns: prefixed::<person::Column>("t", "t_") + &position_columns,
                     joins: format!("{person} {position}"),
                     ..LeadSql::default()
                 }
             }
-            Lead::OwnAssessments => LeadSql {
+            Shape::OwnAssessments => LeadSql {
                 columns: nulls::<assessment::Column>("x_"),
                 order: ", x_assessed_at, x_id",
                 ..LeadSql::default()
             },
-            Lead::People { with_positions, .. } => {
-                let mut columns = nulls::<person::Column>("l_");
-                if with_positions {
-                    columns.push_str(&nulls::<level_assignment::Column>("la_"));
-                }
-                LeadSql {
-                    columns,
-                    order: ", l_email",
-                    ..LeadSql::default()
-                }
-            }
+            // A page's people take the caller's columns (and their positions the caller's
+            // position's): its rows are as narrow as the session's.
+            Shape::People { .. } => LeadSql {
+                order: ", email",
+                ..LeadSql::default()
+            },
         }
     }
 
-    /// A many-row lead's own rows: their columns and where they are read from (binding its
-    /// values now, after the session's row's).
-    fn rows(
-        self,
-        b: &mut crate::paging::Bound,
-        today: NaiveDate,
-        org: OrgId,
-        caller: PersonId,
-    ) -> Option<(String, String)> {
+    /// A many-row lead's own rows: what they select after `lead_row`, and where they are read
+    /// from (binding its values now, after the session's row's).
+    fn rows(self, b: &mut Params) -> Option<(String, String)> {
         use crate::records::{position_join_of, prefixed};
         match self {
-            Lead::Person(_) => None,
-            Lead::OwnAssessments => Some((
-                prefixed::<assessment::Column>("x", "x_"),
+            Shape::Alone | Shape::Person => None,
+            Shape::OwnAssessments => Some((
+                // NULL in the session's columns, then the assessment's.
+                format!(
+                    "{}{}, NULL AS live{}{}{}",
+                    nulls::<person::Column>(""),
+                    nulls::<organisation::Column>("o_"),
+                    nulls::<readiness_rule::Column>("rr_"),
+                    nulls::<level_assignment::Column>("a_"),
+                    prefixed::<assessment::Column>("x", "x_"),
+                ),
                 format!(
                     "FROM assessments x WHERE x.org_id = {} AND x.person_id = {}",
-                    b.bind(org.0),
-                    b.bind(caller.0)
+                    b.bind(Param::Org),
+                    b.bind(Param::Caller)
                 ),
             )),
-            // The page itself is the statement's `WITH l AS (...)` ([`Db::session_of`]).
-            Lead::People { with_positions, .. } => {
+            // The page itself is the statement's `WITH l AS (...)` ([`Db::session_template`]):
+            // each person in the caller's columns, their position in the caller's position's,
+            // NULL in the organisation's and the rule's.
+            Shape::People { with_positions, .. } => {
                 let (position_columns, position) = if with_positions {
-                    position_join_of(b, today, "l", "la")
+                    position_join_of(&b.bind(Param::Today), "l", "la")
                 } else {
-                    (String::new(), String::new())
+                    (nulls::<level_assignment::Column>("a_"), String::new())
                 };
                 let admin = format!(
                     "SELECT 1 FROM people q WHERE q.org_id = {} AND q.id = {} AND q.is_admin = {}",
-                    b.bind(org.0),
-                    b.bind(caller.0),
-                    b.bind(true)
+                    b.bind(Param::Org),
+                    b.bind(Param::Caller),
+                    b.bind(Param::Yes)
                 );
                 Some((
-                    prefixed::<person::Column>("l", "l_") + &position_columns,
+                    format!(
+                        "{}{}, NULL AS live{}{position_columns}",
+                        prefixed::<person::Column>("l", ""),
+                        nulls::<organisation::Column>("o_"),
+                        nulls::<readiness_rule::Column>("rr_"),
+                    ),
                     format!("FROM l {position} WHERE EXISTS ({admin})"),
                 ))
             }
@@ -290,79 +310,39 @@ impl Db {
         lead: Option<Lead>,
     ) -> Result<Option<SessionRow>, DbError> {
         use sea_orm::ConnectionTrait;
-        // Each value bound where it appears (`?` placeholders are positional): a lead page's
-        // first, in the `WITH` that opens the statement.
-        let backend = self.conn.get_database_backend();
-        let (with, mut b) = match lead {
-            Some(Lead::People { first, .. }) => {
-                let q = crate::PeopleQuery::default();
-                let (page, values) =
-                    self.page_statement(org, crate::Reach::Everyone, &q, None, first);
-                (
-                    format!("WITH l AS ({page}) "),
-                    crate::paging::Bound::following(backend, values),
-                )
-            }
-            _ => (String::new(), crate::paging::Bound::new(backend)),
-        };
-        let refresh = format!(
-            "SELECT 1 FROM refresh_tokens r WHERE r.org_id = {} AND r.family_id = {} \
-             AND r.revoked_at IS NOT NULL",
-            b.bind(org.0),
-            b.bind(sid)
+        let shape = shape_of(lead);
+        let template = self
+            .statements
+            .get(shape, || self.session_template(shape))?;
+        let values = template
+            .params
+            .iter()
+            .map(|p| match p {
+                Param::Org => Ok(org.0.into()),
+                Param::Caller => Ok(id.0.into()),
+                Param::Session => Ok(sid.into()),
+                Param::Today => Ok(today.into()),
+                Param::Yes => Ok(true.into()),
+                Param::Asked => match lead {
+                    Some(Lead::Person(asked)) => Ok(asked.0.into()),
+                    _ => Err(DbError::Other(sea_orm::DbErr::Custom(
+                        "the session's statement asks for a person its lead does not name".into(),
+                    ))),
+                },
+            })
+            .collect::<Result<Vec<sea_orm::Value>, DbError>>()?;
+        let statement = sea_orm::Statement::from_sql_and_values(
+            self.conn.get_database_backend(),
+            template.sql.as_str(),
+            values,
         );
-        let issued = format!(
-            "SELECT 1 FROM issued_tokens t WHERE t.id = {} AND t.org_id = {} \
-             AND t.revoked_at IS NOT NULL",
-            b.bind(sid),
-            b.bind(org.0)
-        );
-        let (assignment, position) = crate::records::position_join(&mut b, today);
-        let LeadSql {
-            columns: lead_columns,
-            joins: lead_joins,
-            order,
-        } = match lead {
-            Some(l) => l.sql(&mut b, today),
-            None => LeadSql::default(),
-        };
-        use crate::records::prefixed;
-        let session_columns = format!(
-            "{person}{org}, CASE WHEN EXISTS ({refresh}) OR EXISTS ({issued}) THEN 0 ELSE 1 END \
-             AS live{rule}{assignment}",
-            person = prefixed::<person::Column>("p", ""),
-            org = prefixed::<organisation::Column>("o", "o_"),
-            rule = prefixed::<readiness_rule::Column>("rr", "rr_"),
-        );
-        let mut sql = format!(
-            "{with}SELECT 0 AS lead_row{session_columns}{lead_columns} \
-             FROM people p JOIN organisations o ON o.id = p.org_id \
-             LEFT JOIN readiness_rules rr ON rr.id = p.org_id AND rr.org_id = p.org_id \
-             {position} {lead_joins} \
-             WHERE p.org_id = {} AND p.id = {}",
-            b.bind(org.0),
-            b.bind(id.0)
-        );
-        if let Some((columns, from)) = lead.and_then(|l| l.rows(&mut b, today, org, id)) {
-            // The lead's rows after the session's, NULL where the other's columns are.
-            let none = format!(
-                "{}{}, NULL AS live{}{}",
-                nulls::<person::Column>(""),
-                nulls::<organisation::Column>("o_"),
-                nulls::<readiness_rule::Column>("rr_"),
-                nulls::<level_assignment::Column>("a_"),
-            );
-            sql.push_str(&format!(
-                " UNION ALL SELECT 1 AS lead_row{none}{columns} {from} ORDER BY lead_row{order}"
-            ));
-        }
         // The session's row, then the rows of a many-row lead.
-        let rows = self.conn.query_all_raw(b.statement(sql)).await?;
+        let rows = self.conn.query_all_raw(statement).await?;
         let Some(row) = rows.first() else {
             return Ok(None);
         };
         #[cfg(debug_assertions)]
-        check_layout(row, lead);
+        check_layout(row, shape);
         let int = |r: &sea_orm::QueryResult, at: usize| -> Result<i64, DbError> {
             // An integer of the backend's own width (BIGINT on MariaDB, INT on PostgreSQL).
             Ok(r.try_get_by_index::<i64>(at)
@@ -394,10 +374,10 @@ impl Db {
         match lead {
             Some(Lead::Person(_)) => theirs = level_assignment::Model::at(row, AT_LEAD_SECOND)?,
             Some(Lead::People { with_positions, .. }) => {
-                for r in &rows {
-                    if let Some(p) = person::Model::at(r, AT_LEAD)? {
+                for r in &rows[1..] {
+                    if let Some(p) = person::Model::at(r, AT_PERSON)? {
                         let at = match with_positions {
-                            true => level_assignment::Model::at(r, AT_LEAD_SECOND)?,
+                            true => level_assignment::Model::at(r, AT_POSITION)?,
                             false => None,
                         };
                         page.push((p, at));
@@ -471,6 +451,90 @@ impl Db {
             rule,
             lead,
         }))
+    }
+
+    /// The text of the session's statement for a lead of this shape ([`Db::session_of`]
+    /// binds its values).
+    fn session_template(&self, shape: Shape) -> Result<Template, DbError> {
+        let backend = self.conn.get_database_backend();
+        // A page's `WITH` opens the statement, so its values come first. It is the
+        // directory's own page statement, written for a marker organisation whose every
+        // appearance becomes the token's organisation.
+        let (with, mut b) = match shape {
+            Shape::People { first, .. } => {
+                let marker = uuid::Uuid::max();
+                let q = crate::PeopleQuery::default();
+                let (page, values) =
+                    self.page_statement(OrgId(marker), crate::Reach::Everyone, &q, None, first);
+                let taken = values
+                    .into_iter()
+                    .map(|v| {
+                        if v == sea_orm::Value::from(marker) {
+                            Ok(Param::Org)
+                        } else if v == sea_orm::Value::from(true) {
+                            Ok(Param::Yes)
+                        } else {
+                            Err(DbError::Other(sea_orm::DbErr::Custom(format!(
+                                "the directory's page binds {v:?}, which a session's lead cannot"
+                            ))))
+                        }
+                    })
+                    .collect::<Result<_, DbError>>()?;
+                (format!("WITH l AS ({page}) "), Params { backend, taken })
+            }
+            _ => (
+                String::new(),
+                Params {
+                    backend,
+                    taken: Vec::new(),
+                },
+            ),
+        };
+        let refresh = format!(
+            "SELECT 1 FROM refresh_tokens r WHERE r.org_id = {} AND r.family_id = {} \
+             AND r.revoked_at IS NOT NULL",
+            b.bind(Param::Org),
+            b.bind(Param::Session)
+        );
+        let issued = format!(
+            "SELECT 1 FROM issued_tokens t WHERE t.id = {} AND t.org_id = {} \
+             AND t.revoked_at IS NOT NULL",
+            b.bind(Param::Session),
+            b.bind(Param::Org)
+        );
+        let (assignment, position) = crate::records::position_join(&b.bind(Param::Today));
+        let LeadSql {
+            columns: lead_columns,
+            joins: lead_joins,
+            order,
+        } = shape.sql(&mut b);
+        use crate::records::prefixed;
+        let session_columns = format!(
+            "{person}{org}, CASE WHEN EXISTS ({refresh}) OR EXISTS ({issued}) THEN 0 ELSE 1 END \
+             AS live{rule}{assignment}",
+            person = prefixed::<person::Column>("p", ""),
+            org = prefixed::<organisation::Column>("o", "o_"),
+            rule = prefixed::<readiness_rule::Column>("rr", "rr_"),
+        );
+        let mut sql = format!(
+            "{with}SELECT 0 AS lead_row{session_columns}{lead_columns} \
+             FROM people p JOIN organisations o ON o.id = p.org_id \
+             LEFT JOIN readiness_rules rr ON rr.id = p.org_id AND rr.org_id = p.org_id \
+             {position} {lead_joins} \
+             WHERE p.org_id = {} AND p.id = {}",
+            b.bind(Param::Org),
+            b.bind(Param::Caller)
+        );
+        if let Some((columns, from)) = shape.rows(&mut b) {
+            // The lead's rows after the session's.
+            sql.push_str(&format!(
+                " UNION ALL SELECT 1 AS lead_row{columns} {from} ORDER BY lead_row{order}"
+            ));
+        }
+        Ok(Template {
+            sql,
+            params: b.taken,
+        })
     }
 
     /// Stores an issued token's row, with its audit entry.

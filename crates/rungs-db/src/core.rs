@@ -51,6 +51,9 @@ pub struct Db {
     pub(crate) versions: std::sync::Arc<crate::cache::VersionCache>,
     /// Published versions' row ids to keys (shared by every clone of the pool).
     pub(crate) keys: std::sync::Arc<crate::cache::KeysCache>,
+    /// The session's statement as written for each shape of lead (shared by every clone of
+    /// the pool).
+    pub(crate) statements: std::sync::Arc<crate::statements::SessionStatements>,
     /// SQLite takes one writer at a time, and a transaction that read before it wrote fails
     /// (rather than waits) when another wrote meanwhile: this process's writes take turns here
     /// (shared by every clone of the pool). `None` on PostgreSQL and MariaDB.
@@ -205,6 +208,7 @@ impl Db {
             conn,
             versions: Default::default(),
             keys: Default::default(),
+            statements: Default::default(),
             writes: sqlite.then(Default::default),
             health: Default::default(),
         };

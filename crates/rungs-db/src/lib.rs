@@ -34,6 +34,7 @@ mod records;
 mod rows;
 mod sessions;
 mod standings;
+mod statements;
 mod team;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -68,6 +69,7 @@ mod layers {
         "records",
         "rows",
         "standings",
+        "statements",
     ];
 
     /// Each module of this crate (a file of `src/`) and the modules it names as `crate::x`.

@@ -237,7 +237,7 @@ impl Db {
         let sql = if q.with_positions {
             // The page as a derived table, with each one's position joined to it.
             let today = q.today.unwrap_or_else(|| Utc::now().date_naive());
-            let (columns, join) = crate::records::position_join(&mut b, today);
+            let (columns, join) = crate::records::position_join(&b.bind(today));
             format!("SELECT p.*{columns} FROM ({page}) p {join} ORDER BY p.email")
         } else {
             page
@@ -341,7 +341,7 @@ impl Db {
             return Ok(Vec::new());
         }
         let mut b = crate::paging::Bound::new(self.conn.get_database_backend());
-        let (columns, join) = crate::records::position_join(&mut b, today);
+        let (columns, join) = crate::records::position_join(&b.bind(today));
         let org_ph = b.bind(org.0);
         let list = b.list(&ids.iter().map(|p| p.0).collect::<Vec<_>>());
         let sql = format!(

@@ -491,30 +491,22 @@ pub(crate) fn prefixed<C: sea_orm::Iterable + sea_orm::IdenStatic>(
         .collect()
 }
 
-/// The position in force on `today` of the person a statement reads as `p`, read in the same
+/// The position in force on a day of the person a statement reads as `p`, read in the same
 /// statement: the columns to select (prefixed `a_`) and a LEFT JOIN to put after `FROM people
-/// p` (binding `today` now: call it where the join's placeholder falls among the others). The
-/// assignment is the latest effective by `today`, as `current_as_of` picks it.
-pub(crate) fn position_join(
-    b: &mut crate::paging::Bound,
-    today: chrono::NaiveDate,
-) -> (String, String) {
-    position_join_of(b, today, "p", "a")
+/// p`, `today` being the day's placeholder (bind it where the join's placeholder falls among
+/// the others). The assignment is the latest effective by that day, as `current_as_of` picks
+/// it.
+pub(crate) fn position_join(today: &str) -> (String, String) {
+    position_join_of(today, "p", "a")
 }
 
 /// [`position_join`] for the person a statement reads as `person`, the assignment joined as
 /// `alias` and its columns prefixed `{alias}_`.
-pub(crate) fn position_join_of(
-    b: &mut crate::paging::Bound,
-    today: chrono::NaiveDate,
-    person: &str,
-    alias: &str,
-) -> (String, String) {
+pub(crate) fn position_join_of(today: &str, person: &str, alias: &str) -> (String, String) {
     let current = format!(
         "SELECT c.id FROM level_assignments c WHERE c.org_id = {person}.org_id \
-         AND c.person_id = {person}.id AND c.effective <= {} \
-         ORDER BY c.effective DESC, c.recorded_at DESC, c.id DESC LIMIT 1",
-        b.bind(today)
+         AND c.person_id = {person}.id AND c.effective <= {today} \
+         ORDER BY c.effective DESC, c.recorded_at DESC, c.id DESC LIMIT 1"
     );
     let columns = prefixed::<level_assignment::Column>(alias, &format!("{alias}_"));
     let join = format!(
