@@ -352,8 +352,9 @@ impl Db {
             return Ok(None);
         }
         let live = int(row, AT_LIVE)?;
-        // Read by position (the statement's columns are laid out as `AT_*` say): a page's
-        // rows are wide, and looking each column up by name cost more than decoding it.
+        // Read by position (the statement's columns are laid out as `AT_*` say): looking each
+        // column of a many-row lead up by name cost more than decoding it. Its rows follow
+        // the session's (`ORDER BY lead_row`).
         let missing = || {
             DbError::Other(sea_orm::DbErr::Custom(
                 "the session's row lacks the caller or their organisation".into(),
@@ -414,7 +415,7 @@ impl Db {
             }
             Some(Lead::OwnAssessments) => {
                 let mut assessed = Vec::new();
-                for r in &rows {
+                for r in &rows[1..] {
                     if let Some(a) = assessment::Model::at(r, AT_LEAD)? {
                         assessed.push(a);
                     }
