@@ -9,6 +9,7 @@ use rungs_domain::PersonId;
 use rungs_domain::assignment::LevelAssignment;
 use rungs_domain::org::Organisation;
 use rungs_domain::person::{Email, Person};
+use rungs_domain::search::{Sought, sought};
 use rungs_domain::text::required_text;
 
 /// The largest page a list returns.
@@ -103,7 +104,10 @@ fn lead_page(
     else {
         return None;
     };
-    let whole = q.search.as_deref().is_none_or(|s| s.trim().is_empty())
+    let whole = q
+        .search
+        .as_deref()
+        .is_none_or(|s| sought(s) == Sought::Anyone)
         && q.track.is_none()
         && q.level.is_none()
         && q.manager.is_none()

@@ -354,7 +354,8 @@ async fn people_pages_filter_and_page_in_sql() {
             .unwrap_err();
         assert_eq!(err.code(), "INVALID_INPUT", "{b}");
 
-        // Search: part of a name or an email, any case; LIKE's own characters are literal.
+        // Search: the start of a word of a name or an email and what follows it, any case;
+        // LIKE's own characters are literal.
         let found = |f: PeopleFilter| {
             let hr = hr.clone();
             async move {
@@ -376,7 +377,12 @@ async fn people_pages_filter_and_page_in_sql() {
         let want: BTreeSet<String> = o
             .people
             .iter()
-            .filter(|p| p.display_name.to_lowercase().contains("number11"))
+            .filter(|p| {
+                rungs_domain::search::matches(
+                    &rungs_domain::search::search_terms(p.email.as_str(), &p.display_name),
+                    "NUMBER11",
+                )
+            })
             .map(|p| p.display_name.clone())
             .collect();
         assert_eq!(names, want, "{b}");
@@ -393,6 +399,25 @@ async fn people_pages_filter_and_page_in_sql() {
         })
         .await;
         assert_eq!(p.total, 0, "{b}: % is a character, not a wildcard");
+        // Words run on: across a space in a name, across the email's separators; inside a
+        // word nothing starts.
+        for (q, total) in [
+            ("person number11", 11),
+            ("  Person   NUMBER110 ", 1),
+            ("00011@acme", 0),
+            ("p00011@acme.te", 1),
+            ("acme.test", o.people.len()),
+            ("@ACME", o.people.len()),
+            ("umber11", 0),
+            ("erson", 0),
+        ] {
+            let p = found(PeopleFilter {
+                search: Some(q.into()),
+                ..filter()
+            })
+            .await;
+            assert_eq!(p.total, total, "{b}: {q}");
+        }
 
         // Track and level: the position in force today (a promotion next month is not yet).
         let p = found(PeopleFilter {
@@ -487,6 +512,30 @@ async fn people_pages_filter_and_page_in_sql() {
             )
             .await
             .unwrap();
+        }
+        // A renamed person is found by their new name only.
+        for (q, found) in [
+            ("renamed 11", 1),
+            ("renamed 10", 0),
+            ("Person Number2 ", 10),
+        ] {
+            let p = a
+                .people_page(
+                    &hr,
+                    "acme",
+                    &PeopleFilter {
+                        search: Some(q.into()),
+                        ..filter()
+                    },
+                    Some(20),
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(p.total, found, "{b}: {q}");
+            if q == "renamed 11" {
+                assert_eq!(p.items[0].person.id, o.deep.id, "{b}");
+            }
         }
         let whole = a
             .audit_log(&hr, "acme", None, Some(100), None)

@@ -278,6 +278,7 @@ impl Db {
         Migrator::up(&self.conn, None).await?;
         // Derived rows for people stored before they existed.
         self.fill_missing_standings().await?;
+        self.fill_missing_terms().await?;
         Ok(pending)
     }
 

@@ -349,6 +349,16 @@ impl Db {
                 d.people.iter().map(|p| (p.person.id, p.person.manager_id)),
             )
             .await?;
+            crate::terms::write(
+                txn,
+                org,
+                d.people.iter().map(|p| {
+                    let p = &p.person;
+                    (p.id, p.email.as_str(), p.display_name.as_str())
+                }),
+                false,
+            )
+            .await?;
             for c in &d.cases {
                 crate::records::insert_case_row(txn, &self.keys, org, c).await?;
             }

@@ -6,7 +6,8 @@
 //! - rows on a connection, knowing no pool: [`entities`](crate::entities), `error`, `cache`,
 //!   `paging`, `rows` (mappers, bulk inserts), `audit` (an entry), `paths` (reporting lines),
 //!   `content` (a version's content rows), `records` (assessments, assignments, cases) and
-//!   `standings` (the kept readiness, refreshed in the writing transaction);
+//!   `standings` (the kept readiness, refreshed in the writing transaction) and `terms` (people
+//!   search's index, written with the names and emails it indexes);
 //! - `core`: the pool, and [`Db::write`], one transaction with its audit entry;
 //! - one module per aggregate, each an `impl Db` over the layers below: `orgs`, `people`,
 //!   `matrices`, `versions`, `growth`, `team`, `auth`, `sessions`, `identity`, `provisioning`, `log`, `dump`.
@@ -36,6 +37,7 @@ mod sessions;
 mod standings;
 mod statements;
 mod team;
+mod terms;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod versions;
@@ -70,6 +72,7 @@ mod layers {
         "rows",
         "standings",
         "statements",
+        "terms",
     ];
 
     /// Each module of this crate (a file of `src/`) and the modules it names as `crate::x`.

@@ -141,33 +141,13 @@ impl Bound {
             .join(", ")
     }
 
+    /// The values bound so far, for a custom expression with this builder's placeholders.
+    pub(crate) fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+
     /// `sql` with the values bound so far.
     pub(crate) fn statement(self, sql: String) -> sea_orm::Statement {
         sea_orm::Statement::from_sql_and_values(self.backend, sql, self.values)
-    }
-}
-
-/// A LIKE pattern that matches `s` anywhere, with `!` escaping LIKE's own characters.
-pub(crate) fn contains_pattern(s: &str) -> String {
-    let mut p = String::with_capacity(s.len() + 2);
-    p.push('%');
-    for c in s.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '!') {
-            p.push('!');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_escape_like_itself() {
-        assert_eq!(contains_pattern("Mira_B%"), "%mira!_b!%%");
-        assert_eq!(contains_pattern("a!b"), "%a!!b%");
     }
 }

@@ -164,16 +164,11 @@ impl Db {
         if let Some(m) = q.manager {
             c.push(person::Column::ManagerId.eq(m.0));
         }
-        if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let pattern = crate::paging::contains_pattern(s);
-            c.push(Expr::cust_with_values(
-                format!(
-                    "(people.email LIKE {} ESCAPE '!' OR LOWER(people.display_name) LIKE {} ESCAPE '!')",
-                    ph(1),
-                    ph(2)
-                ),
-                [pattern.clone(), pattern],
-            ));
+        if let Some(s) = q.search.as_deref() {
+            let mut bound = crate::paging::Bound::new(b);
+            if let Some(sql) = crate::terms::matching(&mut bound, org, "people.id", s) {
+                c.push(Expr::cust_with_values(sql, bound.into_values()));
+            }
         }
         if q.track.is_some() || q.level.is_some() {
             let today = q.today.unwrap_or_else(|| chrono::Utc::now().date_naive());
@@ -425,7 +420,8 @@ impl Db {
 /// People's writes, composed by use cases in one [`Db::write`].
 impl Tx {
     /// Inserts and updates people (their email, name, manager, admin flag and active state)
-    /// and appends level assignments: the reporting paths and the kept standings follow.
+    /// and appends level assignments: the reporting paths, the kept standings and the search
+    /// terms follow.
     /// People are written before their managers are set, so a file may list reports before
     /// managers.
     pub async fn save_people(
@@ -499,6 +495,13 @@ impl Tx {
                 .await
                 .map_err(|e| DbError::conflict_or_other(e, "a person with this email"))?;
         }
+        fn terms(people: &[Person]) -> impl Iterator<Item = (PersonId, &str, &str)> {
+            people
+                .iter()
+                .map(|p| (p.id, p.email.as_str(), p.display_name.as_str()))
+        }
+        crate::terms::write(txn, org, terms(inserts), false).await?;
+        crate::terms::write(txn, org, terms(updates), true).await?;
         append_assignments(txn, org, assignments).await?;
         // New people, and anyone whose manager may have changed, with everyone below them.
         let planned = crate::paths::plan(

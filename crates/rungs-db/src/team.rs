@@ -98,25 +98,16 @@ fn after_values(
 }
 
 /// The active people of `q.scope` that `q.filter`'s search and track keep: `FROM ... WHERE
-/// ...` over the standings `s` (and `people p` for a search by email). A subtree is the range
-/// of paths below its manager's (`below`, from [`Db::path_of`]; `None`: nobody).
+/// ...` over the standings `s` (a search is a range of the terms' index, `terms::matching`).
+/// A subtree is the range of paths below its manager's (`below`, from [`Db::path_of`];
+/// `None`: nobody).
 pub(crate) fn listing(
     org: OrgId,
     q: &StandingsQuery<'_>,
     below: Option<&str>,
     b: &mut Bound,
 ) -> String {
-    let search = q
-        .filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let mut sql = if search.is_some() {
-        "FROM standings s CROSS JOIN people p WHERE p.id = s.id AND ".to_owned()
-    } else {
-        "FROM standings s WHERE ".to_owned()
-    };
+    let mut sql = "FROM standings s WHERE ".to_owned();
     sql.push_str(&format!(
         "s.org_id = {} AND s.active = {}",
         b.bind(org.0),
@@ -139,13 +130,14 @@ pub(crate) fn listing(
         )),
         Scope::Person(me) => sql.push_str(&format!(" AND s.id = {}", b.bind(me.0))),
     }
-    if let Some(s) = search {
-        let pattern = crate::paging::contains_pattern(s);
-        sql.push_str(&format!(
-            " AND (p.email LIKE {} ESCAPE '!' OR s.sort_name LIKE {} ESCAPE '!')",
-            b.bind(pattern.clone()),
-            b.bind(pattern)
-        ));
+    if let Some(sql_search) = q
+        .filter
+        .search
+        .as_deref()
+        .and_then(|s| crate::terms::matching(b, org, "s.id", s))
+    {
+        sql.push_str(" AND ");
+        sql.push_str(&sql_search);
     }
     if let Some(t) = &q.filter.track {
         sql.push_str(&format!(" AND s.track = {}", b.bind(t.clone())));
@@ -276,6 +268,43 @@ impl Db {
             .await?;
         }
         Ok(missing.len())
+    }
+
+    /// Writes the search terms of people stored without them (before their migration): one
+    /// transaction per organisation, as `fill_missing_standings`.
+    pub(crate) async fn fill_missing_terms(&self) -> Result<usize, DbError> {
+        let rows = self
+            .conn
+            .query_all_raw(Statement::from_string(
+                self.conn.get_database_backend(),
+                "SELECT p.org_id AS org_id, p.id AS id, p.email AS email, \
+                 p.display_name AS display_name FROM people p \
+                 WHERE NOT EXISTS (SELECT 1 FROM search_terms t WHERE t.person_id = p.id)",
+            ))
+            .await?;
+        let mut by_org: HashMap<Uuid, Vec<(PersonId, String, String)>> = HashMap::new();
+        for r in &rows {
+            by_org.entry(r.try_get("", "org_id")?).or_default().push((
+                PersonId(r.try_get("", "id")?),
+                r.try_get("", "email")?,
+                r.try_get("", "display_name")?,
+            ));
+        }
+        for (org, people) in by_org {
+            self.transact(async |tx| {
+                crate::terms::write(
+                    tx,
+                    OrgId(org),
+                    people
+                        .iter()
+                        .map(|(id, e, n)| (*id, e.as_str(), n.as_str())),
+                    false,
+                )
+                .await
+            })
+            .await?;
+        }
+        Ok(rows.len())
     }
 
     /// The reporting path of `person` (see `paths`), if they have a standing.

@@ -18,6 +18,7 @@ pub mod org;
 pub mod person;
 pub mod promotion;
 pub mod provisioning;
+pub mod search;
 pub mod sso;
 pub mod text;
 

@@ -184,7 +184,8 @@ pub struct TeamFilterInput {
     /// Only the people the readiness rule calls ready.
     #[graphql(default)]
     pub ready_only: bool,
-    /// Part of the name or email, any case.
+    /// The start of a word of the name or email and what follows it, any case (`berg` finds
+    /// Mira Bergström and mira.berg5@…; `mira berg` the name; `erg` neither).
     pub search: Option<String>,
     /// Current track key, such as `python-developer`.
     pub track: Option<String>,

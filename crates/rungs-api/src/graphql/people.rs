@@ -22,7 +22,8 @@ fn person_id(c: &Ctx<'_>, id: &ID) -> Result<PersonId> {
 /// Which people to list (all conditions must hold).
 #[derive(InputObject, Default)]
 pub struct PeopleFilterInput {
-    /// Part of the name or email, any case.
+    /// The start of a word of the name or email and what follows it, any case (`berg` finds
+    /// Mira Bergström and mira.berg5@…; `mira berg` the name; `erg` neither).
     pub search: Option<String>,
     /// Current track key, such as `python-developer`.
     pub track: Option<String>,

@@ -19,6 +19,7 @@ mod m20261203_000012_issued_tokens;
 mod m20261205_000013_write_probes;
 mod m20261205_000014_identity_providers;
 mod m20261205_000015_provisioning;
+mod m20261206_000016_search_terms;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_write_probes::Migration),
             Box::new(m20261205_000014_identity_providers::Migration),
             Box::new(m20261205_000015_provisioning::Migration),
+            Box::new(m20261206_000016_search_terms::Migration),
         ]
     }
 }

@@ -48,7 +48,7 @@ struct DirectoryPage {
 
 #[derive(Deserialize, Serialize, Default, Clone)]
 pub(crate) struct DirectoryQuery {
-    /// Part of a name or email.
+    /// The start of a word of a name or email (`rungs_domain::search`).
     #[serde(skip_serializing_if = "Option::is_none")]
     q: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

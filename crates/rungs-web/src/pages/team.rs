@@ -101,7 +101,7 @@ pub(crate) struct TeamQuery {
     scope: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sort: Option<String>,
-    /// Part of a name or email.
+    /// The start of a word of a name or email (`rungs_domain::search`).
     #[serde(skip_serializing_if = "Option::is_none")]
     q: Option<String>,
     /// A track key ("" for every track).
