@@ -582,3 +582,140 @@ async fn people_pages_filter_and_page_in_sql() {
         t.drop_database().await;
     }
 }
+
+/// People search's terms and the audit log's mentions are indexes kept beside their records:
+/// each answers what the records say (a search as `rungs_domain::search` decides it over the
+/// people as listed; "by or about" as the entries' actors and subjects say), after renames,
+/// and again once the two migrations are rolled back and applied to the data already stored
+/// (what an upgrade goes through: the mentions filled by their migration, the terms by
+/// `Db::migrate`).
+#[tokio::test]
+async fn search_and_audit_indexes_answer_as_their_records_and_fill_for_older_data() {
+    for backend in backends() {
+        let b = format!("{backend:?}");
+        let t = TestDb::fresh(backend).await;
+        let o = org(t.db.clone(), 40).await;
+        let a = &o.app;
+        let hr = as_person(&o.hr);
+        for (who, name) in [
+            (&o.deep, "Renamed Once"),
+            (&o.deep, "Renamed Twice"),
+            (&o.people[7], "Zoë Ødegaard-Number7"),
+        ] {
+            a.update_person(
+                &hr,
+                "acme",
+                who.id,
+                PersonChanges {
+                    display_name: Some(name.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let check = async |when: &str| {
+            let everyone = a
+                .people_page(&hr, "acme", &filter(), Some(100), None)
+                .await
+                .unwrap();
+            assert_eq!(everyone.total, o.people.len(), "{b} {when}");
+            for q in [
+                "renamed",
+                "renamed once",
+                "person number1",
+                "ACME.test",
+                "zoë",
+                "ødegaard",
+                "number7",
+                "hana",
+                "umber",
+                "-",
+            ] {
+                let want: BTreeSet<String> = everyone
+                    .items
+                    .iter()
+                    .filter(|v| {
+                        rungs_domain::search::matches(
+                            &rungs_domain::search::search_terms(
+                                v.person.email.as_str(),
+                                &v.person.display_name,
+                            ),
+                            q,
+                        )
+                    })
+                    .map(|v| v.person.email.to_string())
+                    .collect();
+                let got = a
+                    .people_page(
+                        &hr,
+                        "acme",
+                        &PeopleFilter {
+                            search: Some(q.into()),
+                            ..filter()
+                        },
+                        Some(100),
+                        None,
+                    )
+                    .await
+                    .unwrap();
+                let emails: BTreeSet<String> = got
+                    .items
+                    .iter()
+                    .map(|v| v.person.email.to_string())
+                    .collect();
+                assert_eq!(
+                    (emails, got.total),
+                    (want.clone(), want.len()),
+                    "{b} {when}: {q}"
+                );
+            }
+            let log = a
+                .audit_log(&hr, "acme", None, Some(100), None)
+                .await
+                .unwrap();
+            for p in [&o.hr, &o.deep, &o.people[7], &o.ceo] {
+                let want: Vec<uuid::Uuid> = log
+                    .items
+                    .iter()
+                    .filter(|v| {
+                        v.entry.actor_id == Some(p.id) || v.entry.subjects.contains(&p.id.0)
+                    })
+                    .map(|v| v.entry.id)
+                    .collect();
+                let got = a
+                    .audit_page(
+                        &hr,
+                        "acme",
+                        &rungs_db::AuditFilter {
+                            person: Some(p.id),
+                            ..Default::default()
+                        },
+                        Some(100),
+                        None,
+                    )
+                    .await
+                    .unwrap();
+                let ids: Vec<uuid::Uuid> = got.items.iter().map(|v| v.entry.id).collect();
+                assert_eq!(
+                    (ids, got.total),
+                    (want.clone(), want.len()),
+                    "{b} {when}: {}",
+                    p.email
+                );
+            }
+            // The renames are by HR and about the renamed: both are found.
+            let deep = log
+                .items
+                .iter()
+                .filter(|v| v.entry.subjects.contains(&o.deep.id.0))
+                .count();
+            assert!(deep >= 2, "{b} {when}: {deep}");
+        };
+        check("as written").await;
+        t.redo_migrations(2).await;
+        t.db.migrate().await.unwrap();
+        check("after the upgrade").await;
+        t.drop_database().await;
+    }
+}

@@ -91,5 +91,27 @@ pub(crate) async fn insert_entries<C: ConnectionTrait>(
             })
         })
         .collect::<Result<Vec<_>, DbError>>()?;
-    crate::rows::insert_chunked::<audit_log::Entity, _, _>(c, rows).await
+    crate::rows::insert_chunked::<audit_log::Entity, _, _>(c, rows).await?;
+    // The index by person: each id an entry names (its actor, its subjects), once.
+    let mut mentions: Vec<[sea_orm::Value; 3]> = Vec::new();
+    for e in entries {
+        let named: std::collections::BTreeSet<Uuid> = e
+            .actor_id
+            .map(|p| p.0)
+            .into_iter()
+            .chain(e.subjects.iter().copied())
+            .collect();
+        mentions.extend(
+            named
+                .into_iter()
+                .map(|n| [org.0.into(), n.into(), e.id.into()]),
+        );
+    }
+    crate::rows::insert_values(
+        c,
+        "audit_mentions",
+        ["org_id", "mentioned", "entry_id"],
+        mentions,
+    )
+    .await
 }

@@ -32,18 +32,24 @@ impl Db {
         after: Option<uuid::Uuid>,
         first: usize,
     ) -> Result<(Vec<AuditEntry>, bool, usize), DbError> {
-        use sea_orm::Condition;
         let mut q = audit_log::Entity::find().filter(audit_log::Column::OrgId.eq(org.0));
         if let Some(a) = &filter.action {
             q = q.filter(audit_log::Column::Action.eq(a.as_str()));
         }
         if let Some(p) = filter.person {
-            // Who acted, or whom it is about (the subjects are kept as a JSON list of ids).
-            q = q.filter(
-                Condition::any()
-                    .add(audit_log::Column::ActorId.eq(p.0))
-                    .add(audit_log::Column::Subjects.like(format!("%\"{}\"%", p.0))),
+            // Who acted, or whom it is about: the entries that name them, from the index of
+            // mentions (a range of its key), not the JSON list of subjects.
+            let mut b = crate::paging::Bound::new(self.conn.get_database_backend());
+            let sql = format!(
+                "audit_log.id IN (SELECT x.entry_id FROM audit_mentions x \
+                 WHERE x.org_id = {} AND x.mentioned = {})",
+                b.bind(org.0),
+                b.bind(p.0)
             );
+            q = q.filter(sea_orm::sea_query::Expr::cust_with_values(
+                sql,
+                b.into_values(),
+            ));
         }
         if let Some(from) = filter.from {
             q = q.filter(audit_log::Column::At.gte(from));

@@ -65,6 +65,27 @@ where
     Ok(())
 }
 
+/// Inserts `rows` into `columns` of `table`, as many rows per INSERT as bind 6,000 values: rows
+/// of tables without an entity (an index kept beside its records).
+pub(crate) async fn insert_values<C: ConnectionTrait, const N: usize>(
+    c: &C,
+    table: &'static str,
+    columns: [&'static str; N],
+    rows: impl IntoIterator<Item = [sea_orm::Value; N]>,
+) -> Result<(), DbError> {
+    let per = 6_000 / N.max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut q = sea_orm::sea_query::Query::insert();
+        q.into_table(table).columns(columns);
+        for row in rows.by_ref().take(per) {
+            q.values_panic(row.map(Into::into));
+        }
+        c.execute(&q).await?;
+    }
+    Ok(())
+}
+
 pub(crate) fn org_from_row(r: organisation::Model) -> Result<Organisation, DbError> {
     Ok(Organisation {
         id: OrgId(r.id),

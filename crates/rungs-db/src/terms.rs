@@ -10,9 +10,6 @@ use rungs_domain::{OrgId, PersonId};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-/// Rows per INSERT (three values each).
-const ROWS: usize = 2_000;
-
 /// Writes the terms of `people` (id, email, name) in `org`. With `replace`, their stored terms
 /// go first (someone renamed, or whose email changed); without, they have none yet.
 pub(crate) async fn write<'a, C: ConnectionTrait>(
@@ -39,25 +36,14 @@ pub(crate) async fn write<'a, C: ConnectionTrait>(
             c.execute_raw(b.statement(sql)).await?;
         }
     }
-    for round in rows.chunks(ROWS) {
-        let mut b = Bound::new(backend);
-        let values: Vec<String> = round
-            .iter()
-            .map(|(id, term)| {
-                format!(
-                    "({}, {}, {})",
-                    b.bind(org.0),
-                    b.bind(term.clone()),
-                    b.bind(*id)
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO search_terms (org_id, term, person_id) VALUES {}",
-            values.join(", ")
-        );
-        c.execute_raw(b.statement(sql)).await?;
-    }
+    crate::rows::insert_values(
+        c,
+        "search_terms",
+        ["org_id", "term", "person_id"],
+        rows.into_iter()
+            .map(|(id, term)| [org.0.into(), term.into(), id.into()]),
+    )
+    .await?;
     Ok(())
 }
 

@@ -20,6 +20,7 @@ mod m20261205_000013_write_probes;
 mod m20261205_000014_identity_providers;
 mod m20261205_000015_provisioning;
 mod m20261206_000016_search_terms;
+mod m20261206_000017_audit_mentions;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_identity_providers::Migration),
             Box::new(m20261205_000015_provisioning::Migration),
             Box::new(m20261206_000016_search_terms::Migration),
+            Box::new(m20261206_000017_audit_mentions::Migration),
         ]
     }
 }
