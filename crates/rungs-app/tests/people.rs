@@ -719,3 +719,103 @@ async fn search_and_audit_indexes_answer_as_their_records_and_fill_for_older_dat
         t.drop_database().await;
     }
 }
+
+/// On SQLite, which keeps no statistics, a search and a person's audit filter look their few
+/// ids up by key instead of checking the whole organisation against them (the `+` of
+/// `paging::org_column`): in the plan of each statement that reads the terms or the mentions,
+/// every other table is searched by its id.
+#[tokio::test]
+async fn on_sqlite_a_search_looks_its_matches_up_by_id() {
+    use sea_orm::ConnectionTrait;
+    let t = TestDb::fresh(rungs_db::Backend::Sqlite).await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut db = t.db.clone();
+    let log = seen.clone();
+    db.observe_statements(move |sql, _, _| log.lock().unwrap().push(sql.to_owned()));
+    let o = org(db, 40).await;
+    let a = &o.app;
+    let hr = as_person(&o.hr);
+    let search = PeopleFilter {
+        search: Some("number1".into()),
+        ..filter()
+    };
+    assert!(
+        a.people_page(&hr, "acme", &search, Some(5), None)
+            .await
+            .unwrap()
+            .total
+            > 0
+    );
+    let narrow = rungs_app::TeamFilter {
+        search: Some("number1".into()),
+        ..Default::default()
+    };
+    let team = a
+        .team_rows(
+            &as_person(&o.boss),
+            "acme",
+            &rungs_app::TeamRequest {
+                filter: &narrow,
+                want_total: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(team.total > 0);
+    a.audit_page(
+        &hr,
+        "acme",
+        &rungs_db::AuditFilter {
+            person: Some(o.hr.id),
+            ..Default::default()
+        },
+        Some(5),
+        None,
+    )
+    .await
+    .unwrap();
+    let conn = t.db.conn_for_tests();
+    let statements: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.contains("search_terms t") || s.contains("audit_mentions x"))
+        .cloned()
+        .collect();
+    assert!(
+        statements.len() >= 5,
+        "page, count, team page and count, audit: {statements:?}"
+    );
+    for sql in statements {
+        let nulls = vec![sea_orm::Value::Int(None); sql.matches('?').count()];
+        let plan: Vec<String> = conn
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {sql}"),
+                nulls,
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String>("", "detail").unwrap())
+            .collect();
+        // The listed table (the directory's `people`, a team's standings `s`, the log) is
+        // read by its id, never scanned or walked by the organisation's index.
+        let listed: Vec<&String> = plan
+            .iter()
+            .filter(|l| {
+                ["SEARCH ", "SCAN "].iter().any(|verb| {
+                    ["people", "s", "audit_log"].iter().any(|table| {
+                        l.starts_with(&format!("{verb}{table} ")) || **l == format!("{verb}{table}")
+                    })
+                })
+            })
+            .collect();
+        assert!(
+            !listed.is_empty() && listed.iter().all(|l| l.contains("(id=?)")),
+            "{plan:#?}\n{sql}"
+        );
+    }
+    t.drop_database().await;
+}

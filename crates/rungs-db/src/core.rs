@@ -296,8 +296,8 @@ impl Db {
     /// a bulk load, PostgreSQL still believes the tables empty and plans a team page as a
     /// nested loop: half a second for 3,000 people instead of a few milliseconds.
     pub async fn analyze(&self) -> Result<(), DbError> {
-        const TABLES: &str =
-            "people, standings, level_assignments, assessments, promotion_cases, credentials";
+        const TABLES: &str = "people, standings, level_assignments, assessments, promotion_cases, credentials, \
+             search_terms, audit_mentions";
         let sql = match self.backend() {
             Backend::Postgres => format!("ANALYZE {TABLES}"),
             Backend::MySql => format!("ANALYZE TABLE {TABLES}"),

@@ -32,14 +32,25 @@ impl Db {
         after: Option<uuid::Uuid>,
         first: usize,
     ) -> Result<(Vec<AuditEntry>, bool, usize), DbError> {
-        let mut q = audit_log::Entity::find().filter(audit_log::Column::OrgId.eq(org.0));
+        let backend = self.conn.get_database_backend();
+        let mut q = audit_log::Entity::find();
+        q = if filter.person.is_some() {
+            let column = crate::paging::org_column(backend, "audit_log.org_id", true);
+            let ph = crate::paging::placeholder(backend, 1);
+            q.filter(sea_orm::sea_query::Expr::cust_with_values(
+                format!("{column} = {ph}"),
+                [org.0],
+            ))
+        } else {
+            q.filter(audit_log::Column::OrgId.eq(org.0))
+        };
         if let Some(a) = &filter.action {
             q = q.filter(audit_log::Column::Action.eq(a.as_str()));
         }
         if let Some(p) = filter.person {
             // Who acted, or whom it is about: the entries that name them, from the index of
             // mentions (a range of its key), not the JSON list of subjects.
-            let mut b = crate::paging::Bound::new(self.conn.get_database_backend());
+            let mut b = crate::paging::Bound::new(backend);
             let sql = format!(
                 "audit_log.id IN (SELECT x.entry_id FROM audit_mentions x \
                  WHERE x.org_id = {} AND x.mentioned = {})",
@@ -59,8 +70,13 @@ impl Db {
         }
         let total = q.clone().count(&self.conn).await?;
         if let Some(a) = after {
-            let b = self.conn.get_database_backend();
-            q = q.filter(crate::paging::older_than(b, "audit_log", "at", org, a));
+            q = q.filter(crate::paging::older_than(
+                backend,
+                "audit_log",
+                "at",
+                org,
+                a,
+            ));
         }
         let mut rows: Vec<AuditEntry> = q
             .order_by_desc(audit_log::Column::At)

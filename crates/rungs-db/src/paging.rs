@@ -15,6 +15,22 @@ pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
     }
 }
 
+/// The organisation's column of a listing (`people.org_id`, `s.org_id`, `audit_log.org_id`)
+/// as its condition should name it, when `narrowed`: the listing is also kept to the ids an
+/// index of few rows gives (a search's terms, a person's audit mentions). SQLite keeps no
+/// statistics, so it takes the equality on the organisation's index for the narrower path and
+/// checks every row of the organisation against those ids (30 to 40 ms at 100,000 people,
+/// however few match); `+column`, SQLite's documented way to keep a term off an index, makes
+/// it look the ids up instead (0.1 ms for a hundred). PostgreSQL and MariaDB choose by their
+/// statistics.
+pub(crate) fn org_column(backend: DbBackend, column: &str, narrowed: bool) -> String {
+    if narrowed && backend == DbBackend::Sqlite {
+        format!("+{column}")
+    } else {
+        column.to_owned()
+    }
+}
+
 /// The rows of `table` that come after row `id` in the order `at DESC, id DESC` (newest
 /// first, ties by id): a page's cursor is the id of the previous page's last row.
 pub(crate) fn older_than(
@@ -125,6 +141,11 @@ impl Bound {
     /// wraps): its placeholders follow theirs.
     pub(crate) fn following(backend: DbBackend, values: Vec<Value>) -> Self {
         Self { backend, values }
+    }
+
+    /// The backend the statement is written for.
+    pub(crate) fn backend(&self) -> DbBackend {
+        self.backend
     }
 
     /// Binds `v`; returns its placeholder.

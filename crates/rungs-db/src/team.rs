@@ -44,7 +44,7 @@ pub enum StandingOrder {
 pub struct StandingsFilter {
     /// Only those the rule calls ready.
     pub ready_only: bool,
-    /// Part of the name or email, any case.
+    /// The start of a word of the name or email, any case (`rungs_domain::search`).
     pub search: Option<String>,
     /// The track (key) of the position in force.
     pub track: Option<String>,
@@ -108,8 +108,10 @@ pub(crate) fn listing(
     b: &mut Bound,
 ) -> String {
     let mut sql = "FROM standings s WHERE ".to_owned();
+    let searching = crate::terms::narrows(q.filter.search.as_deref());
     sql.push_str(&format!(
-        "s.org_id = {} AND s.active = {}",
+        "{} = {} AND s.active = {}",
+        crate::paging::org_column(b.backend(), "s.org_id", searching),
         b.bind(org.0),
         b.bind(true)
     ));

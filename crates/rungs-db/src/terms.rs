@@ -67,3 +67,8 @@ pub(crate) fn matching(b: &mut Bound, org: OrgId, id: &str, q: &str) -> Option<S
     sql.push(')');
     Some(sql)
 }
+
+/// Does `q` narrow a listing (a search that is not blank)?
+pub(crate) fn narrows(q: Option<&str>) -> bool {
+    q.is_some_and(|q| sought(q) != Sought::Anyone)
+}
