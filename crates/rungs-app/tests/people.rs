@@ -132,6 +132,22 @@ fn filter() -> PeopleFilter {
     PeopleFilter::default()
 }
 
+/// The people a search for `q` finds, as HR of `acme` pages them (`first` at most).
+async fn searched(
+    a: &App,
+    hr: &Actor,
+    q: &str,
+    first: usize,
+) -> rungs_app::Page<rungs_app::PersonView> {
+    let f = PeopleFilter {
+        search: Some(q.into()),
+        ..filter()
+    };
+    a.people_page(hr, "acme", &f, Some(first), None)
+        .await
+        .unwrap()
+}
+
 /// Every listed read, with the statements it ran, for one organisation.
 async fn reads(o: &Org, statements: &AtomicU64) -> Vec<(&'static str, u64)> {
     let mut out = Vec::new();
@@ -411,12 +427,7 @@ async fn people_pages_filter_and_page_in_sql() {
             ("umber11", 0),
             ("erson", 0),
         ] {
-            let p = found(PeopleFilter {
-                search: Some(q.into()),
-                ..filter()
-            })
-            .await;
-            assert_eq!(p.total, total, "{b}: {q}");
+            assert_eq!(searched(a, &hr, q, 100).await.total, total, "{b}: {q}");
         }
 
         // Track and level: the position in force today (a promotion next month is not yet).
@@ -519,19 +530,7 @@ async fn people_pages_filter_and_page_in_sql() {
             ("renamed 10", 0),
             ("Person Number2 ", 10),
         ] {
-            let p = a
-                .people_page(
-                    &hr,
-                    "acme",
-                    &PeopleFilter {
-                        search: Some(q.into()),
-                        ..filter()
-                    },
-                    Some(20),
-                    None,
-                )
-                .await
-                .unwrap();
+            let p = searched(a, &hr, q, 20).await;
             assert_eq!(p.total, found, "{b}: {q}");
             if q == "renamed 11" {
                 assert_eq!(p.items[0].person.id, o.deep.id, "{b}");
@@ -646,19 +645,7 @@ async fn search_and_audit_indexes_answer_as_their_records_and_fill_for_older_dat
                     })
                     .map(|v| v.person.email.to_string())
                     .collect();
-                let got = a
-                    .people_page(
-                        &hr,
-                        "acme",
-                        &PeopleFilter {
-                            search: Some(q.into()),
-                            ..filter()
-                        },
-                        Some(100),
-                        None,
-                    )
-                    .await
-                    .unwrap();
+                let got = searched(a, &hr, q, 100).await;
                 let emails: BTreeSet<String> = got
                     .items
                     .iter()
