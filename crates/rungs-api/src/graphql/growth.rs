@@ -184,7 +184,7 @@ pub struct TeamFilterInput {
     /// Only the people the readiness rule calls ready.
     #[graphql(default)]
     pub ready_only: bool,
-    /// The start of a word of the name or email and what follows it, any case (`berg` finds
+    /// The start of a word of the name or email and what follows it, any case or accent (`berg` finds
     /// Mira Bergström and mira.berg5@…; `mira berg` the name; `erg` neither).
     pub search: Option<String>,
     /// Current track key, such as `python-developer`.

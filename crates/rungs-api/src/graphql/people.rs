@@ -22,7 +22,7 @@ fn person_id(c: &Ctx<'_>, id: &ID) -> Result<PersonId> {
 /// Which people to list (all conditions must hold).
 #[derive(InputObject, Default)]
 pub struct PeopleFilterInput {
-    /// The start of a word of the name or email and what follows it, any case (`berg` finds
+    /// The start of a word of the name or email and what follows it, any case or accent (`berg` finds
     /// Mira Bergström and mira.berg5@…; `mira berg` the name; `erg` neither).
     pub search: Option<String>,
     /// Current track key, such as `python-developer`.
