@@ -691,6 +691,56 @@ async fn search_and_audit_indexes_answer_as_their_records_and_fill_for_older_dat
                     p.email
                 );
             }
+            // A team search pages by its cursors in each order, every match once, as one
+            // page holds them (on PostgreSQL the cursor's condition follows the matches,
+            // which are found apart from the order: `paging::planned_apart`).
+            let boss = as_person(&o.boss);
+            let narrow = rungs_app::TeamFilter {
+                search: Some("person number1".into()),
+                ..Default::default()
+            };
+            for sort in [TeamSort::Readiness, TeamSort::Name, TeamSort::Level] {
+                fn request<'a>(
+                    sort: TeamSort,
+                    filter: &'a rungs_app::TeamFilter,
+                    first: usize,
+                    after: Option<&'a str>,
+                ) -> rungs_app::TeamRequest<'a> {
+                    rungs_app::TeamRequest {
+                        sort,
+                        filter,
+                        want_total: true,
+                        first: Some(first),
+                        after,
+                        ..Default::default()
+                    }
+                }
+                let whole = a
+                    .team_rows(&boss, "acme", &request(sort, &narrow, 100, None))
+                    .await
+                    .unwrap();
+                let ids = |p: &rungs_app::Page<rungs_app::TeamRow>| -> Vec<PersonId> {
+                    p.items.iter().map(|r| r.person.id).collect()
+                };
+                assert_eq!(
+                    whole.total, 11,
+                    "{b} {when} {sort:?}: Number1, Number10 to 19"
+                );
+                let mut walked = Vec::new();
+                let mut after: Option<String> = None;
+                loop {
+                    let page = a
+                        .team_rows(&boss, "acme", &request(sort, &narrow, 3, after.as_deref()))
+                        .await
+                        .unwrap();
+                    walked.extend(ids(&page));
+                    if !page.has_next {
+                        break;
+                    }
+                    after = page.end_cursor.clone();
+                }
+                assert_eq!(walked, ids(&whole), "{b} {when} {sort:?}");
+            }
             // The renames are by HR and about the renamed: both are found.
             let deep = log
                 .items

@@ -78,15 +78,31 @@ impl Db {
                 a,
             ));
         }
-        let mut rows: Vec<AuditEntry> = q
-            .order_by_desc(audit_log::Column::At)
-            .order_by_desc(audit_log::Column::Id)
-            .limit(first as u64 + 1)
-            .all(&self.conn)
-            .await?
-            .into_iter()
-            .map(entry_from_row)
-            .collect();
+        let rows = if crate::paging::planned_apart(backend, filter.person.is_some()) {
+            // The person's entries first, then their order (see `planned_apart`).
+            use sea_orm::QueryTrait;
+            let inner = q.build(backend);
+            let sql = format!(
+                "SELECT * FROM ({} OFFSET 0) audit_log \
+                 ORDER BY audit_log.at DESC, audit_log.id DESC LIMIT {}",
+                inner.sql,
+                first + 1
+            );
+            let values = inner.values.map(|v| v.0).unwrap_or_default();
+            audit_log::Entity::find()
+                .from_raw_sql(sea_orm::Statement::from_sql_and_values(
+                    backend, sql, values,
+                ))
+                .all(&self.conn)
+                .await?
+        } else {
+            q.order_by_desc(audit_log::Column::At)
+                .order_by_desc(audit_log::Column::Id)
+                .limit(first as u64 + 1)
+                .all(&self.conn)
+                .await?
+        };
+        let mut rows: Vec<AuditEntry> = rows.into_iter().map(entry_from_row).collect();
         let has_next = rows.len() > first;
         rows.truncate(first);
         Ok((rows, has_next, usize::try_from(total).unwrap_or(usize::MAX)))

@@ -303,14 +303,23 @@ impl Db {
                 [org.0, a.0],
             ));
         }
-        let built = page
-            .order_by_asc(person::Column::Email)
-            .build(self.conn.get_database_backend());
+        let backend = self.conn.get_database_backend();
         let limit = first + 1;
-        (
-            format!("{} LIMIT {limit}", built.sql),
-            built.values.map(|v| v.0).unwrap_or_default(),
-        )
+        let (sql, values) =
+            if crate::paging::planned_apart(backend, crate::terms::narrows(q.search.as_deref())) {
+                let built = page.build(backend);
+                (
+                    format!(
+                        "SELECT * FROM ({} OFFSET 0) people ORDER BY people.email LIMIT {limit}",
+                        built.sql
+                    ),
+                    built.values,
+                )
+            } else {
+                let built = page.order_by_asc(person::Column::Email).build(backend);
+                (format!("{} LIMIT {limit}", built.sql), built.values)
+            };
+        (sql, values.map(|v| v.0).unwrap_or_default())
     }
 
     /// The position in force on `today` of each of `people` who has one (two statements

@@ -144,6 +144,10 @@ pub(crate) fn listing(
     if let Some(t) = &q.filter.track {
         sql.push_str(&format!(" AND s.track = {}", b.bind(t.clone())));
     }
+    if crate::paging::planned_apart(b.backend(), searching) {
+        // The conditions the caller adds (readiness, the cursor) follow `WHERE TRUE`.
+        sql = format!("FROM (SELECT s.* {sql} OFFSET 0) s WHERE TRUE");
+    }
     sql
 }
 
