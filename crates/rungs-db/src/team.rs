@@ -44,7 +44,7 @@ pub enum StandingOrder {
 pub struct StandingsFilter {
     /// Only those the rule calls ready.
     pub ready_only: bool,
-    /// The start of a word of the name or email, any case (`rungs_domain::search`).
+    /// The start of a word of the name or email, any case or accent (`rungs_domain::search`).
     pub search: Option<String>,
     /// The track (key) of the position in force.
     pub track: Option<String>,
