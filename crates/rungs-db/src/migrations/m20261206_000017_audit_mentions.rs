@@ -7,7 +7,7 @@
 use super::tenant;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use std::collections::BTreeSet;
 
 pub struct Migration;
@@ -20,6 +20,9 @@ impl MigrationName for Migration {
 
 /// Rows per INSERT (three values each).
 const ROWS: usize = 2_000;
+
+/// Stored entries read at a time.
+const PAGE: usize = 5_000;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -36,32 +39,55 @@ impl MigrationTrait for Migration {
         );
         m.create_table(t.take()).await?;
 
+        // The stored entries, a page at a time by id (a log of millions is never held whole).
         let db = m.get_connection();
         let backend = m.get_database_backend();
-        let entries = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT id, org_id, actor_id, subjects FROM audit_log",
-            ))
-            .await?;
-        let mut rows: Vec<(uuid::Uuid, uuid::Uuid, uuid::Uuid)> = Vec::new();
-        for e in &entries {
-            let id: uuid::Uuid = e.try_get("", "id")?;
-            let org: uuid::Uuid = e.try_get("", "org_id")?;
-            let actor: Option<uuid::Uuid> = e.try_get("", "actor_id")?;
-            let subjects: String = e.try_get("", "subjects")?;
-            let subjects: Vec<uuid::Uuid> = serde_json::from_str(&subjects).unwrap_or_default();
-            let named: BTreeSet<uuid::Uuid> = actor.into_iter().chain(subjects).collect();
-            rows.extend(named.into_iter().map(|n| (org, n, id)));
-        }
-        for round in rows.chunks(ROWS) {
-            let mut q = Query::insert();
-            q.into_table("audit_mentions")
-                .columns(["org_id", "mentioned", "entry_id"]);
-            for (org, n, id) in round {
-                q.values_panic([Value::from(*org).into(), (*n).into(), (*id).into()]);
+        let after = match backend {
+            DbBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let mut last: Option<uuid::Uuid> = None;
+        loop {
+            let page = match last {
+                None => Statement::from_string(
+                    backend,
+                    format!(
+                        "SELECT id, org_id, actor_id, subjects FROM audit_log ORDER BY id LIMIT {PAGE}"
+                    ),
+                ),
+                Some(id) => Statement::from_sql_and_values(
+                    backend,
+                    format!(
+                        "SELECT id, org_id, actor_id, subjects FROM audit_log \
+                         WHERE id > {after} ORDER BY id LIMIT {PAGE}"
+                    ),
+                    [Value::from(id)],
+                ),
+            };
+            let entries = db.query_all_raw(page).await?;
+            let mut rows: Vec<(uuid::Uuid, uuid::Uuid, uuid::Uuid)> = Vec::new();
+            for e in &entries {
+                let id: uuid::Uuid = e.try_get("", "id")?;
+                let org: uuid::Uuid = e.try_get("", "org_id")?;
+                let actor: Option<uuid::Uuid> = e.try_get("", "actor_id")?;
+                let subjects: String = e.try_get("", "subjects")?;
+                let subjects: Vec<uuid::Uuid> = serde_json::from_str(&subjects).unwrap_or_default();
+                let named: BTreeSet<uuid::Uuid> = actor.into_iter().chain(subjects).collect();
+                rows.extend(named.into_iter().map(|n| (org, n, id)));
+                last = Some(id);
             }
-            m.exec_stmt(q.take()).await?;
+            for round in rows.chunks(ROWS) {
+                let mut q = Query::insert();
+                q.into_table("audit_mentions")
+                    .columns(["org_id", "mentioned", "entry_id"]);
+                for (org, n, id) in round {
+                    q.values_panic([Value::from(*org).into(), (*n).into(), (*id).into()]);
+                }
+                m.exec_stmt(q.take()).await?;
+            }
+            if entries.len() < PAGE {
+                break;
+            }
         }
         Ok(())
     }
