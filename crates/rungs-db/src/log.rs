@@ -33,17 +33,12 @@ impl Db {
         first: usize,
     ) -> Result<(Vec<AuditEntry>, bool, usize), DbError> {
         let backend = self.conn.get_database_backend();
-        let mut q = audit_log::Entity::find();
-        q = if filter.person.is_some() {
-            let column = crate::paging::org_column(backend, "audit_log.org_id", true);
-            let ph = crate::paging::placeholder(backend, 1);
-            q.filter(sea_orm::sea_query::Expr::cust_with_values(
-                format!("{column} = {ph}"),
-                [org.0],
-            ))
-        } else {
-            q.filter(audit_log::Column::OrgId.eq(org.0))
-        };
+        let column =
+            crate::paging::org_column(backend, "audit_log.org_id", filter.person.is_some());
+        let mut q = audit_log::Entity::find().filter(sea_orm::sea_query::Expr::cust_with_values(
+            format!("{column} = {}", crate::paging::placeholder(backend, 1)),
+            [org.0],
+        ));
         if let Some(a) = &filter.action {
             q = q.filter(audit_log::Column::Action.eq(a.as_str()));
         }

@@ -151,15 +151,15 @@ impl Db {
     fn people_conditions(&self, org: OrgId, reach: Reach, q: &PeopleQuery) -> Vec<SimpleExpr> {
         let b = self.conn.get_database_backend();
         let ph = |n| placeholder(b, n);
-        let mut c: Vec<SimpleExpr> = if crate::terms::narrows(q.search.as_deref()) {
-            let column = crate::paging::org_column(b, "people.org_id", true);
-            vec![Expr::cust_with_values(
-                format!("{column} = {}", ph(1)),
-                [org.0],
-            )]
-        } else {
-            vec![person::Column::OrgId.eq(org.0)]
-        };
+        let column = crate::paging::org_column(
+            b,
+            "people.org_id",
+            crate::terms::narrows(q.search.as_deref()),
+        );
+        let mut c: Vec<SimpleExpr> = vec![Expr::cust_with_values(
+            format!("{column} = {}", ph(1)),
+            [org.0],
+        )];
         if let Reach::LinesOf(me) = reach {
             let below = Scope::ReportsOf(me)
                 .condition(b, org, "people", "id")
