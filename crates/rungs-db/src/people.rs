@@ -419,6 +419,43 @@ impl Db {
             .collect()
     }
 
+    /// Writes the search terms of people stored without them (before their migration): one
+    /// transaction per organisation, as `Db::fill_missing_standings`.
+    pub(crate) async fn fill_missing_terms(&self) -> Result<usize, DbError> {
+        let rows = self
+            .conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                self.conn.get_database_backend(),
+                "SELECT p.org_id AS org_id, p.id AS id, p.email AS email, \
+                 p.display_name AS display_name FROM people p \
+                 WHERE NOT EXISTS (SELECT 1 FROM search_terms t WHERE t.person_id = p.id)",
+            ))
+            .await?;
+        let mut by_org: HashMap<uuid::Uuid, Vec<(PersonId, String, String)>> = HashMap::new();
+        for r in &rows {
+            by_org.entry(r.try_get("", "org_id")?).or_default().push((
+                PersonId(r.try_get("", "id")?),
+                r.try_get("", "email")?,
+                r.try_get("", "display_name")?,
+            ));
+        }
+        for (org, people) in by_org {
+            self.transact(async |tx| {
+                crate::terms::write(
+                    tx,
+                    OrgId(org),
+                    people
+                        .iter()
+                        .map(|(id, e, n)| (*id, e.as_str(), n.as_str())),
+                    false,
+                )
+                .await
+            })
+            .await?;
+        }
+        Ok(rows.len())
+    }
+
     pub async fn person_by_email(
         &self,
         org: OrgId,
