@@ -701,4 +701,25 @@ mod tests {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
     }
+
+    /// An identity provider's generated client id may begin with `-` (a random URL-safe id
+    /// does one time in 64); it is a value, not an option.
+    #[test]
+    fn a_client_id_may_begin_with_a_hyphen() {
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from([
+            "rungs",
+            "sso",
+            "set",
+            "--org",
+            "demo",
+            "--issuer",
+            "http://127.0.0.1:1",
+            "--client-id",
+            "-04zGMvCWC0S0AAv",
+            "--name",
+            "Test IdP",
+        ]);
+        assert!(cli.is_ok(), "{:?}", cli.err().map(|e| e.to_string()));
+    }
 }

@@ -31,7 +31,9 @@ pub struct SetArgs {
     /// The issuer, such as `https://keycloak.example.com/realms/acme`.
     #[arg(long)]
     issuer: String,
-    #[arg(long)]
+    /// The client id the provider issued. Providers generate ids from any URL-safe
+    /// characters, so one may begin with `-`.
+    #[arg(long, allow_hyphen_values = true)]
     client_id: String,
     /// A file holding the client secret (its whitespace trimmed). Without it,
     /// RUNGS_SSO_CLIENT_SECRET; without either, the stored secret is kept.
