@@ -21,6 +21,18 @@ use async_graphql::{ComplexObject, Context, Result};
 use rungs_domain as d;
 use rungs_domain::PersonId;
 
+/// A field's work on the heap. async-graphql resolves every field of an object, `id` and
+/// `email` too, through one future as large as the largest of the object's fields (its work
+/// and the object it returns), allocated and copied per field: a person's
+/// `growthPlan(target:)`, `reports` and `assessments` made each of a page's 60
+/// `id`/`email`/`displayName` fields a 5 KB future. Boxed (and a large returned object in a
+/// `Box`), the large work is allocated only when its field is asked for.
+fn boxed<'a, T>(
+    work: impl std::future::Future<Output = T> + Send + 'a,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>> {
+    Box::pin(work)
+}
+
 fn page_size(first: Option<i32>) -> Option<usize> {
     first.and_then(|f| usize::try_from(f).ok())
 }
@@ -85,31 +97,34 @@ impl Person {
         let c = Ctx::of(ctx);
         let want_total = ctx.look_ahead().field("totalCount").exists();
         let fields = Person::fields(ctx.look_ahead().field("edges").field("node"));
-        let page = c.ok(reader(ctx)?
-            .reports(
-                self.key,
-                want_total,
-                fields,
-                page_size(first),
-                after.as_deref(),
-            )
-            .await)?;
+        let page = c.ok(boxed(reader(ctx)?.reports(
+            self.key,
+            want_total,
+            fields,
+            page_size(first),
+            after.as_deref(),
+        ))
+        .await)?;
         Ok(person_connection(page, after.is_some(), fields))
     }
 
     /// What it takes to reach `target` (by default the next rung of their ladder).
     #[graphql(complexity = "5 + child_complexity")]
-    async fn growth_plan(&self, ctx: &Context<'_>, target: Option<Position>) -> Result<GrowthPlan> {
+    async fn growth_plan(
+        &self,
+        ctx: &Context<'_>,
+        target: Option<Position>,
+    ) -> Result<Box<GrowthPlan>> {
         match target {
-            None => Ok(load(ctx, PlanOf(self.key)).await?.into()),
-            Some(t) => plan_toward(ctx, self.key, &t).await,
+            None => Ok(Box::new(load(ctx, PlanOf(self.key)).await?.into())),
+            Some(t) => boxed(plan_toward(ctx, self.key, &t)).await.map(Box::new),
         }
     }
 
     /// Readiness for the next rung of their ladder, with its reasons.
     #[graphql(complexity = "3 + child_complexity")]
-    async fn readiness(&self, ctx: &Context<'_>) -> Result<Readiness> {
-        Ok(load(ctx, ReadinessOf(self.key)).await?.into())
+    async fn readiness(&self, ctx: &Context<'_>) -> Result<Box<Readiness>> {
+        Ok(Box::new(load(ctx, ReadinessOf(self.key)).await?.into()))
     }
 
     /// Their assessments, newest first.
@@ -121,15 +136,18 @@ impl Person {
         after: Option<String>,
     ) -> Result<Connection<String, Assessment, Total>> {
         let c = Ctx::of(ctx);
-        let page = c.ok(reader(ctx)?
-            .assessments(self.key, page_size(first), after.as_deref())
-            .await)?;
+        let page =
+            c.ok(
+                boxed(reader(ctx)?.assessments(self.key, page_size(first), after.as_deref())).await,
+            )?;
         Ok(assessment_connection(page, after.is_some()))
     }
 
     /// Their open promotion case, if any.
-    async fn open_case(&self, ctx: &Context<'_>) -> Result<Option<PromotionCase>> {
-        Ok(load(ctx, OpenCaseOf(self.key)).await?.map(Into::into))
+    async fn open_case(&self, ctx: &Context<'_>) -> Result<Option<Box<PromotionCase>>> {
+        Ok(load(ctx, OpenCaseOf(self.key))
+            .await?
+            .map(|c| Box::new(c.into())))
     }
 }
 
