@@ -78,9 +78,8 @@ impl Db {
             use sea_orm::QueryTrait;
             let inner = q.build(backend);
             let sql = format!(
-                "SELECT * FROM ({} OFFSET 0) audit_log \
-                 ORDER BY audit_log.at DESC, audit_log.id DESC LIMIT {}",
-                inner.sql,
+                "SELECT * FROM {} ORDER BY audit_log.at DESC, audit_log.id DESC LIMIT {}",
+                crate::paging::apart(&inner.sql, "audit_log"),
                 first + 1
             );
             let values = inner.values.map(|v| v.0).unwrap_or_default();

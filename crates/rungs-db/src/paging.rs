@@ -43,6 +43,12 @@ pub(crate) fn planned_apart(backend: DbBackend, narrowed: bool) -> bool {
     narrowed && backend == DbBackend::Postgres
 }
 
+/// `select` as a derived table named `alias` that PostgreSQL plans apart from the statement
+/// around it (`OFFSET 0` keeps it from being flattened): the form [`planned_apart`] asks for.
+pub(crate) fn apart(select: &str, alias: &str) -> String {
+    format!("({select} OFFSET 0) {alias}")
+}
+
 /// The rows of `table` that come after row `id` in the order `at DESC, id DESC` (newest
 /// first, ties by id): a page's cursor is the id of the previous page's last row.
 pub(crate) fn older_than(

@@ -310,8 +310,8 @@ impl Db {
                 let built = page.build(backend);
                 (
                     format!(
-                        "SELECT * FROM ({} OFFSET 0) people ORDER BY people.email LIMIT {limit}",
-                        built.sql
+                        "SELECT * FROM {} ORDER BY people.email LIMIT {limit}",
+                        crate::paging::apart(&built.sql, "people")
                     ),
                     built.values,
                 )

@@ -146,7 +146,10 @@ pub(crate) fn listing(
     }
     if crate::paging::planned_apart(b.backend(), searching) {
         // The conditions the caller adds (readiness, the cursor) follow `WHERE TRUE`.
-        sql = format!("FROM (SELECT s.* {sql} OFFSET 0) s WHERE TRUE");
+        sql = format!(
+            "FROM {} WHERE TRUE",
+            crate::paging::apart(&format!("SELECT s.* {sql}"), "s")
+        );
     }
     sql
 }
