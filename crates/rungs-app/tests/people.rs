@@ -757,6 +757,80 @@ async fn search_and_audit_indexes_answer_as_their_records_and_fill_for_older_dat
     }
 }
 
+/// A person's search terms are rewritten only when they change: a new manager (or admin flag)
+/// writes none, a new name replaces them, and search finds the new name and not the old.
+#[tokio::test]
+async fn only_a_new_name_or_email_rewrites_search_terms() {
+    for backend in backends() {
+        let b = format!("{backend:?}");
+        let t = TestDb::fresh(backend).await;
+        let mut db = t.db.clone();
+        let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let log = written.clone();
+        db.observe_statements(move |sql, _, _| {
+            let s = sql.to_ascii_lowercase();
+            if s.contains("search_terms") && (s.starts_with("insert") || s.starts_with("delete")) {
+                log.lock().unwrap().push(sql.to_owned());
+            }
+        });
+        let o = org(db, 20).await;
+        let a = &o.app;
+        let hr = as_person(&o.hr);
+        let who = &o.people[7];
+        written.lock().unwrap().clear();
+        for changes in [
+            PersonChanges {
+                manager: Some(Some(o.ceo.id)),
+                ..Default::default()
+            },
+            PersonChanges {
+                is_admin: Some(true),
+                // The same name again.
+                display_name: Some(who.display_name.clone()),
+                ..Default::default()
+            },
+        ] {
+            a.update_person(&hr, "acme", who.id, changes).await.unwrap();
+        }
+        assert_eq!(
+            written.lock().unwrap().as_slice(),
+            &[] as &[String],
+            "{b}: terms written for a person whose name and email stayed"
+        );
+        let before = searched(a, &hr, &who.display_name, 100).await;
+        assert!(
+            before.items.iter().any(|v| v.person.id == who.id),
+            "{b}: found by their name before the rename"
+        );
+        a.update_person(
+            &hr,
+            "acme",
+            who.id,
+            PersonChanges {
+                display_name: Some("Quinn Quartermaine".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            written.lock().unwrap().len(),
+            2,
+            "{b}: a rename deletes and inserts its terms: {:?}",
+            written.lock().unwrap()
+        );
+        for (q, there) in [("quartermaine", true), (who.display_name.as_str(), false)] {
+            let found = searched(a, &hr, q, 100)
+                .await
+                .items
+                .iter()
+                .any(|v| v.person.id == who.id);
+            assert_eq!(found, there, "{b}: a search for {q:?} after the rename");
+        }
+        t.drop_database().await;
+    }
+}
+
 /// On SQLite, which keeps no statistics, a search and a person's audit filter look their few
 /// ids up by key instead of checking the whole organisation against them (the `+` of
 /// `paging::org_column`): in the plan of each statement that reads the terms or the mentions,

@@ -8,10 +8,12 @@ use crate::paging::Bound;
 use rungs_domain::search::{Sought, after_prefix, search_terms, sought};
 use rungs_domain::{OrgId, PersonId};
 use sea_orm::ConnectionTrait;
+use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Writes the terms of `people` (id, email, name) in `org`. With `replace`, their stored terms
-/// go first (someone renamed, or whose email changed); without, they have none yet.
+/// Writes the terms of `people` (id, email, name) in `org`. With `replace`, they may have terms
+/// stored already: those whose stored terms differ (someone renamed, or whose email changed)
+/// have them replaced, the others are left alone (a new manager, say, changes no term).
 pub(crate) async fn write<'a, C: ConnectionTrait>(
     c: &C,
     org: OrgId,
@@ -19,14 +21,16 @@ pub(crate) async fn write<'a, C: ConnectionTrait>(
     replace: bool,
 ) -> Result<(), DbError> {
     let backend = c.get_database_backend();
-    let mut ids: Vec<Uuid> = Vec::new();
-    let mut rows: Vec<(Uuid, String)> = Vec::new();
-    for (id, email, name) in people {
-        ids.push(id.0);
-        rows.extend(search_terms(email, name).into_iter().map(|t| (id.0, t)));
-    }
+    let mut wanted: Vec<(Uuid, Vec<String>)> = people
+        .into_iter()
+        .map(|(id, email, name)| (id.0, search_terms(email, name)))
+        .collect();
     if replace {
-        for round in ids.chunks(crate::rows::CHUNK) {
+        let ids: Vec<Uuid> = wanted.iter().map(|(id, _)| *id).collect();
+        let stored = stored(c, org, &ids).await?;
+        wanted.retain(|(id, terms)| stored.get(id) != Some(terms));
+        let changed: Vec<Uuid> = wanted.iter().map(|(id, _)| *id).collect();
+        for round in changed.chunks(crate::rows::CHUNK) {
             let mut b = Bound::new(backend);
             let sql = format!(
                 "DELETE FROM search_terms WHERE org_id = {} AND person_id IN ({})",
@@ -36,15 +40,42 @@ pub(crate) async fn write<'a, C: ConnectionTrait>(
             c.execute_raw(b.statement(sql)).await?;
         }
     }
-    crate::rows::insert_values(
-        c,
-        "search_terms",
-        ["org_id", "term", "person_id"],
-        rows.into_iter()
-            .map(|(id, term)| [org.0.into(), term.into(), id.into()]),
-    )
-    .await?;
+    // (Rows gathered first: an iterator of closures here made callers' futures not `Send`.)
+    let mut rows: Vec<[sea_orm::Value; 3]> = Vec::new();
+    for (id, terms) in wanted {
+        rows.extend(
+            terms
+                .into_iter()
+                .map(|term| [org.0.into(), term.into(), id.into()]),
+        );
+    }
+    crate::rows::insert_values(c, "search_terms", ["org_id", "term", "person_id"], rows).await?;
     Ok(())
+}
+
+/// The stored terms of `ids` in `org`, each person's sorted as [`search_terms`] gives them.
+async fn stored<C: ConnectionTrait>(
+    c: &C,
+    org: OrgId,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<String>>, DbError> {
+    let mut stored: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for round in ids.chunks(crate::rows::CHUNK) {
+        let mut b = Bound::new(c.get_database_backend());
+        let sql = format!(
+            "SELECT person_id, term FROM search_terms WHERE org_id = {} AND person_id IN ({})",
+            b.bind(org.0),
+            b.list(round)
+        );
+        for row in c.query_all_raw(b.statement(sql)).await? {
+            let id: Uuid = row.try_get_by_index(0)?;
+            let term: String = row.try_get_by_index(1)?;
+            stored.entry(id).or_default().push(term);
+        }
+    }
+    // Sorted as Rust orders strings (the database's collation may order them otherwise).
+    stored.values_mut().for_each(|terms| terms.sort());
+    Ok(stored)
 }
 
 /// The condition that `id` (a person's id column) is someone in `org` whom a search for `q`
