@@ -471,6 +471,8 @@ async fn promotion_cases_follow_the_rules() {
         for sql in [
             "UPDATE audit_log SET detail = 'rewritten'",
             "DELETE FROM audit_log",
+            "UPDATE audit_mentions SET mentioned = entry_id",
+            "DELETE FROM audit_mentions",
         ] {
             let err = conn.execute_unprepared(sql).await.unwrap_err();
             assert!(

@@ -585,9 +585,9 @@ async fn people_pages_filter_and_page_in_sql() {
 /// People search's terms and the audit log's mentions are indexes kept beside their records:
 /// each answers what the records say (a search as `rungs_domain::search` decides it over the
 /// people as listed; "by or about" as the entries' actors and subjects say), after renames,
-/// and again once the two migrations are rolled back and applied to the data already stored
-/// (what an upgrade goes through: the mentions filled by their migration, the terms by
-/// `Db::migrate`).
+/// and again once their migrations (and the mentions' append-only triggers) are rolled back
+/// and applied to the data already stored (what an upgrade goes through: the mentions filled
+/// by their migration, the terms by `Db::migrate`).
 #[tokio::test]
 async fn search_and_audit_indexes_answer_as_their_records_and_fill_for_older_data() {
     for backend in backends() {
@@ -750,7 +750,7 @@ async fn search_and_audit_indexes_answer_as_their_records_and_fill_for_older_dat
             assert!(deep >= 2, "{b} {when}: {deep}");
         };
         check("as written").await;
-        t.redo_migrations(2).await;
+        t.redo_migrations(3).await;
         t.db.migrate().await.unwrap();
         check("after the upgrade").await;
         t.drop_database().await;

@@ -21,6 +21,7 @@ mod m20261205_000014_identity_providers;
 mod m20261205_000015_provisioning;
 mod m20261206_000016_search_terms;
 mod m20261206_000017_audit_mentions;
+mod m20261206_000018_audit_mentions_append_only;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_provisioning::Migration),
             Box::new(m20261206_000016_search_terms::Migration),
             Box::new(m20261206_000017_audit_mentions::Migration),
+            Box::new(m20261206_000018_audit_mentions_append_only::Migration),
         ]
     }
 }
