@@ -40,46 +40,7 @@ impl MigrationTrait for Migration {
             false,
         ))
         .await?;
-        let c = m.get_connection();
-        match m.get_database_backend() {
-            DbBackend::Postgres => {
-                c.execute_unprepared(
-                    "CREATE FUNCTION rungs_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS \
-                     $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
-                )
-                .await?;
-                c.execute_unprepared(
-                    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log \
-                     FOR EACH ROW EXECUTE FUNCTION rungs_audit_append_only()",
-                )
-                .await?;
-                c.execute_unprepared(
-                    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log \
-                     FOR EACH STATEMENT EXECUTE FUNCTION rungs_audit_append_only()",
-                )
-                .await?;
-            }
-            DbBackend::MySql => {
-                for op in ["UPDATE", "DELETE"] {
-                    c.execute_unprepared(&format!(
-                        "CREATE TRIGGER audit_log_no_{} BEFORE {op} ON audit_log FOR EACH ROW \
-                         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit_log is append-only'",
-                        op.to_lowercase()
-                    ))
-                    .await?;
-                }
-            }
-            _ => {
-                for op in ["UPDATE", "DELETE"] {
-                    c.execute_unprepared(&format!(
-                        "CREATE TRIGGER audit_log_no_{} BEFORE {op} ON audit_log \
-                         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-                        op.to_lowercase()
-                    ))
-                    .await?;
-                }
-            }
-        }
+        super::append_only(m, "audit_log", "rungs_audit_append_only").await?;
         Ok(())
     }
 

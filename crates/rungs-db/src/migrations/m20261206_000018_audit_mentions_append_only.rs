@@ -14,53 +14,10 @@ impl MigrationName for Migration {
     }
 }
 
-const REFUSED: &str = "audit_mentions is append-only";
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let c = m.get_connection();
-        match m.get_database_backend() {
-            DbBackend::Postgres => {
-                c.execute_unprepared(&format!(
-                    "CREATE FUNCTION rungs_audit_mentions_append_only() RETURNS trigger \
-                     LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{REFUSED}'; END $$"
-                ))
-                .await?;
-                c.execute_unprepared(
-                    "CREATE TRIGGER audit_mentions_append_only BEFORE UPDATE OR DELETE \
-                     ON audit_mentions FOR EACH ROW \
-                     EXECUTE FUNCTION rungs_audit_mentions_append_only()",
-                )
-                .await?;
-                c.execute_unprepared(
-                    "CREATE TRIGGER audit_mentions_no_truncate BEFORE TRUNCATE ON audit_mentions \
-                     FOR EACH STATEMENT EXECUTE FUNCTION rungs_audit_mentions_append_only()",
-                )
-                .await?;
-            }
-            DbBackend::MySql => {
-                for op in ["UPDATE", "DELETE"] {
-                    c.execute_unprepared(&format!(
-                        "CREATE TRIGGER audit_mentions_no_{} BEFORE {op} ON audit_mentions \
-                         FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{REFUSED}'",
-                        op.to_lowercase()
-                    ))
-                    .await?;
-                }
-            }
-            _ => {
-                for op in ["UPDATE", "DELETE"] {
-                    c.execute_unprepared(&format!(
-                        "CREATE TRIGGER audit_mentions_no_{} BEFORE {op} ON audit_mentions \
-                         BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END",
-                        op.to_lowercase()
-                    ))
-                    .await?;
-                }
-            }
-        }
-        Ok(())
+        super::append_only(m, "audit_mentions", "rungs_audit_mentions_append_only").await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -52,6 +52,59 @@ impl MigratorTrait for Migrator {
 
 // ---- helpers shared by the migrations (strings only, never entities) ----------------------
 
+/// Makes `table` append-only on every backend: a trigger refuses UPDATE and DELETE (and, on
+/// PostgreSQL, TRUNCATE, through the trigger function `function`), saying "`table` is
+/// append-only".
+pub(crate) async fn append_only(
+    m: &SchemaManager<'_>,
+    table: &str,
+    function: &str,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+    let c = m.get_connection();
+    let refused = format!("{table} is append-only");
+    match m.get_database_backend() {
+        DbBackend::Postgres => {
+            c.execute_unprepared(&format!(
+                "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION '{refused}'; END $$"
+            ))
+            .await?;
+            c.execute_unprepared(&format!(
+                "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} \
+                 FOR EACH ROW EXECUTE FUNCTION {function}()"
+            ))
+            .await?;
+            c.execute_unprepared(&format!(
+                "CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} \
+                 FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+            ))
+            .await?;
+        }
+        DbBackend::MySql => {
+            for op in ["UPDATE", "DELETE"] {
+                c.execute_unprepared(&format!(
+                    "CREATE TRIGGER {table}_no_{} BEFORE {op} ON {table} FOR EACH ROW \
+                     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{refused}'",
+                    op.to_lowercase()
+                ))
+                .await?;
+            }
+        }
+        _ => {
+            for op in ["UPDATE", "DELETE"] {
+                c.execute_unprepared(&format!(
+                    "CREATE TRIGGER {table}_no_{} BEFORE {op} ON {table} \
+                     BEGIN SELECT RAISE(ABORT, '{refused}'); END",
+                    op.to_lowercase()
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `org_id` with its foreign key to `organisations`.
 pub(crate) fn tenant(t: &mut TableCreateStatement, table: &'static str) {
     t.col(uuid("org_id")).foreign_key(
