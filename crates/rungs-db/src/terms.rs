@@ -54,6 +54,9 @@ pub(crate) async fn write<'a, C: ConnectionTrait>(
 }
 
 /// The stored terms of `ids` in `org`, each person's sorted as [`search_terms`] gives them.
+/// Read after the people's own rows are updated (`Tx::save_people` writes them first), so a
+/// concurrent writer of the same person has committed by now, and on MariaDB, whose repeatable
+/// reads take their snapshot at the transaction's first read, this read sees its terms.
 async fn stored<C: ConnectionTrait>(
     c: &C,
     org: OrgId,
