@@ -516,9 +516,9 @@ async fn growth_commands_on_every_backend() {
 }
 
 /// The documented path from the embedded default to a server: an organisation with history
-/// (a promotion approved, a comment-free open case, a changed readiness rule) is exported from
-/// SQLite and imported into every configured backend (another SQLite file at least); exporting
-/// it there gives the same document, so nothing changed. A second import and a broken file
+/// (a promotion approved, a comment-free open case, a changed readiness rule, a provisioning
+/// token) is exported from SQLite and imported into every configured backend (another SQLite
+/// file at least); exporting it there gives the same document, so nothing changed. A second import and a broken file
 /// are refused, and the broken one writes nothing.
 #[tokio::test]
 async fn org_export_and_import_move_an_organisation_between_backends() {
@@ -541,12 +541,16 @@ async fn org_export_and_import_move_an_organisation_between_backends() {
         "hr@moving.rungs.test",
     ]);
     src.ok(&["readiness-rule", "--org", "moving", "--min-months", "3"]);
+    src.ok(&[
+        "scim", "token", "create", "--org", "moving", "--name", "okta",
+    ]);
     let export = src.ok(&["org", "export", "moving"]);
     let original: serde_json::Value = serde_json::from_str(&export).unwrap();
     assert_eq!(original["people"].as_array().unwrap().len(), 120);
     assert!(original["assessments"].as_array().unwrap().len() > 100);
     assert!(original["credentials"].as_array().unwrap().len() == 120);
     assert_eq!(original["readiness_rule"]["min_months_in_level"], 3);
+    assert_eq!(original["scim_tokens"][0]["name"], "okta");
     assert!(
         original["assignments"]
             .as_array()
@@ -583,6 +587,9 @@ async fn org_export_and_import_move_an_organisation_between_backends() {
             "cases",
             "case_events",
             "readiness_rule",
+            "identity_provider",
+            "scim_tokens",
+            "scim_identities",
         ] {
             assert_eq!(
                 back[part], original[part],

@@ -157,11 +157,11 @@ fn check(d: &OrgDump, file: &str) -> Result<(), AppError> {
             message,
         });
     };
-    if d.format != DUMP_FORMAT || d.version != DUMP_VERSION {
+    if d.format != DUMP_FORMAT || !(1..=DUMP_VERSION).contains(&d.version) {
         err(
             "format".into(),
             format!(
-                "this build reads `{DUMP_FORMAT}` version {DUMP_VERSION}, not `{}` version {}",
+                "this build reads `{DUMP_FORMAT}` versions 1 to {DUMP_VERSION}, not `{}` version {}",
                 d.format, d.version
             ),
         );
@@ -296,6 +296,48 @@ fn check(d: &OrgDump, file: &str) -> Result<(), AppError> {
             err(
                 format!("case_events[{i}].actor_id"),
                 format!("no person {}", e.actor_id),
+            );
+        }
+    }
+    if let Some(p) = &d.identity_provider
+        && let Err(e) = rungs_domain::sso::check_issuer(&p.issuer)
+    {
+        err("identity_provider.issuer".into(), e.to_string());
+    }
+    for (i, t) in d.scim_tokens.iter().enumerate() {
+        if t.token.org_id != org {
+            err(
+                format!("scim_tokens[{i}].org_id"),
+                "belongs to another organisation".into(),
+            );
+        }
+        if let Some(by) = t.token.created_by.filter(|p| !known(p)) {
+            err(
+                format!("scim_tokens[{i}].created_by"),
+                format!("no person {by}"),
+            );
+        }
+    }
+    let mut provisioned = HashSet::new();
+    let mut user_names = HashSet::new();
+    for (i, s) in d.scim_identities.iter().enumerate() {
+        if !known(&s.person_id) {
+            err(
+                format!("scim_identities[{i}].person_id"),
+                format!("no person {}", s.person_id),
+            );
+        }
+        if !provisioned.insert(s.person_id) {
+            err(
+                format!("scim_identities[{i}].person_id"),
+                format!("a second identity for person {}", s.person_id),
+            );
+        }
+        // SCIM's userName is unique in the organisation whatever its case.
+        if !user_names.insert(s.user_name.to_lowercase()) {
+            err(
+                format!("scim_identities[{i}].user_name"),
+                format!("duplicate userName {}", s.user_name),
             );
         }
     }

@@ -1240,6 +1240,52 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             source.iter().any(|r| r.1) && source.iter().any(|r| !r.1),
             "{backend:?}: some are ready and some are not: {source:?}"
         );
+        // Single sign-on and provisioning move too: the provider with its secret, a token by
+        // its hash (it still works), a provisioned person's SCIM attributes.
+        let provider = rungs_domain::sso::IdentityProvider {
+            org_id: org,
+            name: "Keycloak".into(),
+            issuer: "https://sso.acme.test/realms/acme".into(),
+            client_id: "-rungs".into(),
+            client_secret: "s3cret".into(),
+            scopes: vec!["email".into(), "profile".into()],
+            email_claim: "email".into(),
+            allowed_domains: vec!["acme.test".into()],
+            admin_group: Some(rungs_domain::sso::AdminGroup {
+                claim: "groups".into(),
+                value: "hr".into(),
+            }),
+            passwords_allowed: false,
+            create_people: true,
+            api_audience: Some("rungs-api".into()),
+            updated_at: Utc::now(),
+        };
+        w.app
+            .db()
+            .set_identity_provider(&provider, &setup())
+            .await
+            .unwrap();
+        let (token, _) = w
+            .app
+            .create_scim_token(&as_person(&w.hr), "acme", "okta")
+            .await
+            .unwrap();
+        let identity = rungs_domain::provisioning::ScimIdentity {
+            person_id: w.emp.id,
+            user_name: "Emp@Acme.test".into(),
+            external_id: Some("00u1".into()),
+            given_name: Some("Em".into()),
+            email_primary: Some(true),
+            updated_at: Utc::now(),
+            ..Default::default()
+        };
+        w.app
+            .db()
+            .write(org, &setup(), async |tx| {
+                tx.save_scim_identity(w.emp.id, &identity).await
+            })
+            .await
+            .unwrap();
         let export = w.app.export_org(&sys, "acme").await.unwrap();
         let t2 = TestDb::fresh(backend).await;
         let restored = World {
@@ -1257,6 +1303,77 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             .await
             .unwrap();
         assert_eq!(rows_of(&restored.app).await, source, "{backend:?}");
+        let original: serde_json::Value = serde_json::from_str(&export).unwrap();
+        let back: serde_json::Value =
+            serde_json::from_str(&restored.app.export_org(&sys, "acme").await.unwrap()).unwrap();
+        assert_eq!(original["version"], 2, "{backend:?}");
+        for part in ["identity_provider", "scim_tokens", "scim_identities"] {
+            assert_eq!(back[part], original[part], "{backend:?}: `{part}` changed");
+        }
+        assert_eq!(original["identity_provider"]["client_secret"], "s3cret");
+        assert_eq!(original["scim_identities"][0]["user_name"], "Emp@Acme.test");
+        let moved = restored
+            .app
+            .db()
+            .identity_provider(org)
+            .await
+            .unwrap()
+            .expect("the provider moved");
+        assert_eq!(
+            rungs_domain::sso::IdentityProvider {
+                updated_at: provider.updated_at,
+                ..moved
+            },
+            provider,
+            "{backend:?}"
+        );
+        let (_, scim_org) = restored.app.scim_authenticate(&token).await.unwrap();
+        assert_eq!(
+            scim_org.id, org,
+            "{backend:?}: the token works after the move"
+        );
+        // A version 1 export (before single sign-on moved) still imports, without them.
+        let mut older = original.clone();
+        older["version"] = 1.into();
+        for part in ["identity_provider", "scim_tokens", "scim_identities"] {
+            older.as_object_mut().unwrap().remove(part);
+        }
+        let t3 = TestDb::fresh(backend).await;
+        let third = App::new(t3.db.clone());
+        third
+            .import_org(&sys, &older.to_string(), "acme-v1.json")
+            .await
+            .unwrap();
+        assert_eq!(third.db().identity_provider(org).await.unwrap(), None);
+        t3.drop_database().await;
+        // A SCIM identity of no one in the file, another with a taken userName, and a
+        // provider whose issuer is no URL: refused with their places, nothing written.
+        let mut broken = original.clone();
+        let ids = broken["scim_identities"].as_array_mut().unwrap();
+        let mut stray = ids[0].clone();
+        stray["person_id"] = uuid::Uuid::now_v7().to_string().into();
+        stray["user_name"] = "EMP@acme.test".into();
+        ids.push(stray);
+        broken["identity_provider"]["issuer"] = "not a url".into();
+        let t4 = TestDb::fresh(backend).await;
+        let fourth = App::new(t4.db.clone());
+        let err = fourth
+            .import_org(&sys, &broken.to_string(), "broken.json")
+            .await
+            .unwrap_err()
+            .to_string();
+        for place in [
+            "scim_identities[1].person_id",
+            "scim_identities[1].user_name",
+            "identity_provider.issuer",
+        ] {
+            assert!(err.contains(place), "{backend:?}: {place} in {err}");
+        }
+        assert!(
+            fourth.db().list_orgs().await.unwrap().is_empty(),
+            "{backend:?}"
+        );
+        t4.drop_database().await;
         let members = below(w.boss.id).await;
         assert_eq!(
             team_paged(&restored, &w.boss, TeamSort::Readiness).await,

@@ -1,7 +1,9 @@
 //! Whole-organisation export and import: everything an organisation holds, as one serde value
 //! ([`OrgDump`]), read from any backend and written to any backend in one transaction, with
 //! the same ids. Timestamps are kept to the microsecond, the precision every backend stores.
-//! Sessions (refresh tokens) are not carried: people sign in again.
+//! Sessions (refresh tokens) are not carried: people sign in again. Single sign-on (the
+//! identity provider, its secret included) and provisioning (tokens by hash, SCIM attributes)
+//! are, since version 2.
 
 use crate::core::Db;
 use crate::entities::*;
@@ -17,6 +19,7 @@ use rungs_domain::matrix::{Matrix, VersionStatus};
 use rungs_domain::org::Organisation;
 use rungs_domain::person::Person;
 use rungs_domain::promotion::{CaseEvent, PromotionCase};
+use rungs_domain::provisioning::{ScimIdentity, ScimToken};
 use rungs_domain::{OrgId, PersonId};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -24,8 +27,9 @@ use uuid::Uuid;
 
 /// What `format` says in an export.
 pub const DUMP_FORMAT: &str = "rungs-organisation";
-/// The version of the export format this build writes and reads.
-pub const DUMP_VERSION: u32 = 1;
+/// The version of the export format this build writes. It reads this one and every earlier
+/// one: version 1 had no identity provider and no provisioning (they read as none).
+pub const DUMP_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrgDump {
@@ -45,6 +49,46 @@ pub struct OrgDump {
     pub readiness_rule: Option<RuleRecord>,
     /// Newest first, as the organisation's audit log reads.
     pub audit_log: Vec<crate::AuditEntry>,
+    /// Single sign-on, its client secret included (since version 2).
+    #[serde(default)]
+    pub identity_provider: Option<ProviderRecord>,
+    /// Provisioning tokens, by their hashes as stored (since version 2).
+    #[serde(default)]
+    pub scim_tokens: Vec<ScimTokenRecord>,
+    /// What SCIM said about provisioned people beyond their record (since version 2).
+    #[serde(default)]
+    pub scim_identities: Vec<ScimIdentity>,
+}
+
+/// The organisation's identity provider as stored: the client secret is in the clear, as the
+/// password hashes are hashes; the export is as sensitive as the database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Space-separated, as stored.
+    pub scopes: String,
+    pub email_claim: String,
+    /// Space-separated, as stored.
+    pub allowed_domains: String,
+    pub admin_group_claim: Option<String>,
+    pub admin_group_value: Option<String>,
+    pub passwords_allowed: bool,
+    pub create_people: bool,
+    pub api_audience: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A provisioning token with its SHA-256 hash, so that an identity provider's token keeps
+/// working after a move (the token itself was never stored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScimTokenRecord {
+    #[serde(flatten)]
+    pub token: ScimToken,
+    pub token_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,6 +275,54 @@ impl Db {
                 updated_at: us(r.updated_at),
             }),
         };
+        let identity_provider = identity_provider::Entity::find()
+            .filter(identity_provider::Column::OrgId.eq(o))
+            .one(&self.conn)
+            .await?
+            .map(|p| ProviderRecord {
+                id: p.id,
+                name: p.name,
+                issuer: p.issuer,
+                client_id: p.client_id,
+                client_secret: p.client_secret,
+                scopes: p.scopes,
+                email_claim: p.email_claim,
+                allowed_domains: p.allowed_domains,
+                admin_group_claim: p.admin_group_claim,
+                admin_group_value: p.admin_group_value,
+                passwords_allowed: p.passwords_allowed,
+                create_people: p.create_people,
+                api_audience: p.api_audience,
+                updated_at: us(p.updated_at),
+            });
+        let scim_tokens = scim_token::Entity::find()
+            .filter(scim_token::Column::OrgId.eq(o))
+            .order_by_asc(scim_token::Column::Id)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let token_hash = t.token_hash.clone();
+                let mut token = crate::provisioning::token_from_row(t);
+                token.created_at = us(token.created_at);
+                token.last_used_at = token.last_used_at.map(us);
+                token.revoked_at = token.revoked_at.map(us);
+                ScimTokenRecord { token, token_hash }
+            })
+            .collect();
+        let scim_identities = scim_identity::Entity::find()
+            .filter(scim_identity::Column::OrgId.eq(o))
+            .order_by_asc(scim_identity::Column::Id)
+            .all(&self.conn)
+            .await?
+            .into_iter()
+            .map(|i| {
+                let mut i = crate::provisioning::identity_from_row(i);
+                i.updated_at = us(i.updated_at);
+                i.deleted_at = i.deleted_at.map(us);
+                i
+            })
+            .collect();
         Ok(OrgDump {
             format: DUMP_FORMAT.into(),
             version: DUMP_VERSION,
@@ -245,6 +337,9 @@ impl Db {
             case_events,
             readiness_rule,
             audit_log: self.audit_log(org).await?,
+            identity_provider,
+            scim_tokens,
+            scim_identities,
         })
     }
 
@@ -382,6 +477,73 @@ impl Db {
                 let rule = crate::records::rule_on(txn, org).await?;
                 crate::standings::apply_rule(txn, org, &rule, Utc::now().date_naive()).await?;
             }
+            if let Some(p) = &d.identity_provider {
+                identity_provider::Entity::insert(identity_provider::ActiveModel {
+                    id: Set(p.id),
+                    org_id: Set(o),
+                    name: Set(p.name.clone()),
+                    issuer: Set(p.issuer.clone()),
+                    client_id: Set(p.client_id.clone()),
+                    client_secret: Set(p.client_secret.clone()),
+                    scopes: Set(p.scopes.clone()),
+                    email_claim: Set(p.email_claim.clone()),
+                    allowed_domains: Set(p.allowed_domains.clone()),
+                    admin_group_claim: Set(p.admin_group_claim.clone()),
+                    admin_group_value: Set(p.admin_group_value.clone()),
+                    passwords_allowed: Set(p.passwords_allowed),
+                    create_people: Set(p.create_people),
+                    api_audience: Set(p.api_audience.clone()),
+                    updated_at: Set(p.updated_at),
+                })
+                .exec_without_returning(txn)
+                .await
+                .map_err(|e| {
+                    DbError::conflict_or_other(e, format!("identity provider `{}`", p.issuer))
+                })?;
+            }
+            insert_chunked::<scim_token::Entity, _, _>(
+                txn,
+                d.scim_tokens
+                    .iter()
+                    .map(|r| scim_token::ActiveModel {
+                        id: Set(r.token.id.0),
+                        org_id: Set(o),
+                        name: Set(r.token.name.clone()),
+                        token_hash: Set(r.token_hash.clone()),
+                        created_by: Set(r.token.created_by.map(|p| p.0)),
+                        created_at: Set(r.token.created_at),
+                        last_used_at: Set(r.token.last_used_at),
+                        revoked_at: Set(r.token.revoked_at),
+                    })
+                    .collect(),
+            )
+            .await
+            .map_err(|e| match e {
+                DbError::Other(err) => {
+                    DbError::conflict_or_other(err, "a provisioning token with one of these ids")
+                }
+                other => other,
+            })?;
+            insert_chunked::<scim_identity::Entity, _, _>(
+                txn,
+                d.scim_identities
+                    .iter()
+                    .map(|i| scim_identity::ActiveModel {
+                        id: Set(i.person_id.0),
+                        org_id: Set(o),
+                        user_name: Set(i.user_name.clone()),
+                        external_id: Set(i.external_id.clone()),
+                        formatted: Set(i.formatted.clone()),
+                        given_name: Set(i.given_name.clone()),
+                        family_name: Set(i.family_name.clone()),
+                        email_type: Set(i.email_type.clone()),
+                        email_primary: Set(i.email_primary),
+                        updated_at: Set(i.updated_at),
+                        deleted_at: Set(i.deleted_at),
+                    })
+                    .collect(),
+            )
+            .await?;
             crate::audit::insert_entries(txn, org, &d.audit_log).await?;
             Ok(())
         })

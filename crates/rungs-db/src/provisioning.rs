@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
-fn token_from_row(r: scim_token::Model) -> ScimToken {
+pub(crate) fn token_from_row(r: scim_token::Model) -> ScimToken {
     ScimToken {
         id: ScimTokenId(r.id),
         org_id: OrgId(r.org_id),
@@ -30,7 +30,7 @@ fn token_from_row(r: scim_token::Model) -> ScimToken {
     }
 }
 
-fn identity_from_row(r: scim_identity::Model) -> ScimIdentity {
+pub(crate) fn identity_from_row(r: scim_identity::Model) -> ScimIdentity {
     ScimIdentity {
         person_id: PersonId(r.id),
         user_name: r.user_name,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 /// A provisioning token of one organisation. Only its SHA-256 hash is stored; the token itself
 /// is shown once, when it is created.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScimToken {
     pub id: ScimTokenId,
     pub org_id: OrgId,
@@ -21,7 +21,7 @@ pub struct ScimToken {
 /// The SCIM attributes of a provisioned person that Rungs' own record has no place for: the
 /// client's `userName` and `externalId`, and the parts of the name. The email, display name,
 /// manager and active state are the person's own.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ScimIdentity {
     pub person_id: PersonId,
     /// Unique in the organisation (case-insensitively, as SCIM asks).
