@@ -60,8 +60,8 @@ pub struct OrgDump {
     pub scim_identities: Vec<ScimIdentity>,
 }
 
-/// The organisation's identity provider as stored: the client secret is in the clear, as the
-/// password hashes are hashes; the export is as sensitive as the database.
+/// The organisation's identity provider as stored, its client secret in the clear: the export
+/// is as sensitive as the database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderRecord {
     pub id: Uuid,
