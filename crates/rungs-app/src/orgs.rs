@@ -299,10 +299,17 @@ fn check(d: &OrgDump, file: &str) -> Result<(), AppError> {
             );
         }
     }
-    if let Some(p) = &d.identity_provider
-        && let Err(e) = rungs_domain::sso::check_issuer(&p.issuer)
-    {
-        err("identity_provider.issuer".into(), e.to_string());
+    if let Some(p) = &d.identity_provider {
+        if p.org_id != org {
+            err(
+                "identity_provider.org_id".into(),
+                "belongs to another organisation".into(),
+            );
+        }
+        // Checked as setting it is.
+        if let Err(e) = p.check() {
+            err("identity_provider".into(), e.to_string());
+        }
     }
     for (i, t) in d.scim_tokens.iter().enumerate() {
         if t.token.org_id != org {

@@ -1365,7 +1365,7 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
         for place in [
             "scim_identities[1].person_id",
             "scim_identities[1].user_name",
-            "identity_provider.issuer",
+            "identity_provider: invalid issuer: `not a url`",
         ] {
             assert!(err.contains(place), "{backend:?}: {place} in {err}");
         }

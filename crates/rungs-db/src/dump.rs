@@ -20,6 +20,7 @@ use rungs_domain::org::Organisation;
 use rungs_domain::person::Person;
 use rungs_domain::promotion::{CaseEvent, PromotionCase};
 use rungs_domain::provisioning::{ScimIdentity, ScimToken};
+use rungs_domain::sso::IdentityProvider;
 use rungs_domain::{OrgId, PersonId};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -51,35 +52,13 @@ pub struct OrgDump {
     pub audit_log: Vec<crate::AuditEntry>,
     /// Single sign-on, its client secret included (since version 2).
     #[serde(default)]
-    pub identity_provider: Option<ProviderRecord>,
+    pub identity_provider: Option<IdentityProvider>,
     /// Provisioning tokens, by their hashes as stored (since version 2).
     #[serde(default)]
     pub scim_tokens: Vec<ScimTokenRecord>,
     /// What SCIM said about provisioned people beyond their record (since version 2).
     #[serde(default)]
     pub scim_identities: Vec<ScimIdentity>,
-}
-
-/// The organisation's identity provider as stored, its client secret in the clear: the export
-/// is as sensitive as the database.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProviderRecord {
-    pub id: Uuid,
-    pub name: String,
-    pub issuer: String,
-    pub client_id: String,
-    pub client_secret: String,
-    /// Space-separated, as stored.
-    pub scopes: String,
-    pub email_claim: String,
-    /// Space-separated, as stored.
-    pub allowed_domains: String,
-    pub admin_group_claim: Option<String>,
-    pub admin_group_value: Option<String>,
-    pub passwords_allowed: bool,
-    pub create_people: bool,
-    pub api_audience: Option<String>,
-    pub updated_at: DateTime<Utc>,
 }
 
 /// A provisioning token with its SHA-256 hash, so that an identity provider's token keeps
@@ -275,25 +254,12 @@ impl Db {
                 updated_at: us(r.updated_at),
             }),
         };
-        let identity_provider = identity_provider::Entity::find()
-            .filter(identity_provider::Column::OrgId.eq(o))
-            .one(&self.conn)
+        let identity_provider = self
+            .identity_provider(org)
             .await?
-            .map(|p| ProviderRecord {
-                id: p.id,
-                name: p.name,
-                issuer: p.issuer,
-                client_id: p.client_id,
-                client_secret: p.client_secret,
-                scopes: p.scopes,
-                email_claim: p.email_claim,
-                allowed_domains: p.allowed_domains,
-                admin_group_claim: p.admin_group_claim,
-                admin_group_value: p.admin_group_value,
-                passwords_allowed: p.passwords_allowed,
-                create_people: p.create_people,
-                api_audience: p.api_audience,
+            .map(|p| IdentityProvider {
                 updated_at: us(p.updated_at),
+                ..p
             });
         let scim_tokens = scim_token::Entity::find()
             .filter(scim_token::Column::OrgId.eq(o))
@@ -478,28 +444,13 @@ impl Db {
                 crate::standings::apply_rule(txn, org, &rule, Utc::now().date_naive()).await?;
             }
             if let Some(p) = &d.identity_provider {
-                identity_provider::Entity::insert(identity_provider::ActiveModel {
-                    id: Set(p.id),
-                    org_id: Set(o),
-                    name: Set(p.name.clone()),
-                    issuer: Set(p.issuer.clone()),
-                    client_id: Set(p.client_id.clone()),
-                    client_secret: Set(p.client_secret.clone()),
-                    scopes: Set(p.scopes.clone()),
-                    email_claim: Set(p.email_claim.clone()),
-                    allowed_domains: Set(p.allowed_domains.clone()),
-                    admin_group_claim: Set(p.admin_group_claim.clone()),
-                    admin_group_value: Set(p.admin_group_value.clone()),
-                    passwords_allowed: Set(p.passwords_allowed),
-                    create_people: Set(p.create_people),
-                    api_audience: Set(p.api_audience.clone()),
-                    updated_at: Set(p.updated_at),
-                })
-                .exec_without_returning(txn)
-                .await
-                .map_err(|e| {
-                    DbError::conflict_or_other(e, format!("identity provider `{}`", p.issuer))
-                })?;
+                let p = IdentityProvider {
+                    org_id: org,
+                    ..p.clone()
+                };
+                identity_provider::Entity::insert(crate::identity::provider_row(&p))
+                    .exec_without_returning(txn)
+                    .await?;
             }
             insert_chunked::<scim_token::Entity, _, _>(
                 txn,

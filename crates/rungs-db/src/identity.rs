@@ -34,6 +34,32 @@ fn provider_from_row(r: identity_provider::Model) -> IdentityProvider {
     }
 }
 
+/// The stored row of an organisation's provider (one per organisation: its id is the
+/// organisation's).
+pub(crate) fn provider_row(p: &IdentityProvider) -> identity_provider::ActiveModel {
+    let (claim, value) = match &p.admin_group {
+        Some(g) => (Some(g.claim.clone()), Some(g.value.clone())),
+        None => (None, None),
+    };
+    identity_provider::ActiveModel {
+        id: Set(p.org_id.0),
+        org_id: Set(p.org_id.0),
+        name: Set(p.name.clone()),
+        issuer: Set(p.issuer.clone()),
+        client_id: Set(p.client_id.clone()),
+        client_secret: Set(p.client_secret.clone()),
+        scopes: Set(p.scopes.join(" ")),
+        email_claim: Set(p.email_claim.clone()),
+        allowed_domains: Set(p.allowed_domains.join(" ")),
+        admin_group_claim: Set(claim),
+        admin_group_value: Set(value),
+        passwords_allowed: Set(p.passwords_allowed),
+        create_people: Set(p.create_people),
+        api_audience: Set(p.api_audience.clone()),
+        updated_at: Set(p.updated_at),
+    }
+}
+
 impl Db {
     /// The organisation's identity provider, if it has one.
     pub async fn identity_provider(&self, org: OrgId) -> Result<Option<IdentityProvider>, DbError> {
@@ -92,49 +118,29 @@ impl Db {
     ) -> Result<(), DbError> {
         self.write(p.org_id, audit, async |w| {
             let tx = &w.txn;
-            let (claim, value) = match &p.admin_group {
-                Some(g) => (Some(g.claim.clone()), Some(g.value.clone())),
-                None => (None, None),
-            };
             use identity_provider::Column as C;
-            identity_provider::Entity::insert(identity_provider::ActiveModel {
-                id: Set(p.org_id.0),
-                org_id: Set(p.org_id.0),
-                name: Set(p.name.clone()),
-                issuer: Set(p.issuer.clone()),
-                client_id: Set(p.client_id.clone()),
-                client_secret: Set(p.client_secret.clone()),
-                scopes: Set(p.scopes.join(" ")),
-                email_claim: Set(p.email_claim.clone()),
-                allowed_domains: Set(p.allowed_domains.join(" ")),
-                admin_group_claim: Set(claim),
-                admin_group_value: Set(value),
-                passwords_allowed: Set(p.passwords_allowed),
-                create_people: Set(p.create_people),
-                api_audience: Set(p.api_audience.clone()),
-                updated_at: Set(p.updated_at),
-            })
-            .on_conflict(
-                OnConflict::column(C::Id)
-                    .update_columns([
-                        C::Name,
-                        C::Issuer,
-                        C::ClientId,
-                        C::ClientSecret,
-                        C::Scopes,
-                        C::EmailClaim,
-                        C::AllowedDomains,
-                        C::AdminGroupClaim,
-                        C::AdminGroupValue,
-                        C::PasswordsAllowed,
-                        C::CreatePeople,
-                        C::ApiAudience,
-                        C::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(tx)
-            .await?;
+            identity_provider::Entity::insert(provider_row(p))
+                .on_conflict(
+                    OnConflict::column(C::Id)
+                        .update_columns([
+                            C::Name,
+                            C::Issuer,
+                            C::ClientId,
+                            C::ClientSecret,
+                            C::Scopes,
+                            C::EmailClaim,
+                            C::AllowedDomains,
+                            C::AdminGroupClaim,
+                            C::AdminGroupValue,
+                            C::PasswordsAllowed,
+                            C::CreatePeople,
+                            C::ApiAudience,
+                            C::UpdatedAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(tx)
+                .await?;
             Ok(())
         })
         .await

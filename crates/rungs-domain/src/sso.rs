@@ -7,8 +7,10 @@ use crate::person::Email;
 use chrono::{DateTime, Utc};
 
 /// One organisation's OpenID Provider. The client secret is held apart
-/// ([`IdentityProvider::client_secret`] is never shown, printed or returned by any API).
-#[derive(Clone, PartialEq, Eq)]
+/// ([`IdentityProvider::client_secret`] is never shown, printed or returned by any API). It is
+/// serialized only into an organisation export (operators), which holds it as it holds the
+/// password hashes.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IdentityProvider {
     pub org_id: OrgId,
     /// What the sign-in button says: "Sign in with {name}".
@@ -56,7 +58,7 @@ impl std::fmt::Debug for IdentityProvider {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AdminGroup {
     pub claim: String,
     pub value: String,

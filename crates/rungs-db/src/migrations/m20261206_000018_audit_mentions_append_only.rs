@@ -4,7 +4,6 @@
 //! the log still held it; nothing in Rungs rewrites one.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 pub struct Migration;
 
@@ -21,23 +20,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let c = m.get_connection();
-        match m.get_database_backend() {
-            DbBackend::Postgres => {
-                c.execute_unprepared(
-                    "DROP TRIGGER audit_mentions_append_only ON audit_mentions; \
-                     DROP TRIGGER audit_mentions_no_truncate ON audit_mentions; \
-                     DROP FUNCTION rungs_audit_mentions_append_only()",
-                )
-                .await?;
-            }
-            _ => {
-                for op in ["update", "delete"] {
-                    c.execute_unprepared(&format!("DROP TRIGGER audit_mentions_no_{op}"))
-                        .await?;
-                }
-            }
-        }
-        Ok(())
+        super::drop_append_only(m, "audit_mentions", "rungs_audit_mentions_append_only").await
     }
 }

@@ -105,6 +105,26 @@ pub(crate) async fn append_only(
     Ok(())
 }
 
+/// Undoes [`append_only`] for `table` (the table stays).
+pub(crate) async fn drop_append_only(
+    m: &SchemaManager<'_>,
+    table: &str,
+    function: &str,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+    let c = m.get_connection();
+    if m.get_database_backend() == DbBackend::Postgres {
+        c.execute_unprepared(&format!("DROP FUNCTION {function}() CASCADE"))
+            .await?;
+        return Ok(());
+    }
+    for op in ["update", "delete"] {
+        c.execute_unprepared(&format!("DROP TRIGGER {table}_no_{op}"))
+            .await?;
+    }
+    Ok(())
+}
+
 /// `org_id` with its foreign key to `organisations`.
 pub(crate) fn tenant(t: &mut TableCreateStatement, table: &'static str) {
     t.col(uuid("org_id")).foreign_key(
