@@ -116,6 +116,8 @@ drive search "$API" "$HR" "$(json_body '{ people(first: 20, filter: { search: "m
 drive growthPlan "$API" "$EMPLOYEE" "$(json_body '{ growthPlan { current { level { key } } target { level { key } } met total progress gaps { expectation { key name } status } } }')"
 drive team "$API" "$MANAGER" "$(json_body '{ team(first: 50) { edges { node { person { email } score ready monthsInLevel } } pageInfo { endCursor hasNextPage } } }')"
 drive dashboard "$API" "$MANAGER" "$(json_body '{ team(first: 20) { edges { node { person { email displayName growthPlan { total gaps { expectation { key label } } } } current { track level } target { level { key name } } score ready reasons { kind ok message } openCase { id status proposedAt proposer { email } events { kind actor { email } } } } } } }')"
+# HR's calibration of the whole organisation: counts per placement, grouped in SQL.
+drive calibration "$API" "$HR" "$(json_body '{ calibration { people unplaced matrices { people cells { track level count openCases } } } }')"
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
 
 if [ -z "${BENCH_SKIP_POSTGRAPHILE:-}" ]; then

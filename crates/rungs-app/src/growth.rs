@@ -758,54 +758,38 @@ impl App {
     ) -> Result<Calibration, AppError> {
         let (org, scope) = self.calibration_scope(actor, org_slug, manager).await?;
         let today = Utc::now().date_naive();
-        let people: Vec<Person> = self
-            .db
-            .people_in(org.id, scope)
-            .await?
-            .into_iter()
-            .filter(|p| p.active)
-            .collect();
-        let mut history: HashMap<PersonId, Vec<LevelAssignment>> = HashMap::new();
-        for a in self.db.assignments_in(org.id, scope).await? {
-            history.entry(a.person_id).or_default().push(a);
-        }
-        let open: Vec<PersonId> = self
-            .db
-            .open_cases(org.id, scope)
-            .await?
-            .into_iter()
-            .map(|c| c.person_id)
-            .collect();
-        let current: Vec<LevelAssignment> = people
+        // Counted in SQL over the kept standings (due ones refreshed first), per placement:
+        // a few rows, whatever the number of people.
+        self.db.refresh_due_standings(org.id, today).await?;
+        let counts = self.db.placement_counts(org.id, scope, today).await?;
+        let people: u64 = counts.iter().map(|c| c.people).sum();
+        let unplaced: u64 = counts
             .iter()
-            .filter_map(|p| {
-                history
-                    .get(&p.id)
-                    .and_then(|h| current_as_of(h, today))
-                    .cloned()
-            })
-            .collect();
-        let mut version_ids: Vec<VersionId> = current.iter().map(|c| c.version_id).collect();
+            .filter(|c| c.version.is_none())
+            .map(|c| c.people)
+            .sum();
+        let mut version_ids: Vec<VersionId> = counts.iter().filter_map(|c| c.version).collect();
         version_ids.sort_by_key(|v| v.0);
         version_ids.dedup();
         let versions = self.versions(&org, version_ids.clone()).await?;
+        let as_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         let mut matrices = Vec::new();
         for vid in version_ids {
             let Some((info, m)) = versions.get(&vid).map(|v| &**v) else {
                 continue;
             };
-            let here: Vec<&LevelAssignment> =
-                current.iter().filter(|c| c.version_id == vid).collect();
+            let here: Vec<&rungs_db::analytics::PlacementCount> =
+                counts.iter().filter(|c| c.version == Some(vid)).collect();
             let mut cells = Vec::new();
             for t in m.tracks() {
                 for c in &t.cells {
                     let Some(l) = m.level(c.level.as_str()) else {
                         continue;
                     };
-                    let holders: Vec<&&LevelAssignment> = here
-                        .iter()
-                        .filter(|a| a.track == t.key && a.level == l.key)
-                        .collect();
+                    let held = here.iter().find(|p| {
+                        p.track.as_deref() == Some(t.key.as_str())
+                            && p.level.as_deref() == Some(l.key.as_str())
+                    });
                     cells.push(CalibrationCell {
                         track: t.key.clone(),
                         track_name: t.name.clone(),
@@ -813,24 +797,21 @@ impl App {
                         level_name: l.name.clone(),
                         rank: l.rank.get(),
                         titles: c.titles.clone(),
-                        count: holders.len(),
-                        open_cases: holders
-                            .iter()
-                            .filter(|a| open.contains(&a.person_id))
-                            .count(),
+                        count: held.map_or(0, |p| as_usize(p.people)),
+                        open_cases: held.map_or(0, |p| as_usize(p.open_cases)),
                     });
                 }
             }
             matrices.push(CalibrationMatrix {
                 version: info.clone(),
                 name: m.name().to_owned(),
-                people: here.len(),
+                people: as_usize(here.iter().map(|p| p.people).sum()),
                 cells,
             });
         }
         Ok(Calibration {
-            people: people.len(),
-            unplaced: people.len() - current.len(),
+            people: as_usize(people),
+            unplaced: as_usize(unplaced),
             matrices,
         })
     }

@@ -722,6 +722,80 @@ async fn assessments_plans_and_the_readiness_rule() {
     }
 }
 
+/// Calibration's figures as reading everyone would give them (what it did before it counted
+/// in SQL): active people, those without a level, and per placement held (version, track,
+/// level) its people and open cases, in that order.
+type Figures = (
+    usize,
+    usize,
+    Vec<(rungs_domain::VersionId, String, String, usize, usize)>,
+);
+
+async fn calibration_by_hand(w: &World, manager: Option<PersonId>) -> Figures {
+    let db = w.app.db();
+    let org = w.hr.org_id;
+    let scope = manager.map_or(rungs_db::Scope::Org, rungs_db::Scope::ReportsOf);
+    let today = Utc::now().date_naive();
+    let people: Vec<Person> = db
+        .people_in(org, scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.active)
+        .collect();
+    let history = db.assignments_in(org, scope).await.unwrap();
+    let open: Vec<PersonId> = db
+        .open_cases(org, scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.person_id)
+        .collect();
+    let mut held = std::collections::BTreeMap::new();
+    let mut placed = 0;
+    for p in &people {
+        let mine: Vec<LevelAssignment> = history
+            .iter()
+            .filter(|a| a.person_id == p.id)
+            .cloned()
+            .collect();
+        if let Some(a) = rungs_domain::assignment::current_as_of(&mine, today) {
+            placed += 1;
+            let key = (a.version_id.0, a.track.to_string(), a.level.to_string());
+            let e = held.entry(key).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += usize::from(open.contains(&p.id));
+        }
+    }
+    let held = held
+        .into_iter()
+        .map(|((v, t, l), (n, o))| (rungs_domain::VersionId(v), t, l, n, o))
+        .collect();
+    (people.len(), people.len() - placed, held)
+}
+
+/// Calibration's figures as the use case answers them (cells held by someone).
+fn calibration_figures(c: &rungs_app::Calibration) -> Figures {
+    let mut held = Vec::new();
+    for m in &c.matrices {
+        let mut sum = 0;
+        for cell in m.cells.iter().filter(|c| c.count > 0) {
+            held.push((
+                m.version.id,
+                cell.track.to_string(),
+                cell.level.to_string(),
+                cell.count,
+                cell.open_cases,
+            ));
+            sum += cell.count;
+        }
+        // Every placement held is a cell of its matrix.
+        assert_eq!(sum, m.people, "{}", m.name);
+    }
+    held.sort_by(|a, b| (a.0.0, &a.1, &a.2).cmp(&(b.0.0, &b.1, &b.2)));
+    (c.people, c.unplaced, held)
+}
+
 /// The reference order of a team: every member's readiness computed in full (one use case
 /// call each), sorted as `TeamSort` documents.
 async fn team_by_hand(w: &World, members: &[PersonId], sort: TeamSort) -> Vec<PersonId> {
@@ -890,6 +964,16 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
                     );
                 }
             }
+            // Calibration, counted in SQL over the kept standings, says what reading everyone
+            // says: for the organisation and each manager's subtree.
+            for manager in [None, Some(w.boss.id), Some(w.mgr.id)] {
+                let cal = w.app.calibration(&hr, "acme", manager).await.unwrap();
+                assert_eq!(
+                    calibration_figures(&cal),
+                    calibration_by_hand(&w, manager).await,
+                    "{backend:?}, {step}, calibration of {manager:?}"
+                );
+            }
         };
         check("placed").await;
 
@@ -1027,7 +1111,31 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             )
             .await
             .unwrap();
+        // A case left open: calibration counts it in its person's cell.
+        let open = w
+            .app
+            .propose_promotion(
+                &as_person(&w.boss),
+                "acme",
+                Proposal {
+                    person: people[14].id,
+                    target: None,
+                    justification: "nearly",
+                },
+            )
+            .await
+            .unwrap();
         check("assigned, promoted, renamed, deactivated").await;
+        let cal = w.app.calibration(&hr, "acme", None).await.unwrap();
+        assert_eq!(
+            cal.matrices
+                .iter()
+                .flat_map(|m| &m.cells)
+                .map(|c| c.open_cases)
+                .sum::<usize>(),
+            1,
+            "{backend:?}"
+        );
 
         // Reporting lines move: `mgr` and everyone below leave `boss` for `hr`, one of them
         // comes back under `boss` directly, and `other` (with people of their own now) goes
@@ -1168,6 +1276,12 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             .publish_matrix(&hr, "acme", "python", "type hints", None)
             .await
             .unwrap();
+        // An open case blocks a version move: withdrawn, calibration counts it no more.
+        w.app
+            .withdraw_promotion(&as_person(&w.boss), "acme", open.case.id, "after the move")
+            .await
+            .unwrap();
+        check("case withdrawn").await;
         w.app
             .move_people(&hr, "acme", "python", 2, None, false)
             .await

@@ -2,8 +2,10 @@
 //! level) of the active people of a scope, how many hold it, how many are ready, and how many
 //! have held it for fewer than k whole months for each k up to [`MONTHS`] (from which the
 //! median and quartiles of time in level follow without reading a row per person); and the
-//! promotions approved per calendar month. One statement each, over the kept standings and
-//! the promotion cases; a manager's subtree is the range of reporting paths below theirs.
+//! promotions approved per calendar month; and per placement (matrix version, track and level)
+//! how many hold it and how many of those have an open promotion case, for calibration. One
+//! statement each, over the kept standings and the promotion cases; a manager's subtree is the
+//! range of reporting paths below theirs.
 
 use crate::core::Db;
 use crate::error::DbError;
@@ -11,8 +13,9 @@ use crate::paging::Bound;
 use crate::records::Scope;
 use crate::team::{READY, StandingsFilter, StandingsQuery, listing};
 use chrono::{DateTime, NaiveDate, Utc};
-use rungs_domain::OrgId;
 use rungs_domain::growth::{ReadinessRule, in_level_cutoff};
+use rungs_domain::promotion::PromotionStatus;
+use rungs_domain::{OrgId, VersionId};
 use sea_orm::ConnectionTrait;
 
 /// The longest time in level counted month by month; longer is counted as "more".
@@ -29,6 +32,18 @@ pub struct PositionStats {
     /// `shorter[k - 1]`: of `people`, those in the level for fewer than `k` whole months, for
     /// `k` from 1 to [`MONTHS`] (non-decreasing).
     pub shorter: Vec<u64>,
+}
+
+/// One placement's figures, for calibration (`version`, `track` and `level` `None`: people
+/// without a level).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacementCount {
+    pub version: Option<VersionId>,
+    pub track: Option<String>,
+    pub level: Option<String>,
+    pub people: u64,
+    /// Of `people`, those with an open (proposed) promotion case.
+    pub open_cases: u64,
 }
 
 fn count(r: &sea_orm::QueryResult, c: &str) -> Result<u64, DbError> {
@@ -97,6 +112,60 @@ impl Db {
             });
         }
         out.sort_by(|a, b| (&a.track, &a.level).cmp(&(&b.track, &b.level)));
+        Ok(out)
+    }
+
+    /// Per placement (matrix version, track and level) of the active people of `scope` (the
+    /// organisation, or a manager's subtree): how many hold it, and how many of those have an
+    /// open promotion case. One statement (and one by primary key for a subtree's path), read
+    /// from the kept standings: the caller refreshes the due ones first.
+    pub async fn placement_counts(
+        &self,
+        org: OrgId,
+        scope: Scope,
+        today: NaiveDate,
+    ) -> Result<Vec<PlacementCount>, DbError> {
+        let filter = StandingsFilter::default();
+        let rule = ReadinessRule::default();
+        let q = StandingsQuery {
+            scope,
+            order: crate::team::StandingOrder::Name,
+            filter: &filter,
+            rule: &rule,
+            today,
+        };
+        let below = self.scope_path(org, &q).await?;
+        let mut b = Bound::new(self.conn.get_database_backend());
+        // The open cases' people are few: a set each row is looked up in.
+        let open = format!(
+            "SELECT c.person_id FROM promotion_cases c WHERE c.org_id = {} AND c.status = {}",
+            b.bind(org.0),
+            b.bind(PromotionStatus::Proposed.as_str())
+        );
+        let from = listing(org, &q, below.as_deref(), &mut b);
+        let sql = format!(
+            "SELECT s.version_id AS version_id, s.track AS track, s.level AS level, \
+             COUNT(*) AS people, COUNT(CASE WHEN s.id IN ({open}) THEN 1 END) AS open_cases \
+             {from} GROUP BY s.version_id, s.track, s.level"
+        );
+        let mut out = Vec::new();
+        for r in self.conn.query_all_raw(b.statement(sql)).await? {
+            let version: Option<uuid::Uuid> = r.try_get("", "version_id")?;
+            out.push(PlacementCount {
+                version: version.map(VersionId),
+                track: r.try_get("", "track")?,
+                level: r.try_get("", "level")?,
+                people: count(&r, "people")?,
+                open_cases: count(&r, "open_cases")?,
+            });
+        }
+        out.sort_by(|a, b| {
+            (a.version.map(|v| v.0), &a.track, &a.level).cmp(&(
+                b.version.map(|v| v.0),
+                &b.track,
+                &b.level,
+            ))
+        });
         Ok(out)
     }
 
