@@ -235,6 +235,13 @@ async fn hr_imports_manager_assesses_employee_reads_manager_proposes_hr_approves
         assert_eq!((cal["people"].as_u64(), cal["unplaced"].as_u64()), (Some(3), Some(1)));
         let advanced = cal["matrices"][0]["cells"].as_array().unwrap().iter().find(|c| c["track"] == "python-developer" && c["level"] == "advanced").unwrap();
         assert_eq!(advanced["count"], 1, "{b}");
+        // The one without a level is who the directory lists to place; not with a level.
+        let r = s.gql(Some(&hr), "{ people(filter: { unplaced: true }) { totalCount edges { node { email current { level } } } } }", json!({})).await;
+        let unplaced = &r.ok()["people"];
+        assert_eq!(unplaced["totalCount"], cal["unplaced"], "{b}");
+        assert_eq!(unplaced["edges"][0]["node"]["current"], Value::Null, "{b}");
+        let r = s.gql(Some(&hr), "{ people(filter: { unplaced: true, level: \"advanced\" }) { totalCount } }", json!({})).await;
+        assert_eq!(r.code(), Some("INVALID_INPUT"), "{b}: {}", r.body);
 
         // The audit log tells the whole story, newest first, with who did what.
         let r = s

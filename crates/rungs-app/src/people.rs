@@ -28,6 +28,9 @@ pub struct PeopleFilter {
     pub level: Option<String>,
     /// Direct reports of this person.
     pub manager: Option<PersonId>,
+    /// Only people without a level in force today (new, or placed from a later day): those
+    /// HR has yet to place. Not with `track` or `level`.
+    pub unplaced: bool,
     /// Deactivated people are left out unless asked for.
     pub include_inactive: bool,
     /// The caller does not need `Page::total` (it is then 0): the count is skipped.
@@ -111,6 +114,7 @@ fn lead_page(
         && q.track.is_none()
         && q.level.is_none()
         && q.manager.is_none()
+        && !q.unplaced
         && !q.include_inactive
         && q.skip_total;
     if !(whole
@@ -259,13 +263,24 @@ impl App {
     ) -> Result<Page<PersonView>, AppError> {
         let (first, after) = page_args::<PersonId>(first, after)?;
         let reach = people_reach(actor, org.id)?;
+        let today = Utc::now().date_naive();
+        if filter.unplaced {
+            if filter.track.is_some() || filter.level.is_some() {
+                return Err(AppError::Invalid(
+                    "people without a level have no track or level to filter by: ask for one or the other".into(),
+                ));
+            }
+            // Who has no level is read from the kept standings: those due first.
+            self.db.refresh_due_standings(org.id, today).await?;
+        }
         let q = PeopleQuery {
             search: filter.search.clone(),
             track: filter.track.clone(),
             level: filter.level.clone(),
             manager: filter.manager,
+            unplaced: filter.unplaced,
             include_inactive: filter.include_inactive,
-            today: Some(Utc::now().date_naive()),
+            today: Some(today),
             skip_total: filter.skip_total,
             // Positions are read with the page, in its statement.
             with_positions: filter.fields.current,

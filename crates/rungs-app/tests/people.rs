@@ -930,3 +930,164 @@ async fn on_sqlite_a_search_looks_its_matches_up_by_id() {
     }
     t.drop_database().await;
 }
+
+/// HR finds the people without a level yet to place them: new people, and those placed only
+/// from a later day, until that day comes; the count is calibration's; a manager finds those
+/// of their own lines; a track or level beside it is refused.
+#[tokio::test]
+async fn people_without_a_level_are_listed_to_place_them() {
+    for backend in backends() {
+        let b = format!("{backend:?}");
+        let t = TestDb::fresh(backend).await;
+        let o = org(t.db.clone(), 30).await;
+        let a = &o.app;
+        let hr = as_person(&o.hr);
+        let org_id = o.hr.org_id;
+        let (info, _) = a.show_matrix(&hr, "acme", "python").await.unwrap();
+        // `hr`, `ceo` and `boss` were never placed; three more now.
+        let new = person(org_id, "new@acme.test", "Nia New", Some(o.boss.id), false);
+        let later = person(
+            org_id,
+            "later@acme.test",
+            "Lea Later",
+            Some(o.boss.id),
+            false,
+        );
+        let mut gone = person(org_id, "gone@acme.test", "Gil Gone", Some(o.ceo.id), false);
+        gone.active = false;
+        a.db()
+            .write(
+                org_id,
+                &rungs_db::Audit::new(None, "test.setup", [], "test set-up"),
+                async |tx| {
+                    tx.save_people(
+                        &[new.clone(), later.clone(), gone.clone()],
+                        &[],
+                        &[placed(&later, info.id, "beginner", -1)],
+                    )
+                    .await
+                },
+            )
+            .await
+            .unwrap();
+        let unplaced = PeopleFilter {
+            unplaced: true,
+            ..filter()
+        };
+        let emails = |p: &rungs_app::Page<rungs_app::PersonView>| -> Vec<String> {
+            p.items
+                .iter()
+                .map(|v| v.person.email.as_str().to_owned())
+                .collect()
+        };
+        let all = async |actor: &Actor, f: &PeopleFilter| {
+            // Paged two at a time by the cursors, against one page of everything.
+            let whole = a
+                .people_page(actor, "acme", f, Some(100), None)
+                .await
+                .unwrap();
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let p = a
+                    .people_page(actor, "acme", f, Some(2), after.as_deref())
+                    .await
+                    .unwrap();
+                assert_eq!(p.total, whole.total, "{b}");
+                paged.extend(emails(&p));
+                if !p.has_next {
+                    break;
+                }
+                after = p.end_cursor;
+            }
+            assert_eq!(paged, emails(&whole), "{b}");
+            assert_eq!(whole.total, paged.len(), "{b}");
+            paged
+        };
+        let want = [
+            "boss@acme.test",
+            "ceo@acme.test",
+            "hr@acme.test",
+            "later@acme.test",
+            "new@acme.test",
+        ];
+        assert_eq!(all(&hr, &unplaced).await, want, "{b}");
+        let cal = a.calibration(&hr, "acme", None).await.unwrap();
+        assert_eq!(
+            cal.unplaced,
+            want.len(),
+            "{b}: calibration counts the same people"
+        );
+        // Deactivated people when asked for; a search narrows it.
+        let with_gone = PeopleFilter {
+            include_inactive: true,
+            ..unplaced.clone()
+        };
+        assert!(
+            all(&hr, &with_gone)
+                .await
+                .contains(&"gone@acme.test".to_owned()),
+            "{b}"
+        );
+        let searched = PeopleFilter {
+            search: Some("lea".into()),
+            ..unplaced.clone()
+        };
+        assert_eq!(all(&hr, &searched).await, ["later@acme.test"], "{b}");
+        // A manager: themselves and their own lines.
+        let boss = as_person(&o.boss);
+        assert_eq!(
+            all(&boss, &unplaced).await,
+            ["boss@acme.test", "later@acme.test", "new@acme.test"],
+            "{b}"
+        );
+        // A track or level of people without one.
+        let both = PeopleFilter {
+            level: Some("beginner".into()),
+            ..unplaced.clone()
+        };
+        let err = a
+            .people_page(&hr, "acme", &both, Some(10), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{b}");
+        // Placed: listed no more.
+        a.assign_level(
+            &hr,
+            "acme",
+            "new@acme.test",
+            rungs_app::Placement {
+                matrix: None,
+                track: "python-developer",
+                level: "beginner",
+                effective: None,
+                reason: "placed",
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            !all(&hr, &unplaced)
+                .await
+                .contains(&"new@acme.test".to_owned()),
+            "{b}"
+        );
+        // A day passes: `later`'s level is in force (their kept standing falls due).
+        let today = Utc::now().date_naive();
+        let tomorrow = today + Duration::days(1);
+        t.execute(&format!(
+            "UPDATE level_assignments SET effective = '{today}' WHERE effective = '{tomorrow}'"
+        ))
+        .await;
+        t.execute(&format!(
+            "UPDATE standings SET valid_until = '{today}' WHERE valid_until = '{tomorrow}'"
+        ))
+        .await;
+        assert_eq!(
+            all(&hr, &unplaced).await,
+            ["boss@acme.test", "ceo@acme.test", "hr@acme.test"],
+            "{b}"
+        );
+        t.drop_database().await;
+    }
+}

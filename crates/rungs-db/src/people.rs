@@ -41,6 +41,9 @@ pub struct PeopleQuery {
     pub level: Option<String>,
     /// Direct reports of this person.
     pub manager: Option<PersonId>,
+    /// Only people without a position in force (as the kept standings say: the caller
+    /// refreshes the due ones first).
+    pub unplaced: bool,
     pub include_inactive: bool,
     pub today: Option<NaiveDate>,
     /// The caller does not need the total: skip the `COUNT` (`total` is then 0).
@@ -177,6 +180,17 @@ impl Db {
             if let Some(sql) = crate::terms::matching(&mut bound, org, "people.id", s) {
                 c.push(Expr::cust_with_values(sql, bound.into_values()));
             }
+        }
+        if q.unplaced {
+            // `rank_key` is -1 without a level (`ix_standings_org_rank` leads with it): the
+            // few found first, whatever the organisation's size.
+            c.push(Expr::cust_with_values(
+                format!(
+                    "people.id IN (SELECT s.id FROM standings s WHERE s.org_id = {} AND s.rank_key = -1)",
+                    ph(1)
+                ),
+                [org.0],
+            ));
         }
         if q.track.is_some() || q.level.is_some() {
             let today = q.today.unwrap_or_else(|| chrono::Utc::now().date_naive());

@@ -12,7 +12,7 @@ use rungs_app::{Actor, App, PersonChanges};
 use rungs_db::Db;
 use rungs_db::testing::{TestDb, backends, counting, on_every_backend};
 use rungs_domain::auth::SessionLifetime;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 
 const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
@@ -891,7 +891,7 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                 .await
                 .unwrap();
             let emil = format!("/people/{}", emil.id);
-            let pages: [(&str, &str); 19] = [
+            let pages: [(&str, &str); 20] = [
                 ("employee", "/growth"),
                 ("employee", "/explore?to=data-analyst/intermediate"),
                 ("employee", "/history"),
@@ -908,6 +908,7 @@ async fn every_page_costs_the_same_statements_at_10_and_2000_people() {
                     "hr",
                     "/people?q=e&track=python-developer&level=&manager=manager%40demo.rungs.test&inactive=1",
                 ),
+                ("hr", "/people?unplaced=1&inactive=1"),
                 ("hr", "/promotions"),
                 ("hr", "/promotions?status=all"),
                 ("hr", "/promotions/rule"),
@@ -1989,6 +1990,53 @@ async fn analytics_and_the_audit_log_agree_with_the_records_for_hr_only() {
                 "{b}: {path}: {} people, {ready} ready",
                 everyone.len()
             );
+            // Those without a level: for the organisation, a link to them in the directory,
+            // which lists the same people, each "no level yet".
+            let unplaced: BTreeSet<String> = everyone
+                .iter()
+                .filter(|v| v.standing.is_none())
+                .map(|v| v.person.email.as_str().to_owned())
+                .collect();
+            let link = format!(
+                "<a href=\"/people?unplaced=1\">{} without a level yet</a>",
+                unplaced.len()
+            );
+            match scope {
+                None => {
+                    assert!(!unplaced.is_empty(), "{b}: the demo has people to place");
+                    assert!(page.body.contains(&link), "{b}: {path}: {link}");
+                    let listed = hr.get("/people?unplaced=1").await;
+                    assert_eq!(listed.status, 200, "{b}");
+                    let n = unplaced.len();
+                    let noun = if n == 1 {
+                        "person matches"
+                    } else {
+                        "people match"
+                    };
+                    assert!(
+                        listed.body.contains(&format!("{n} {noun}")),
+                        "{b}: {n} {noun}"
+                    );
+                    for email in &unplaced {
+                        let row = listed
+                            .body
+                            .split(&format!("<td>{email}</td>"))
+                            .nth(1)
+                            .unwrap_or_else(|| panic!("{b}: {email} not listed"));
+                        assert!(
+                            row.starts_with("\n      <td>no level yet</td>"),
+                            "{b}: {email}"
+                        );
+                    }
+                    let both = hr.get("/people?unplaced=1&level=beginner").await;
+                    assert!(
+                        both.body
+                            .contains("People without a level have no track or level"),
+                        "{b}"
+                    );
+                }
+                Some(_) => assert!(!page.body.contains("/people?unplaced=1"), "{b}: {path}"),
+            }
             // Each track's total, and each level's median time in level.
             let mut tracks: BTreeMap<String, usize> = BTreeMap::new();
             let mut months: BTreeMap<String, Vec<u32>> = BTreeMap::new();

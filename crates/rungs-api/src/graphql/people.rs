@@ -31,6 +31,11 @@ pub struct PeopleFilterInput {
     pub level: Option<String>,
     /// Direct reports of this person.
     pub manager_id: Option<ID>,
+    /// Only people without a level in force today (new hires, people provisioned by single
+    /// sign-on or SCIM, or placed from a later day): those HR has yet to place. Not with
+    /// `track` or `level` (`INVALID_INPUT`).
+    #[graphql(default)]
+    pub unplaced: bool,
     /// Include deactivated people.
     #[graphql(default)]
     pub include_inactive: bool,
@@ -130,6 +135,7 @@ impl PeopleQuery {
                 .as_ref()
                 .map(|m| person_id(&c, m))
                 .transpose()?,
+            unplaced: f.unplaced,
             include_inactive: f.include_inactive,
             // Counting every match costs more than the page: only when it is asked for.
             skip_total: !ctx.look_ahead().field("totalCount").exists(),

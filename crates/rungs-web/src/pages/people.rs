@@ -1,5 +1,6 @@
 //! The HR admin's people directory: everyone in the organisation, searched by name or email
-//! and filtered by track, level, manager and whether deactivated people are included; paged by
+//! and filtered by track, level, manager, those without a level yet (to place them) and
+//! whether deactivated people are included; paged by
 //! keyset cursor (the filter, order and page are SQL, as the API's `people`). Only HR admins
 //! see it: anyone else gets the plain 404, as for a page that does not exist.
 
@@ -36,10 +37,12 @@ struct DirectoryPage {
     search: String,
     manager: String,
     include_inactive: bool,
+    unplaced: bool,
     tracks: Vec<SelectOption>,
     levels: Vec<SelectOption>,
     filtered: bool,
-    /// Why nothing can match (a manager's email that is no one's).
+    /// Why nothing can match (a manager's email that is no one's, a level asked of people
+    /// without one).
     problem: Option<String>,
     rows: Vec<PersonRow>,
     total: usize,
@@ -61,6 +64,9 @@ pub(crate) struct DirectoryQuery {
     /// "1": deactivated people too.
     #[serde(skip_serializing_if = "Option::is_none")]
     inactive: Option<String>,
+    /// "1": only people without a level yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unplaced: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     after: Option<String>,
 }
@@ -81,6 +87,7 @@ impl DirectoryQuery {
             level: given(self.level.as_ref()),
             manager: given(self.manager.as_ref()),
             inactive: given(self.inactive.as_ref()),
+            unplaced: given(self.unplaced.as_ref()),
             after: Some(cursor),
         };
         format!(
@@ -98,12 +105,14 @@ pub(crate) async fn directory(
 ) -> Result<Response, WebError> {
     s.reader.may_manage_people().map_err(WebError::read)?;
     let include_inactive = q.inactive.as_deref() == Some("1");
+    let unplaced = q.unplaced.as_deref() == Some("1");
     let manager_email = given(q.manager.as_ref());
     let mut filter = PeopleFilter {
         search: given(q.q.as_ref()),
         track: given(q.track.as_ref()),
         level: given(q.level.as_ref()),
         manager: None,
+        unplaced,
         include_inactive,
         skip_total: false,
         fields: ViewFields {
@@ -112,7 +121,12 @@ pub(crate) async fn directory(
         },
     };
     let mut problem = None;
-    if let Some(email) = &manager_email {
+    if unplaced && (filter.track.is_some() || filter.level.is_some()) {
+        problem = Some(
+            "People without a level have no track or level: choose a track and level, or only people without a level."
+                .to_owned(),
+        );
+    } else if let Some(email) = &manager_email {
         match crate::pages::person_by_email(&st, &s, email).await {
             Ok(p) => filter.manager = Some(p.id),
             Err(AppError::Invalid(why)) => problem = Some(format!("{why}.")),
@@ -123,6 +137,7 @@ pub(crate) async fn directory(
         || filter.track.is_some()
         || filter.level.is_some()
         || manager_email.is_some()
+        || unplaced
         || include_inactive;
     let matrix = s.reader.matrix().await.ok().map(|(_, m)| m);
     let (rows, total, next) = if problem.is_some() {
@@ -182,6 +197,7 @@ pub(crate) async fn directory(
         search: filter.search.clone().unwrap_or_default(),
         manager: manager_email.unwrap_or_default(),
         include_inactive,
+        unplaced,
         tracks,
         levels,
         filtered,
