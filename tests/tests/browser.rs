@@ -864,6 +864,22 @@ async fn hr_reads_analytics_and_the_audit_log(s: &mut Stories) {
         "four charts, each with a text alternative"
     );
     s.check_page("analytics").await;
+    // Those without a level yet, listed in the directory to be placed.
+    s.click("#summary a[href='/people?unplaced=1']").await;
+    s.see("main h1", "People").await;
+    s.see("#people-h", "match").await;
+    s.see("table.team tbody", "no level yet").await;
+    let placed =
+        s.c.execute(
+            "return [...document.querySelectorAll('table.team tbody tr td:nth-of-type(2)')]
+                .filter(td => td.textContent !== 'no level yet').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(placed, json!(0), "only people without a level are listed");
+    s.check_page("people-unplaced").await;
+    s.click("nav a[href='/analytics']").await;
     s.fill("#manager", MANAGER).await;
     s.click("form[action='/analytics'] button").await;
     s.see("#summary", "everyone below").await;
