@@ -1193,14 +1193,7 @@ async fn team_pages_follow_every_write_that_changes_readiness() {
             .await
             .unwrap();
         check("tomorrow's level").await;
-        t.execute(&format!(
-            "UPDATE level_assignments SET effective = '{today}' WHERE effective = '{tomorrow}'"
-        ))
-        .await;
-        t.execute(&format!(
-            "UPDATE standings SET valid_until = '{today}' WHERE valid_until = '{tomorrow}'"
-        ))
-        .await;
+        t.a_day_passes().await;
         check("a day later").await;
         let v = w
             .app

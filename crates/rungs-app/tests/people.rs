@@ -1073,16 +1073,7 @@ async fn people_without_a_level_are_listed_to_place_them() {
             "{b}"
         );
         // A day passes: `later`'s level is in force (their kept standing falls due).
-        let today = Utc::now().date_naive();
-        let tomorrow = today + Duration::days(1);
-        t.execute(&format!(
-            "UPDATE level_assignments SET effective = '{today}' WHERE effective = '{tomorrow}'"
-        ))
-        .await;
-        t.execute(&format!(
-            "UPDATE standings SET valid_until = '{today}' WHERE valid_until = '{tomorrow}'"
-        ))
-        .await;
+        t.a_day_passes().await;
         assert_eq!(
             all(&hr, &unplaced).await,
             ["boss@acme.test", "ceo@acme.test", "hr@acme.test"],

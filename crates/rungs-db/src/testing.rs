@@ -163,6 +163,21 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
+
+    /// As if a day passed: what takes effect tomorrow takes effect today, assignments and the
+    /// day their kept standings fall due alike.
+    pub async fn a_day_passes(&self) {
+        let today = chrono::Utc::now().date_naive();
+        let tomorrow = today + chrono::Duration::days(1);
+        self.execute(&format!(
+            "UPDATE level_assignments SET effective = '{today}' WHERE effective = '{tomorrow}'"
+        ))
+        .await;
+        self.execute(&format!(
+            "UPDATE standings SET valid_until = '{today}' WHERE valid_until = '{tomorrow}'"
+        ))
+        .await;
+    }
 }
 
 /// A clone of `db` that counts the statements it (and every clone made from it) runs.
