@@ -276,52 +276,59 @@ impl App {
                 })
             })
             .collect::<Result<_, AppError>>()?;
-        // Managers come before their reports, so each batch only refers to stored people.
         let mut by_person: std::collections::HashMap<PersonId, Vec<LevelAssignment>> =
             std::collections::HashMap::new();
         for a in assignments {
             by_person.entry(a.person_id).or_default().push(a);
         }
         let hash = hash_password(SecretString::from(opts.password.to_owned())).await?;
-        for (b, batch) in all.chunks(BATCH).enumerate() {
-            let mine: Vec<LevelAssignment> = batch
-                .iter()
-                .flat_map(|p| by_person.remove(&p.id).unwrap_or_default())
-                .collect();
-            let ids: Vec<PersonId> = batch.iter().map(|p| p.id).collect();
-            let subjects = ids.iter().map(|p| p.0);
-            let audit = Audit::new(
-                actor.person_id(),
-                "demo.seed_people",
-                subjects.clone(),
-                format!("{} generated people placed", batch.len()),
-            );
-            self.db
-                .write(org.id, &audit, async |tx| {
-                    tx.save_people(batch, &[], &mine).await
-                })
-                .await?;
-            let audit = Audit::new(
-                actor.person_id(),
-                "password.set",
-                subjects,
-                format!("the demo password for {} people", ids.len()),
-            );
-            self.db
-                .insert_credentials(org.id, &ids, &hash, &audit)
-                .await?;
-            progress(
-                "saving people",
-                (b * BATCH + batch.len()) as u64,
-                all.len() as u64,
-            );
+        // Each depth of the tree once the one above it is stored (a report refers to their
+        // manager), in batches of a transaction each: people of one depth never refer to one
+        // another, so its batches are written `Batches::parallel` at a time.
+        let mut depth: std::collections::HashMap<PersonId, usize> =
+            std::collections::HashMap::with_capacity(all.len());
+        let mut waves: Vec<Vec<usize>> = Vec::new();
+        for (k, p) in all.iter().enumerate() {
+            // `all` lists managers before their reports.
+            let d = p
+                .manager_id
+                .and_then(|m| depth.get(&m))
+                .map_or(0, |d| d + 1);
+            depth.insert(p.id, d);
+            if waves.len() <= d {
+                waves.resize_with(d + 1, Vec::new);
+            }
+            waves[d].push(k);
+        }
+        let mut writer = Batches::new(&self.db, org.id);
+        let mut saved = 0;
+        for wave in waves {
+            for at in wave.chunks(BATCH) {
+                let batch: Vec<Person> = at.iter().map(|&k| all[k].clone()).collect();
+                let placed: Vec<LevelAssignment> = batch
+                    .iter()
+                    .flat_map(|p| by_person.remove(&p.id).unwrap_or_default())
+                    .collect();
+                writer
+                    .start(save_generated(
+                        self.db.clone(),
+                        org.id,
+                        actor.person_id(),
+                        batch,
+                        placed,
+                        hash.clone(),
+                    ))
+                    .await?;
+                saved += at.len();
+                progress("saving people", saved as u64, all.len() as u64);
+            }
+            writer.wait().await?;
         }
 
         // A third of the people (and the demo employee) are assessed on their next level by
         // their manager and by themselves; a few of the ready ones have an open case.
         let mut assessments = Vec::new();
         let mut cases = Vec::new();
-        let mut writer = Batches::new(&self.db, org.id);
         let assessed = placements
             .iter()
             .filter(|&&(k, ..)| k >= 5 && (k - 5) % 3 == 0 || all[k].id == employee.id);
@@ -398,7 +405,7 @@ impl App {
             }
         }
         writer.write(assessments).await?;
-        writer.finish().await?;
+        writer.wait().await?;
         progress("assessments", total, total);
         let case_total = cases.len() as u64;
         for (done, case) in cases.iter().enumerate() {
@@ -439,10 +446,10 @@ pub fn logins(slug: &str) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// The audit entry of a batch of generated assessments.
-/// Batches of generated assessments, each written in its own transaction (about different
-/// people): two at a time on PostgreSQL (the server works on one while the next is sent), one
-/// at a time elsewhere (SQLite has one writer; MariaDB's gap locks could make two deadlock).
+/// Batches of generated rows, each written in its own transaction (about different people):
+/// two at a time on PostgreSQL (each on its own connection, so the server's two cores work on
+/// both), one at a time elsewhere (SQLite has one writer; MariaDB's gap locks could make two
+/// deadlock).
 struct Batches {
     db: rungs_db::Db,
     org: rungs_domain::OrgId,
@@ -464,16 +471,32 @@ impl Batches {
         }
     }
 
-    /// Starts writing `batch`, once fewer than `parallel` batches are being written.
+    /// Starts writing a batch of assessments.
     async fn write(&mut self, batch: Vec<Assessment>) -> Result<(), AppError> {
-        while self.writing.len() >= self.parallel {
-            self.next().await?;
-        }
         if batch.is_empty() {
             return Ok(());
         }
         let (db, org) = (self.db.clone(), self.org);
-        self.writing.spawn(append_seeded(db, org, batch));
+        self.start(append_seeded(db, org, batch)).await
+    }
+
+    /// Starts `writing`, once fewer than `parallel` batches are being written.
+    async fn start(
+        &mut self,
+        writing: impl Future<Output = Result<(), rungs_db::DbError>> + Send + 'static,
+    ) -> Result<(), AppError> {
+        while self.writing.len() >= self.parallel {
+            self.next().await?;
+        }
+        self.writing.spawn(writing);
+        Ok(())
+    }
+
+    /// Waits for every batch started.
+    async fn wait(&mut self) -> Result<(), AppError> {
+        while !self.writing.is_empty() {
+            self.next().await?;
+        }
         Ok(())
     }
 
@@ -484,14 +507,36 @@ impl Batches {
             None => Ok(()),
         }
     }
+}
 
-    /// Waits for every batch.
-    async fn finish(mut self) -> Result<(), AppError> {
-        while !self.writing.is_empty() {
-            self.next().await?;
-        }
-        Ok(())
-    }
+/// Writes a batch of generated people with their placements in a transaction of its own, then
+/// their demo password in another.
+async fn save_generated(
+    db: Db,
+    org: OrgId,
+    by: Option<PersonId>,
+    batch: Vec<Person>,
+    placed: Vec<LevelAssignment>,
+    hash: String,
+) -> Result<(), DbError> {
+    let ids: Vec<PersonId> = batch.iter().map(|p| p.id).collect();
+    let audit = Audit::new(
+        by,
+        "demo.seed_people",
+        ids.iter().map(|p| p.0),
+        format!("{} generated people placed", batch.len()),
+    );
+    db.write(org, &audit, async |tx| {
+        tx.save_people(&batch, &[], &placed).await
+    })
+    .await?;
+    let audit = Audit::new(
+        by,
+        "password.set",
+        ids.iter().map(|p| p.0),
+        format!("the demo password for {} people", ids.len()),
+    );
+    db.insert_credentials(org, &ids, &hash, &audit).await
 }
 
 /// Writes a batch of generated assessments in a transaction of its own.
