@@ -456,16 +456,7 @@ impl Db {
                 txn,
                 d.scim_tokens
                     .iter()
-                    .map(|r| scim_token::ActiveModel {
-                        id: Set(r.token.id.0),
-                        org_id: Set(o),
-                        name: Set(r.token.name.clone()),
-                        token_hash: Set(r.token_hash.clone()),
-                        created_by: Set(r.token.created_by.map(|p| p.0)),
-                        created_at: Set(r.token.created_at),
-                        last_used_at: Set(r.token.last_used_at),
-                        revoked_at: Set(r.token.revoked_at),
-                    })
+                    .map(|r| crate::provisioning::token_row(&r.token, &r.token_hash))
                     .collect(),
             )
             .await
@@ -479,19 +470,7 @@ impl Db {
                 txn,
                 d.scim_identities
                     .iter()
-                    .map(|i| scim_identity::ActiveModel {
-                        id: Set(i.person_id.0),
-                        org_id: Set(o),
-                        user_name: Set(i.user_name.clone()),
-                        external_id: Set(i.external_id.clone()),
-                        formatted: Set(i.formatted.clone()),
-                        given_name: Set(i.given_name.clone()),
-                        family_name: Set(i.family_name.clone()),
-                        email_type: Set(i.email_type.clone()),
-                        email_primary: Set(i.email_primary),
-                        updated_at: Set(i.updated_at),
-                        deleted_at: Set(i.deleted_at),
-                    })
+                    .map(|i| crate::provisioning::identity_row(org, i.person_id, i))
                     .collect(),
             )
             .await?;

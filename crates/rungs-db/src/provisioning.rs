@@ -45,6 +45,43 @@ pub(crate) fn identity_from_row(r: scim_identity::Model) -> ScimIdentity {
     }
 }
 
+/// The row of a provisioning token as it is (its hash beside it): what creating one writes,
+/// and what an organisation's import restores.
+pub(crate) fn token_row(t: &ScimToken, token_hash: &str) -> scim_token::ActiveModel {
+    scim_token::ActiveModel {
+        id: Set(t.id.0),
+        org_id: Set(t.org_id.0),
+        name: Set(t.name.clone()),
+        token_hash: Set(token_hash.to_owned()),
+        created_by: Set(t.created_by.map(|p| p.0)),
+        created_at: Set(t.created_at),
+        last_used_at: Set(t.last_used_at),
+        revoked_at: Set(t.revoked_at),
+    }
+}
+
+/// The row of `person`'s SCIM attributes in `org`: what provisioning writes, and what an
+/// organisation's import restores.
+pub(crate) fn identity_row(
+    org: OrgId,
+    person: PersonId,
+    identity: &ScimIdentity,
+) -> scim_identity::ActiveModel {
+    scim_identity::ActiveModel {
+        id: Set(person.0),
+        org_id: Set(org.0),
+        user_name: Set(identity.user_name.clone()),
+        external_id: Set(identity.external_id.clone()),
+        formatted: Set(identity.formatted.clone()),
+        given_name: Set(identity.given_name.clone()),
+        family_name: Set(identity.family_name.clone()),
+        email_type: Set(identity.email_type.clone()),
+        email_primary: Set(identity.email_primary),
+        updated_at: Set(identity.updated_at),
+        deleted_at: Set(identity.deleted_at),
+    }
+}
+
 /// Which provisioned people a listing holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScimFilter {
@@ -83,18 +120,9 @@ impl Db {
     ) -> Result<(), DbError> {
         self.write(t.org_id, audit, async |w| {
             let tx = &w.txn;
-            scim_token::Entity::insert(scim_token::ActiveModel {
-                id: Set(t.id.0),
-                org_id: Set(t.org_id.0),
-                name: Set(t.name.clone()),
-                token_hash: Set(token_hash.to_owned()),
-                created_by: Set(t.created_by.map(|p| p.0)),
-                created_at: Set(t.created_at),
-                last_used_at: Set(None),
-                revoked_at: Set(None),
-            })
-            .exec_without_returning(tx)
-            .await?;
+            scim_token::Entity::insert(token_row(t, token_hash))
+                .exec_without_returning(tx)
+                .await?;
             Ok(())
         })
         .await
@@ -243,37 +271,25 @@ impl Tx {
         identity: &ScimIdentity,
     ) -> Result<(), DbError> {
         use scim_identity::Column as C;
-        scim_identity::Entity::insert(scim_identity::ActiveModel {
-            id: Set(person.0),
-            org_id: Set(self.org.0),
-            user_name: Set(identity.user_name.clone()),
-            external_id: Set(identity.external_id.clone()),
-            formatted: Set(identity.formatted.clone()),
-            given_name: Set(identity.given_name.clone()),
-            family_name: Set(identity.family_name.clone()),
-            email_type: Set(identity.email_type.clone()),
-            email_primary: Set(identity.email_primary),
-            updated_at: Set(identity.updated_at),
-            deleted_at: Set(identity.deleted_at),
-        })
-        .on_conflict(
-            OnConflict::column(C::Id)
-                .update_columns([
-                    C::UserName,
-                    C::ExternalId,
-                    C::Formatted,
-                    C::GivenName,
-                    C::FamilyName,
-                    C::EmailType,
-                    C::EmailPrimary,
-                    C::UpdatedAt,
-                    C::DeletedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(&self.txn)
-        .await
-        .map_err(|e| DbError::conflict_or_other(e, "a user with this userName"))?;
+        scim_identity::Entity::insert(identity_row(self.org, person, identity))
+            .on_conflict(
+                OnConflict::column(C::Id)
+                    .update_columns([
+                        C::UserName,
+                        C::ExternalId,
+                        C::Formatted,
+                        C::GivenName,
+                        C::FamilyName,
+                        C::EmailType,
+                        C::EmailPrimary,
+                        C::UpdatedAt,
+                        C::DeletedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.txn)
+            .await
+            .map_err(|e| DbError::conflict_or_other(e, "a user with this userName"))?;
         Ok(())
     }
 }
