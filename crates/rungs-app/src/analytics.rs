@@ -82,8 +82,7 @@ impl App {
         let (org, scope) = self.calibration_scope(actor, org_slug, manager).await?;
         let today = Utc::now().date_naive();
         self.db.refresh_due_standings(org.id, today).await?;
-        let rule = self.db.readiness_rule(org.id).await?;
-        let positions = self.db.position_stats(org.id, scope, &rule, today).await?;
+        let positions = self.db.position_stats(org.id, scope, today).await?;
         let (months, end) = month_starts(today, PROMOTION_MONTHS);
         let counts = self
             .db

@@ -761,7 +761,7 @@ impl App {
         // Counted in SQL over the kept standings (due ones refreshed first), per placement:
         // a few rows, whatever the number of people.
         self.db.refresh_due_standings(org.id, today).await?;
-        let counts = self.db.placement_counts(org.id, scope, today).await?;
+        let counts = self.db.placement_counts(org.id, scope).await?;
         let people: u64 = counts.iter().map(|c| c.people).sum();
         let unplaced: u64 = counts
             .iter()

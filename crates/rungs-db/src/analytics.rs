@@ -11,9 +11,9 @@ use crate::core::Db;
 use crate::error::DbError;
 use crate::paging::Bound;
 use crate::records::Scope;
-use crate::team::{READY, StandingsFilter, StandingsQuery, listing};
+use crate::team::{READY, StandingsFilter, listing};
 use chrono::{DateTime, NaiveDate, Utc};
-use rungs_domain::growth::{ReadinessRule, in_level_cutoff};
+use rungs_domain::growth::in_level_cutoff;
 use rungs_domain::promotion::PromotionStatus;
 use rungs_domain::{OrgId, VersionId};
 use sea_orm::ConnectionTrait;
@@ -64,24 +64,16 @@ fn subtree(below: Option<&str>, b: &mut Bound) -> String {
 
 impl Db {
     /// Per position of the active people of `scope` (the organisation, or a manager's
-    /// subtree): people, ready, and time in level month by month. One statement (and one by
+    /// subtree): people, ready (as kept on the standings under the organisation's rule), and
+    /// time in level month by month. One statement (and one by
     /// primary key for a subtree's path).
     pub async fn position_stats(
         &self,
         org: OrgId,
         scope: Scope,
-        rule: &ReadinessRule,
         today: NaiveDate,
     ) -> Result<Vec<PositionStats>, DbError> {
-        let filter = StandingsFilter::default();
-        let q = StandingsQuery {
-            scope,
-            order: crate::team::StandingOrder::Name,
-            filter: &filter,
-            rule,
-            today,
-        };
-        let below = self.scope_path(org, &q).await?;
+        let below = self.scope_path(org, scope).await?;
         let mut b = Bound::new(self.conn.get_database_backend());
         let mut cols = String::new();
         for k in 1..=MONTHS {
@@ -91,7 +83,13 @@ impl Db {
                 b.bind(cutoff)
             ));
         }
-        let from = listing(org, &q, below.as_deref(), &mut b);
+        let from = listing(
+            org,
+            scope,
+            &StandingsFilter::default(),
+            below.as_deref(),
+            &mut b,
+        );
         let sql = format!(
             "SELECT s.track AS track, s.level AS level, COUNT(*) AS people, \
              COUNT(CASE WHEN {READY} THEN 1 END) AS ready{cols} {from} \
@@ -123,18 +121,8 @@ impl Db {
         &self,
         org: OrgId,
         scope: Scope,
-        today: NaiveDate,
     ) -> Result<Vec<PlacementCount>, DbError> {
-        let filter = StandingsFilter::default();
-        let rule = ReadinessRule::default();
-        let q = StandingsQuery {
-            scope,
-            order: crate::team::StandingOrder::Name,
-            filter: &filter,
-            rule: &rule,
-            today,
-        };
-        let below = self.scope_path(org, &q).await?;
+        let below = self.scope_path(org, scope).await?;
         let mut b = Bound::new(self.conn.get_database_backend());
         // The open cases' people are few: a set each row is looked up in.
         let open = format!(
@@ -142,7 +130,13 @@ impl Db {
             b.bind(org.0),
             b.bind(PromotionStatus::Proposed.as_str())
         );
-        let from = listing(org, &q, below.as_deref(), &mut b);
+        let from = listing(
+            org,
+            scope,
+            &StandingsFilter::default(),
+            below.as_deref(),
+            &mut b,
+        );
         let sql = format!(
             "SELECT s.version_id AS version_id, s.track AS track, s.level AS level, \
              COUNT(*) AS people, COUNT(CASE WHEN s.id IN ({open}) THEN 1 END) AS open_cases \

@@ -97,25 +97,26 @@ fn after_values(
     }
 }
 
-/// The active people of `q.scope` that `q.filter`'s search and track keep: `FROM ... WHERE
-/// ...` over the standings `s` (a search is a range of the terms' index, `terms::matching`).
-/// A subtree is the range of paths below its manager's (`below`, from [`Db::path_of`];
-/// `None`: nobody).
+/// The active people of `scope` that `filter`'s search and track keep: `FROM ... WHERE ...`
+/// over the standings `s` (a search is a range of the terms' index, `terms::matching`). A
+/// subtree is the range of paths below its manager's (`below`, from [`Db::path_of`]; `None`:
+/// nobody).
 pub(crate) fn listing(
     org: OrgId,
-    q: &StandingsQuery<'_>,
+    scope: Scope,
+    filter: &StandingsFilter,
     below: Option<&str>,
     b: &mut Bound,
 ) -> String {
     let mut sql = "FROM standings s WHERE ".to_owned();
-    let searching = crate::terms::narrows(q.filter.search.as_deref());
+    let searching = crate::terms::narrows(filter.search.as_deref());
     sql.push_str(&format!(
         "{} = {} AND s.active = {}",
         crate::paging::org_column(b.backend(), "s.org_id", searching),
         b.bind(org.0),
         b.bind(true)
     ));
-    match q.scope {
+    match scope {
         Scope::Org => {}
         Scope::ReportsOf(_) => match below.map(crate::paths::below) {
             Some((lower, upper)) => sql.push_str(&format!(
@@ -132,8 +133,7 @@ pub(crate) fn listing(
         )),
         Scope::Person(me) => sql.push_str(&format!(" AND s.id = {}", b.bind(me.0))),
     }
-    if let Some(sql_search) = q
-        .filter
+    if let Some(sql_search) = filter
         .search
         .as_deref()
         .and_then(|s| crate::terms::matching(b, org, "s.id", s))
@@ -141,7 +141,7 @@ pub(crate) fn listing(
         sql.push_str(" AND ");
         sql.push_str(&sql_search);
     }
-    if let Some(t) = &q.filter.track {
+    if let Some(t) = &filter.track {
         sql.push_str(&format!(" AND s.track = {}", b.bind(t.clone())));
     }
     if crate::paging::planned_apart(b.backend(), searching) {
@@ -297,13 +297,13 @@ impl Db {
         Ok(path.filter(|p| !p.is_empty()))
     }
 
-    /// The path below which `q.scope`'s people lie, when it is a subtree.
+    /// The path below which `scope`'s people lie, when it is a subtree.
     pub(crate) async fn scope_path(
         &self,
         org: OrgId,
-        q: &StandingsQuery<'_>,
+        scope: Scope,
     ) -> Result<Option<String>, DbError> {
-        match q.scope {
+        match scope {
             Scope::ReportsOf(m) => self.path_of(org, m).await,
             _ => Ok(None),
         }
@@ -324,7 +324,7 @@ impl Db {
         first: Option<usize>,
     ) -> Result<(Vec<StandingSummary>, bool), DbError> {
         let mut b = Bound::new(self.conn.get_database_backend());
-        let below = self.scope_path(org, q).await?;
+        let below = self.scope_path(org, q.scope).await?;
         let cursor = match after {
             Some(a) => Some(self.cursor_keys(org, a).await?),
             None => None,
@@ -333,7 +333,7 @@ impl Db {
         let limit = first.map_or(String::new(), |n| format!(" LIMIT {}", n + 1));
         // The text is built in the order its values are bound (`?` placeholders are
         // positional): the listing, then the cursor.
-        let listing = listing(org, q, below.as_deref(), &mut b);
+        let listing = listing(org, q.scope, q.filter, below.as_deref(), &mut b);
         let ready = if q.filter.ready_only {
             format!(" AND {READY}")
         } else {
@@ -401,10 +401,10 @@ impl Db {
         q: &StandingsQuery<'_>,
     ) -> Result<usize, DbError> {
         let mut b = Bound::new(self.conn.get_database_backend());
-        let below = self.scope_path(org, q).await?;
+        let below = self.scope_path(org, q.scope).await?;
         let mut sql = format!(
             "SELECT COUNT(*) AS n {}",
-            listing(org, q, below.as_deref(), &mut b)
+            listing(org, q.scope, q.filter, below.as_deref(), &mut b)
         );
         if q.filter.ready_only {
             sql.push_str(&format!(" AND {READY}"));
@@ -473,39 +473,35 @@ impl Db {
 
 impl Db {
     /// How many active people of `scope` hold each position (track and level keys; `None`
-    /// for people without one), from the kept standings: one statement, whatever the size.
+    /// for people without one), grouped in SQL from the kept standings (the caller refreshes
+    /// the due ones first): one statement, and one by primary key for a subtree's path.
     pub async fn level_counts(
         &self,
         org: OrgId,
         scope: Scope,
     ) -> Result<Vec<(Option<String>, Option<String>, u64)>, DbError> {
-        use sea_orm::sea_query::{Expr, ExprTrait, Query};
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-        let active = Query::select()
-            .column(crate::entities::person::Column::Id)
-            .from(crate::entities::person::Entity)
-            .and_where(crate::entities::person::Column::OrgId.eq(org.0))
-            .and_where(crate::entities::person::Column::Active.eq(true))
-            .to_owned();
-        let mut q = standing::Entity::find()
-            .select_only()
-            .column(standing::Column::Track)
-            .column(standing::Column::Level)
-            .column_as(Expr::col(standing::Column::Id).count(), "n")
-            .filter(standing::Column::OrgId.eq(org.0))
-            .filter(standing::Column::Id.in_subquery(active));
-        if let Some(c) = scope.condition(self.conn.get_database_backend(), org, "standings", "id") {
-            q = q.filter(c);
+        let below = self.scope_path(org, scope).await?;
+        let mut b = Bound::new(self.conn.get_database_backend());
+        let from = listing(
+            org,
+            scope,
+            &StandingsFilter::default(),
+            below.as_deref(),
+            &mut b,
+        );
+        let sql = format!(
+            "SELECT s.track AS track, s.level AS level, COUNT(*) AS n {from} \
+             GROUP BY s.track, s.level"
+        );
+        let mut out = Vec::new();
+        for r in self.conn.query_all_raw(b.statement(sql)).await? {
+            let n: i64 = r.try_get("", "n")?;
+            out.push((
+                r.try_get("", "track")?,
+                r.try_get("", "level")?,
+                u64::try_from(n).unwrap_or(0),
+            ));
         }
-        let rows: Vec<(Option<String>, Option<String>, i64)> = q
-            .group_by(standing::Column::Track)
-            .group_by(standing::Column::Level)
-            .into_tuple()
-            .all(&self.conn)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(t, l, n)| (t, l, u64::try_from(n).unwrap_or(0)))
-            .collect())
+        Ok(out)
     }
 }

@@ -709,6 +709,17 @@ async fn a_manager_reviews_the_team_assesses_and_handles_the_promotion_case() {
         }
         let unplaced = team.body.matches("<td>no level yet</td>").count();
         assert_eq!(on_tracks + unplaced, everyone, "{b}");
+        // "Levels in my team" counts the same people as the listing (one page holds them
+        // all here), for the whole team and for the direct reports.
+        for p in [&team, &direct] {
+            assert!(
+                !p.body.contains("rel=\"next\""),
+                "{b}: the team fits a page"
+            );
+            let listed = positions_listed(p);
+            assert!(!listed.is_empty(), "{b}");
+            assert_eq!(level_table(p), listed, "{b}");
+        }
         let emil = link_to(&team, "Emil Employee");
 
         // Emil's page: the plan with both ratings, an assessment form, the open case.
@@ -2776,4 +2787,47 @@ async fn hr_imports_a_matrix_and_moves_people_after_a_dry_run() {
         }
     })
     .await;
+}
+
+/// The team page's "Levels in my team" table: position and people, sorted.
+fn level_table(p: &Page) -> Vec<(String, usize)> {
+    let table = p
+        .body
+        .split("id=\"dist-caption\"")
+        .nth(1)
+        .and_then(|s| s.split("</tbody>").next())
+        .expect("the level distribution");
+    let mut rows: Vec<(String, usize)> = table
+        .split("<tr><th scope=\"row\">")
+        .skip(1)
+        .map(|r| {
+            let (k, rest) = r.split_once("</th><td>").expect("a position and its count");
+            let n = rest.split("</td>").next().expect("a count");
+            (k.to_owned(), n.parse().expect("a number"))
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// How many of the team page's listed people hold each position, sorted as
+/// [`level_table`].
+fn positions_listed(p: &Page) -> Vec<(String, usize)> {
+    let listing = p
+        .body
+        .split("<table class=\"team\">")
+        .nth(1)
+        .and_then(|s| s.split("</tbody>").next())
+        .expect("the team's table");
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for row in listing.split("</th>\n      <td>").skip(1) {
+        let position = row.split("</td>").next().expect("a position");
+        let position = if position == "no level yet" {
+            "No level yet"
+        } else {
+            position
+        };
+        *counts.entry(position.to_owned()).or_default() += 1;
+    }
+    counts.into_iter().collect()
 }
