@@ -1505,6 +1505,150 @@ fn pairs(f: &[(String, String)]) -> Vec<(&str, &str)> {
     f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
+/// Someone HR has not placed yet (added without a position, as single sign-on and SCIM add
+/// people) signs in: "My growth" says what happens next instead of an error, the matrix is
+/// the one people are placed on with nothing marked, any position can be explored, and
+/// rating is refused with the reason; once HR places them, the plan is there.
+#[tokio::test]
+async fn someone_not_placed_yet_sees_what_comes_next_the_matrix_and_any_path() {
+    on_every_backend(async |t| {
+        let b = format!("{:?}", t.backend);
+        let (base, app) = spawn(&t.db).await;
+        seed_two_orgs(&app).await;
+        let sys = Actor::system();
+        let mut hr = Browser::new(&base);
+        hr.signed_in(DEMO_ADMIN, &b).await;
+        let csrf = hr.get("/people/new").await.csrf();
+        let added = hr
+            .post(
+                "/people/new",
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("email", "nia@demo.rungs.test"),
+                    ("name", "Nia New"),
+                    ("manager", DEMO_MANAGER),
+                    ("position", ""),
+                    ("effective", ""),
+                    ("reason", ""),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, 303, "{b}: {}", added.body);
+        let nia = app
+            .person_by_email(&sys, "demo", "nia@demo.rungs.test")
+            .await
+            .unwrap();
+        assert!(
+            app.person_view(&sys, "demo", nia.id)
+                .await
+                .unwrap()
+                .current
+                .is_none(),
+            "{b}: added without a level"
+        );
+        app.set_password(
+            &sys,
+            "demo",
+            "nia@demo.rungs.test",
+            DEMO_PASSWORD.to_owned().into(),
+        )
+        .await
+        .unwrap();
+        let mut nia_browser = Browser::new(&base);
+        nia_browser.signed_in("nia@demo.rungs.test", &b).await;
+        assert_eq!(nia_browser.get("/").await.location(), "/growth", "{b}");
+
+        let growth = nia_browser.get("/growth").await;
+        assert_eq!(growth.status, 200, "{b}: {}", growth.body);
+        assert!(growth.body.contains("You have no level yet"), "{b}");
+        assert!(growth.body.contains("href=\"/matrix\""), "{b}");
+        assert!(growth.body.contains("href=\"/explore\""), "{b}");
+        assert!(!growth.body.contains("Please check"), "{b}");
+
+        // The matrix people are placed on, nothing marked as theirs.
+        let matrix = nia_browser.get("/matrix").await;
+        assert_eq!(matrix.status, 200, "{b}: {}", matrix.body);
+        assert!(matrix.body.contains("version 1"), "{b}");
+        assert!(matrix.body.contains("Python Developer"), "{b}");
+        assert!(matrix.body.contains("You have no level yet"), "{b}");
+        assert!(!matrix.body.contains("You are here"), "{b}");
+
+        // Any position: what it expects, what is met (nothing is rated yet).
+        let explore = nia_browser.get("/explore").await;
+        assert_eq!(explore.status, 200, "{b}: {}", explore.body);
+        assert!(!explore.body.contains("where I stand"), "{b}");
+        let path = nia_browser
+            .get("/explore?to=python-developer%2Fintermediate")
+            .await;
+        assert_eq!(path.status, 200, "{b}: {}", path.body);
+        assert!(path.body.contains("Python Developer · Intermediate"), "{b}");
+        assert!(
+            path.body.contains("What I don't meet yet ("),
+            "{b}: {}",
+            path.body
+        );
+        assert!(!path.body.contains("A rung of my own ladder"), "{b}");
+        let total = path
+            .body
+            .split("<label for=\"explore-progress\">0 of ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .expect("none of the criteria met");
+        assert!(total > 0, "{b}");
+
+        // Rating is refused with the reason, and nothing is written.
+        let rate = nia_browser
+            .post(
+                "/growth/rate",
+                &[
+                    ("_csrf", growth.csrf().as_str()),
+                    ("expectation", "advanced-data-structures"),
+                    ("rating", "meets"),
+                ],
+            )
+            .await;
+        assert_eq!(rate.status, 422, "{b}: {}", rate.body);
+        assert!(rate.body.contains("no level yet"), "{b}: {}", rate.body);
+        assert!(
+            app.assessments(&sys, "demo", nia.id, &Default::default(), Some(10), None)
+                .await
+                .unwrap()
+                .items
+                .is_empty(),
+            "{b}"
+        );
+
+        // HR places them: the plan toward their next rung.
+        let today = chrono::Utc::now().date_naive().to_string();
+        let placed = hr
+            .post(
+                &format!("/people/{}/place", nia.id),
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("position", "python-developer/beginner"),
+                    ("effective", today.as_str()),
+                    ("reason", "joined"),
+                ],
+            )
+            .await;
+        assert_eq!(placed.status, 303, "{b}: {}", placed.body);
+        let growth = nia_browser.get("/growth").await;
+        assert_eq!(growth.status, 200, "{b}");
+        assert!(growth.body.contains("Toward Intermediate"), "{b}");
+        assert!(!growth.body.contains("You have no level yet"), "{b}");
+        assert!(
+            nia_browser
+                .get("/matrix")
+                .await
+                .body
+                .contains("You are here"),
+            "{b}"
+        );
+    })
+    .await;
+}
+
 /// HR's people import in the browser's way: a CSV with problems is refused whole with each at
 /// its line and column, a clean one is previewed row by row without writing, then imported in
 /// one go; a file that is not UTF-8 and a form without its token are refused. Nobody else may

@@ -4,7 +4,9 @@
 use crate::State;
 use crate::error::{WebError, render};
 use crate::pages::Layout;
-use crate::pages::growth::{ItemView, RateForm, percent, raters, sections};
+use crate::pages::growth::{
+    ItemView, RateForm, my_plan, percent, placement_matrix, raters, sections,
+};
 use crate::session::Signed;
 use askama::Template;
 use axum::extract::Query;
@@ -65,6 +67,8 @@ pub(crate) struct Outcome {
 struct ExplorePage {
     layout: Layout,
     options: Vec<PositionOption>,
+    /// Whether I have a position (not: HR has not placed me yet).
+    placed: bool,
     outcome: Option<Outcome>,
     rate: RateForm,
 }
@@ -83,21 +87,33 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     let me = s.session.person.id;
     let r = &s.reader;
-    let mine = r.one(me, async |r, ids| r.plans(ids).await).await;
-    let mine = mine.map_err(WebError::read)?;
-    let version = mine.version.id;
-    let matrix = r
-        .versions(&[version])
-        .await
-        .map_err(WebError::read)?
-        .remove(&version)
-        .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
-        .map_err(WebError::read)?;
-    let current = mine
-        .plan
-        .current
-        .as_ref()
-        .map(|c| format!("{}/{}", c.track, c.level.key));
+    // My position's matrix; not placed yet, the one people are placed on.
+    let (matrix, current) = match my_plan(&s).await? {
+        Some(mine) => {
+            let version = mine.version.id;
+            let matrix = r
+                .versions(&[version])
+                .await
+                .map_err(WebError::read)?
+                .remove(&version)
+                .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
+                .map_err(WebError::read)?;
+            let current = mine
+                .plan
+                .current
+                .as_ref()
+                .map(|c| format!("{}/{}", c.track, c.level.key));
+            (matrix, current)
+        }
+        None => match placement_matrix(&s).await? {
+            Some((_, m)) => (m, None),
+            None => {
+                return Err(WebError::Invalid(
+                    "Your organisation has not published a matrix yet.".into(),
+                ));
+            }
+        },
+    };
     let to = q.to.as_deref().filter(|t| !t.is_empty());
     let outcome = match to.and_then(|t| t.split_once('/')) {
         None if to.is_some() => return Err(WebError::Invalid("Choose a position.".into())),
@@ -130,6 +146,7 @@ pub(crate) async fn page(
     let page = ExplorePage {
         layout: Layout::signed("Explore a path", &s, "explore"),
         options: positions(&matrix, to, current.as_deref()),
+        placed: current.is_some(),
         outcome,
         rate: RateForm::none(true),
     };

@@ -305,11 +305,71 @@ struct Mine {
     names: HashMap<rungs_domain::PersonId, Person>,
 }
 
-async fn mine(s: &Signed) -> Result<Mine, WebError> {
+/// My plan toward the next rung of my ladder, or `None` when I have no level yet (people
+/// created at their first single sign-on, by SCIM, or added without a position, until HR
+/// places them): without a position there is no next rung to plan toward.
+pub(crate) async fn my_plan(s: &Signed) -> Result<Option<PlanView>, WebError> {
     let me = s.session.person.id;
     let r = &s.reader;
-    let plan = r.one(me, async |r, ids| r.plans(ids).await).await;
-    let plan = plan.map_err(WebError::read)?;
+    match r.one(me, async |r, ids| r.plans(ids).await).await {
+        Ok(plan) => Ok(Some(plan)),
+        // Asked only when the plan failed: is it because I am not placed?
+        Err(e) => match r.one(me, async |r, ids| r.current(ids).await).await {
+            Ok(None) => Ok(None),
+            _ => Err(WebError::read(e)),
+        },
+    }
+}
+
+/// The matrix people are placed on (its newest published version), for those who have no
+/// level yet: its name and version, or `None` when none is published.
+pub(crate) async fn placement_matrix(
+    s: &Signed,
+) -> Result<Option<(rungs_domain::matrix::VersionInfo, Matrix)>, WebError> {
+    match s.reader.matrix().await {
+        Ok(m) => Ok(Some(m)),
+        Err(rungs_app::AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(WebError::read(e)),
+    }
+}
+
+/// "My growth" for someone HR has not placed yet: what happens next, and where to look
+/// meanwhile (the matrix, and any position's plan on "Explore a path").
+#[derive(Template)]
+#[template(path = "unplaced.html")]
+struct UnplacedPage {
+    layout: Layout,
+    name: String,
+    /// The published matrix's name and version, if there is one.
+    matrix: Option<String>,
+}
+
+/// "Name, version N" (or "draft").
+pub(crate) fn version_label(name: &str, v: &rungs_domain::matrix::VersionInfo) -> String {
+    format!(
+        "{name}, {}",
+        v.number
+            .map_or_else(|| "draft".to_owned(), |n| format!("version {n}"))
+    )
+}
+
+async fn unplaced(s: &Signed) -> Result<Response, WebError> {
+    let matrix = placement_matrix(s).await?;
+    let page = UnplacedPage {
+        layout: Layout::signed("My growth", s, "growth"),
+        name: s.session.person.display_name.clone(),
+        matrix: matrix.map(|(v, m)| version_label(m.name(), &v)),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Everything the page shows, or `None` when I have no level yet.
+async fn mine(s: &Signed) -> Result<Option<Mine>, WebError> {
+    let me = s.session.person.id;
+    let r = &s.reader;
+    let Some(plan) = my_plan(s).await? else {
+        return Ok(None);
+    };
     let readiness = r.one(me, async |r, ids| r.readiness(ids).await).await;
     let readiness = readiness.map_err(WebError::read)?;
     let matrix = r
@@ -320,12 +380,12 @@ async fn mine(s: &Signed) -> Result<Mine, WebError> {
         .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
         .map_err(WebError::read)?;
     let names = r.named(&raters(&plan.plan)).await.map_err(WebError::read)?;
-    Ok(Mine {
+    Ok(Some(Mine {
         plan,
         readiness,
         matrix,
         names,
-    })
+    }))
 }
 
 fn page_of(s: &Signed, m: &Mine) -> GrowthPage {
@@ -400,7 +460,9 @@ pub(crate) async fn page(
     s: Signed,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let m = mine(&s).await?;
+    let Some(m) = mine(&s).await? else {
+        return unplaced(&s).await;
+    };
     let mut page = page_of(&s, &m);
     mark_saved(&mut page.gaps, q.saved.as_deref());
     mark_saved(&mut page.met, q.saved.as_deref());
@@ -544,7 +606,12 @@ pub(crate) async fn rate(
             RateForm::myself(&s.csrf),
         );
     }
-    let m = mine(&s).await?;
+    let Some(m) = mine(&s).await? else {
+        // Not placed: there is nothing to rate yet (the use case has said why).
+        return Err(outcome.err().unwrap_or_else(|| {
+            WebError::Invalid("You have no level yet: there is no plan to rate.".into())
+        }));
+    };
     let mut page = page_of(&s, &m);
     let mut items = (
         std::mem::take(&mut page.gaps),

@@ -1,8 +1,10 @@
 //! "The matrix": the published matrix of my position as the grid of tracks and levels, each
-//! cell with its titles and criteria, my own cell marked.
+//! cell with its titles and criteria, my own cell marked (for someone not placed yet, the
+//! matrix people are placed on).
 
 use crate::error::{WebError, render};
 use crate::pages::Layout;
+use crate::pages::growth::{my_plan, placement_matrix, version_label};
 use crate::session::Signed;
 use askama::Template;
 use axum::http::StatusCode;
@@ -24,28 +26,45 @@ pub(crate) struct GridRow {
 #[template(path = "matrix.html")]
 struct MatrixPage {
     layout: Layout,
-    name: String,
-    version: String,
+    /// The matrix's name and version; `None`: none is published yet.
+    about: Option<String>,
     tracks: Vec<String>,
     rows: Vec<GridRow>,
+    /// My position; `None`: not placed yet.
     position: Option<String>,
 }
 
-/// `GET /matrix`
+/// `GET /matrix`: the matrix of my position; for someone not placed yet, the matrix people
+/// are placed on, nothing marked.
 pub(crate) async fn page(s: Signed) -> Result<Response, WebError> {
-    let me = s.session.person.id;
     let r = &s.reader;
-    let plan = r.one(me, async |r, ids| r.plans(ids).await).await;
-    let plan = plan.map_err(WebError::read)?;
-    let version = plan.version.id;
-    let m = r
-        .versions(&[version])
-        .await
-        .map_err(WebError::read)?
-        .remove(&version)
-        .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
-        .map_err(WebError::read)?;
-    let current = plan.plan.current.as_ref();
+    let (info, m, current) = match my_plan(&s).await? {
+        Some(plan) => {
+            let version = plan.version.id;
+            let m = r
+                .versions(&[version])
+                .await
+                .map_err(WebError::read)?
+                .remove(&version)
+                .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
+                .map_err(WebError::read)?;
+            (plan.version, m, plan.plan.current)
+        }
+        None => match placement_matrix(&s).await? {
+            Some((info, m)) => (info, m, None),
+            None => {
+                let page = MatrixPage {
+                    layout: Layout::signed("The matrix", &s, "matrix"),
+                    about: None,
+                    tracks: Vec::new(),
+                    rows: Vec::new(),
+                    position: None,
+                };
+                return Ok(render(StatusCode::OK, &page));
+            }
+        },
+    };
+    let current = current.as_ref();
     let mut levels: Vec<_> = m.levels().iter().collect();
     levels.sort_by_key(|l| l.rank);
     let rows = levels
@@ -72,11 +91,7 @@ pub(crate) async fn page(s: Signed) -> Result<Response, WebError> {
         .collect();
     let page = MatrixPage {
         layout: Layout::signed("The matrix", &s, "matrix"),
-        name: m.name().to_owned(),
-        version: plan
-            .version
-            .number
-            .map_or_else(|| "draft".to_owned(), |n| format!("version {n}")),
+        about: Some(version_label(m.name(), &info)),
         tracks: m.tracks().iter().map(|t| t.name.clone()).collect(),
         rows,
         position: current.map(|c| format!("{} · {}", c.track_name, c.level.name)),
