@@ -1093,6 +1093,7 @@ async fn people_sign_in_with_the_identity_provider(
         "email profile groups",
         "--admin-group",
         "groups=rungs-hr",
+        "--create-people",
     ]);
     let shown = run(&["sso", "show", "--org", "demo"]);
     assert!(
@@ -1125,6 +1126,46 @@ async fn people_sign_in_with_the_identity_provider(
     s.sign_out().await;
     s.see("#provider-sign-out", "Also sign out of Test IdP")
         .await;
+
+    // Someone new to Rungs signs in with the provider: added at once, without a level, they
+    // land on "My growth", which says what happens next, and can read the matrix meanwhile.
+    // (Forgetting the cookies ends the provider's session too: both are on 127.0.0.1.)
+    s.c.delete_all_cookies().await.unwrap();
+    s.open("/signin?org=demo").await;
+    s.click("#sso").await;
+    s.c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("input[name=prompt][value=login]"))
+        .await
+        .unwrap();
+    s.fill("input[name=login]", "newcomer@demo.rungs.test")
+        .await;
+    s.fill("input[name=password]", "anything").await;
+    s.click("button[type=submit]").await;
+    s.c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("input[name=prompt][value=consent]"))
+        .await
+        .unwrap();
+    s.click("button[type=submit]").await;
+    s.see("main h1", "My growth").await;
+    assert_eq!(s.path().await, "/growth");
+    s.see("#where-h + p", "You have no level yet").await;
+    s.check_page("growth-unplaced").await;
+    s.click("main a[href='/matrix']").await;
+    s.see("main h1", "The matrix").await;
+    s.see("main h1 + p", "You have no level yet").await;
+    let marked =
+        s.c.execute(
+            "return document.querySelectorAll('td.mine').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(marked, json!(0), "no cell is theirs");
+    s.check_page("matrix-unplaced").await;
+    s.sign_out().await;
+    s.c.delete_all_cookies().await.unwrap();
 
     s.sign_in(HR).await;
     s.open("/settings").await;
