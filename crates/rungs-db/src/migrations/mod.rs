@@ -22,6 +22,7 @@ mod m20261205_000015_provisioning;
 mod m20261206_000016_search_terms;
 mod m20261206_000017_audit_mentions;
 mod m20261206_000018_audit_mentions_append_only;
+mod m20261206_000019_standings_path_covering;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_search_terms::Migration),
             Box::new(m20261206_000017_audit_mentions::Migration),
             Box::new(m20261206_000018_audit_mentions_append_only::Migration),
+            Box::new(m20261206_000019_standings_path_covering::Migration),
         ]
     }
 }
