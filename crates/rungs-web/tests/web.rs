@@ -1508,7 +1508,9 @@ fn pairs(f: &[(String, String)]) -> Vec<(&str, &str)> {
 /// Someone HR has not placed yet (added without a position, as single sign-on and SCIM add
 /// people) signs in: "My growth" says what happens next instead of an error, the matrix is
 /// the one people are placed on with nothing marked, any position can be explored, and
-/// rating is refused with the reason; once HR places them, the plan is there.
+/// rating is refused with the reason. HR opens their page to place them (their manager sees
+/// it without HR's section and cannot assess yet; others get a 404); once placed, the plan
+/// is there.
 #[tokio::test]
 async fn someone_not_placed_yet_sees_what_comes_next_the_matrix_and_any_path() {
     on_every_backend(async |t| {
@@ -1619,7 +1621,52 @@ async fn someone_not_placed_yet_sees_what_comes_next_the_matrix_and_any_path() {
             "{b}"
         );
 
-        // HR places them: the plan toward their next rung.
+        // HR opens their page from the directory (no plan yet, and the form to place them),
+        // and places them: the plan toward their next rung.
+        let theirs = hr.get(&format!("/people/{}", nia.id)).await;
+        assert_eq!(theirs.status, 200, "{b}: {}", theirs.body);
+        assert!(theirs.body.contains("no level yet"), "{b}");
+        assert!(
+            theirs
+                .body
+                .contains(&format!("action=\"/people/{}/place\"", nia.id)),
+            "{b}"
+        );
+        assert!(
+            theirs.body.contains("Place them on a position below"),
+            "{b}"
+        );
+        assert!(
+            !theirs.body.contains("/propose\""),
+            "{b}: nothing to propose"
+        );
+        // Their manager sees the same without HR's section, and cannot assess yet; a
+        // colleague, and another organisation's HR admin, get the 404 page.
+        let mut manager = Browser::new(&base);
+        manager.signed_in(DEMO_MANAGER, &b).await;
+        let page = manager.get(&format!("/people/{}", nia.id)).await;
+        assert_eq!(page.status, 200, "{b}: {}", page.body);
+        assert!(page.body.contains("An HR admin places them"), "{b}");
+        assert!(!page.body.contains("/place\""), "{b}");
+        let assess = manager
+            .post(
+                &format!("/people/{}/assess", nia.id),
+                &[
+                    ("_csrf", page.csrf().as_str()),
+                    ("expectation", "basic-syntax"),
+                    ("rating", "meets"),
+                ],
+            )
+            .await;
+        assert_eq!(assess.status, 422, "{b}: {}", assess.body);
+        assert!(assess.body.contains("no level yet"), "{b}: {}", assess.body);
+        for who in [DEMO_EMPLOYEE, "hr@beta.test"] {
+            let mut x = Browser::new(&base);
+            x.signed_in(who, &b).await;
+            let page = x.get(&format!("/people/{}", nia.id)).await;
+            assert_eq!(page.status, 404, "{b}: {who}");
+            assert!(!page.body.contains("Nia New"), "{b}: {who}");
+        }
         let today = chrono::Utc::now().date_naive().to_string();
         let placed = hr
             .post(

@@ -305,20 +305,31 @@ struct Mine {
     names: HashMap<rungs_domain::PersonId, Person>,
 }
 
-/// My plan toward the next rung of my ladder, or `None` when I have no level yet (people
-/// created at their first single sign-on, by SCIM, or added without a position, until HR
-/// places them): without a position there is no next rung to plan toward.
-pub(crate) async fn my_plan(s: &Signed) -> Result<Option<PlanView>, WebError> {
-    let me = s.session.person.id;
+/// The growth plan of `id` toward the next rung of their ladder, or `None` when they have no
+/// level yet (people created at their first single sign-on, by SCIM, or added without a
+/// position, until HR places them): without a position there is no next rung to plan toward.
+/// Read as [`rungs_app::Reader::plans`] authorizes it, so a refusal stays an error; the
+/// position is asked only when a plan the caller may read could not be made.
+pub(crate) async fn plan_of(
+    s: &Signed,
+    id: rungs_domain::PersonId,
+) -> Result<Option<PlanView>, WebError> {
     let r = &s.reader;
-    match r.one(me, async |r, ids| r.plans(ids).await).await {
+    match r.one(id, async |r, ids| r.plans(ids).await).await {
         Ok(plan) => Ok(Some(plan)),
-        // Asked only when the plan failed: is it because I am not placed?
-        Err(e) => match r.one(me, async |r, ids| r.current(ids).await).await {
-            Ok(None) => Ok(None),
-            _ => Err(WebError::read(e)),
-        },
+        Err(e @ rungs_app::AppError::Invalid(_)) => {
+            match r.one(id, async |r, ids| r.current(ids).await).await {
+                Ok(None) => Ok(None),
+                _ => Err(WebError::read(e)),
+            }
+        }
+        Err(e) => Err(WebError::read(e)),
     }
+}
+
+/// My plan ([`plan_of`] the signed-in person).
+pub(crate) async fn my_plan(s: &Signed) -> Result<Option<PlanView>, WebError> {
+    plan_of(s, s.session.person.id).await
 }
 
 /// The matrix people are placed on (its newest published version), for those who have no

@@ -10,8 +10,8 @@ use crate::error::{WebError, render};
 use crate::pages::Layout;
 use crate::pages::explore::{PositionOption, positions};
 use crate::pages::growth::{
-    ItemView, RateForm, RateInput, ReasonView, mark_saved, percent, rated, raters, save_rating,
-    sections,
+    ItemView, RateForm, RateInput, ReasonView, mark_saved, percent, plan_of, rated, raters,
+    save_rating, sections,
 };
 use crate::pages::history::{CareerView, career_of, names};
 use crate::session::Signed;
@@ -329,6 +329,21 @@ pub(crate) struct PersonPage {
     id: String,
     name: String,
     position: String,
+    /// Their plan toward the next rung; `None`: not placed yet.
+    plan: Option<PlanPart>,
+    rate: RateForm,
+    career: CareerView,
+    open_case: Option<crate::pages::history::CaseRow>,
+    csrf: String,
+    notice: Option<String>,
+    /// Deactivated people are shown as such (to HR admins, who alone see them).
+    active: bool,
+    /// HR's section: edit, deactivate, place.
+    pub manage: Option<crate::pages::manage::ManageView>,
+}
+
+/// What a placed person's page adds: readiness, the plan's criteria, promotion targets.
+pub(crate) struct PlanPart {
     ready: Option<bool>,
     score: u32,
     reasons: Vec<ReasonView>,
@@ -337,16 +352,7 @@ pub(crate) struct PersonPage {
     total: usize,
     gaps: Vec<ItemView>,
     held: Vec<ItemView>,
-    rate: RateForm,
-    career: CareerView,
-    open_case: Option<crate::pages::history::CaseRow>,
     targets: Vec<PositionOption>,
-    csrf: String,
-    notice: Option<String>,
-    /// Deactivated people are shown as such (to HR admins, who alone see them).
-    active: bool,
-    /// HR's section: edit, deactivate, place.
-    pub manage: Option<crate::pages::manage::ManageView>,
 }
 
 #[derive(Deserialize, Default)]
@@ -371,8 +377,19 @@ pub(crate) async fn person_page(
         return Err(WebError::NotFound);
     }
     let r = &s.reader;
-    let plan = r.one(id, async |r, ids| r.plans(ids).await).await;
-    let plan = plan.map_err(WebError::read)?;
+    let Some(plan) = plan_of(s, id).await? else {
+        // Not placed yet: their record, history and HR's section (to place them); no plan.
+        let person = r
+            .one(id, async |r, ids| {
+                r.people(ids, rungs_app::ViewFields::default(), None).await
+            })
+            .await
+            .map_err(WebError::read)?
+            .person;
+        let career = career_of(st, s, id).await?;
+        let manage = crate::pages::manage::view(s, &person, None).await?;
+        return Ok(PersonPage::of(s, &person, career, manage));
+    };
     let readiness = r.one(id, async |r, ids| r.readiness(ids).await).await;
     let readiness = readiness.map_err(WebError::read)?;
     let version = plan.version.id;
@@ -387,21 +404,6 @@ pub(crate) async fn person_page(
     let (gaps, held) = sections(&plan.plan, &matrix, &names_of);
     let may_assess = r.may_assess(id).await.map_err(WebError::read)?;
     let career = career_of(st, s, id).await?;
-    let open_case = career
-        .cases
-        .iter()
-        .find(|c| c.open)
-        .map(|c| crate::pages::history::CaseRow {
-            id: c.id.clone(),
-            status: c.status,
-            open: c.open,
-            from: c.from.clone(),
-            to: c.to.clone(),
-            proposer: c.proposer.clone(),
-            proposed_on: c.proposed_on.clone(),
-            justification: c.justification.clone(),
-            events: Vec::new(),
-        });
     let p = &plan.plan;
     let rd = &readiness.readiness;
     let next = (!p.top_of_track).then(|| format!("{}/{}", p.target.track, p.target.level.key));
@@ -410,16 +412,8 @@ pub(crate) async fn person_page(
         .as_ref()
         .map(|c| format!("{}/{}", c.track, c.level.key));
     let manage = crate::pages::manage::view(s, &plan.person, current.as_deref()).await?;
-    // HR admins come here from the directory; managers from their team.
-    let nav = if manage.is_some() { "people" } else { "team" };
-    Ok(PersonPage {
-        layout: Layout::signed(&plan.person.display_name, s, nav),
-        id: id.to_string(),
-        name: plan.person.display_name.clone(),
-        position: p.current.as_ref().map_or_else(
-            || "no level yet".to_owned(),
-            |c| format!("{} · {}", c.track_name, c.level.name),
-        ),
+    let mut page = PersonPage::of(s, &plan.person, career, manage);
+    page.plan = Some(PlanPart {
         ready: rd.target.as_ref().map(|_| rd.ready),
         score: percent(rd.score),
         reasons: rd
@@ -435,19 +429,61 @@ pub(crate) async fn person_page(
         total: p.total(),
         gaps,
         held,
-        rate: if may_assess {
-            RateForm::manager(&s.csrf, id)
-        } else {
-            RateForm::none(false)
-        },
-        career,
-        open_case,
         targets: positions(&matrix, next.as_deref(), current.as_deref()),
-        csrf: s.csrf.clone(),
-        notice: None,
-        active: plan.person.active,
-        manage,
-    })
+    });
+    if let Some(c) = &p.current {
+        page.position = format!("{} · {}", c.track_name, c.level.name);
+    }
+    page.rate = if may_assess {
+        RateForm::manager(&s.csrf, id)
+    } else {
+        RateForm::none(false)
+    };
+    Ok(page)
+}
+
+impl PersonPage {
+    /// The page of `person` without a plan (someone not placed yet): their record, history
+    /// and open case, and HR's section when the caller is an HR admin.
+    fn of(
+        s: &Signed,
+        person: &rungs_domain::person::Person,
+        career: CareerView,
+        manage: Option<crate::pages::manage::ManageView>,
+    ) -> Self {
+        let open_case =
+            career
+                .cases
+                .iter()
+                .find(|c| c.open)
+                .map(|c| crate::pages::history::CaseRow {
+                    id: c.id.clone(),
+                    status: c.status,
+                    open: c.open,
+                    from: c.from.clone(),
+                    to: c.to.clone(),
+                    proposer: c.proposer.clone(),
+                    proposed_on: c.proposed_on.clone(),
+                    justification: c.justification.clone(),
+                    events: Vec::new(),
+                });
+        // HR admins come here from the directory; managers from their team.
+        let nav = if manage.is_some() { "people" } else { "team" };
+        Self {
+            layout: Layout::signed(&person.display_name, s, nav),
+            id: person.id.to_string(),
+            name: person.display_name.clone(),
+            position: "no level yet".to_owned(),
+            plan: None,
+            rate: RateForm::none(false),
+            career,
+            open_case,
+            csrf: s.csrf.clone(),
+            notice: None,
+            active: person.active,
+            manage,
+        }
+    }
 }
 
 /// `GET /people/{id}`: a report's page (a 404 for anyone the caller may not see).
@@ -459,8 +495,10 @@ pub(crate) async fn person(
 ) -> Result<Response, WebError> {
     let id = person_id(&raw)?;
     let mut page = person_page(&st, &s, id).await?;
-    mark_saved(&mut page.gaps, q.saved.as_deref());
-    mark_saved(&mut page.held, q.saved.as_deref());
+    if let Some(plan) = &mut page.plan {
+        mark_saved(&mut plan.gaps, q.saved.as_deref());
+        mark_saved(&mut plan.held, q.saved.as_deref());
+    }
     page.notice = match q.done.as_deref() {
         Some("proposed") => Some("The promotion is proposed.".to_owned()),
         Some("commented") => Some("Your comment is added.".to_owned()),
@@ -495,9 +533,15 @@ pub(crate) async fn assess(
         return Ok(Redirect::to(&format!("{url}?saved={key}#c-{key}")).into_response());
     }
     let mut page = person_page(&st, &s, id).await?;
+    let Some(plan) = page.plan.as_mut() else {
+        // Not placed: there is nothing to assess yet (the use case has said why).
+        return Err(outcome.err().unwrap_or_else(|| {
+            WebError::Invalid("They have no level yet: there is no plan to assess.".into())
+        }));
+    };
     let mut items = (
-        std::mem::take(&mut page.gaps),
-        std::mem::take(&mut page.held),
+        std::mem::take(&mut plan.gaps),
+        std::mem::take(&mut plan.held),
     );
     let rate = RateForm::manager(&s.csrf, id);
     rated(
@@ -507,8 +551,10 @@ pub(crate) async fn assess(
         &url,
         &mut items,
         |items| {
-            page.gaps = std::mem::take(&mut items.0);
-            page.held = std::mem::take(&mut items.1);
+            if let Some(plan) = page.plan.as_mut() {
+                plan.gaps = std::mem::take(&mut items.0);
+                plan.held = std::mem::take(&mut items.1);
+            }
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         },
         rate,
