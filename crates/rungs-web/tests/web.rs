@@ -992,11 +992,7 @@ async fn the_hr_directory_searches_filters_and_pages_for_hr_only() {
 
         let mut hr = Browser::new(&base);
         hr.signed_in(DEMO_ADMIN, &b).await;
-        let rows = |p: &Page| {
-            p.body
-                .matches("<th scope=\"row\"><a href=\"/people/")
-                .count()
-        };
+        let rows = |p: &Page| p.body.matches("<th scope=\"row\"><a href=\"").count();
         let first = hr.get("/people").await;
         assert_eq!(first.status, 200, "{b}");
         assert!(first.body.contains(&format!("{total} people")), "{b}");
@@ -1016,15 +1012,37 @@ async fn the_hr_directory_searches_filters_and_pages_for_hr_only() {
         });
         let second = hr.get(&next.expect("a next page")).await;
         assert_eq!(rows(&second), total - 50, "{b}");
+        // Each row links to the person's page; the HR admin's own, to My growth.
         let ids = |p: &Page| -> Vec<String> {
             p.body
-                .split("<th scope=\"row\"><a href=\"/people/")
+                .split("<th scope=\"row\"><a href=\"")
                 .skip(1)
                 .map(|s| s.split('"').next().unwrap().to_owned())
                 .collect()
         };
         let mut all = ids(&first);
         all.extend(ids(&second));
+        assert_eq!(
+            all.iter().filter(|h| *h == "/growth").count(),
+            1,
+            "{b}: {all:?}"
+        );
+        assert!(
+            all.iter()
+                .all(|h| h == "/growth" || h.starts_with("/people/")),
+            "{b}"
+        );
+        assert_eq!(
+            [&first, &second]
+                .iter()
+                .map(|p| p
+                    .body
+                    .matches("</a> <span class=\"muted\">(you)</span>")
+                    .count())
+                .sum::<usize>(),
+            1,
+            "{b}"
+        );
         all.sort();
         all.dedup();
         assert_eq!(all.len(), total, "{b}");

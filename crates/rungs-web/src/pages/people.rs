@@ -22,6 +22,8 @@ const PAGE: usize = 50;
 
 pub(crate) struct PersonRow {
     pub id: String,
+    /// The signed-in person's own row: it links to My growth (their page there).
+    pub me: bool,
     pub name: String,
     pub email: String,
     pub position: String,
@@ -153,6 +155,7 @@ pub(crate) async fn directory(
             .iter()
             .map(|v| PersonRow {
                 id: v.person.id.to_string(),
+                me: v.person.id == s.session.person.id,
                 name: v.person.display_name.clone(),
                 email: v.person.email.as_str().to_owned(),
                 position: v.current.as_ref().map_or_else(
