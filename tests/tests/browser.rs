@@ -1167,7 +1167,26 @@ async fn people_sign_in_with_the_identity_provider(
     s.sign_out().await;
     s.c.delete_all_cookies().await.unwrap();
 
+    // HR finds the newcomer among the people without a level, opens their page (no plan
+    // yet, the form to place them) and places them.
     s.sign_in(HR).await;
+    s.open("/people?unplaced=1&q=newcomer").await;
+    s.see("#people-h", "1 person matches").await;
+    s.click("table.team tbody a[href^='/people/']").await;
+    s.see("main h1", "Test newcomer").await;
+    s.see("#pnext-h + p", "has no level yet").await;
+    s.check_page("person-unplaced").await;
+    s.c.execute(
+        "document.querySelector('#m-position').value = 'python-developer/beginner'; return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    s.fill("#m-reason", "joined").await;
+    s.submit("form[action$='/place'] button").await;
+    s.see("p.notice", "The new position is recorded.").await;
+    s.see("main h1 + p", "Python Developer · Beginner").await;
+    s.see("#pnext-h", "Toward").await;
     s.open("/settings").await;
     s.see("#sso-state", "Test IdP").await;
     s.check_page("settings").await;
