@@ -300,6 +300,25 @@ impl Stories {
             .unwrap();
     }
 
+    /// On the provider's pages (after "Sign in with …"): signs in as `login` (any password)
+    /// and consents.
+    async fn through_the_provider(&self, login: &str) {
+        // The provider's own sign-in page, then its consent page once it has replaced it.
+        for (prompt, fill) in [("login", true), ("consent", false)] {
+            self.c
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(&format!("input[name=prompt][value={prompt}]")))
+                .await
+                .unwrap();
+            if fill {
+                self.fill("input[name=login]", login).await;
+                self.fill("input[name=password]", "anything").await;
+            }
+            self.click("button[type=submit]").await;
+        }
+    }
+
     async fn sign_out(&self) {
         self.click("form[action='/signout'] button").await;
         self.see("p.notice", "You are signed out.").await;
@@ -1105,22 +1124,7 @@ async fn people_sign_in_with_the_identity_provider(
     s.see("#sso", "Sign in with Test IdP").await;
     s.check_page("signin-sso").await;
     s.click("#sso").await;
-    // The provider's own sign-in page, then its consent page.
-    s.c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("input[name=prompt][value=login]"))
-        .await
-        .unwrap();
-    s.fill("input[name=login]", EMPLOYEE).await;
-    s.fill("input[name=password]", "anything").await;
-    s.click("button[type=submit]").await;
-    // The consent page, once it has replaced the sign-in page.
-    s.c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("input[name=prompt][value=consent]"))
-        .await
-        .unwrap();
-    s.click("button[type=submit]").await;
+    s.through_the_provider(EMPLOYEE).await;
     s.see("main h1", "My growth").await;
     assert_eq!(s.path().await, "/growth");
     s.sign_out().await;
@@ -1133,21 +1137,7 @@ async fn people_sign_in_with_the_identity_provider(
     s.c.delete_all_cookies().await.unwrap();
     s.open("/signin?org=demo").await;
     s.click("#sso").await;
-    s.c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("input[name=prompt][value=login]"))
-        .await
-        .unwrap();
-    s.fill("input[name=login]", "newcomer@demo.rungs.test")
-        .await;
-    s.fill("input[name=password]", "anything").await;
-    s.click("button[type=submit]").await;
-    s.c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("input[name=prompt][value=consent]"))
-        .await
-        .unwrap();
-    s.click("button[type=submit]").await;
+    s.through_the_provider("newcomer@demo.rungs.test").await;
     s.see("main h1", "My growth").await;
     assert_eq!(s.path().await, "/growth");
     s.see("#where-h + p", "You have no level yet").await;

@@ -11,7 +11,7 @@ use crate::core::Db;
 use crate::error::DbError;
 use crate::paging::Bound;
 use crate::records::Scope;
-use crate::team::{READY, StandingsFilter, listing};
+use crate::team::READY;
 use chrono::{DateTime, NaiveDate, Utc};
 use rungs_domain::growth::in_level_cutoff;
 use rungs_domain::promotion::PromotionStatus;
@@ -73,7 +73,6 @@ impl Db {
         scope: Scope,
         today: NaiveDate,
     ) -> Result<Vec<PositionStats>, DbError> {
-        let below = self.scope_path(org, scope).await?;
         let mut b = Bound::new(self.conn.get_database_backend());
         let mut cols = String::new();
         for k in 1..=MONTHS {
@@ -83,13 +82,7 @@ impl Db {
                 b.bind(cutoff)
             ));
         }
-        let from = listing(
-            org,
-            scope,
-            &StandingsFilter::default(),
-            below.as_deref(),
-            &mut b,
-        );
+        let from = self.whole_scope(org, scope, &mut b).await?;
         let sql = format!(
             "SELECT s.track AS track, s.level AS level, COUNT(*) AS people, \
              COUNT(CASE WHEN {READY} THEN 1 END) AS ready{cols} {from} \
@@ -122,7 +115,6 @@ impl Db {
         org: OrgId,
         scope: Scope,
     ) -> Result<Vec<PlacementCount>, DbError> {
-        let below = self.scope_path(org, scope).await?;
         let mut b = Bound::new(self.conn.get_database_backend());
         // The open cases' people are few: a set each row is looked up in.
         let open = format!(
@@ -130,13 +122,7 @@ impl Db {
             b.bind(org.0),
             b.bind(PromotionStatus::Proposed.as_str())
         );
-        let from = listing(
-            org,
-            scope,
-            &StandingsFilter::default(),
-            below.as_deref(),
-            &mut b,
-        );
+        let from = self.whole_scope(org, scope, &mut b).await?;
         let sql = format!(
             "SELECT s.version_id AS version_id, s.track AS track, s.level AS level, \
              COUNT(*) AS people, COUNT(CASE WHEN s.id IN ({open}) THEN 1 END) AS open_cases \

@@ -309,6 +309,25 @@ impl Db {
         }
     }
 
+    /// `FROM ... WHERE ...` of every active person of `scope` ([`listing`] without a filter),
+    /// for the scope's counts; its values bound on `b` after those bound before. One
+    /// statement by primary key for a subtree's path.
+    pub(crate) async fn whole_scope(
+        &self,
+        org: OrgId,
+        scope: Scope,
+        b: &mut Bound,
+    ) -> Result<String, DbError> {
+        let below = self.scope_path(org, scope).await?;
+        Ok(listing(
+            org,
+            scope,
+            &StandingsFilter::default(),
+            below.as_deref(),
+            b,
+        ))
+    }
+
     /// One page of active people in `q.scope`, in `q.order`, after the person `after` (the
     /// previous page's last; every one when `first` is `None`): their kept standings, and
     /// whether more follow. A subtree is a range of reporting paths, and each order has its index, so a
@@ -480,15 +499,8 @@ impl Db {
         org: OrgId,
         scope: Scope,
     ) -> Result<Vec<(Option<String>, Option<String>, u64)>, DbError> {
-        let below = self.scope_path(org, scope).await?;
         let mut b = Bound::new(self.conn.get_database_backend());
-        let from = listing(
-            org,
-            scope,
-            &StandingsFilter::default(),
-            below.as_deref(),
-            &mut b,
-        );
+        let from = self.whole_scope(org, scope, &mut b).await?;
         let sql = format!(
             "SELECT s.track AS track, s.level AS level, COUNT(*) AS n {from} \
              GROUP BY s.track, s.level"

@@ -5,7 +5,7 @@ use crate::State;
 use crate::error::{WebError, render};
 use crate::pages::Layout;
 use crate::pages::growth::{
-    ItemView, RateForm, my_plan, percent, placement_matrix, raters, sections,
+    ItemView, RateForm, my_plan, percent, placement_matrix, plan_matrix, raters, sections,
 };
 use crate::session::Signed;
 use askama::Template;
@@ -90,14 +90,7 @@ pub(crate) async fn page(
     // My position's matrix; not placed yet, the one people are placed on.
     let (matrix, current) = match my_plan(&s).await? {
         Some(mine) => {
-            let version = mine.version.id;
-            let matrix = r
-                .versions(&[version])
-                .await
-                .map_err(WebError::read)?
-                .remove(&version)
-                .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
-                .map_err(WebError::read)?;
+            let matrix = plan_matrix(&s, &mine).await?;
             let current = mine
                 .plan
                 .current

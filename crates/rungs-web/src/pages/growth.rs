@@ -364,6 +364,18 @@ pub(crate) fn version_label(name: &str, v: &rungs_domain::matrix::VersionInfo) -
     )
 }
 
+/// The matrix of a plan's version (the matrix behind its criteria).
+pub(crate) async fn plan_matrix(s: &Signed, plan: &PlanView) -> Result<Matrix, WebError> {
+    let version = plan.version.id;
+    s.reader
+        .versions(&[version])
+        .await
+        .map_err(WebError::read)?
+        .remove(&version)
+        .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
+        .map_err(WebError::read)
+}
+
 async fn unplaced(s: &Signed) -> Result<Response, WebError> {
     let matrix = placement_matrix(s).await?;
     let page = UnplacedPage {
@@ -383,13 +395,7 @@ async fn mine(s: &Signed) -> Result<Option<Mine>, WebError> {
     };
     let readiness = r.one(me, async |r, ids| r.readiness(ids).await).await;
     let readiness = readiness.map_err(WebError::read)?;
-    let matrix = r
-        .versions(&[plan.version.id])
-        .await
-        .map_err(WebError::read)?
-        .remove(&plan.version.id)
-        .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
-        .map_err(WebError::read)?;
+    let matrix = plan_matrix(s, &plan).await?;
     let names = r.named(&raters(&plan.plan)).await.map_err(WebError::read)?;
     Ok(Some(Mine {
         plan,

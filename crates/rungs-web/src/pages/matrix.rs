@@ -4,7 +4,7 @@
 
 use crate::error::{WebError, render};
 use crate::pages::Layout;
-use crate::pages::growth::{my_plan, placement_matrix, version_label};
+use crate::pages::growth::{my_plan, placement_matrix, plan_matrix, version_label};
 use crate::session::Signed;
 use askama::Template;
 use axum::http::StatusCode;
@@ -37,17 +37,9 @@ struct MatrixPage {
 /// `GET /matrix`: the matrix of my position; for someone not placed yet, the matrix people
 /// are placed on, nothing marked.
 pub(crate) async fn page(s: Signed) -> Result<Response, WebError> {
-    let r = &s.reader;
     let (info, m, current) = match my_plan(&s).await? {
         Some(plan) => {
-            let version = plan.version.id;
-            let m = r
-                .versions(&[version])
-                .await
-                .map_err(WebError::read)?
-                .remove(&version)
-                .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
-                .map_err(WebError::read)?;
+            let m = plan_matrix(&s, &plan).await?;
             (plan.version, m, plan.plan.current)
         }
         None => match placement_matrix(&s).await? {

@@ -10,8 +10,8 @@ use crate::error::{WebError, render};
 use crate::pages::Layout;
 use crate::pages::explore::{PositionOption, positions};
 use crate::pages::growth::{
-    ItemView, RateForm, RateInput, ReasonView, mark_saved, percent, plan_of, rated, raters,
-    save_rating, sections,
+    ItemView, RateForm, RateInput, ReasonView, mark_saved, percent, plan_matrix, plan_of, rated,
+    raters, save_rating, sections,
 };
 use crate::pages::history::{CareerView, career_of, names};
 use crate::session::Signed;
@@ -392,14 +392,7 @@ pub(crate) async fn person_page(
     };
     let readiness = r.one(id, async |r, ids| r.readiness(ids).await).await;
     let readiness = readiness.map_err(WebError::read)?;
-    let version = plan.version.id;
-    let matrix = r
-        .versions(&[version])
-        .await
-        .map_err(WebError::read)?
-        .remove(&version)
-        .unwrap_or_else(|| Err(rungs_app::AppError::NotFound("matrix version".into())))
-        .map_err(WebError::read)?;
+    let matrix = plan_matrix(s, &plan).await?;
     let names_of = r.named(&raters(&plan.plan)).await.map_err(WebError::read)?;
     let (gaps, held) = sections(&plan.plan, &matrix, &names_of);
     let may_assess = r.may_assess(id).await.map_err(WebError::read)?;
