@@ -610,6 +610,21 @@ async fn forms_from_elsewhere_are_refused_and_unknown_pages_are_plain_404s() {
 
 /// The first `/people/{id}` link of a page whose text follows it is `name`.
 /// The organisation of a test person: the first label of their email's domain.
+/// Someone of the demo organisation HR just added: given the demo's password, signed in.
+async fn first_sign_in(app: &App, base: &str, email: &str, context: &str) -> Browser {
+    app.set_password(
+        &Actor::system(),
+        "demo",
+        email,
+        DEMO_PASSWORD.to_owned().into(),
+    )
+    .await
+    .unwrap();
+    let mut browser = Browser::new(base);
+    browser.signed_in(email, context).await;
+    browser
+}
+
 fn org_of(email: &str) -> &str {
     let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
     domain.split('.').next().unwrap_or("")
@@ -1566,32 +1581,37 @@ async fn someone_not_placed_yet_sees_what_comes_next_the_matrix_and_any_path() {
                 .is_none(),
             "{b}: added without a level"
         );
-        app.set_password(
-            &sys,
-            "demo",
-            "nia@demo.rungs.test",
-            DEMO_PASSWORD.to_owned().into(),
-        )
-        .await
-        .unwrap();
-        let mut nia_browser = Browser::new(&base);
-        nia_browser.signed_in("nia@demo.rungs.test", &b).await;
+        let mut nia_browser = first_sign_in(&app, &base, "nia@demo.rungs.test", &b).await;
         assert_eq!(nia_browser.get("/").await.location(), "/growth", "{b}");
 
-        let growth = nia_browser.get("/growth").await;
-        assert_eq!(growth.status, 200, "{b}: {}", growth.body);
-        assert!(growth.body.contains("You have no level yet"), "{b}");
-        assert!(growth.body.contains("href=\"/matrix\""), "{b}");
-        assert!(growth.body.contains("href=\"/explore\""), "{b}");
-        assert!(!growth.body.contains("Please check"), "{b}");
-
-        // The matrix people are placed on, nothing marked as theirs.
-        let matrix = nia_browser.get("/matrix").await;
-        assert_eq!(matrix.status, 200, "{b}: {}", matrix.body);
-        assert!(matrix.body.contains("version 1"), "{b}");
-        assert!(matrix.body.contains("Python Developer"), "{b}");
-        assert!(matrix.body.contains("You have no level yet"), "{b}");
-        assert!(!matrix.body.contains("You are here"), "{b}");
+        // My growth says what comes next; the matrix is the one people are placed on, nothing
+        // marked as theirs: (page, what it shows, what it must not).
+        let mut growth = None;
+        for (url, shown, not) in [
+            (
+                "/growth",
+                &[
+                    "You have no level yet",
+                    "href=\"/matrix\"",
+                    "href=\"/explore\"",
+                ][..],
+                "Please check",
+            ),
+            (
+                "/matrix",
+                &["version 1", "Python Developer", "You have no level yet"][..],
+                "You are here",
+            ),
+        ] {
+            let page = nia_browser.get(url).await;
+            assert_eq!(page.status, 200, "{b}: {url}: {}", page.body);
+            for text in shown {
+                assert!(page.body.contains(text), "{b}: {url}: {text}");
+            }
+            assert!(!page.body.contains(not), "{b}: {url}: {not}");
+            growth.get_or_insert(page);
+        }
+        let growth = growth.expect("My growth");
 
         // Any position: what it expects, what is met (nothing is rated yet).
         let explore = nia_browser.get("/explore").await;
@@ -1997,16 +2017,7 @@ async fn hr_adds_edits_deactivates_and_places_people() {
         );
 
         // Zed signs in; then HR renames, gives another manager, and deactivates them.
-        app.set_password(
-            &sys,
-            "demo",
-            "zed@demo.rungs.test",
-            DEMO_PASSWORD.to_owned().into(),
-        )
-        .await
-        .unwrap();
-        let mut zed_browser = Browser::new(&base);
-        zed_browser.signed_in("zed@demo.rungs.test", &b).await;
+        let mut zed_browser = first_sign_in(&app, &base, "zed@demo.rungs.test", &b).await;
         assert_eq!(zed_browser.get("/growth").await.status, 200, "{b}");
         let cycle = hr
             .post(
