@@ -305,21 +305,32 @@ struct Mine {
     names: HashMap<rungs_domain::PersonId, Person>,
 }
 
-/// The growth plan of `id` toward the next rung of their ladder, or `None` when they have no
-/// level yet (people created at their first single sign-on, by SCIM, or added without a
-/// position, until HR places them): without a position there is no next rung to plan toward.
-/// Read as [`rungs_app::Reader::plans`] authorizes it, so a refusal stays an error; the
-/// position is asked only when a plan the caller may read could not be made.
-pub(crate) async fn plan_of(
-    s: &Signed,
-    id: rungs_domain::PersonId,
-) -> Result<Option<PlanView>, WebError> {
+/// Someone's growth plan, or who they are while they have no level yet.
+pub(crate) enum PlanOf {
+    Placed(Box<PlanView>),
+    /// People created at their first single sign-on, by SCIM, or added without a position,
+    /// until HR places them: without a position there is no next rung to plan toward.
+    Unplaced(Person),
+}
+
+/// The growth plan of `id` toward the next rung of their ladder, or, when they have no level
+/// yet, their record. Read as [`rungs_app::Reader::plans`] authorizes it, so a refusal stays
+/// an error; the record (with the position in force) is read only when a plan the caller may
+/// read could not be made.
+pub(crate) async fn plan_of(s: &Signed, id: rungs_domain::PersonId) -> Result<PlanOf, WebError> {
     let r = &s.reader;
     match r.one(id, async |r, ids| r.plans(ids).await).await {
-        Ok(plan) => Ok(Some(plan)),
+        Ok(plan) => Ok(PlanOf::Placed(Box::new(plan))),
         Err(e @ rungs_app::AppError::Invalid(_)) => {
-            match r.one(id, async |r, ids| r.current(ids).await).await {
-                Ok(None) => Ok(None),
+            let fields = rungs_app::ViewFields {
+                current: true,
+                manager_email: false,
+            };
+            match r
+                .one(id, async |r, ids| r.people(ids, fields, None).await)
+                .await
+            {
+                Ok(v) if v.current.is_none() => Ok(PlanOf::Unplaced(v.person)),
                 _ => Err(WebError::read(e)),
             }
         }
@@ -327,9 +338,12 @@ pub(crate) async fn plan_of(
     }
 }
 
-/// My plan ([`plan_of`] the signed-in person).
+/// My plan ([`plan_of`] the signed-in person), or `None` while I have no level yet.
 pub(crate) async fn my_plan(s: &Signed) -> Result<Option<PlanView>, WebError> {
-    plan_of(s, s.session.person.id).await
+    Ok(match plan_of(s, s.session.person.id).await? {
+        PlanOf::Placed(plan) => Some(*plan),
+        PlanOf::Unplaced(_) => None,
+    })
 }
 
 /// The matrix people are placed on (its newest published version), for those who have no

@@ -10,8 +10,8 @@ use crate::error::{WebError, render};
 use crate::pages::Layout;
 use crate::pages::explore::{PositionOption, positions};
 use crate::pages::growth::{
-    ItemView, RateForm, RateInput, ReasonView, mark_saved, percent, plan_matrix, plan_of, rated,
-    raters, save_rating, sections,
+    ItemView, PlanOf, RateForm, RateInput, ReasonView, mark_saved, percent, plan_matrix, plan_of,
+    rated, raters, save_rating, sections,
 };
 use crate::pages::history::{CareerView, career_of, names};
 use crate::session::Signed;
@@ -377,18 +377,14 @@ pub(crate) async fn person_page(
         return Err(WebError::NotFound);
     }
     let r = &s.reader;
-    let Some(plan) = plan_of(s, id).await? else {
-        // Not placed yet: their record, history and HR's section (to place them); no plan.
-        let person = r
-            .one(id, async |r, ids| {
-                r.people(ids, rungs_app::ViewFields::default(), None).await
-            })
-            .await
-            .map_err(WebError::read)?
-            .person;
-        let career = career_of(st, s, id).await?;
-        let manage = crate::pages::manage::view(s, &person, None).await?;
-        return Ok(PersonPage::of(s, &person, career, manage));
+    let plan = match plan_of(s, id).await? {
+        PlanOf::Placed(plan) => plan,
+        PlanOf::Unplaced(person) => {
+            // Their record, history and HR's section (to place them); no plan.
+            let career = career_of(st, s, id).await?;
+            let manage = crate::pages::manage::view(s, &person, None).await?;
+            return Ok(PersonPage::of(s, &person, career, manage));
+        }
     };
     let readiness = r.one(id, async |r, ids| r.readiness(ids).await).await;
     let readiness = readiness.map_err(WebError::read)?;
